@@ -1,1 +1,316 @@
-// Placeholder; implemented in a later commit.
+#include "server/job_manager.h"
+
+#include <atomic>
+#include <iostream>
+#include <thread>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "engine/job.h"
+#include "engine/status_macros.h"
+
+namespace reshard::server {
+
+struct JobManager::Entry {
+  std::string id;
+  engine::JobSpec spec;
+  // Null for a job restored in a terminal state: it only has `final_status`.
+  std::unique_ptr<engine::Job> job;
+  engine::JobStatus final_status;
+  std::atomic<bool> stop_monitor{false};
+  std::atomic<bool> deleted{false};
+  std::thread monitor;
+
+  engine::JobStatus Snapshot() const { return job ? job->Snapshot() : final_status; }
+  JobView View() const { return JobView{id, spec, Snapshot()}; }
+};
+
+namespace {
+
+// How often a monitor re-checks its stop flag while the job is quiet.
+constexpr absl::Duration kMonitorPoll = absl::Milliseconds(100);
+
+std::string StateName(engine::JobState state) { return std::string(engine::JobStateName(state)); }
+
+std::string DescribeState(const engine::JobStatus& status) {
+  std::string text(engine::JobStateName(status.state));
+  if (!status.error.ok()) {
+    absl::StrAppend(&text, " (", absl::StatusCodeToString(status.error.code()), ": ",
+                    std::string(status.error.message()), ")");
+  }
+  return text;
+}
+
+void LogLine(const std::string& line) {
+  // One write per line so that lines from several monitors do not interleave.
+  std::cerr << (line + "\n") << std::flush;
+}
+
+}  // namespace
+
+JobManager::JobManager(std::unique_ptr<JobStore> store) : store_(std::move(store)) {}
+
+JobManager::~JobManager() { Shutdown(); }
+
+absl::Status JobManager::ValidateJobId(std::string_view id) {
+  auto invalid = [&](const char* why) {
+    return absl::InvalidArgumentError(absl::StrCat("job_id: '", std::string(id), "' ", why));
+  };
+  if (id.empty() || id.size() > 63) return invalid("must be 1 to 63 characters long");
+  if (id.front() < 'a' || id.front() > 'z') return invalid("must start with a lowercase letter");
+  if (id.back() == '-') return invalid("must not end with '-'");
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    if (!ok) return invalid("may contain only lowercase letters, digits and '-'");
+  }
+  return absl::OkStatus();
+}
+
+std::shared_ptr<JobManager::Entry> JobManager::StartEntry(std::string id, engine::JobSpec spec) {
+  auto entry = std::make_shared<Entry>();
+  entry->id = std::move(id);
+  entry->spec = spec;
+  entry->job = std::make_unique<engine::Job>(entry->id, std::move(spec));
+  entry->job->Start();
+  entry->monitor = std::thread([this, entry] { Monitor(entry); });
+  return entry;
+}
+
+void JobManager::Monitor(std::shared_ptr<Entry> entry) {
+  uint64_t seen = 0;
+  engine::JobState last = engine::JobState::kPending;
+  while (!entry->stop_monitor.load()) {
+    engine::JobStatus status = entry->job->WaitForChange(seen, kMonitorPoll);
+    seen = status.version;
+    if (entry->stop_monitor.load()) break;
+    if (status.state != last) {
+      LogLine(absl::StrCat("reshardd: job ", entry->id, ": ", StateName(last), " -> ",
+                           DescribeState(status)));
+      last = status.state;
+      Persist(*entry, status);
+    }
+    if (engine::IsTerminal(status.state)) break;
+  }
+}
+
+void JobManager::Persist(const Entry& entry, const engine::JobStatus& status) {
+  if (store_ == nullptr || entry.deleted.load()) return;
+  StoredJob stored;
+  stored.id = entry.id;
+  stored.spec = entry.spec;
+  stored.state = status.state;
+  stored.error = status.error;
+  stored.detail = status.detail;
+  stored.created_unix_ms = status.created_unix_ms;
+  stored.updated_unix_ms = status.updated_unix_ms;
+  absl::MutexLock lock(&store_mu_);
+  if (entry.deleted.load()) return;  // Delete removed the files meanwhile
+  absl::Status saved = store_->Save(stored);
+  if (!saved.ok()) {
+    LogLine(absl::StrCat("reshardd: job ", entry.id, ": cannot persist: ", saved.ToString()));
+  }
+}
+
+void JobManager::StopEntry(Entry& entry) {
+  entry.stop_monitor.store(true);
+  if (entry.monitor.joinable()) entry.monitor.join();
+}
+
+absl::Status JobManager::Restore() {
+  if (store_ == nullptr) return absl::OkStatus();
+  std::vector<StoredJob> stored;
+  {
+    absl::MutexLock lock(&store_mu_);
+    ASSIGN_OR_RETURN(stored, store_->LoadAll());
+  }
+  absl::MutexLock lock(&mu_);
+  if (shutting_down_) return absl::UnavailableError("reshardd is shutting down");
+  for (StoredJob& job : stored) {
+    if (jobs_.contains(job.id)) continue;
+    if (engine::IsTerminal(job.state)) {
+      auto entry = std::make_shared<Entry>();
+      entry->id = job.id;
+      entry->spec = std::move(job.spec);
+      entry->final_status.state = job.state;
+      entry->final_status.error = job.error;
+      entry->final_status.detail = job.detail;
+      entry->final_status.created_unix_ms = job.created_unix_ms;
+      entry->final_status.updated_unix_ms = job.updated_unix_ms;
+      entry->final_status.version = 1;
+      for (const engine::TargetSpec& target : entry->spec.targets) {
+        entry->final_status.targets.push_back(engine::TargetStatus{.name = target.name});
+      }
+      LogLine(absl::StrCat("reshardd: job ", job.id, ": restored as ",
+                           DescribeState(entry->final_status)));
+      jobs_[job.id] = std::move(entry);
+    } else {
+      LogLine(absl::StrCat("reshardd: job ", job.id, ": restored, restarting (was ",
+                           StateName(job.state), ")"));
+      std::string id = job.id;
+      jobs_[id] = StartEntry(id, std::move(job.spec));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<JobView> JobManager::Create(std::string id, engine::JobSpec spec) {
+  std::shared_ptr<Entry> entry;
+  {
+    absl::MutexLock lock(&mu_);
+    if (shutting_down_) return absl::UnavailableError("reshardd is shutting down");
+    if (id.empty()) {
+      absl::BitGen gen;
+      do {
+        id = absl::StrFormat("job-%08x", absl::Uniform<uint32_t>(gen));
+      } while (jobs_.contains(id));
+    } else {
+      RETURN_IF_ERROR(ValidateJobId(id));
+      if (jobs_.contains(id)) {
+        return absl::AlreadyExistsError(absl::StrCat("job ", id, " already exists"));
+      }
+    }
+    if (store_ != nullptr) {
+      StoredJob stored;
+      stored.id = id;
+      stored.spec = spec;
+      absl::MutexLock store_lock(&store_mu_);
+      RETURN_IF_ERROR(store_->Save(stored));
+    }
+    entry = StartEntry(id, std::move(spec));
+    jobs_[id] = entry;
+  }
+  LogLine(absl::StrCat("reshardd: job ", entry->id, ": created with ", entry->spec.targets.size(),
+                       " target(s), source ", entry->spec.source.address));
+  return entry->View();
+}
+
+absl::StatusOr<std::shared_ptr<JobManager::Entry>> JobManager::Find(std::string_view id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) {
+    return absl::NotFoundError(absl::StrCat("job ", std::string(id), " not found"));
+  }
+  return it->second;
+}
+
+absl::StatusOr<JobView> JobManager::Get(std::string_view id) const {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  return entry->View();
+}
+
+std::vector<JobView> JobManager::List() const {
+  std::vector<std::shared_ptr<Entry>> entries;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, entry] : jobs_) entries.push_back(entry);
+  }
+  std::vector<JobView> views;
+  views.reserve(entries.size());
+  for (const auto& entry : entries) views.push_back(entry->View());
+  return views;
+}
+
+namespace {
+
+absl::Status WrongState(const std::string& id, engine::JobState state, const char* wanted) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("job ", id, " is ", StateName(state), "; ", wanted));
+}
+
+}  // namespace
+
+absl::StatusOr<JobView> JobManager::Pause(std::string_view id) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  engine::JobState state = entry->Snapshot().state;
+  if (entry->job == nullptr || state != engine::JobState::kStreaming) {
+    return WrongState(entry->id, state, "only a STREAMING job can be paused");
+  }
+  RETURN_IF_ERROR(entry->job->Pause());
+  return entry->View();
+}
+
+absl::StatusOr<JobView> JobManager::Resume(std::string_view id) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  engine::JobState state = entry->Snapshot().state;
+  if (entry->job == nullptr || state != engine::JobState::kPaused) {
+    return WrongState(entry->id, state, "only a PAUSED job can be resumed");
+  }
+  RETURN_IF_ERROR(entry->job->Resume());
+  return entry->View();
+}
+
+absl::StatusOr<JobView> JobManager::Cancel(std::string_view id) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  engine::JobState state = entry->Snapshot().state;
+  if (entry->job == nullptr || engine::IsTerminal(state)) {
+    return WrongState(entry->id, state, "it has already ended");
+  }
+  entry->job->Cancel();
+  return entry->View();
+}
+
+absl::Status JobManager::Delete(std::string_view id) {
+  std::shared_ptr<Entry> entry;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = jobs_.find(id);
+    if (it == jobs_.end()) {
+      return absl::NotFoundError(absl::StrCat("job ", std::string(id), " not found"));
+    }
+    entry = std::move(it->second);
+    jobs_.erase(it);
+  }
+  entry->deleted.store(true);
+  if (entry->job != nullptr) entry->job->Cancel();
+  StopEntry(*entry);
+  if (store_ != nullptr) {
+    absl::MutexLock lock(&store_mu_);
+    absl::Status removed = store_->Remove(entry->id);
+    if (!removed.ok()) {
+      LogLine(absl::StrCat("reshardd: job ", entry->id, ": ", removed.ToString()));
+    }
+  }
+  LogLine(absl::StrCat("reshardd: job ", entry->id, ": deleted"));
+  // The engine::Job is destroyed (and its thread joined) when the last
+  // reference goes, possibly in a WatchJob handler that still holds one.
+  return absl::OkStatus();
+}
+
+absl::StatusOr<JobView> JobManager::WaitForChange(std::string_view id, uint64_t seen_version,
+                                                  absl::Duration timeout) const {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  if (entry->job == nullptr) {
+    // A restored terminal job never changes; sleep so callers do not spin.
+    if (entry->final_status.version <= seen_version) absl::SleepFor(timeout);
+    return entry->View();
+  }
+  engine::JobStatus status = entry->job->WaitForChange(seen_version, timeout);
+  if (entry->deleted.load()) {
+    return absl::NotFoundError(absl::StrCat("job ", entry->id, " was deleted"));
+  }
+  return JobView{entry->id, entry->spec, std::move(status)};
+}
+
+void JobManager::Shutdown() {
+  std::map<std::string, std::shared_ptr<Entry>, std::less<>> jobs;
+  {
+    absl::MutexLock lock(&mu_);
+    shutting_down_ = true;
+    jobs.swap(jobs_);
+  }
+  // Stop the monitors first, so that the cancellation below is not persisted:
+  // the next start restarts these jobs.
+  for (auto& [id, entry] : jobs) StopEntry(*entry);
+  for (auto& [id, entry] : jobs) {
+    if (entry->job != nullptr) entry->job->Cancel();
+  }
+  jobs.clear();  // joins the job threads
+}
+
+bool JobManager::shutting_down() const {
+  absl::MutexLock lock(&mu_);
+  return shutting_down_;
+}
+
+}  // namespace reshard::server

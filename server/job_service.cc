@@ -1,1 +1,101 @@
-// Placeholder; implemented in a later commit.
+#include "server/job_service.h"
+
+#include "absl/time/time.h"
+#include "engine/job_status.h"
+#include "server/job_proto.h"
+
+namespace reshard::server {
+namespace {
+
+// How long one WatchJob wait lasts before it re-checks for a cancelled client
+// or a server shutdown.
+constexpr absl::Duration kWatchPoll = absl::Milliseconds(200);
+
+grpc::Status Respond(const absl::StatusOr<JobView>& view, v1::Job* response) {
+  if (!view.ok()) return ToGrpcStatus(view.status());
+  *response = JobToProto(*view);
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+v1::Job JobToProto(const JobView& view) {
+  v1::Job job;
+  job.set_id(view.id);
+  *job.mutable_spec() = SpecToProto(view.spec);
+  *job.mutable_status() = StatusToProto(view.status);
+  return job;
+}
+
+grpc::Status JobServiceImpl::CreateJob(grpc::ServerContext* context,
+                                       const v1::CreateJobRequest* request, v1::Job* response) {
+  if (!request->has_spec()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "spec: required");
+  }
+  absl::StatusOr<engine::JobSpec> spec = ValidSpecFromProto(request->spec());
+  if (!spec.ok()) return ToGrpcStatus(spec.status());
+  return Respond(manager_->Create(request->job_id(), *std::move(spec)), response);
+}
+
+grpc::Status JobServiceImpl::GetJob(grpc::ServerContext* context, const v1::GetJobRequest* request,
+                                    v1::Job* response) {
+  return Respond(manager_->Get(request->id()), response);
+}
+
+grpc::Status JobServiceImpl::ListJobs(grpc::ServerContext* context,
+                                      const v1::ListJobsRequest* request,
+                                      v1::ListJobsResponse* response) {
+  for (const JobView& view : manager_->List()) *response->add_jobs() = JobToProto(view);
+  return grpc::Status::OK;
+}
+
+grpc::Status JobServiceImpl::WatchJob(grpc::ServerContext* context,
+                                      const v1::WatchJobRequest* request,
+                                      grpc::ServerWriter<v1::Job>* writer) {
+  absl::StatusOr<JobView> view = manager_->Get(request->id());
+  if (!view.ok()) return ToGrpcStatus(view.status());
+  uint64_t sent_version = 0;
+  bool sent_any = false;
+  while (true) {
+    if (!sent_any || view->status.version != sent_version) {
+      if (!writer->Write(JobToProto(*view))) return grpc::Status::OK;  // client went away
+      sent_any = true;
+      sent_version = view->status.version;
+    }
+    if (engine::IsTerminal(view->status.state)) return grpc::Status::OK;
+    if (context->IsCancelled()) return grpc::Status::CANCELLED;
+    if (manager_->shutting_down()) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "reshardd is shutting down");
+    }
+    view = manager_->WaitForChange(request->id(), sent_version, kWatchPoll);
+    if (!view.ok()) return ToGrpcStatus(view.status());
+  }
+}
+
+grpc::Status JobServiceImpl::PauseJob(grpc::ServerContext* context,
+                                      const v1::PauseJobRequest* request, v1::Job* response) {
+  return Respond(manager_->Pause(request->id()), response);
+}
+
+grpc::Status JobServiceImpl::ResumeJob(grpc::ServerContext* context,
+                                       const v1::ResumeJobRequest* request, v1::Job* response) {
+  return Respond(manager_->Resume(request->id()), response);
+}
+
+grpc::Status JobServiceImpl::CancelJob(grpc::ServerContext* context,
+                                       const v1::CancelJobRequest* request, v1::Job* response) {
+  return Respond(manager_->Cancel(request->id()), response);
+}
+
+grpc::Status JobServiceImpl::DeleteJob(grpc::ServerContext* context,
+                                       const v1::DeleteJobRequest* request,
+                                       google::protobuf::Empty* response) {
+  return ToGrpcStatus(manager_->Delete(request->id()));
+}
+
+}  // namespace reshard::server

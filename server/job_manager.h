@@ -1,0 +1,89 @@
+#pragma once
+
+// JobManager: owns the jobs of one reshardd by id. Thread-safe; no method
+// waits on a job's I/O (engine::Job methods return at once), except
+// WaitForChange, which waits at most `timeout`.
+//
+// Each running job has a small monitor thread that logs one line per state
+// change to stderr and, with a JobStore, persists the job's state.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "engine/job_spec.h"
+#include "engine/job_status.h"
+#include "server/job_store.h"
+
+namespace reshard::server {
+
+// A consistent copy of one job. `spec` still holds passwords: convert with
+// SpecToProto before it leaves the process.
+struct JobView {
+  std::string id;
+  engine::JobSpec spec;
+  engine::JobStatus status;
+};
+
+class JobManager {
+ public:
+  // `store` may be null (no persistence).
+  explicit JobManager(std::unique_ptr<JobStore> store);
+  ~JobManager();  // Shutdown()
+  JobManager(const JobManager&) = delete;
+  JobManager& operator=(const JobManager&) = delete;
+
+  // Loads the store's jobs: terminal ones are listed with their last state,
+  // the others are started again from scratch (a new full sync).
+  absl::Status Restore();
+
+  // `spec` must have passed ValidateJobSpec. `id` empty: "job-<8 hex>".
+  // INVALID_ARGUMENT for a malformed id, ALREADY_EXISTS for a taken one,
+  // UNAVAILABLE after Shutdown.
+  absl::StatusOr<JobView> Create(std::string id, engine::JobSpec spec);
+  absl::StatusOr<JobView> Get(std::string_view id) const;
+  std::vector<JobView> List() const;  // ordered by id
+  // FAILED_PRECONDITION unless STREAMING / PAUSED / non-terminal respectively.
+  absl::StatusOr<JobView> Pause(std::string_view id);
+  absl::StatusOr<JobView> Resume(std::string_view id);
+  absl::StatusOr<JobView> Cancel(std::string_view id);
+  // Cancels the job if it still runs, then forgets it (and its files).
+  absl::Status Delete(std::string_view id);
+
+  // Returns once the job's status version exceeds `seen_version` or after
+  // `timeout`. NOT_FOUND when the job does not exist (or was deleted).
+  absl::StatusOr<JobView> WaitForChange(std::string_view id, uint64_t seen_version,
+                                        absl::Duration timeout) const;
+
+  // Cancels every job and joins their threads. Idempotent.
+  void Shutdown();
+  bool shutting_down() const;
+
+  // "job-<lowercase letters/digits/->": 1..63 chars, starts with a letter,
+  // does not end with '-'. INVALID_ARGUMENT naming "job_id" otherwise.
+  static absl::Status ValidateJobId(std::string_view id);
+
+ private:
+  struct Entry;
+
+  absl::StatusOr<std::shared_ptr<Entry>> Find(std::string_view id) const;
+  std::shared_ptr<Entry> StartEntry(std::string id, engine::JobSpec spec);
+  void Monitor(std::shared_ptr<Entry> entry);
+  void Persist(const Entry& entry, const engine::JobStatus& status);
+  static void StopEntry(Entry& entry);
+
+  const std::unique_ptr<JobStore> store_;
+  mutable absl::Mutex store_mu_;  // serialises store_ writes
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<Entry>, std::less<>> jobs_ ABSL_GUARDED_BY(mu_);
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace reshard::server

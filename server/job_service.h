@@ -1,0 +1,47 @@
+#pragma once
+
+// JobServiceImpl: the reshard.v1.JobService gRPC handlers. They validate,
+// call the JobManager and convert; none waits on a job's I/O. Every Job
+// returned has its passwords cleared.
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "reshard/v1/job_service.grpc.pb.h"
+#include "server/job_manager.h"
+
+namespace reshard::server {
+
+// The gRPC status for an absl::Status (same code, same message).
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// The API form of a job, passwords cleared.
+v1::Job JobToProto(const JobView& view);
+
+class JobServiceImpl final : public v1::JobService::Service {
+ public:
+  // `manager` must outlive the service.
+  explicit JobServiceImpl(JobManager* manager) : manager_(manager) {}
+
+  grpc::Status CreateJob(grpc::ServerContext* context, const v1::CreateJobRequest* request,
+                         v1::Job* response) override;
+  grpc::Status GetJob(grpc::ServerContext* context, const v1::GetJobRequest* request,
+                      v1::Job* response) override;
+  grpc::Status ListJobs(grpc::ServerContext* context, const v1::ListJobsRequest* request,
+                        v1::ListJobsResponse* response) override;
+  grpc::Status WatchJob(grpc::ServerContext* context, const v1::WatchJobRequest* request,
+                        grpc::ServerWriter<v1::Job>* writer) override;
+  grpc::Status PauseJob(grpc::ServerContext* context, const v1::PauseJobRequest* request,
+                        v1::Job* response) override;
+  grpc::Status ResumeJob(grpc::ServerContext* context, const v1::ResumeJobRequest* request,
+                         v1::Job* response) override;
+  grpc::Status CancelJob(grpc::ServerContext* context, const v1::CancelJobRequest* request,
+                         v1::Job* response) override;
+  grpc::Status DeleteJob(grpc::ServerContext* context, const v1::DeleteJobRequest* request,
+                         google::protobuf::Empty* response) override;
+
+ private:
+  JobManager* const manager_;
+};
+
+}  // namespace reshard::server

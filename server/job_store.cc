@@ -1,0 +1,201 @@
+#include "server/job_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "engine/status_macros.h"
+#include "google/protobuf/util/json_util.h"
+#include "server/job_proto.h"
+
+namespace reshard::server {
+namespace {
+
+constexpr char kJobSuffix[] = ".json";
+constexpr char kSecretSuffix[] = ".secret.json";
+
+absl::Status ErrnoError(const std::string& what, const std::string& path) {
+  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+}
+
+// Writes `contents` to `path` through a temporary file created with `mode`.
+absl::Status WriteFileAtomically(const std::string& path, const std::string& contents,
+                                 mode_t mode) {
+  const std::string tmp = absl::StrCat(path, ".tmp");
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return ErrnoError("cannot create", tmp);
+  // open() applies the umask; make the mode exact (0600 stays 0600).
+  ::fchmod(fd, mode);
+  size_t written = 0;
+  while (written < contents.size()) {
+    ssize_t n = ::write(fd, contents.data() + written, contents.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      absl::Status error = ErrnoError("cannot write", tmp);
+      ::close(fd);
+      return error;
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) return ErrnoError("cannot write", tmp);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoError("cannot rename", tmp);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+absl::Status ParseJson(const std::string& path, const std::string& text,
+                       google::protobuf::Message* out) {
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;  // files written by a newer reshardd
+  auto parsed = google::protobuf::util::JsonStringToMessage(text, out, options);
+  if (!parsed.ok()) {
+    return absl::DataLossError(absl::StrCat(path, ": ", std::string(parsed.message())));
+  }
+  return absl::OkStatus();
+}
+
+// The password fields of `spec` and nothing else; empty when it has none.
+std::optional<v1::JobSpec> SecretsOf(const engine::JobSpec& spec) {
+  v1::JobSpec secrets;
+  bool any = !spec.source.credentials.password.empty();
+  secrets.mutable_source()->set_password(spec.source.credentials.password);
+  for (const engine::TargetSpec& target : spec.targets) {
+    v1::TargetSpec* t = secrets.add_targets();
+    t->set_password(target.credentials.password);
+    any = any || !target.credentials.password.empty();
+    if (target.replica.has_value()) {
+      t->mutable_replica()->set_password(target.replica->credentials.password);
+      any = any || !target.replica->credentials.password.empty();
+    }
+  }
+  if (!any) return std::nullopt;
+  return secrets;
+}
+
+void ApplySecrets(const v1::JobSpec& secrets, engine::JobSpec* spec) {
+  spec->source.credentials.password = secrets.source().password();
+  for (size_t i = 0; i < spec->targets.size() && i < size_t(secrets.targets_size()); ++i) {
+    engine::TargetSpec& target = spec->targets[i];
+    target.credentials.password = secrets.targets(i).password();
+    if (target.replica.has_value()) {
+      target.replica->credentials.password = secrets.targets(i).replica().password();
+    }
+  }
+}
+
+absl::Status StatusFromProto(const v1::JobError& error) {
+  if (error.code().empty()) return absl::OkStatus();
+  for (int code = 1; code <= 16; ++code) {
+    if (absl::StatusCodeToString(static_cast<absl::StatusCode>(code)) == error.code()) {
+      return absl::Status(static_cast<absl::StatusCode>(code), error.message());
+    }
+  }
+  return absl::UnknownError(error.message());
+}
+
+int64_t UnixMillis(const google::protobuf::Timestamp& time) {
+  return time.seconds() * 1000 + time.nanos() / 1000000;
+}
+
+}  // namespace
+
+absl::Status JobStore::Save(const StoredJob& job) const {
+  v1::Job proto;
+  proto.set_id(job.id);
+  *proto.mutable_spec() = SpecToProto(job.spec);  // no passwords
+  engine::JobStatus status;
+  status.state = job.state;
+  status.error = job.error;
+  status.detail = job.detail;
+  status.created_unix_ms = job.created_unix_ms;
+  status.updated_unix_ms = job.updated_unix_ms;
+  v1::JobStatus status_proto = StatusToProto(status);
+  status_proto.clear_rdb();
+  *proto.mutable_status() = status_proto;
+
+  google::protobuf::util::JsonPrintOptions print;
+  print.add_whitespace = true;
+  print.preserve_proto_field_names = true;
+  std::string text;
+  google::protobuf::util::MessageToJsonString(proto, &text, print);
+  const std::string base = absl::StrCat(dir_, "/", job.id);
+  const std::string secret_path = absl::StrCat(base, kSecretSuffix);
+  if (std::optional<v1::JobSpec> secrets = SecretsOf(job.spec)) {
+    std::string secret_text;
+    google::protobuf::util::MessageToJsonString(*secrets, &secret_text, print);
+    RETURN_IF_ERROR(WriteFileAtomically(secret_path, secret_text, 0600));
+  } else {
+    std::remove(secret_path.c_str());
+  }
+  return WriteFileAtomically(absl::StrCat(base, kJobSuffix), text, 0644);
+}
+
+absl::Status JobStore::Remove(std::string_view id) const {
+  const std::string base = absl::StrCat(dir_, "/", std::string(id));
+  for (const char* suffix : {kJobSuffix, kSecretSuffix}) {
+    const std::string path = absl::StrCat(base, suffix);
+    if (std::remove(path.c_str()) != 0 && errno != ENOENT) {
+      return ErrnoError("cannot remove", path);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<StoredJob>> JobStore::LoadAll() const {
+  std::vector<std::string> paths;
+  std::error_code error;
+  for (const auto& file : std::filesystem::directory_iterator(dir_, error)) {
+    const std::string name = file.path().filename().string();
+    if (absl::EndsWith(name, kJobSuffix) && !absl::EndsWith(name, kSecretSuffix)) {
+      paths.push_back(file.path().string());
+    }
+  }
+  if (error) {
+    return absl::InternalError(absl::StrCat("cannot list ", dir_, ": ", error.message()));
+  }
+  std::sort(paths.begin(), paths.end());
+
+  std::vector<StoredJob> jobs;
+  for (const std::string& path : paths) {
+    ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+    v1::Job proto;
+    RETURN_IF_ERROR(ParseJson(path, text, &proto));
+    StoredJob job;
+    job.id = proto.id();
+    ASSIGN_OR_RETURN(job.spec, SpecFromProto(proto.spec()));
+    const std::string secret_path =
+        absl::StrCat(path.substr(0, path.size() - strlen(kJobSuffix)), kSecretSuffix);
+    if (absl::StatusOr<std::string> secret_text = ReadFile(secret_path); secret_text.ok()) {
+      v1::JobSpec secrets;
+      RETURN_IF_ERROR(ParseJson(secret_path, *secret_text, &secrets));
+      ApplySecrets(secrets, &job.spec);
+    }
+    absl::StatusOr<engine::JobState> state = StateFromProto(proto.status().state());
+    job.state = state.ok() ? *state : engine::JobState::kPending;
+    job.error = StatusFromProto(proto.status().error());
+    job.detail = proto.status().detail();
+    job.created_unix_ms = UnixMillis(proto.status().create_time());
+    job.updated_unix_ms = UnixMillis(proto.status().update_time());
+    jobs.push_back(std::move(job));
+  }
+  return jobs;
+}
+
+}  // namespace reshard::server

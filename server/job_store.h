@@ -1,0 +1,54 @@
+#pragma once
+
+// JobStore: persistence of jobs under --state_dir, so that a restarted
+// reshardd lists its jobs again and restarts the ones that were running.
+//
+// Files, one pair per job:
+//   <dir>/<id>.json         the Job in protobuf JSON form: id, spec without any
+//                           password, and the last known state/error/detail.
+//   <dir>/<id>.secret.json  only when the spec has a password: a JobSpec in
+//                           JSON holding nothing but the password fields
+//                           (targets by index), created with mode 0600.
+// Both are written to a temporary file and renamed, so a crash leaves either
+// the old or the new version. Not thread-safe: callers serialise.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "engine/job_spec.h"
+#include "engine/job_status.h"
+
+namespace reshard::server {
+
+struct StoredJob {
+  std::string id;
+  engine::JobSpec spec;  // with passwords
+  engine::JobState state = engine::JobState::kPending;
+  absl::Status error;
+  std::string detail;
+  int64_t created_unix_ms = 0;
+  int64_t updated_unix_ms = 0;
+};
+
+class JobStore {
+ public:
+  // `dir` must exist.
+  explicit JobStore(std::string dir) : dir_(std::move(dir)) {}
+
+  absl::Status Save(const StoredJob& job) const;
+  // Removes both files; OK when they do not exist.
+  absl::Status Remove(std::string_view id) const;
+  // Every job in the directory, ordered by id. A file that does not parse is
+  // an error naming the file.
+  absl::StatusOr<std::vector<StoredJob>> LoadAll() const;
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace reshard::server

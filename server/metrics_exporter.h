@@ -1,0 +1,62 @@
+#pragma once
+
+// MetricsExporter: serves the jobs' counters on /metrics in the Prometheus
+// text format. Nothing is registered ahead of time: JobMetricsCollector builds
+// the metric families from JobManager snapshots at each scrape, so deleted
+// jobs disappear and new ones appear without bookkeeping.
+//
+// Families (labels job, plus target for reshard_target_*):
+//   reshard_job_state{state}             gauge, 1 for the current state
+//   reshard_bytes_received_total         counter
+//   reshard_rdb_bytes_read_total         counter
+//   reshard_rdb_keys_read_total          counter
+//   reshard_upstream_connected           gauge 0/1
+//   reshard_upstream_reconnects_total    counter
+//   reshard_target_bytes_sent_total      counter
+//   reshard_target_keys_{kept,dropped}_total
+//   reshard_target_commands_{kept,dropped,split}_total
+//   reshard_target_lag_bytes, reshard_target_lag_seconds, reshard_target_connected_replicas
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "prometheus/collectable.h"
+#include "prometheus/exposer.h"
+#include "prometheus/metric_family.h"
+#include "server/job_manager.h"
+
+namespace reshard::server {
+
+class JobMetricsCollector : public prometheus::Collectable {
+ public:
+  // `manager` must outlive the collector.
+  explicit JobMetricsCollector(const JobManager* manager) : manager_(manager) {}
+  std::vector<prometheus::MetricFamily> Collect() const override;
+
+ private:
+  const JobManager* const manager_;
+};
+
+// The families for these jobs (what JobMetricsCollector::Collect returns).
+std::vector<prometheus::MetricFamily> JobMetricFamilies(const std::vector<JobView>& jobs);
+
+class MetricsExporter {
+ public:
+  // Serves http://<listen>/metrics ("host:port"; port 0 picks a free one).
+  // UNAVAILABLE when the address cannot be bound. `manager` must outlive it.
+  static absl::StatusOr<std::unique_ptr<MetricsExporter>> Start(const std::string& listen,
+                                                                const JobManager* manager);
+  ~MetricsExporter();  // stops the HTTP server
+
+  int port() const { return port_; }
+
+ private:
+  MetricsExporter() = default;
+  std::shared_ptr<JobMetricsCollector> collector_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  int port_ = 0;
+};
+
+}  // namespace reshard::server
