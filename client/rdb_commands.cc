@@ -1,1 +1,12 @@
-// Placeholder; implemented in a later commit.
+#include "client/rdb_commands.h"
+
+#include <iostream>
+
+namespace reshard::client {
+
+int RunRdbCommand(int argc, char** argv) {
+  std::cerr << "reshardctl rdb: not implemented yet" << std::endl;
+  return 2;
+}
+
+}  // namespace reshard::client
