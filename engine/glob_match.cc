@@ -109,6 +109,9 @@ bool GlobMatchImpl(const char* pattern, size_t pattern_len, const char* string, 
 }  // namespace
 
 bool GlobMatch(std::string_view pattern, std::string_view string) {
+  // KEYS and SCAN MATCH treat a lone "*" as "every key" without calling
+  // stringmatchlen(), which would not match the empty key.
+  if (pattern == "*") return true;
   bool skip_longer_matches = false;
   return GlobMatchImpl(pattern.data(), pattern.size(), string.data(), string.size(),
                        &skip_longer_matches);

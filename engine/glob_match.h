@@ -1,7 +1,7 @@
 #pragma once
 
-// Redis glob matching (KEYS, SCAN MATCH, PSUBSCRIBE): a faithful port of
-// stringmatchlen() in Redis's src/util.c, case-sensitive.
+// Redis glob matching as KEYS and SCAN MATCH do it: a faithful port of
+// stringmatchlen() in Redis's src/util.c (case-sensitive).
 //
 //   *        any run of bytes, including none
 //   ?        exactly one byte
@@ -14,6 +14,10 @@
 // mixing bytes < 0x80 and >= 0x80 behaves as Redis does there. An unclosed
 // '[' matches as if the set ended at the end of the pattern, and a trailing
 // '\' is a literal backslash, both as in Redis.
+//
+// Like KEYS and SCAN MATCH, a lone "*" matches every key, the empty key
+// included; but stringmatchlen() never lets the empty key match a longer
+// pattern ("**", "*?" ...), and neither does this.
 //
 // No allocation; recursion depth is bounded by the number of '*' runs in the
 // pattern.
