@@ -1,0 +1,146 @@
+// Checks the test support itself against a real redis-server.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <set>
+#include <string>
+
+#include "tests/support/free_port.h"
+#include "tests/support/redis_client.h"
+#include "tests/support/redis_server.h"
+
+namespace reshard::testing {
+namespace {
+
+using namespace std::string_literals;
+
+TEST(PickFreePortTest, NeverRepeatsAPort) {
+  std::set<uint16_t> ports;
+  for (int i = 0; i < 50; ++i) {
+    const uint16_t port = PickFreePort();
+    EXPECT_NE(port, 0);
+    EXPECT_NE(port, 6379);
+    EXPECT_TRUE(ports.insert(port).second) << port;
+  }
+}
+
+TEST(RedisServerTest, StartsAnswersAndStopsByPid) {
+  auto server = RedisServer::Start();
+  ASSERT_TRUE(server.ok()) << server.status();
+  const pid_t pid = (*server)->pid();
+  const std::string dir = (*server)->dir();
+  EXPECT_GT(pid, 0);
+  EXPECT_TRUE(std::filesystem::is_directory(dir));
+  EXPECT_EQ((*server)->address(), "127.0.0.1:" + std::to_string((*server)->port()));
+
+  auto client = RedisClient::Connect("127.0.0.1", (*server)->port());
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto dir_config = client->CheckedCommand({"CONFIG", "GET", "dir"});
+  ASSERT_TRUE(dir_config.ok()) << dir_config.status();
+  EXPECT_EQ(dir_config->elements.at(1).str, std::filesystem::canonical(dir).string());
+  auto save = client->CheckedCommand({"CONFIG", "GET", "save"});
+  ASSERT_TRUE(save.ok());
+  EXPECT_EQ(save->elements.at(1).str, "");
+
+  ASSERT_TRUE((*server)->Stop().ok());
+  EXPECT_FALSE((*server)->running());
+  EXPECT_EQ(::kill(pid, 0), -1);  // Reaped: the PID no longer exists.
+  server->reset();
+  EXPECT_FALSE(std::filesystem::exists(dir));
+}
+
+TEST(RedisServerTest, RestartKeepsPortAndDir) {
+  auto server = RedisServer::Start();
+  ASSERT_TRUE(server.ok()) << server.status();
+  const uint16_t port = (*server)->port();
+  ASSERT_TRUE((*server)->Restart().ok());
+  EXPECT_EQ((*server)->port(), port);
+  auto client = RedisClient::Connect("127.0.0.1", port);
+  ASSERT_TRUE(client.ok()) << client.status();
+  EXPECT_TRUE(client->Command({"PING"})->IsString("PONG"));
+  ASSERT_TRUE((*server)->Kill().ok());
+  EXPECT_FALSE(RedisClient::Connect("127.0.0.1", port).ok());
+}
+
+TEST(RedisServerTest, FailureToStartShowsTheLog) {
+  RedisServerOptions options;
+  options.extra_args = {"--no-such-option", "1"};
+  auto server = RedisServer::Start(options);
+  ASSERT_FALSE(server.ok());
+  EXPECT_NE(server.status().message().find("no-such-option"), absl::string_view::npos)
+      << server.status();
+
+  options = {};
+  options.binary = "/nonexistent/redis-server";
+  server = RedisServer::Start(options);
+  ASSERT_FALSE(server.ok());
+  EXPECT_NE(server.status().message().find("exec failed"), absl::string_view::npos)
+      << server.status();
+}
+
+TEST(RedisClientTest, PipelineKeysPttlDumpInfo) {
+  auto server = RedisServer::Start();
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto client = RedisClient::Connect("127.0.0.1", (*server)->port());
+  ASSERT_TRUE(client.ok()) << client.status();
+
+  std::vector<std::vector<std::string>> commands;
+  for (int i = 0; i < 100000; ++i) commands.push_back({"SET", "key:" + std::to_string(i), "v"});
+  auto replies = client->Pipeline(commands);
+  ASSERT_TRUE(replies.ok()) << replies.status();
+  ASSERT_EQ(replies->size(), 100000u);
+  EXPECT_TRUE(replies->back().IsString("OK"));
+  auto keys = client->Keys(0);
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_EQ(keys->size(), 100000u);
+  EXPECT_EQ(keys->front(), "key:0");
+  EXPECT_TRUE(std::is_sorted(keys->begin(), keys->end()));
+
+  // Binary keys and values, another db, and the selected db is restored.
+  ASSERT_TRUE(client->CheckedCommand({"SELECT", "3"}).ok());
+  ASSERT_TRUE(client->CheckedCommand({"SET", "b\0\xff"s, "x\r\ny"s, "PX", "100000"}).ok());
+  ASSERT_TRUE(client->CheckedCommand({"SELECT", "0"}).ok());
+  auto db3 = client->Keys(3);
+  ASSERT_TRUE(db3.ok());
+  EXPECT_EQ(*db3, std::vector<std::string>{"b\0\xff"s});
+  EXPECT_EQ(client->Command({"DBSIZE"})->integer, 100000);
+
+  ASSERT_TRUE(client->CheckedCommand({"SELECT", "3"}).ok());
+  auto pttl = client->Pttl("b\0\xff"s);
+  ASSERT_TRUE(pttl.ok());
+  EXPECT_GT(*pttl, 90000);
+  EXPECT_LE(*pttl, 100000);
+  EXPECT_EQ(*client->Pttl("missing"), -2);
+  auto dump = client->Dump("b\0\xff"s);
+  ASSERT_TRUE(dump.ok()) << dump.status();
+  ASSERT_TRUE(dump->has_value());
+  EXPECT_EQ((**dump)[0], '\0');  // RDB type 0: string
+  EXPECT_NE((*dump)->find("x\r\ny"), std::string::npos);
+  auto missing = client->Dump("missing");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+
+  auto role = client->InfoField("replication", "role");
+  ASSERT_TRUE(role.ok()) << role.status();
+  EXPECT_EQ(*role, "master");
+  EXPECT_EQ(client->InfoField("replication", "nope").status().code(), absl::StatusCode::kNotFound);
+
+  auto error = client->Command({"NOSUCHCOMMAND"});
+  ASSERT_TRUE(error.ok());
+  EXPECT_TRUE(error->IsError());
+  EXPECT_FALSE(client->CheckedCommand({"NOSUCHCOMMAND"}).ok());
+}
+
+TEST(RedisClientTest, WaitForPollsUntilTrueOrTimesOut) {
+  int calls = 0;
+  EXPECT_TRUE(RedisClient::WaitFor([&] { return ++calls == 3; }, absl::Seconds(5)).ok());
+  EXPECT_EQ(calls, 3);
+  absl::Status status = RedisClient::WaitFor([] { return false; }, absl::Milliseconds(50), "never");
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_NE(status.message().find("waiting for never"), absl::string_view::npos);
+}
+
+}  // namespace
+}  // namespace reshard::testing
