@@ -1,1 +1,87 @@
-// Placeholder; implemented in a later commit.
+#include "engine/rdb_writer.h"
+
+#include "engine/crc64.h"
+#include "engine/rdb_format.h"
+
+namespace reshard::engine {
+
+std::string RdbWriter::EncodeLength(uint64_t n) {
+  std::string out;
+  if (n < (1u << 6)) {
+    out.push_back(static_cast<char>(n));
+  } else if (n < (1u << 14)) {
+    out.push_back(static_cast<char>((rdb::kLen14Bit << 6) | (n >> 8)));
+    out.push_back(static_cast<char>(n & 0xff));
+  } else if (n <= 0xffffffffULL) {
+    out.push_back(static_cast<char>(rdb::kLen32Bit));
+    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(n >> shift));
+  } else {
+    out.push_back(static_cast<char>(rdb::kLen64Bit));
+    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(n >> shift));
+  }
+  return out;
+}
+
+void RdbWriter::Emit(std::string_view data) {
+  crc_ = Crc64(crc_, data);
+  bytes_written_ += data.size();
+  if (data.size() >= kBufferSize) {
+    FlushBuffer();
+    sink_->Write(data);
+    return;
+  }
+  buffer_.append(data);
+  if (buffer_.size() >= kBufferSize) FlushBuffer();
+}
+
+void RdbWriter::FlushBuffer() {
+  if (buffer_.empty()) return;
+  sink_->Write(buffer_);
+  buffer_.clear();
+}
+
+void RdbWriter::WriteHeader(int version, std::string_view magic) {
+  version_ = version;
+  Emit(magic);
+}
+
+bool RdbWriter::WriteAux(std::string_view key, std::string_view raw) {
+  if (key == "repl-id" || key == "repl-offset" || key == "repl-stream-db") return false;
+  Emit(raw);
+  return true;
+}
+
+bool RdbWriter::WriteGlobal(uint8_t opcode, std::string_view raw) {
+  if (opcode == rdb::kOpSlotImport && version_ == rdb::kValkeyVersion) return false;
+  Emit(raw);
+  return true;
+}
+
+void RdbWriter::BeginEntry(int db, std::string_view raw_header) {
+  if (db != current_db_) {
+    std::string select(1, static_cast<char>(rdb::kOpSelectDb));
+    select += EncodeLength(static_cast<uint64_t>(db));
+    Emit(select);
+    current_db_ = db;
+  }
+  Emit(raw_header);
+  ++entries_written_;
+}
+
+void RdbWriter::WriteValue(std::string_view chunk) { Emit(chunk); }
+
+void RdbWriter::Finish() {
+  if (finished_) return;
+  char eof = static_cast<char>(rdb::kOpEof);
+  Emit(std::string_view(&eof, 1));
+  if (version_ >= rdb::kFirstVersionWithChecksum) {
+    uint64_t crc = crc_;
+    char trailer[8];
+    for (int i = 0; i < 8; ++i) trailer[i] = static_cast<char>(crc >> (8 * i));
+    Emit(std::string_view(trailer, 8));
+  }
+  FlushBuffer();
+  finished_ = true;
+}
+
+}  // namespace reshard::engine
