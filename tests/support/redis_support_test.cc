@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <set>
 #include <string>
 
@@ -79,6 +81,32 @@ TEST(RedisServerTest, FailureToStartShowsTheLog) {
   EXPECT_NE(server.status().message().find("exec failed"), absl::string_view::npos)
       << server.status();
 }
+
+// Old Redis and Valkey builds fetched by scripts/fetch_servers.sh, when the
+// environment names them (RESHARD_REDIS6_SERVER=DIR/redis-6.0/bin/redis-server,
+// RESHARD_VALKEY_SERVER=DIR/valkey-8.0/bin/valkey-server).
+class OtherServerTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(OtherServerTest, StartsWithTheSameDefaults) {
+  const char* binary = std::getenv(GetParam());
+  if (binary == nullptr || binary[0] == '\0') GTEST_SKIP() << GetParam() << " is not set";
+  RedisServerOptions options;
+  options.binary = binary;
+  auto server = RedisServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto client = RedisClient::Connect("127.0.0.1", (*server)->port());
+  ASSERT_TRUE(client.ok()) << client.status();
+  ASSERT_TRUE(client->CheckedCommand({"SET", "k", "v"}).ok());
+  auto version = client->InfoField("server", "redis_version");
+  ASSERT_TRUE(version.ok()) << version.status();
+  std::cout << binary << ": redis_version " << *version << "\n";
+  const pid_t pid = (*server)->pid();
+  ASSERT_TRUE((*server)->Stop().ok());
+  EXPECT_EQ(::kill(pid, 0), -1);
+}
+
+INSTANTIATE_TEST_SUITE_P(FetchedServers, OtherServerTest,
+                         ::testing::Values("RESHARD_REDIS6_SERVER", "RESHARD_VALKEY_SERVER"));
 
 TEST(RedisClientTest, PipelineKeysPttlDumpInfo) {
   auto server = RedisServer::Start();

@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# Fetches old and alternative servers for compatibility tests, without
+# installing them: Redis 6.0 (Debian 11 "bullseye" packages redis-server and
+# redis-tools) and Valkey 8.0 (Debian 12 bookworm-backports packages
+# valkey-server and valkey-tools), unpacked with dpkg -x into
+#
+#   DIR/redis-6.0/bin/{redis-server,redis-check-rdb,redis-cli}
+#   DIR/valkey-8.0/bin/{valkey-server,valkey-check-rdb,valkey-cli}
+#
+# (small wrappers that set LD_LIBRARY_PATH for shared libraries Debian 12 no
+# longer has, e.g. libssl1.1, fetched into the same tree).
+#
+# apt runs with a private configuration under DIR/.apt-<suite> (its own
+# sources.list, state and cache); the system's apt sources and state are only
+# read, never written. The mirror is the one the system's own apt sources use
+# (override with RESHARD_DEBIAN_MIRROR=URL). Safe to run again: finished trees
+# are left as they are. Needs no root.
+#
+#   scripts/fetch_servers.sh DIR
+set -euo pipefail
+
+die() {
+  echo "fetch_servers.sh: $*" >&2
+  exit 1
+}
+
+[[ $# -eq 1 ]] || die "usage: fetch_servers.sh DIR"
+mkdir -p "$1"
+DIR="$(cd "$1" && pwd)"
+KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+ARCH="$(dpkg --print-architecture)"
+MULTIARCH="$(dpkg-architecture -qDEB_HOST_MULTIARCH 2> /dev/null || echo "$(uname -m)-linux-gnu")"
+
+# The first Debian archive URI in the system's apt sources that is not the
+# security archive, from one-line (.list) or deb822 (.sources) files.
+system_mirror() {
+  local files=()
+  [[ -r /etc/apt/sources.list ]] && files+=(/etc/apt/sources.list)
+  for f in /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+    [[ -r "$f" ]] && files+=("$f")
+  done
+  [[ ${#files[@]} -gt 0 ]] || return 1
+  local uri
+  for f in "${files[@]}"; do
+    if [[ "$f" == *.sources ]]; then
+      uri="$(sed -n 's/^URIs:[[:space:]]*//p' "$f" | tr ' ' '\n')"
+    else
+      # deb [options] URI suite components...
+      uri="$(sed -n 's/^[[:space:]]*deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\([^[:space:]]\+\).*/\2/p' "$f")"
+    fi
+    uri="$(echo "$uri" | grep -v -- '-security' | grep -E '^(https?|file)://' | head -n1 || true)"
+    if [[ -n "$uri" ]]; then
+      echo "${uri%/}"
+      return 0
+    fi
+  done
+  return 1
+}
+
+MIRROR="${RESHARD_DEBIAN_MIRROR:-}"
+if [[ -z "$MIRROR" ]]; then
+  MIRROR="$(system_mirror)" ||
+    die "no Debian mirror found in /etc/apt/sources.list or /etc/apt/sources.list.d/; set RESHARD_DEBIAN_MIRROR"
+fi
+[[ -r "$KEYRING" ]] || die "$KEYRING is missing (package debian-archive-keyring)"
+
+# apt-get with a private root for one suite: DIR/.apt-<suite>.
+APT_OPTS=()
+apt_root() {
+  local suite="$1" root="$DIR/.apt-$1"
+  mkdir -p "$root/state/lists/partial" "$root/cache/archives/partial" "$root/debs"
+  touch "$root/state/status"
+  echo "deb [signed-by=$KEYRING] $MIRROR $suite main" > "$root/sources.list"
+  APT_OPTS=(
+    -o "Dir::Etc::SourceList=$root/sources.list"
+    -o "Dir::Etc::SourceParts=/dev/null"
+    -o "Dir::Etc::Preferences=/dev/null"
+    -o "Dir::Etc::PreferencesParts=/dev/null"
+    -o "Dir::State=$root/state"
+    -o "Dir::State::status=$root/state/status"
+    -o "Dir::Cache=$root/cache"
+    -o "APT::Architecture=$ARCH"
+    -o "APT::Get::List-Cleanup=false"
+    -o "Debug::NoLocking=true"
+  )
+  # As root, apt drops to the _apt user to download; it cannot write here.
+  [[ $(id -u) -eq 0 ]] && APT_OPTS+=(-o "APT::Sandbox::User=root")
+  if [[ ! -e "$root/state/updated" ]]; then
+    echo "fetch_servers.sh: apt-get update for $suite from $MIRROR"
+    apt-get "${APT_OPTS[@]}" -q update > "$root/update.log" 2>&1 ||
+      die "apt-get update for $suite failed; see $root/update.log"
+    touch "$root/state/updated"
+  fi
+}
+
+# The newest version of package $1 (in the current apt root) that starts with $2.
+pick_version() {
+  apt-cache "${APT_OPTS[@]}" madison "$1" 2> /dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' |
+    { grep -E "^([0-9]+:)?$2" || true; } | sort -V | tail -n1
+}
+
+# Downloads package $1 at version $2 into the apt root's debs/ and unpacks it into $3.
+fetch_and_unpack() {
+  local pkg="$1" version="$2" tree="$3" root="$DIR/.apt-$SUITE"
+  (cd "$root/debs" && apt-get "${APT_OPTS[@]}" -q download "$pkg=$version" > /dev/null) ||
+    die "apt-get download $pkg=$version failed"
+  local deb
+  deb="$(ls "$root/debs/${pkg}_"*.deb | head -n1)"
+  dpkg -x "$deb" "$tree"
+  echo "fetch_servers.sh:   $pkg $version"
+}
+
+libdirs_of() {
+  local tree="$1"
+  echo "$tree/lib/$MULTIARCH:$tree/usr/lib/$MULTIARCH:$tree/usr/lib"
+}
+
+# Package names that fetched packages depend on: first alternative, without
+# version or architecture qualifiers.
+depends_of_fetched() {
+  local deb
+  for deb in "$DIR/.apt-$SUITE/debs"/*.deb; do
+    dpkg-deb -f "$deb" Depends Pre-Depends | sed 's/^[A-Za-z-]*: //' | tr ',' '\n' |
+      sed 's/|.*//; s/(.*)//; s/:.*//; s/[[:space:]]//g'
+  done | grep -v '^$' | sort -u
+}
+
+# Fetches, from the same suite, the library packages (lib*, lua-*) that the
+# fetched packages depend on and the system lacks (the Lua modules and
+# libssl1.1 of bullseye's Redis, say), then checks with ldd that binary $2 of
+# tree $1 finds every shared library.
+resolve_libraries() {
+  local tree="$1" binary="$2" round dep version fetched=1 missing
+  for round in 1 2 3 4 5; do
+    [[ $fetched -eq 1 ]] || break
+    fetched=0
+    for dep in $(depends_of_fetched); do
+      [[ "$dep" =~ ^(lib|lua-) ]] || continue
+      dpkg-query -W -f='${Status}' "$dep" 2> /dev/null | grep -q '^install ok installed$' && continue
+      ls "$DIR/.apt-$SUITE/debs/${dep}_"*.deb > /dev/null 2>&1 && continue
+      version="$(pick_version "$dep" "")"
+      # A virtual or renamed package (libgcc1 -> libgcc-s1): the system's
+      # library usually serves; ldd below is the judge.
+      [[ -n "$version" ]] || continue
+      fetch_and_unpack "$dep" "$version" "$tree"
+      fetched=1
+    done
+  done
+  missing="$(LD_LIBRARY_PATH="$(libdirs_of "$tree")" ldd "$binary" 2> /dev/null |
+    awk '/not found/ {print $1}' | sort -u | tr '\n' ' ')"
+  [[ -z "$missing" ]] || die "$binary cannot find shared libraries: $missing"
+}
+
+# Writes DIR/<tree>/bin/<name> running usr/bin/<name> with the tree's libraries.
+write_wrapper() {
+  local tree="$1" name="$2"
+  [[ -e "$tree/usr/bin/$name" ]] || die "$tree/usr/bin/$name is not in the packages"
+  mkdir -p "$tree/bin"
+  cat > "$tree/bin/$name" << WRAPPER
+#!/bin/sh
+# Written by scripts/fetch_servers.sh: runs the unpacked $name with the
+# shared libraries unpacked next to it.
+tree="\$(cd "\$(dirname "\$0")/.." && pwd)"
+LD_LIBRARY_PATH="\$tree/lib/$MULTIARCH:\$tree/usr/lib/$MULTIARCH:\$tree/usr/lib\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
+export LD_LIBRARY_PATH
+exec "\$tree/usr/bin/$name" "\$@"
+WRAPPER
+  chmod +x "$tree/bin/$name"
+}
+
+# fetch_server NAME SUITE VERSION-PREFIX PACKAGE... -- BINARY...
+fetch_server() {
+  local name="$1" suite="$2" prefix="$3"
+  shift 3
+  local packages=() binaries=()
+  while [[ "$1" != "--" ]]; do packages+=("$1"); shift; done
+  shift
+  binaries=("$@")
+  local tree="$DIR/$name"
+  if [[ -e "$tree/.complete" ]]; then
+    echo "fetch_servers.sh: $name already in $tree"
+    return 0
+  fi
+  SUITE="$suite"
+  apt_root "$suite"
+  rm -rf "$tree" "$DIR/.apt-$suite/debs"/*.deb
+  mkdir -p "$tree"
+  echo "fetch_servers.sh: $name from $suite:"
+  local pkg version
+  for pkg in "${packages[@]}"; do
+    version="$(pick_version "$pkg" "$prefix")"
+    [[ -n "$version" ]] || die "no $pkg $prefix* in $suite (see: apt-cache madison $pkg)"
+    fetch_and_unpack "$pkg" "$version" "$tree"
+  done
+  local binary
+  for binary in "${binaries[@]}"; do
+    [[ -e "$tree/usr/bin/$binary" ]] || die "$binary is not in ${packages[*]}"
+    resolve_libraries "$tree" "$(readlink -f "$tree/usr/bin/$binary")"
+    write_wrapper "$tree" "$binary"
+    "$tree/bin/$binary" --version > /dev/null 2>&1 || [[ "$binary" == *check* ]] ||
+      die "$tree/bin/$binary --version failed"
+  done
+  touch "$tree/.complete"
+}
+
+fetch_server redis-6.0 bullseye 6.0 redis-tools redis-server -- \
+  redis-server redis-check-rdb redis-cli
+fetch_server valkey-8.0 bookworm-backports 8.0 valkey-tools valkey-server -- \
+  valkey-server valkey-check-rdb valkey-cli
+
+echo "fetch_servers.sh: ready:"
+for b in redis-6.0/bin/redis-server redis-6.0/bin/redis-check-rdb \
+  valkey-8.0/bin/valkey-server valkey-8.0/bin/valkey-check-rdb; do
+  printf '  %-45s %s\n' "$DIR/$b" "$("$DIR/$b" --version 2>&1 | head -n1)"
+done
