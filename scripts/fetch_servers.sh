@@ -103,10 +103,9 @@ pick_version() {
 fetch_and_unpack() {
   local pkg="$1" version="$2" tree="$3" root="$DIR/.apt-$SUITE"
   (cd "$root/debs" && apt-get "${APT_OPTS[@]}" -q download "$pkg=$version" > /dev/null) ||
-    die "apt-get download $pkg=$version failed"
-  local deb
-  deb="$(ls "$root/debs/${pkg}_"*.deb | head -n1)"
-  dpkg -x "$deb" "$tree"
+    die "apt-get download $pkg=$version failed (stale lists? remove $root/state/updated)"
+  local debs=("$root/debs/${pkg}_"*.deb)
+  dpkg -x "${debs[0]}" "$tree"
   echo "fetch_servers.sh:   $pkg $version"
 }
 
@@ -130,8 +129,8 @@ depends_of_fetched() {
 # libssl1.1 of bullseye's Redis, say), then checks with ldd that binary $2 of
 # tree $1 finds every shared library.
 resolve_libraries() {
-  local tree="$1" binary="$2" round dep version fetched=1 missing
-  for round in 1 2 3 4 5; do
+  local tree="$1" binary="$2" dep version fetched=1 missing
+  for _ in 1 2 3 4 5; do
     [[ $fetched -eq 1 ]] || break
     fetched=0
     for dep in $(depends_of_fetched); do
