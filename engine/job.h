@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "engine/job_spec.h"
 #include "engine/job_status.h"
@@ -25,8 +26,12 @@ class Job {
 
   void Start();   // PENDING -> CONNECTING on the job's own thread
   void Cancel();  // -> CANCELLED; closes every link and listener
-  void Pause();   // STREAMING -> PAUSED: stops reading the source
-  void Resume();  // PAUSED -> STREAMING
+  // STREAMING -> PAUSED: stops reading the source (ACKs go on, so the source
+  // buffers for us up to its client-output-buffer-limit for replicas).
+  // FAILED_PRECONDITION in any other state.
+  absl::Status Pause();
+  // PAUSED -> STREAMING. FAILED_PRECONDITION in any other state.
+  absl::Status Resume();
 
   const std::string& id() const { return id_; }
   const JobSpec& spec() const { return spec_; }

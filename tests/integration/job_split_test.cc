@@ -1,1 +1,358 @@
+// End to end through the engine: a real source redis-server, a Job, and real
+// target redis-servers replicating from the job's listeners. Writes go on
+// before, during and after the snapshot; then every key must be on exactly
+// the right target with the same value and expiry.
+
 #include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "engine/job.h"
+#include "engine/key_filter.h"
+#include "tests/support/free_port.h"
+#include "tests/support/redis_client.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/shard_check.h"
+
+namespace reshard {
+namespace {
+
+using engine::FilterKind;
+using engine::FilterSpec;
+using engine::Job;
+using engine::JobSpec;
+using engine::JobState;
+using engine::JobStatus;
+using engine::TargetSpec;
+using testing::CheckShards;
+using testing::RedisClient;
+using testing::RedisServer;
+using testing::ShardCheckTarget;
+
+std::unique_ptr<RedisServer> StartServer() {
+  absl::StatusOr<std::unique_ptr<RedisServer>> server = RedisServer::Start();
+  EXPECT_TRUE(server.ok()) << server.status();
+  return server.ok() ? std::move(*server) : nullptr;
+}
+
+RedisClient Connect(const RedisServer& server) {
+  absl::StatusOr<RedisClient> client = RedisClient::Connect("127.0.0.1", server.port());
+  EXPECT_TRUE(client.ok()) << client.status();
+  return std::move(*client);
+}
+
+JobStatus WaitForState(const Job& job, JobState state, absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  JobStatus status = job.Snapshot();
+  while (status.state != state && absl::Now() < deadline) {
+    if (status.state == JobState::kFailed || status.state == JobState::kCancelled) break;
+    status = job.WaitForChange(status.version, absl::Milliseconds(200));
+  }
+  return status;
+}
+
+// Mixed data in dbs 0 and 1: every basic type, compact and large encodings,
+// some keys with expiries. Key names start with a digit.
+void FillNumericDataset(RedisClient& client, int n) {
+  std::vector<std::vector<std::string>> commands;
+  for (int i = 0; i < n; ++i) {
+    std::string k = absl::StrCat(i % 10, ":", i);
+    if (i == n / 2) commands.push_back({"SELECT", "1"});
+    switch (i % 6) {
+      case 0:
+        commands.push_back({"SET", k + ":s", absl::StrCat("v", i)});
+        if (i % 4 == 0) commands.push_back({"PEXPIRE", k + ":s", "3600000"});
+        break;
+      case 1:
+        commands.push_back({"RPUSH", k + ":l", "a", "b", std::to_string(i)});
+        break;
+      case 2:
+        commands.push_back({"HSET", k + ":h", "f", "v", "g", std::to_string(i)});
+        break;
+      case 3:
+        commands.push_back({"SADD", k + ":set", "x", "y", std::to_string(i)});
+        break;
+      case 4:
+        commands.push_back({"ZADD", k + ":z", "1", "a", "2.5", std::to_string(i)});
+        commands.push_back({"EXPIRE", k + ":z", "7200"});
+        break;
+      case 5:
+        commands.push_back({"SET", k, std::to_string(i)});  // integer-encoded value
+        break;
+    }
+  }
+  // A few large encodings (hash table, skiplist, quicklist with many nodes).
+  commands.push_back({"SELECT", "0"});
+  for (int j = 0; j < 300; ++j) {
+    std::string m = std::to_string(j);
+    commands.push_back({"SADD", "3:bigset", m + "member"});
+    commands.push_back({"HSET", "8:bighash", "field" + m, std::string(100, 'h')});
+    commands.push_back({"ZADD", "4:bigzset", m, "member" + m});
+    commands.push_back({"RPUSH", "9:biglist", std::string(200, 'l') + m});
+  }
+  commands.push_back({"SET", "6:big", std::string(3 << 20, 'b')});
+  absl::StatusOr<std::vector<engine::RespValue>> replies = client.Pipeline(commands);
+  ASSERT_TRUE(replies.ok()) << replies.status();
+  for (const auto& reply : *replies) ASSERT_FALSE(reply.IsError()) << reply.ToString();
+}
+
+// Writes numeric-key traffic (sets, deletes, expiries, MSET across both halves,
+// transactions, two dbs) until `stop`.
+void WriteTraffic(uint16_t port, std::atomic<bool>* stop, std::atomic<int>* rounds) {
+  absl::StatusOr<RedisClient> client = RedisClient::Connect("127.0.0.1", port);
+  ASSERT_TRUE(client.ok()) << client.status();
+  for (int r = 0; !stop->load(); ++r) {
+    std::vector<std::vector<std::string>> commands;
+    for (int j = 0; j < 50; ++j) {
+      int i = (r * 131 + j * 7919) % 4000;
+      std::string k = absl::StrCat(i % 10, ":", i);
+      commands.push_back({"SELECT", std::to_string(j % 2)});
+      commands.push_back({"SET", k + ":live", absl::StrCat("r", r)});
+      commands.push_back({"INCR", absl::StrCat(i % 10, ":counter")});
+      if (j % 5 == 0) commands.push_back({"DEL", k + ":s", absl::StrCat((i + 5) % 10, ":x")});
+      if (j % 7 == 0) {
+        commands.push_back(
+            {"MSET", absl::StrCat(i % 10, ":m", j), "x", absl::StrCat((i + 5) % 10, ":m", j), "y"});
+      }
+      if (j % 9 == 0) commands.push_back({"SET", k + ":ttl", "t", "EX", "600"});
+      if (j % 11 == 0) commands.push_back({"LPUSH", k + ":l", absl::StrCat("r", r)});
+      if (j % 13 == 0) {
+        commands.push_back({"MULTI"});
+        commands.push_back({"HSET", k + ":h", "tx", std::to_string(r)});
+        commands.push_back({"SADD", absl::StrCat((i + 5) % 10, ":txset"), std::to_string(r)});
+        commands.push_back({"EXEC"});
+      }
+    }
+    absl::StatusOr<std::vector<engine::RespValue>> replies = client->Pipeline(commands);
+    ASSERT_TRUE(replies.ok()) << replies.status();
+    rounds->fetch_add(1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+// Sets a marker key per target on the source and waits until each target has
+// it: everything written before is then applied on the targets.
+void WaitForMarkers(RedisClient& source, std::vector<RedisClient*> targets,
+                    const std::vector<std::string>& markers) {
+  ASSERT_TRUE(source.CheckedCommand({"SELECT", "0"}).ok());
+  for (const std::string& marker : markers) {
+    ASSERT_TRUE(source.CheckedCommand({"SET", marker, "1"}).ok());
+  }
+  for (size_t t = 0; t < targets.size(); ++t) {
+    RedisClient* target = targets[t];
+    ASSERT_TRUE(target->CheckedCommand({"SELECT", "0"}).ok());
+    absl::Status status = RedisClient::WaitFor(
+        [&] {
+          absl::StatusOr<engine::RespValue> v = target->Command({"EXISTS", markers[t]});
+          return v.ok() && v->integer == 1;
+        },
+        absl::Seconds(60), absl::StrCat("marker ", markers[t]));
+    ASSERT_TRUE(status.ok()) << status;
+  }
+}
+
+TargetSpec MakeTarget(std::string name, FilterKind kind, std::string pattern, uint16_t listen_port,
+                      const RedisServer* managed) {
+  TargetSpec target;
+  target.name = std::move(name);
+  target.filter = FilterSpec{kind, std::move(pattern)};
+  target.listen = absl::StrCat("127.0.0.1:", listen_port);
+  if (managed != nullptr) target.replica = engine::Endpoint{managed->address(), {}};
+  return target;
+}
+
+TEST(JobSplitTest, RegexHalvesWithWritesDuringAndAfterTheSync) {
+  auto source = StartServer();
+  auto target_a = StartServer();
+  auto target_b = StartServer();
+  ASSERT_TRUE(source && target_a && target_b);
+  RedisClient source_client = Connect(*source);
+  FillNumericDataset(source_client, 20000);
+  // Slow the snapshot down so that traffic certainly lands during it.
+  ASSERT_TRUE(source_client.CheckedCommand({"CONFIG", "SET", "rdb-key-save-delay", "50"}).ok());
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> rounds{0};
+  std::thread writer(WriteTraffic, source->port(), &stop, &rounds);
+
+  JobSpec spec;
+  spec.source.address = source->address();
+  spec.targets.push_back(
+      MakeTarget("a", FilterKind::kRegex, "^[0-4]", testing::PickFreePort(), target_a.get()));
+  spec.targets.push_back(
+      MakeTarget("b", FilterKind::kRegex, "^[5-9]", testing::PickFreePort(), target_b.get()));
+  ASSERT_TRUE(engine::ValidateJobSpec(spec).ok());
+  Job job("split", spec);
+  job.Start();
+
+  JobStatus status = WaitForState(job, JobState::kSyncing, absl::Seconds(30));
+  ASSERT_EQ(status.state, JobState::kSyncing) << status.error << " " << status.detail;
+  int rounds_at_sync_start = rounds.load();
+  status = WaitForState(job, JobState::kStreaming, absl::Seconds(120));
+  ASSERT_EQ(status.state, JobState::kStreaming) << status.error << " " << status.detail;
+  EXPECT_GT(rounds.load(), rounds_at_sync_start) << "no writes landed during the snapshot";
+  EXPECT_GT(status.rdb_keys_read, 20000u);
+  EXPECT_EQ(status.targets[0].rdb_keys_kept + status.targets[1].rdb_keys_kept,
+            status.rdb_keys_read);
+  ASSERT_TRUE(source_client.CheckedCommand({"CONFIG", "SET", "rdb-key-save-delay", "0"}).ok());
+
+  // Keep writing while streaming, then stop and let the targets catch up.
+  int rounds_at_stream_start = rounds.load();
+  ASSERT_TRUE(RedisClient::WaitFor([&] { return rounds.load() > rounds_at_stream_start + 20; },
+                                   absl::Seconds(30))
+                  .ok());
+  stop = true;
+  writer.join();
+  RedisClient a = Connect(*target_a);
+  RedisClient b = Connect(*target_b);
+  WaitForMarkers(source_client, {&a, &b}, {"0:marker", "5:marker"});
+
+  auto filter_a = engine::MakeKeyFilter(spec.targets[0].filter);
+  auto filter_b = engine::MakeKeyFilter(spec.targets[1].filter);
+  ASSERT_TRUE(filter_a.ok() && filter_b.ok());
+  absl::StatusOr<testing::ShardCheckReport> report = CheckShards(
+      source_client, {{"a", filter_a->get(), &a}, {"b", filter_b->get(), &b}}, /*db_count=*/2);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->ok()) << report->Summary();
+  EXPECT_GT(report->keys_per_target[0], 8000u);
+  EXPECT_GT(report->keys_per_target[1], 8000u);
+  EXPECT_EQ(report->keys_per_target[0] + report->keys_per_target[1], report->source_keys);
+
+  status = job.Snapshot();
+  EXPECT_EQ(status.state, JobState::kStreaming);
+  EXPECT_GT(status.targets[0].commands_kept, 0u);
+  EXPECT_GT(status.targets[0].commands_split, 0u);  // MSET / DEL across both halves
+  EXPECT_EQ(status.targets[0].connected_replicas, 1u);
+  job.Cancel();
+  EXPECT_EQ(WaitForState(job, JobState::kCancelled, absl::Seconds(10)).state, JobState::kCancelled);
+}
+
+TEST(JobSplitTest, PrefixSplitOfStringKeysWithUnmanagedTargets) {
+  auto source = StartServer();
+  auto target_users = StartServer();
+  auto target_orders = StartServer();
+  ASSERT_TRUE(source && target_users && target_orders);
+  RedisClient source_client = Connect(*source);
+  std::vector<std::vector<std::string>> fill;
+  for (int i = 0; i < 3000; ++i) {
+    fill.push_back({"SET", absl::StrCat("user:", i), absl::StrCat("u", i)});
+    fill.push_back({"SET", absl::StrCat("order:", i), absl::StrCat("o", i), "PX", "86400000"});
+    fill.push_back({"SET", absl::StrCat("session:", i), "dropped everywhere"});
+  }
+  ASSERT_TRUE(source_client.Pipeline(fill).ok());
+
+  JobSpec spec;
+  spec.source.address = source->address();
+  spec.targets.push_back(
+      MakeTarget("users", FilterKind::kPrefix, "user:", testing::PickFreePort(), nullptr));
+  spec.targets.push_back(
+      MakeTarget("orders", FilterKind::kPrefix, "order:", testing::PickFreePort(), nullptr));
+  Job job("prefix", spec);
+  job.Start();
+  JobStatus status = WaitForState(job, JobState::kConnecting, absl::Seconds(10));
+  ASSERT_EQ(status.state, JobState::kConnecting);
+
+  // The operator points each target at its listener.
+  RedisClient users = Connect(*target_users);
+  RedisClient orders = Connect(*target_orders);
+  for (size_t t = 0; t < 2; ++t) {
+    RedisClient& client = t == 0 ? users : orders;
+    std::string port = spec.targets[t].listen.substr(spec.targets[t].listen.find(':') + 1);
+    ASSERT_TRUE(client.CheckedCommand({"REPLICAOF", "127.0.0.1", port}).ok());
+  }
+  status = WaitForState(job, JobState::kStreaming, absl::Seconds(60));
+  ASSERT_EQ(status.state, JobState::kStreaming) << status.error << " " << status.detail;
+  EXPECT_EQ(status.targets[0].rdb_keys_kept, 3000u);
+  EXPECT_EQ(status.targets[0].rdb_keys_dropped, 6000u);
+
+  std::vector<std::vector<std::string>> live;
+  for (int i = 0; i < 500; ++i) {
+    live.push_back({"APPEND", absl::StrCat("user:", i), "+"});
+    live.push_back({"DEL", absl::StrCat("order:", i), absl::StrCat("user:", i + 1000)});
+    live.push_back({"SET", absl::StrCat("session:", i), "x"});
+  }
+  ASSERT_TRUE(source_client.Pipeline(live).ok());
+  WaitForMarkers(source_client, {&users, &orders}, {"user:marker", "order:marker"});
+
+  auto filter_users = engine::MakeKeyFilter(spec.targets[0].filter);
+  auto filter_orders = engine::MakeKeyFilter(spec.targets[1].filter);
+  absl::StatusOr<testing::ShardCheckReport> report = CheckShards(
+      source_client,
+      {{"users", filter_users->get(), &users}, {"orders", filter_orders->get(), &orders}},
+      /*db_count=*/1);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->ok()) << report->Summary();
+  EXPECT_EQ(report->keys_per_target[0], 2000u + 1);  // 1000..1499 deleted; + marker
+  EXPECT_EQ(report->keys_per_target[1], 2500u + 1);
+  status = job.Snapshot();
+  EXPECT_GT(status.targets[1].commands_dropped, 0u);  // session:* writes
+}
+
+TEST(JobSplitTest, UnreachableSourceFailsWithTheAddress) {
+  JobSpec spec;
+  uint16_t dead_port = testing::PickFreePort();
+  spec.source.address = absl::StrCat("127.0.0.1:", dead_port);
+  spec.options.connect_attempts = 2;
+  spec.targets.push_back(
+      MakeTarget("a", FilterKind::kPrefix, "a", testing::PickFreePort(), nullptr));
+  Job job("dead", spec);
+  job.Start();
+  JobStatus status = WaitForState(job, JobState::kFailed, absl::Seconds(30));
+  ASSERT_EQ(status.state, JobState::kFailed);
+  EXPECT_EQ(status.error.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(status.error.message(),
+            absl::StrCat("source 127.0.0.1:", dead_port, ": cannot connect: Connection refused"));
+}
+
+TEST(JobSplitTest, ListenAddressInUseFailsNamingTheField) {
+  auto source = StartServer();
+  ASSERT_TRUE(source);
+  JobSpec spec;
+  spec.source.address = source->address();
+  // The source's own port is certainly taken.
+  spec.targets.push_back(MakeTarget("a", FilterKind::kPrefix, "a", source->port(), nullptr));
+  Job job("busy", spec);
+  job.Start();
+  JobStatus status = WaitForState(job, JobState::kFailed, absl::Seconds(10));
+  ASSERT_EQ(status.state, JobState::kFailed);
+  EXPECT_EQ(status.error.message(), absl::StrCat("targets[0].listen: cannot listen on ",
+                                                 source->address(), ": Address already in use"));
+}
+
+TEST(JobSplitTest, CancelWhileWaitingForTargetsFreesTheListener) {
+  auto source = StartServer();
+  ASSERT_TRUE(source);
+  JobSpec spec;
+  spec.source.address = source->address();
+  uint16_t listen_port = testing::PickFreePort();
+  spec.targets.push_back(MakeTarget("a", FilterKind::kPrefix, "a", listen_port, nullptr));
+  auto job = std::make_unique<Job>("cancel", spec);
+  job->Start();
+  JobStatus status = job->Snapshot();
+  while (status.detail.find("waiting for targets") == std::string::npos) {
+    ASSERT_FALSE(engine::IsTerminal(status.state)) << status.error;
+    status = job->WaitForChange(status.version, absl::Seconds(5));
+  }
+  EXPECT_EQ(status.detail, "waiting for targets 'a' to replicate from their listeners");
+  job->Cancel();
+  EXPECT_EQ(WaitForState(*job, JobState::kCancelled, absl::Seconds(10)).state,
+            JobState::kCancelled);
+  job.reset();
+  // The port can be bound again.
+  JobSpec again = spec;
+  Job second("again", again);
+  second.Start();
+  status = second.Snapshot();
+  while (status.detail.find("waiting for targets") == std::string::npos) {
+    ASSERT_FALSE(engine::IsTerminal(status.state)) << status.error;
+    status = second.WaitForChange(status.version, absl::Seconds(5));
+  }
+}
+
+}  // namespace
+}  // namespace reshard

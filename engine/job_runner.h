@@ -1,0 +1,84 @@
+#pragma once
+
+// JobRunner: the event-loop side of a Job. Everything below the public
+// methods runs on the job's own thread; the public methods only post work to
+// it or read the published status under a mutex.
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "asio/awaitable.hpp"
+#include "asio/io_context.hpp"
+#include "asio/steady_timer.hpp"
+#include "engine/command_router.h"
+#include "engine/command_table.h"
+#include "engine/job_spec.h"
+#include "engine/job_status.h"
+#include "engine/key_filter.h"
+#include "engine/rdb_splitter.h"
+#include "engine/target.h"
+#include "engine/upstream_link.h"
+
+namespace reshard::engine {
+
+class JobRunner {
+ public:
+  JobRunner(std::string id, const JobSpec& spec);
+  ~JobRunner();
+
+  void Start();
+  void Cancel();
+  absl::Status Pause();
+  absl::Status Resume();
+  JobStatus Snapshot() const;
+  JobStatus WaitForChange(uint64_t seen, absl::Duration timeout) const;
+
+ private:
+  // Job thread.
+  void ThreadMain();
+  asio::awaitable<void> Main();
+  asio::awaitable<absl::Status> Run();
+  asio::awaitable<absl::Status> ConnectSource();
+  asio::awaitable<absl::Status> ConfigureManagedTargets();
+  asio::awaitable<absl::Status> WaitForTargets();
+  asio::awaitable<absl::Status> SyncSnapshot();
+  asio::awaitable<absl::Status> StreamCommands();
+  asio::awaitable<void> TickLoop();
+  void Finish(JobState state, absl::Status error);
+  void SetState(JobState state, std::string detail);
+  void Publish();
+
+  const std::string id_;
+  const JobSpec spec_;
+  asio::io_context io_;
+  std::thread thread_;
+
+  mutable absl::Mutex mu_;
+  JobStatus status_ ABSL_GUARDED_BY(mu_);
+  bool thread_done_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Job thread only.
+  JobState state_ = JobState::kPending;
+  std::string detail_;
+  bool finished_ = false;
+  bool paused_ = false;
+  asio::steady_timer wake_;  // cancelled on attach, resume and finish
+  std::vector<std::unique_ptr<KeyFilter>> filters_;
+  std::vector<std::unique_ptr<Target>> targets_;
+  std::unique_ptr<UpstreamLink> upstream_;
+  std::unique_ptr<RdbSplitter> splitter_;
+  const CommandTable* command_table_ = &CommandTable::Builtin();
+  std::unique_ptr<CommandRouter> router_;
+  uint64_t applied_offset_ = 0;  // source offset of the last command applied
+  uint64_t rdb_start_ = 0;       // upstream consumed() when the RDB began
+  uint64_t rdb_total_ = 0;
+  uint64_t reconnects_ = 0;
+  int64_t created_unix_ms_ = 0;
+};
+
+}  // namespace reshard::engine
