@@ -13,7 +13,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "engine/key_spec.h"
+#include "engine/resp_reply.h"
 
 namespace reshard::engine {
 
@@ -48,6 +50,8 @@ struct CommandInfo {
   KeyFinder finder = KeyFinder::kSpecs;
   std::vector<KeySpec> key_specs;
   bool has_subcommands = false;  // the row to use is "NAME|<args[1]>"
+
+  friend bool operator==(const CommandInfo&, const CommandInfo&) = default;
 };
 
 class CommandTable {
@@ -56,6 +60,18 @@ class CommandTable {
 
   // The table for Redis 6.0-7.2, built once on first use; never destroyed.
   static const CommandTable& Builtin();
+
+  // A table from a live server's COMMAND reply (RESP2 or RESP3), on top of a
+  // copy of `base`: each command (and subcommand) whose key positions the
+  // reply describes completely gets the server's arity, write flag and keys
+  // (Redis 7 key specs; first/last/step from older servers), keeping base's
+  // route kind (kKeyed for a command base lacks). Commands whose keys the
+  // reply describes only partly (movable keys before 7.0; "unknown" or
+  // INCOMPLETE key specs; keyword-found keys before 7.0), and keyless
+  // commands, keep base's row or stay unknown. INVALID_ARGUMENT when the
+  // reply is not a COMMAND reply.
+  static absl::StatusOr<CommandTable> FromCommandReply(const RespValue& reply,
+                                                       const CommandTable& base);
 
   // Adds `info`, replacing a row of the same name.
   void Add(CommandInfo info);
@@ -69,6 +85,9 @@ class CommandTable {
   const CommandInfo* FindByName(std::string_view name) const;
 
   size_t size() const { return commands_.size(); }
+
+  // Every row, in no particular order (for tests and diagnostics).
+  std::vector<const CommandInfo*> Rows() const;
 
  private:
   absl::flat_hash_map<std::string, CommandInfo> commands_;

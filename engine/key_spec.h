@@ -31,6 +31,8 @@ struct KeySpec {
   int limit = 0;      // kRange with lastkey -1: keys are the first 1/limit of the rest
   int keynumidx = 0;  // kKeynum: where the key count is, relative to the begin
   int firstkey = 1;   // kKeynum: first key, relative to the begin
+
+  friend bool operator==(const KeySpec&, const KeySpec&) = default;
 };
 
 // Builders for tables: an index + a range (e.g. SET = IndexRange(1, 0), DEL =
