@@ -287,8 +287,8 @@ TEST(JobSplitTest, PrefixSplitOfStringKeysWithUnmanagedTargets) {
       /*db_count=*/1);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_TRUE(report->ok()) << report->Summary();
-  EXPECT_EQ(report->keys_per_target[0], 2000u + 1);  // 1000..1499 deleted; + marker
-  EXPECT_EQ(report->keys_per_target[1], 2500u + 1);
+  EXPECT_EQ(report->keys_per_target[0], 3000u - 500 + 1);  // user:1000..1499 deleted; + marker
+  EXPECT_EQ(report->keys_per_target[1], 3000u - 500 + 1);  // order:0..499 deleted; + marker
   status = job.Snapshot();
   EXPECT_GT(status.targets[1].commands_dropped, 0u);  // session:* writes
 }
