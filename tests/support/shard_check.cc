@@ -1,11 +1,13 @@
 #include "tests/support/shard_check.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <set>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 
 namespace reshard::testing {
 namespace {
@@ -31,10 +33,29 @@ std::string SortedPairs(const RespValue& value) {
   return absl::StrJoin(pairs, ",");
 }
 
-absl::StatusOr<int64_t> ExpireTime(RedisClient& client, const std::string& key) {
-  absl::StatusOr<RespValue> reply = client.CheckedCommand({"PEXPIRETIME", key});
+// Absolute expiry in unix ms (-1: none, -2: no key). Exact with PEXPIRETIME
+// (Redis >= 7.0); estimated from PTTL on older servers.
+struct Expiry {
+  int64_t unix_ms = -1;
+  bool exact = true;
+};
+
+absl::StatusOr<Expiry> ExpireTime(RedisClient& client, const std::string& key) {
+  absl::StatusOr<RespValue> reply = client.Command({"PEXPIRETIME", key});
   if (!reply.ok()) return reply.status();
-  return reply->integer;
+  if (!reply->IsError()) return Expiry{reply->integer, true};
+  reply = client.CheckedCommand({"PTTL", key});
+  if (!reply.ok()) return reply.status();
+  if (reply->integer < 0) return Expiry{reply->integer, true};
+  return Expiry{absl::ToUnixMillis(absl::Now()) + reply->integer, false};
+}
+
+bool SameExpiry(const Expiry& a, const Expiry& b) {
+  if (a.exact && b.exact) return a.unix_ms == b.unix_ms;
+  if ((a.unix_ms < 0) != (b.unix_ms < 0)) return false;
+  if (a.unix_ms < 0) return a.unix_ms == b.unix_ms;
+  // PTTL readings a moment apart on two servers.
+  return std::abs(a.unix_ms - b.unix_ms) <= 2000;
 }
 
 }  // namespace
@@ -135,13 +156,14 @@ absl::StatusOr<ShardCheckReport> CheckShards(RedisClient& source,
                                                  want_value->substr(0, 200), " target ",
                                                  got_value->substr(0, 200)));
         }
-        absl::StatusOr<int64_t> want_expire = ExpireTime(source, key);
-        absl::StatusOr<int64_t> got_expire = ExpireTime(target, key);
+        absl::StatusOr<Expiry> want_expire = ExpireTime(source, key);
+        absl::StatusOr<Expiry> got_expire = ExpireTime(target, key);
         if (!want_expire.ok()) return want_expire.status();
         if (!got_expire.ok()) return got_expire.status();
-        if (*want_expire != *got_expire) {
-          report.problems.push_back(absl::StrCat(where, "expiry differs: source ", *want_expire,
-                                                 " target ", *got_expire));
+        if (!SameExpiry(*want_expire, *got_expire)) {
+          report.problems.push_back(absl::StrCat(where, "expiry differs: source ",
+                                                 want_expire->unix_ms, " target ",
+                                                 got_expire->unix_ms));
         }
       }
       for (const std::string& key : have) {

@@ -4,7 +4,8 @@
 // its targets: every key of the source must be on exactly the targets whose
 // filter selects it, with the same value (compared in a canonical form: sets
 // and hashes sorted, since hash tables iterate in a per-process order) and
-// the same absolute expiry (PEXPIRETIME); no target may hold anything else.
+// the same absolute expiry (PEXPIRETIME; on servers without it, PTTL within
+// 2 s); no target may hold anything else.
 
 #include <string>
 #include <vector>
