@@ -58,14 +58,16 @@ class CommandRouter {
   //  INVALID_ARGUMENT: a malformed command (arity, key count, SELECT index).
   absl::Status Route(const RespCommand& cmd, std::vector<std::string>* out);
 
+  // Counted per routed command (not SELECT, MULTI, EXEC or keepalives), when
+  // it is routed: inside MULTI before EXEC, and a DISCARDed one stays counted.
   const TargetCounters& counters(size_t i) const { return counters_[i]; }
   size_t target_count() const { return filters_.size(); }
 
  private:
   absl::Status RouteByKeys(const CommandInfo& info, const RespCommand& cmd,
                            std::vector<std::string>* out);
-  // Whole command, or a part per target (kSplitKeys), once the keys' targets
-  // differ. `selected` is keys x targets, row-major.
+  // A part per target (kSplitKeys) once the keys' targets differ; uses keys_
+  // and selected_ (keys x targets, row-major) filled by RouteByKeys.
   absl::Status RouteSplit(const CommandInfo& info, const RespCommand& cmd,
                           std::vector<std::string>* out);
   // The policy for a command whose keys select different targets and that
