@@ -21,6 +21,10 @@ class RecordingRdbHandler : public RdbHandler {
     int64_t expire_ms;
     std::string raw_header;
     std::string value;
+    bool operator==(const Key& o) const {
+      return db == o.db && type == o.type && expire_ms == o.expire_ms &&
+             raw_header == o.raw_header && value == o.value;
+    }
   };
 
   void OnHeader(int version, std::string_view magic) override {
@@ -39,6 +43,7 @@ class RecordingRdbHandler : public RdbHandler {
     events.push_back(absl::StrCat("entry db=", e.db, " type=", e.type,
                                   " key=", absl::CHexEscape(current), " expire=", e.expire_ms));
     keys[current] = Key{e.db, e.type, e.expire_ms, std::string(e.raw_header), ""};
+    entries.push_back(Entry{current, keys[current]});
     order.push_back(current);
     return want_values;
   }
@@ -46,6 +51,7 @@ class RecordingRdbHandler : public RdbHandler {
     ++chunks;
     if (chunk.size() > max_chunk) max_chunk = chunk.size();
     keys[current].value.append(chunk);
+    entries.back().second.value.append(chunk);
   }
   void OnEntryEnd() override { events.push_back("end-entry"); }
   void OnEnd() override {
@@ -53,7 +59,11 @@ class RecordingRdbHandler : public RdbHandler {
     ended = true;
   }
 
+  using Entry = std::pair<std::string, Key>;
+
   bool want_values = true;
+  // Every entry in file order (the same key may appear in several dbs).
+  std::vector<Entry> entries;
   std::vector<std::string> events;
   std::map<std::string, std::string> aux;
   std::map<std::string, Key> keys;
