@@ -123,7 +123,7 @@ absl::Status JobRunner::Resume() {
   asio::post(io_, [this] {
     if (finished_ || !paused_) return;
     paused_ = false;
-    SetState(JobState::kStreaming, "streaming");
+    SetState(JobState::kStreaming, absl::StrCat("streaming; ", command_table_note_));
     wake_.cancel();
   });
   return absl::OkStatus();
@@ -294,6 +294,7 @@ asio::awaitable<absl::Status> JobRunner::Run() {
   for (auto& target : targets_) target->StartAccepting();
 
   CO_RETURN_IF_ERROR(co_await ConnectSource());
+  co_await LoadCommandTable();
   CO_RETURN_IF_ERROR(co_await ConfigureManagedTargets());
   CO_RETURN_IF_ERROR(co_await WaitForTargets());
   CO_RETURN_IF_ERROR(co_await SyncSnapshot());
@@ -325,6 +326,29 @@ asio::awaitable<absl::Status> JobRunner::ConnectSource() {
     }
   }
   co_return status;
+}
+
+asio::awaitable<void> JobRunner::LoadCommandTable() {
+  // Redis 7 key specs place module commands and commands newer than this
+  // build; a source without COMMAND (or an ACL that forbids it) keeps the
+  // built-in table.
+  std::vector<std::string> command = {"COMMAND"};
+  absl::StatusOr<RespValue> reply = co_await upstream_->Command(std::move(command));
+  if (!reply.ok() || reply->IsError()) {
+    command_table_note_ = absl::StrCat("built-in key positions (COMMAND: ",
+                                       reply.ok() ? reply->str : reply.status().ToString(), ")");
+    co_return;
+  }
+  absl::StatusOr<CommandTable> table =
+      CommandTable::FromCommandReply(*reply, CommandTable::Builtin());
+  if (!table.ok()) {
+    command_table_note_ = absl::StrCat("built-in key positions (", table.status().ToString(), ")");
+    co_return;
+  }
+  source_command_table_ = std::make_unique<CommandTable>(std::move(*table));
+  command_table_ = source_command_table_.get();
+  command_table_note_ = absl::StrCat("key positions of ", command_table_->size(),
+                                     " commands from the source's COMMAND reply");
 }
 
 asio::awaitable<absl::Status> JobRunner::ConfigureManagedTargets() {
@@ -430,7 +454,7 @@ asio::awaitable<absl::Status> JobRunner::SyncSnapshot() {
 }
 
 asio::awaitable<absl::Status> JobRunner::StreamCommands() {
-  SetState(JobState::kStreaming, "streaming");
+  SetState(JobState::kStreaming, absl::StrCat("streaming; ", command_table_note_));
   SocketByteSource& source = upstream_->source();
   RespParser parser(RespParser::Limits{});
   std::vector<std::string> out(targets_.size());

@@ -44,6 +44,7 @@ class JobRunner {
   asio::awaitable<void> Main();
   asio::awaitable<absl::Status> Run();
   asio::awaitable<absl::Status> ConnectSource();
+  asio::awaitable<void> LoadCommandTable();
   asio::awaitable<absl::Status> ConfigureManagedTargets();
   asio::awaitable<absl::Status> WaitForTargets();
   asio::awaitable<absl::Status> SyncSnapshot();
@@ -72,6 +73,10 @@ class JobRunner {
   std::vector<std::unique_ptr<Target>> targets_;
   std::unique_ptr<UpstreamLink> upstream_;
   std::unique_ptr<RdbSplitter> splitter_;
+  // Key positions: from the source's COMMAND reply when it has one, else the
+  // built-in table.
+  std::unique_ptr<CommandTable> source_command_table_;
+  std::string command_table_note_;  // where the key positions came from
   const CommandTable* command_table_ = &CommandTable::Builtin();
   std::unique_ptr<CommandRouter> router_;
   uint64_t applied_offset_ = 0;  // source offset of the last command applied

@@ -114,6 +114,10 @@ asio::awaitable<absl::Status> UpstreamLink::FinishRdbFraming(const RdbFraming& f
   co_return absl::OkStatus();
 }
 
+asio::awaitable<absl::StatusOr<RespValue>> UpstreamLink::Command(std::vector<std::string> args) {
+  co_return co_await connection_->Command(std::move(args));
+}
+
 absl::Status UpstreamLink::SendAck(uint64_t offset) {
   if (connection_ == nullptr) return absl::OkStatus();
   std::string ack;

@@ -47,6 +47,9 @@ class UpstreamLink {
   // `rdb_bytes` is how many payload bytes the reader consumed.
   asio::awaitable<absl::Status> FinishRdbFraming(const RdbFraming& framing, uint64_t rdb_bytes);
 
+  // One command on the link, before RequestFullSync only (e.g. COMMAND).
+  asio::awaitable<absl::StatusOr<RespValue>> Command(std::vector<std::string> args);
+
   // REPLCONF ACK <offset>.
   absl::Status SendAck(uint64_t offset);
 
