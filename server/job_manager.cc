@@ -177,11 +177,13 @@ absl::StatusOr<JobView> JobManager::Create(std::string id, engine::JobSpec spec)
       absl::MutexLock store_lock(&store_mu_);
       RETURN_IF_ERROR(store_->Save(stored));
     }
+    // Logged before the job starts, so that it precedes the job's first
+    // state change in the log.
+    LogLine(absl::StrCat("reshardd: job ", id, ": created with ", spec.targets.size(),
+                         " target(s), source ", spec.source.address));
     entry = StartEntry(id, std::move(spec));
     jobs_[id] = entry;
   }
-  LogLine(absl::StrCat("reshardd: job ", entry->id, ": created with ", entry->spec.targets.size(),
-                       " target(s), source ", entry->spec.source.address));
   return entry->View();
 }
 

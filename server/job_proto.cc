@@ -261,6 +261,15 @@ v1::JobStatus StatusToProto(const engine::JobStatus& status) {
   return proto;
 }
 
+v1::Job JobToProto(const std::string& id, const engine::JobSpec& spec,
+                   const engine::JobStatus& status) {
+  v1::Job job;
+  job.set_id(id);
+  *job.mutable_spec() = SpecToProto(spec);
+  *job.mutable_status() = StatusToProto(status);
+  return job;
+}
+
 void ClearPasswords(v1::JobSpec* spec) {
   spec->mutable_source()->clear_password();
   for (v1::TargetSpec& target : *spec->mutable_targets()) {

@@ -30,6 +30,10 @@ absl::StatusOr<engine::JobState> StateFromProto(v1::JobStatus::State state);
 
 v1::JobStatus StatusToProto(const engine::JobStatus& status);
 
+// The API form of a job: SpecToProto (no passwords) and StatusToProto.
+v1::Job JobToProto(const std::string& id, const engine::JobSpec& spec,
+                   const engine::JobStatus& status);
+
 // Clears every password field of `spec` in place.
 void ClearPasswords(v1::JobSpec* spec);
 

@@ -13,7 +13,7 @@ constexpr absl::Duration kWatchPoll = absl::Milliseconds(200);
 
 grpc::Status Respond(const absl::StatusOr<JobView>& view, v1::Job* response) {
   if (!view.ok()) return ToGrpcStatus(view.status());
-  *response = JobToProto(*view);
+  *response = JobToProto(view->id, view->spec, view->status);
   return grpc::Status::OK;
 }
 
@@ -22,14 +22,6 @@ grpc::Status Respond(const absl::StatusOr<JobView>& view, v1::Job* response) {
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
-}
-
-v1::Job JobToProto(const JobView& view) {
-  v1::Job job;
-  job.set_id(view.id);
-  *job.mutable_spec() = SpecToProto(view.spec);
-  *job.mutable_status() = StatusToProto(view.status);
-  return job;
 }
 
 grpc::Status JobServiceImpl::CreateJob(grpc::ServerContext* context,
@@ -50,7 +42,8 @@ grpc::Status JobServiceImpl::GetJob(grpc::ServerContext* context, const v1::GetJ
 grpc::Status JobServiceImpl::ListJobs(grpc::ServerContext* context,
                                       const v1::ListJobsRequest* request,
                                       v1::ListJobsResponse* response) {
-  for (const JobView& view : manager_->List()) *response->add_jobs() = JobToProto(view);
+  for (const JobView& view : manager_->List())
+    *response->add_jobs() = JobToProto(view.id, view.spec, view.status);
   return grpc::Status::OK;
 }
 
@@ -63,7 +56,8 @@ grpc::Status JobServiceImpl::WatchJob(grpc::ServerContext* context,
   bool sent_any = false;
   while (true) {
     if (!sent_any || view->status.version != sent_version) {
-      if (!writer->Write(JobToProto(*view))) return grpc::Status::OK;  // client went away
+      if (!writer->Write(JobToProto(view->id, view->spec, view->status)))
+        return grpc::Status::OK;  // client went away
       sent_any = true;
       sent_version = view->status.version;
     }

@@ -15,9 +15,6 @@ namespace reshard::server {
 // The gRPC status for an absl::Status (same code, same message).
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
-// The API form of a job, passwords cleared.
-v1::Job JobToProto(const JobView& view);
-
 class JobServiceImpl final : public v1::JobService::Service {
  public:
   // `manager` must outlive the service.
