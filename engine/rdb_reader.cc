@@ -400,7 +400,7 @@ asio::awaitable<absl::Status> RdbReader::ReadString(std::string* out, uint64_t l
   std::string compressed;
   std::string* dst = is_lzf ? &compressed : out;
   dst->clear();
-  dst->reserve(payload);
+  dst->reserve(std::min<uint64_t>(payload, ByteSource::kMaxFill));  // grows as bytes arrive
   uint64_t left = payload;
   for (;;) {
     std::string_view a = src_->Available();
