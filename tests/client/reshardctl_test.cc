@@ -1,1 +1,326 @@
+// The built reshardctl binary against a spawned reshardd (both from
+// RESHARD_BINARY_DIR), on ports the test picks; reshardd is stopped by PID.
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "google/protobuf/util/json_util.h"
+#include "reshard/v1/job_service.pb.h"
+#include "tests/support/free_port.h"
+
+extern char** environ;
+
+namespace reshard::client {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+const std::string kReshardd = std::string(RESHARD_BINARY_DIR) + "/server/reshardd";
+const std::string kReshardctl = std::string(RESHARD_BINARY_DIR) + "/client/reshardctl";
+
+std::string Address(uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string TempPath(const std::string& name) {
+  return ::testing::TempDir() + "/reshardctl_test_" + std::to_string(getpid()) + "_" + name;
+}
+
+// Spawns `argv` with stdout and stderr to files; returns the PID.
+pid_t Spawn(const std::vector<std::string>& argv, const std::string& out_path,
+            const std::string& err_path) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  std::vector<char*> args;
+  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  return rc == 0 ? pid : -1;
+}
+
+struct Result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// A TCP socket that listens but never answers: a source that hangs.
+class SilentListener {
+ public:
+  SilentListener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    ::listen(fd_, 16);
+    socklen_t len = sizeof(addr);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~SilentListener() { ::close(fd_); }
+  uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
+
+class ReshardctlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string out = TempPath("reshardd.out");
+    err_path_ = TempPath("reshardd.err");
+    pid_ = Spawn({kReshardd, "--grpc_listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0"}, out,
+                 err_path_);
+    ASSERT_GT(pid_, 0) << "cannot start " << kReshardd;
+    // reshardd prints the port it bound: "reshardd: gRPC listening on 127.0.0.1:PORT".
+    static const std::regex kListening("gRPC listening on (127\\.0\\.0\\.1:[0-9]+)");
+    for (int i = 0; i < 200 && server_.empty(); ++i) {
+      std::smatch match;
+      std::string log = ReadFile(err_path_);
+      if (std::regex_search(log, match, kListening)) server_ = match[1];
+      if (server_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_FALSE(server_.empty()) << "reshardd did not start:\n" << ReadFile(err_path_);
+  }
+
+  void TearDown() override {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+          << "reshardd did not stop cleanly:\n"
+          << ReadFile(err_path_);
+    }
+  }
+
+  // Runs reshardctl --server <ours> args...
+  Result Ctl(std::vector<std::string> args, bool with_server = true) {
+    std::vector<std::string> argv = {kReshardctl};
+    if (with_server) {
+      argv.push_back("--server");
+      argv.push_back(server_);
+    }
+    argv.insert(argv.end(), args.begin(), args.end());
+    const std::string out = TempPath("ctl.out");
+    const std::string err = TempPath("ctl.err");
+    pid_t pid = Spawn(argv, out, err);
+    Result result;
+    if (pid <= 0) return result;
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    result.out = ReadFile(out);
+    result.err = ReadFile(err);
+    return result;
+  }
+
+  std::string WriteSpec(const std::string& name, const std::string& json) {
+    const std::string path = TempPath(name);
+    std::ofstream(path) << json;
+    return path;
+  }
+
+  std::string SpecJson(const std::string& source, const std::string& regex_b = "^[5-9]") {
+    return R"({"source":{"address":")" + source +
+           R"(","password":"top-secret"},"targets":[{"name":"a","filter":{"regex":"^[0-4]"},"listen":")" +
+           Address(testing::PickFreePort()) + R"("},{"name":"b","filter":{"regex":")" + regex_b +
+           R"("},"listen":")" + Address(testing::PickFreePort()) +
+           R"("}],"options":{"connect_attempts":1}})";
+  }
+
+  pid_t pid_ = -1;
+  std::string err_path_;
+  std::string server_;
+};
+
+TEST_F(ReshardctlTest, UsageErrorsExitTwo) {
+  Result none = Ctl({});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_THAT(none.err, StartsWith("reshardctl: no command given\nusage: reshardctl"));
+
+  Result unknown = Ctl({"frobnicate"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(unknown.err, StartsWith("reshardctl: unknown command 'frobnicate'\n"));
+
+  Result no_id = Ctl({"get"});
+  EXPECT_EQ(no_id.exit_code, 2);
+  EXPECT_THAT(no_id.err, StartsWith("reshardctl: get: expected one JOB id\n"));
+
+  Result bad_output = Ctl({"-o", "yaml", "list"});
+  EXPECT_EQ(bad_output.exit_code, 2);
+  EXPECT_THAT(bad_output.err, StartsWith("reshardctl: -o: expected json or table, got 'yaml'\n"));
+
+  // `reshardctl rdb ...` goes to the local RDB commands, which need no server.
+  Result rdb = Ctl({"rdb", "frobnicate"}, /*with_server=*/false);
+  EXPECT_EQ(rdb.exit_code, 2);
+  EXPECT_THAT(rdb.err, StartsWith("reshardctl rdb: "));
+  EXPECT_THAT(rdb.err, Not(HasSubstr("reshardctl: ")));
+}
+
+TEST_F(ReshardctlTest, UnreachableServerSaysSo) {
+  const std::string nowhere = Address(testing::PickFreePort());
+  Result result = Ctl({"--server", nowhere, "list"}, /*with_server=*/false);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, StartsWith("reshardctl: UNAVAILABLE: "));
+  EXPECT_THAT(result.err, HasSubstr("(cannot reach reshardd at " + nowhere + ")\n"));
+  EXPECT_EQ(result.out, "");
+}
+
+TEST_F(ReshardctlTest, BadSpecsPrintTheServersMessage) {
+  Result regex = Ctl({"create", "-f", WriteSpec("bad.json", SpecJson("127.0.0.1:6390", "(x"))});
+  EXPECT_EQ(regex.exit_code, 1);
+  EXPECT_EQ(regex.err,
+            "reshardctl: INVALID_ARGUMENT: targets[1].filter.regex: invalid regex '(x': "
+            "missing )\n");
+
+  const std::string fuzzy = WriteSpec(
+      "fuzzy.json",
+      R"({"source":{"address":"127.0.0.1:6390"},"targets":[{"name":"a","filter":{"fuzzy":"x"},"listen":"127.0.0.1:7001"}]})");
+  Result kind = Ctl({"create", "-f", fuzzy});
+  EXPECT_EQ(kind.exit_code, 1);
+  EXPECT_EQ(kind.err, "reshardctl: " + fuzzy +
+                          ": INVALID_ARGUMENT: targets[0].filter.fuzzy: unknown field; a filter "
+                          "is one of regex, prefix, glob, slots\n");
+
+  Result missing = Ctl({"create", "-f", TempPath("does-not-exist.json")});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(missing.err, "reshardctl: cannot read " + TempPath("does-not-exist.json") + "\n");
+
+  Result bad_id =
+      Ctl({"create", "-f", WriteSpec("ok.json", SpecJson("127.0.0.1:6390")), "--id", "X"});
+  EXPECT_EQ(bad_id.exit_code, 1);
+  EXPECT_EQ(bad_id.err,
+            "reshardctl: INVALID_ARGUMENT: job_id: 'X' must start with a lowercase letter\n");
+  EXPECT_EQ(Ctl({"list"}).out, "ID  STATE  SOURCE  TARGETS  DETAIL\n");
+}
+
+TEST_F(ReshardctlTest, CreateListGetCancelWatchDelete) {
+  SilentListener source;
+  const std::string spec = WriteSpec("life.json", SpecJson(Address(source.port())));
+  Result created = Ctl({"create", "-f", spec, "--id", "life"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  EXPECT_EQ(created.out, "created job life\n");
+  EXPECT_EQ(created.err, "");
+
+  Result duplicate = Ctl({"create", "-f", spec, "--id", "life"});
+  EXPECT_EQ(duplicate.exit_code, 1);
+  EXPECT_EQ(duplicate.err, "reshardctl: ALREADY_EXISTS: job life already exists\n");
+
+  Result list = Ctl({"list"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_THAT(list.out, StartsWith("ID    STATE"));
+  EXPECT_THAT(list.out, HasSubstr("life  "));
+  EXPECT_THAT(list.out, HasSubstr(Address(source.port()) + "  2"));
+
+  Result get = Ctl({"get", "life"});
+  ASSERT_EQ(get.exit_code, 0) << get.err;
+  EXPECT_THAT(get.out, StartsWith("job life: "));
+  EXPECT_THAT(get.out, HasSubstr("  source:   " + Address(source.port())));
+  EXPECT_THAT(get.out, HasSubstr("regex:^[0-4]"));
+  EXPECT_THAT(get.out, Not(HasSubstr("top-secret")));
+
+  Result json = Ctl({"-o", "json", "get", "life"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  v1::Job job;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json.out, &job).ok()) << json.out;
+  EXPECT_EQ(job.id(), "life");
+  EXPECT_EQ(job.spec().targets(1).filter().regex(), "^[5-9]");
+  EXPECT_EQ(job.spec().source().password(), "");
+  EXPECT_THAT(json.out, HasSubstr("\"rdb_keys_kept\": \"0\""));
+  EXPECT_THAT(json.out, Not(HasSubstr("top-secret")));
+
+  Result cancel = Ctl({"cancel", "life"});
+  ASSERT_EQ(cancel.exit_code, 0) << cancel.err;
+  EXPECT_THAT(cancel.out, StartsWith("cancel requested for job life (now "));
+
+  Result watch = Ctl({"watch", "life"});
+  EXPECT_EQ(watch.exit_code, 1);
+  EXPECT_EQ(watch.err, "reshardctl: job life CANCELLED\n");
+  EXPECT_THAT(watch.out, HasSubstr("job life: CANCELLED\n"));
+
+  Result again = Ctl({"cancel", "life"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_EQ(again.err,
+            "reshardctl: FAILED_PRECONDITION: job life is CANCELLED; it has already ended\n");
+
+  Result pause = Ctl({"pause", "life"});
+  EXPECT_EQ(pause.exit_code, 1);
+  EXPECT_EQ(pause.err,
+            "reshardctl: FAILED_PRECONDITION: job life is CANCELLED; only a STREAMING job can be "
+            "paused\n");
+
+  Result deleted = Ctl({"delete", "life"});
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.err;
+  EXPECT_EQ(deleted.out, "deleted job life\n");
+
+  Result gone = Ctl({"get", "life"});
+  EXPECT_EQ(gone.exit_code, 1);
+  EXPECT_EQ(gone.err, "reshardctl: NOT_FOUND: job life not found\n");
+  EXPECT_EQ(gone.out, "");
+}
+
+TEST_F(ReshardctlTest, WatchOfAFailingJobPrintsTheErrorAndExitsNonZero) {
+  const std::string source = Address(testing::PickFreePort());  // nothing listens
+  Result created = Ctl({"-o", "json", "create", "-f", WriteSpec("fail.json", SpecJson(source))});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  v1::Job job;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(created.out, &job).ok()) << created.out;
+  EXPECT_THAT(job.id(), ::testing::MatchesRegex("job-[0-9a-f]{8}"));
+
+  Result watch = Ctl({"watch", job.id()});
+  EXPECT_EQ(watch.exit_code, 1);
+  EXPECT_EQ(watch.err, "reshardctl: job " + job.id() + " FAILED: UNAVAILABLE: source " + source +
+                           ": cannot connect: Connection refused\n");
+  EXPECT_THAT(watch.out, HasSubstr("job " + job.id() + ": FAILED\n"));
+  EXPECT_THAT(watch.out, HasSubstr("  error:    UNAVAILABLE: source " + source));
+
+  // -o json watch prints one Job per line.
+  Result json_watch = Ctl({"-o", "json", "watch", job.id()});
+  EXPECT_EQ(json_watch.exit_code, 1);
+  std::istringstream lines(json_watch.out);
+  std::string line;
+  ASSERT_TRUE(std::getline(lines, line));
+  v1::Job last;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &last).ok()) << line;
+  EXPECT_EQ(last.status().state(), v1::JobStatus::FAILED);
+
+  Result list = Ctl({"list"});
+  EXPECT_THAT(list.out, HasSubstr("FAILED"));
+  EXPECT_THAT(list.out, HasSubstr("UNAVAILABLE: source " + source));
+}
+
+}  // namespace
+}  // namespace reshard::client
