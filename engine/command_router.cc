@@ -1,11 +1,14 @@
 #include "engine/command_router.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <optional>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "engine/absl_view.h"
 #include "engine/resp_writer.h"
 #include "engine/status_macros.h"
 
@@ -53,6 +56,13 @@ bool SortReadsOtherKeys(std::span<const std::string_view> args) {
   return false;
 }
 
+std::optional<int> ParseDb(std::string_view arg) {
+  int db = -1;
+  auto [ptr, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), db);
+  if (ec != std::errc() || ptr != arg.data() + arg.size() || db < 0) return std::nullopt;
+  return db;
+}
+
 }  // namespace
 
 CommandRouter::CommandRouter(std::vector<const KeyFilter*> filters, const CommandTable* table,
@@ -82,12 +92,21 @@ std::string CommandRouter::TargetList(const uint8_t* selected) const {
 }
 
 std::string& CommandRouter::Sink(size_t i, bool needs_db, std::vector<std::string>* out) {
+  if (needs_db) return SinkInDb(i, source_db_, out);
+  if (in_multi_) {
+    txn_used_[i] = 1;
+    return txn_[i];
+  }
+  return (*out)[i];
+}
+
+std::string& CommandRouter::SinkInDb(size_t i, int db, std::vector<std::string>* out) {
   std::string& sink = in_multi_ ? txn_[i] : (*out)[i];
-  int& db = in_multi_ ? txn_db_[i] : target_db_[i];
+  int& target_db = in_multi_ ? txn_db_[i] : target_db_[i];
   if (in_multi_) txn_used_[i] = 1;
-  if (needs_db && db != source_db_) {
-    AppendSelect(&sink, source_db_);
-    db = source_db_;
+  if (target_db != db) {
+    AppendSelect(&sink, db);
+    target_db = db;
   }
   return sink;
 }
@@ -99,6 +118,11 @@ absl::Status CommandRouter::SourceDbKnown(const CommandInfo& info) const {
 }
 
 absl::Status CommandRouter::Route(const RespCommand& cmd, std::vector<std::string>* out) {
+  return Route(cmd, out, nullptr);
+}
+
+absl::Status CommandRouter::Route(const RespCommand& cmd, std::vector<std::string>* out,
+                                  std::vector<Materialization>* materialize) {
   const size_t n = filters_.size();
   if (out->size() != n) {
     return absl::InvalidArgumentError(
@@ -118,7 +142,7 @@ absl::Status CommandRouter::Route(const RespCommand& cmd, std::vector<std::strin
   switch (info->route) {
     case RouteKind::kKeyed:
     case RouteKind::kSplitKeys:
-      return RouteByKeys(*info, cmd, out);
+      return RouteByKeys(*info, cmd, out, materialize);
     case RouteKind::kBroadcast:
     case RouteKind::kBroadcastInDb: {
       bool needs_db = info->route == RouteKind::kBroadcastInDb;
@@ -126,6 +150,9 @@ absl::Status CommandRouter::Route(const RespCommand& cmd, std::vector<std::strin
       for (size_t i = 0; i < n; ++i) {
         Sink(i, needs_db, out).append(cmd.wire);
         ++counters_[i].commands_kept;
+      }
+      if (materialize != nullptr && skipped_count_ > 0) {
+        RequestSkippedAfter(*info, cmd, materialize);
       }
       return absl::OkStatus();
     }
@@ -180,7 +207,8 @@ absl::Status CommandRouter::Route(const RespCommand& cmd, std::vector<std::strin
 }
 
 absl::Status CommandRouter::RouteByKeys(const CommandInfo& info, const RespCommand& cmd,
-                                        std::vector<std::string>* out) {
+                                        std::vector<std::string>* out,
+                                        std::vector<Materialization>* materialize) {
   const size_t n = filters_.size();
   keys_.clear();
   RETURN_IF_ERROR(FindCommandKeys(info, cmd.args, &keys_));
@@ -196,6 +224,15 @@ absl::Status CommandRouter::RouteByKeys(const CommandInfo& info, const RespComma
                      "not supported yet"));
   }
   RETURN_IF_ERROR(SourceDbKnown(info));
+  if (materialize != nullptr && skipped_count_ > 0) {
+    // The targets already have this command's effects on a skipped key (and
+    // maybe later ones): copy all its keys again instead.
+    KeyRefs(info, cmd);
+    if (TouchesSkipped()) {
+      RequestRefs(materialize);
+      return absl::OkStatus();
+    }
+  }
   if (keys_.size() == 1) {
     // The hot path: one key, the original bytes to each target that wants it.
     std::string_view key = cmd.args[keys_[0]];
@@ -230,7 +267,128 @@ absl::Status CommandRouter::RouteByKeys(const CommandInfo& info, const RespComma
     return absl::OkStatus();
   }
   if (info.route == RouteKind::kSplitKeys) return RouteSplit(info, cmd, out);
-  return RouteCrossTarget(info, cmd);
+  if (materialize == nullptr || fail_on_cross_target_) return RouteCrossTarget(info, cmd);
+  KeyRefs(info, cmd);
+  RequestRefs(materialize);
+  return absl::OkStatus();
+}
+
+void CommandRouter::KeyRefs(const CommandInfo& info, const RespCommand& cmd) {
+  refs_.clear();
+  for (size_t index : keys_) refs_.emplace_back(source_db_, cmd.args[index]);
+  if (info.name == "MOVE" && cmd.args.size() == 3) {
+    // MOVE key db: the key also appears in the other db.
+    if (std::optional<int> db = ParseDb(cmd.args[2])) refs_.emplace_back(*db, cmd.args[1]);
+  } else if (info.name == "COPY" && refs_.size() == 2) {
+    // COPY src dst [DB n] [REPLACE]: dst is in db n.
+    for (size_t i = 3; i + 1 < cmd.args.size(); ++i) {
+      if (!absl::EqualsIgnoreCase(AsAbsl(cmd.args[i]), "DB")) continue;
+      if (std::optional<int> db = ParseDb(cmd.args[i + 1])) refs_[1].first = *db;
+    }
+  }
+}
+
+bool CommandRouter::TouchesSkipped() const {
+  for (const auto& [db, key] : refs_) {
+    auto it = skipped_.find(db);
+    if (it != skipped_.end() && it->second.contains(AsAbsl(key))) return true;
+  }
+  return false;
+}
+
+void CommandRouter::RequestRefs(std::vector<Materialization>* materialize) const {
+  for (const auto& [db, key] : refs_) {
+    auto it = std::find_if(materialize->begin(), materialize->end(),
+                           [db = db](const Materialization& m) { return m.db == db; });
+    if (it == materialize->end()) {
+      materialize->push_back(Materialization{db, {}});
+      it = materialize->end() - 1;
+    }
+    if (std::find(it->keys.begin(), it->keys.end(), key) == it->keys.end()) {
+      it->keys.emplace_back(key);
+    }
+  }
+}
+
+void CommandRouter::RequestSkippedAfter(const CommandInfo& info, const RespCommand& cmd,
+                                        std::vector<Materialization>* materialize) {
+  // The command changed the targets' copies of skipped keys, whose later
+  // commands are still to be skipped: copy them again as they are now.
+  refs_.clear();
+  auto add_db = [&](int from, int to) {
+    auto it = skipped_.find(from);
+    if (it == skipped_.end()) return;
+    for (const auto& [key, offset] : it->second) refs_.emplace_back(to, key);
+  };
+  if (info.name == "FLUSHALL") {
+    for (const auto& [db, keys] : skipped_) add_db(db, db);
+  } else if (info.name == "FLUSHDB") {
+    add_db(source_db_, source_db_);
+  } else if (info.name == "SWAPDB" && cmd.args.size() == 3) {
+    std::optional<int> a = ParseDb(cmd.args[1]);
+    std::optional<int> b = ParseDb(cmd.args[2]);
+    if (!a || !b) return;
+    // A skipped key of either db now lives in the other one, too.
+    add_db(*a, *a);
+    add_db(*a, *b);
+    add_db(*b, *b);
+    add_db(*b, *a);
+  } else {
+    return;
+  }
+  RequestRefs(materialize);
+}
+
+void CommandRouter::EmitMaterialized(int db, const MaterializedKey& key, bool absolute_ttl,
+                                     uint64_t source_offset, std::vector<std::string>* out) {
+  char ttl[24];
+  auto [end, ec] = std::to_chars(ttl, ttl + sizeof(ttl), key.exists ? key.ttl_ms : 0);
+  std::string_view ttl_arg(ttl, end - ttl);
+  for (size_t i = 0; i < filters_.size(); ++i) {
+    if (!filters_[i]->Matches(key.key)) continue;
+    std::string& sink = SinkInDb(i, db, out);
+    if (!key.exists) {
+      AppendCommand(&sink, {"DEL", key.key});
+    } else if (absolute_ttl) {
+      AppendCommand(&sink, {"RESTORE", key.key, ttl_arg, key.payload, "REPLACE", "ABSTTL"});
+    } else {
+      AppendCommand(&sink, {"RESTORE", key.key, ttl_arg, key.payload, "REPLACE"});
+    }
+    ++counters_[i].keys_materialized;
+  }
+  if (source_offset <= applied_offset_) return;
+  auto [it, inserted] = skipped_[db].try_emplace(key.key, source_offset);
+  if (!inserted) {
+    it->second = std::max(it->second, source_offset);
+    return;
+  }
+  min_skip_offset_ =
+      skipped_count_ == 0 ? source_offset : std::min(min_skip_offset_, source_offset);
+  ++skipped_count_;
+}
+
+void CommandRouter::SetAppliedOffset(uint64_t offset) {
+  applied_offset_ = offset;
+  if (skipped_count_ == 0 || offset < min_skip_offset_) return;
+  uint64_t min = UINT64_MAX;
+  for (auto db_it = skipped_.begin(); db_it != skipped_.end();) {
+    auto& keys = db_it->second;
+    for (auto it = keys.begin(); it != keys.end();) {
+      if (it->second <= offset) {
+        keys.erase(it++);
+        --skipped_count_;
+      } else {
+        min = std::min(min, it->second);
+        ++it;
+      }
+    }
+    if (keys.empty()) {
+      skipped_.erase(db_it++);
+    } else {
+      ++db_it;
+    }
+  }
+  min_skip_offset_ = min;
 }
 
 absl::Status CommandRouter::RouteSplit(const CommandInfo& info, const RespCommand& cmd,
@@ -293,7 +451,8 @@ absl::Status CommandRouter::RouteCrossTarget(const CommandInfo& info, const Resp
   if (k > kMaxKeysInMessage) absl::StrAppend(&keys, ", ... (", k, " keys)");
   return absl::FailedPreconditionError(absl::StrCat(
       CommandName(info, cmd), " keys ", keys, " span targets ", TargetList(all.data()),
-      ": cross-target ", info.write ? "writes are" : "commands are", " not supported yet"));
+      ": cross-target ", info.write ? "writes are" : "commands are",
+      fail_on_cross_target_ ? " refused (fail_on_cross_target_write)" : " not supported yet"));
 }
 
 }  // namespace reshard::engine

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "engine/command_table.h"
 #include "engine/key_filter.h"
@@ -19,9 +20,29 @@
 namespace reshard::engine {
 
 struct TargetCounters {
-  uint64_t commands_kept = 0;     // got the command, whole or a part of it
-  uint64_t commands_dropped = 0;  // got nothing of it
-  uint64_t commands_split = 0;    // got a part of a split command (also counted as kept)
+  uint64_t commands_kept = 0;      // got the command, whole or a part of it
+  uint64_t commands_dropped = 0;   // got nothing of it
+  uint64_t commands_split = 0;     // got a part of a split command (also counted as kept)
+  uint64_t keys_materialized = 0;  // RESTOREs and DELs sent by EmitMaterialized
+};
+
+// A request to copy keys from the source as they are now: all the keys (read
+// and written) of a command that cannot be routed exactly, in one db.
+struct Materialization {
+  int db = 0;
+  std::vector<std::string> keys;
+
+  friend bool operator==(const Materialization&, const Materialization&) = default;
+};
+
+// One key as the source had it at a given offset (DUMP and its expiry).
+struct MaterializedKey {
+  std::string key;
+  bool exists = false;
+  std::string payload;  // the DUMP payload when it exists
+  // 0: no expiry. Else an absolute unix time in ms when the batch's
+  // absolute_ttl, a relative ttl in ms otherwise (sources without PEXPIRETIME).
+  int64_t ttl_ms = 0;
 };
 
 class CommandRouter {
@@ -58,6 +79,38 @@ class CommandRouter {
   //  INVALID_ARGUMENT: a malformed command (arity, key count, SELECT index).
   absl::Status Route(const RespCommand& cmd, std::vector<std::string>* out);
 
+  // Like Route, but a command that cannot be routed exactly is materialised
+  // instead of failing: nothing of it is appended and `*materialize` gets the
+  // (db, keys) to copy from the source, which the caller fetches and passes,
+  // key by key, to EmitMaterialized. That is so for a multi-key command whose
+  // keys select different targets and that cannot be split, and for any
+  // keyed command touching a key inside its skip window (see
+  // EmitMaterialized); after FLUSHALL, FLUSHDB or SWAPDB (forwarded as
+  // usual) every skipped key they affect is requested again. With
+  // set_fail_on_cross_target(true), or a null `materialize`, cross-target
+  // commands are errors as in Route. Precondition: materialize is empty.
+  absl::Status Route(const RespCommand& cmd, std::vector<std::string>* out,
+                     std::vector<Materialization>* materialize);
+
+  // Sends `key` of `db` as the source had it at `source_offset` to every
+  // target whose filter selects it: RESTORE key ttl payload REPLACE [ABSTTL]
+  // (`absolute_ttl`), or DEL key when it did not exist, after a SELECT when
+  // needed, into the current transaction part inside MULTI. Until the
+  // applied offset (SetAppliedOffset) reaches `source_offset`, every command
+  // touching (db, key) is materialised instead of forwarded: the targets
+  // already have its effects.
+  void EmitMaterialized(int db, const MaterializedKey& key, bool absolute_ttl,
+                        uint64_t source_offset, std::vector<std::string>* out);
+
+  // The source offset up to which the stream has been routed; skip windows
+  // that ended by then are dropped.
+  void SetAppliedOffset(uint64_t offset);
+  // Keys inside a skip window.
+  size_t skipped_keys() const { return skipped_count_; }
+
+  // Fail on cross-target commands instead of materialising them.
+  void set_fail_on_cross_target(bool fail) { fail_on_cross_target_ = fail; }
+
   // Counted per routed command (not SELECT, MULTI, EXEC or keepalives), when
   // it is routed: inside MULTI before EXEC, and a DISCARDed one stays counted.
   const TargetCounters& counters(size_t i) const { return counters_[i]; }
@@ -65,7 +118,17 @@ class CommandRouter {
 
  private:
   absl::Status RouteByKeys(const CommandInfo& info, const RespCommand& cmd,
-                           std::vector<std::string>* out);
+                           std::vector<std::string>* out,
+                           std::vector<Materialization>* materialize);
+  // The (db, key) pairs `cmd` touches: keys_ in the source's db, plus the
+  // other db of MOVE and COPY ... DB.
+  void KeyRefs(const CommandInfo& info, const RespCommand& cmd);
+  bool TouchesSkipped() const;
+  // Appends refs_ to *materialize, grouped by db, without duplicates.
+  void RequestRefs(std::vector<Materialization>* materialize) const;
+  // After FLUSHALL / FLUSHDB / SWAPDB: the skipped keys they affect.
+  void RequestSkippedAfter(const CommandInfo& info, const RespCommand& cmd,
+                           std::vector<Materialization>* materialize);
   // A part per target (kSplitKeys) once the keys' targets differ; uses keys_
   // and selected_ (keys x targets, row-major) filled by RouteByKeys.
   absl::Status RouteSplit(const CommandInfo& info, const RespCommand& cmd,
@@ -78,6 +141,8 @@ class CommandRouter {
   // Where target i's next bytes go (its transaction part inside MULTI),
   // after a SELECT when `needs_db` and the target's db differs.
   std::string& Sink(size_t i, bool needs_db, std::vector<std::string>* out);
+  // The same in `db` rather than the source's db.
+  std::string& SinkInDb(size_t i, int db, std::vector<std::string>* out);
   std::string TargetLabel(size_t i) const;
   std::string TargetList(const uint8_t* selected) const;
 
@@ -96,6 +161,15 @@ class CommandRouter {
   std::vector<std::string> txn_;
   std::vector<int> txn_db_;
   std::vector<uint8_t> txn_used_;
+
+  // Materialised keys inside their skip window: db -> key -> the source
+  // offset the window ends at.
+  bool fail_on_cross_target_ = false;
+  uint64_t applied_offset_ = 0;
+  absl::flat_hash_map<int, absl::flat_hash_map<std::string, uint64_t>> skipped_;
+  size_t skipped_count_ = 0;
+  uint64_t min_skip_offset_ = 0;
+  std::vector<std::pair<int, std::string_view>> refs_;
 
   // Scratch, kept to reuse capacity.
   std::vector<size_t> keys_;

@@ -233,6 +233,7 @@ void JobRunner::Publish() {
       t.commands_kept = counters.commands_kept;
       t.commands_dropped = counters.commands_dropped;
       t.commands_split = counters.commands_split;
+      t.keys_materialized = counters.keys_materialized;
     }
     status.targets.push_back(std::move(t));
   }
@@ -458,6 +459,9 @@ asio::awaitable<absl::Status> JobRunner::StreamCommands() {
   SocketByteSource& source = upstream_->source();
   RespParser parser(RespParser::Limits{});
   std::vector<std::string> out(targets_.size());
+  std::vector<Materialization> materialize;
+  router_->set_fail_on_cross_target(spec_.options.fail_on_cross_target_write);
+  router_->SetAppliedOffset(applied_offset_);
   while (!finished_) {
     if (paused_) {
       wake_.expires_at(asio::steady_timer::time_point::max());
@@ -485,12 +489,20 @@ asio::awaitable<absl::Status> JobRunner::StreamCommands() {
           upstream_->SendAck(applied_offset_).IgnoreError();
         }
       } else if (!command.args.empty()) {
-        absl::Status routed = router_->Route(command, &out);
+        materialize.clear();
+        absl::Status routed = router_->Route(command, &out, &materialize);
+        if (routed.ok() && !materialize.empty()) {
+          // `command` still points into the source's buffer: nothing reads
+          // the upstream link while the keys are copied.
+          routed = co_await MaterializeKeys(materialize, &out);
+          if (finished_) co_return absl::CancelledError("cancelled");
+        }
         if (!routed.ok()) {
           co_return WithContext(routed, absl::StrCat("source offset ", applied_offset_, ": "));
         }
       }
       applied_offset_ += consumed;
+      router_->SetAppliedOffset(applied_offset_);
     }
     for (size_t i = 0; i < out.size(); ++i) {
       if (out[i].empty()) continue;
@@ -504,6 +516,18 @@ asio::awaitable<absl::Status> JobRunner::StreamCommands() {
     CO_RETURN_IF_ERROR(co_await source.Fill(source.Available().size() + 1));
   }
   co_return absl::CancelledError("cancelled");
+}
+
+asio::awaitable<absl::Status> JobRunner::MaterializeKeys(
+    const std::vector<Materialization>& requests, std::vector<std::string>* out) {
+  if (materializer_ == nullptr) {
+    materializer_ = std::make_unique<KeyMaterializer>(io_.get_executor(), spec_.source);
+  }
+  CO_ASSIGN_OR_RETURN(MaterializedBatch batch, co_await materializer_->Fetch(requests));
+  for (const auto& [db, key] : batch.keys) {
+    router_->EmitMaterialized(db, key, batch.absolute_ttl, batch.source_offset, out);
+  }
+  co_return absl::OkStatus();
 }
 
 }  // namespace reshard::engine

@@ -20,6 +20,7 @@
 #include "engine/job_spec.h"
 #include "engine/job_status.h"
 #include "engine/key_filter.h"
+#include "engine/key_materializer.h"
 #include "engine/rdb_splitter.h"
 #include "engine/target.h"
 #include "engine/upstream_link.h"
@@ -49,6 +50,10 @@ class JobRunner {
   asio::awaitable<absl::Status> WaitForTargets();
   asio::awaitable<absl::Status> SyncSnapshot();
   asio::awaitable<absl::Status> StreamCommands();
+  // Copies the requested keys from the source and hands them to the router,
+  // which appends the RESTOREs and DELs to `out`.
+  asio::awaitable<absl::Status> MaterializeKeys(const std::vector<Materialization>& requests,
+                                                std::vector<std::string>* out);
   asio::awaitable<void> TickLoop();
   void Finish(JobState state, absl::Status error);
   void SetState(JobState state, std::string detail);
@@ -79,6 +84,9 @@ class JobRunner {
   std::string command_table_note_;  // where the key positions came from
   const CommandTable* command_table_ = &CommandTable::Builtin();
   std::unique_ptr<CommandRouter> router_;
+  // The source connection that copies keys for cross-target writes; opened
+  // on first need.
+  std::unique_ptr<KeyMaterializer> materializer_;
   uint64_t applied_offset_ = 0;  // source offset of the last command applied
   uint64_t rdb_start_ = 0;       // upstream consumed() when the RDB began
   uint64_t rdb_total_ = 0;

@@ -58,6 +58,11 @@ struct JobOptions {
   int target_attach_timeout_ms = 0;
   // How many times to retry the initial source connection before failing.
   int connect_attempts = 3;
+  // A write whose keys belong to different targets and that cannot be split
+  // (RENAME, SMOVE, SUNIONSTORE, ...): false copies its keys from the source
+  // to their targets (DUMP/RESTORE); true fails the job instead, naming the
+  // command, its keys and their targets.
+  bool fail_on_cross_target_write = false;
 };
 
 struct JobSpec {

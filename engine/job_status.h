@@ -34,6 +34,7 @@ struct TargetStatus {
   uint64_t commands_kept = 0;     // stream commands sent (whole or split part)
   uint64_t commands_dropped = 0;  // stream commands with no key for this target
   uint64_t commands_split = 0;    // multi-key commands of which this got a part
+  uint64_t keys_materialized = 0; // keys copied from the source (RESTORE or DEL)
   uint64_t bytes_sent = 0;        // bytes written to the target (RDB + stream)
   uint64_t offset = 0;            // this target's own replication offset
   uint64_t acked_offset = 0;      // last REPLCONF ACK from the target

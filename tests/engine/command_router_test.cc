@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -403,6 +404,185 @@ TEST_F(CommandRouterTest, StreamCommands) {
                             W({"XAUTOCLAIM", "b1", "g", "c", "0", "0-0"}) +
                             W({"XSETID", "b1", "5-0", "ENTRIESADDED", "5", "MAXDELETEDID", "1-0"}) +
                             W({"XDEL", "b1", "1-0"})));
+}
+
+// ---------------------------------------------------------------------------
+// Materialisation of cross-target writes.
+
+class MaterializeTest : public CommandRouterTest {
+ protected:
+  MaterializeTest() {
+    router_.SetSourceDb(0);
+    router_.SetAppliedOffset(100);
+  }
+  // Routes with materialisation; returns the requests.
+  std::vector<Materialization> M(std::initializer_list<std::string_view> args) {
+    RespParser parser;
+    RespCommand cmd;
+    size_t consumed = 0;
+    std::string wire = W(args);
+    EXPECT_EQ(parser.Parse(wire, &consumed, &cmd), ParseResult::kOk);
+    std::vector<Materialization> requests;
+    absl::Status s = router_.Route(cmd, &out_, &requests);
+    EXPECT_TRUE(s.ok()) << s;
+    return requests;
+  }
+  static MaterializedKey Present(std::string key, std::string payload, int64_t ttl = 0) {
+    return MaterializedKey{std::move(key), true, std::move(payload), ttl};
+  }
+  static MaterializedKey Absent(std::string key) { return MaterializedKey{std::move(key)}; }
+  void Emit(int db, const MaterializedKey& key, uint64_t offset, bool absolute_ttl = true) {
+    router_.EmitMaterialized(db, key, absolute_ttl, offset, &out_);
+  }
+};
+
+using Requests = std::vector<Materialization>;
+
+TEST_F(MaterializeTest, RenameBecomesADelAndARestore) {
+  EXPECT_EQ(M({"RENAME", "a1", "b1"}), (Requests{{0, {"a1", "b1"}}}));
+  EXPECT_EQ(Take(), Got("", ""));
+  Emit(0, Absent("a1"), 1000);
+  Emit(0, Present("b1", std::string("\x00\x01v\r\n", 5), 1700000000123), 1000);
+  EXPECT_EQ(Take(),
+            Got(Select("0") + W({"DEL", "a1"}),
+                Select("0") + W({"RESTORE", "b1", "1700000000123",
+                                 std::string_view("\x00\x01v\r\n", 5), "REPLACE", "ABSTTL"})));
+  EXPECT_EQ(router_.counters(0).keys_materialized, 1u);
+  EXPECT_EQ(router_.counters(1).keys_materialized, 1u);
+  EXPECT_EQ(router_.counters(0).commands_kept, 0u);
+  EXPECT_EQ(router_.skipped_keys(), 2u);
+}
+
+TEST_F(MaterializeTest, SmoveAndSunionstoreRequestEveryKeyOnce) {
+  EXPECT_EQ(M({"SMOVE", "b1", "a1", "m"}), (Requests{{0, {"b1", "a1"}}}));
+  EXPECT_EQ(M({"SUNIONSTORE", "b9", "a1", "a2", "b9", "c1"}),
+            (Requests{{0, {"b9", "a1", "a2", "c1"}}}));
+  EXPECT_EQ(Take(), Got("", ""));
+  Emit(0, Present("b9", "P9"), 2000);
+  Emit(0, Present("a1", "P1"), 2000);
+  Emit(0, Present("a2", "P2", 5), 2000);
+  Emit(0, Present("c1", "PC"), 2000);  // no target selects it: only skipped
+  EXPECT_EQ(Take(), Got(Select("0") + W({"RESTORE", "a1", "0", "P1", "REPLACE", "ABSTTL"}) +
+                            W({"RESTORE", "a2", "5", "P2", "REPLACE", "ABSTTL"}),
+                        Select("0") + W({"RESTORE", "b9", "0", "P9", "REPLACE", "ABSTTL"})));
+  EXPECT_EQ(router_.counters(0).keys_materialized, 2u);
+  EXPECT_EQ(router_.counters(1).keys_materialized, 1u);
+}
+
+TEST_F(MaterializeTest, RelativeTtlWithoutAbsttl) {
+  EXPECT_EQ(M({"LMOVE", "a1", "b1", "LEFT", "RIGHT"}), (Requests{{0, {"a1", "b1"}}}));
+  Emit(0, Present("a1", "P", 1500), 300, /*absolute_ttl=*/false);
+  EXPECT_EQ(Take(), Got(Select("0") + W({"RESTORE", "a1", "1500", "P", "REPLACE"}), ""));
+}
+
+TEST_F(MaterializeTest, SkippedKeysAreMaterialisedAgainUntilTheOffsetPasses) {
+  ASSERT_EQ(M({"SMOVE", "a1", "b1", "m"}), (Requests{{0, {"a1", "b1"}}}));
+  Emit(0, Present("a1", "PA"), 1000);
+  Emit(0, Present("b1", "PB"), 1000);
+  Take();
+  router_.SetAppliedOffset(400);
+  // A later SADD to a skipped key: its effect is already in the copy.
+  EXPECT_EQ(M({"SADD", "a1", "x"}), (Requests{{0, {"a1"}}}));
+  // Other keys, and the same name in another db, go as usual.
+  EXPECT_EQ(M({"SADD", "a2", "x"}), Requests{});
+  EXPECT_EQ(M({"SELECT", "1"}), Requests{});
+  EXPECT_EQ(M({"SADD", "a1", "y"}), Requests{});
+  EXPECT_EQ(Take(), Got(W({"SADD", "a2", "x"}) + Select("1") + W({"SADD", "a1", "y"}), ""));
+  EXPECT_EQ(M({"SELECT", "0"}), Requests{});
+  // A command touching a skipped key and another one: all its keys, fresh.
+  EXPECT_EQ(M({"DEL", "a3", "b1"}), (Requests{{0, {"a3", "b1"}}}));
+  Emit(0, Absent("a3"), 1200);
+  Emit(0, Absent("b1"), 1200);
+  EXPECT_EQ(Take(), Got(Select("0") + W({"DEL", "a3"}), W({"DEL", "b1"})));
+  EXPECT_EQ(router_.skipped_keys(), 3u);
+  router_.SetAppliedOffset(1000);  // a1's window ends; a3's and b1's go on
+  EXPECT_EQ(router_.skipped_keys(), 2u);
+  EXPECT_EQ(M({"SADD", "a1", "z"}), Requests{});
+  EXPECT_EQ(M({"SET", "b1", "v"}), (Requests{{0, {"b1"}}}));
+  router_.SetAppliedOffset(1200);
+  EXPECT_EQ(router_.skipped_keys(), 0u);
+  EXPECT_EQ(M({"SET", "b1", "v"}), Requests{});
+  EXPECT_EQ(Take(), Got(W({"SADD", "a1", "z"}), W({"SET", "b1", "v"})));
+}
+
+TEST_F(MaterializeTest, InsideMultiTheCopiesJoinTheTransactionPart) {
+  EXPECT_EQ(M({"MULTI"}), Requests{});
+  EXPECT_EQ(M({"SET", "a1", "v"}), Requests{});
+  EXPECT_EQ(M({"SELECT", "2"}), Requests{});
+  EXPECT_EQ(M({"RENAME", "a5", "b5"}), (Requests{{2, {"a5", "b5"}}}));
+  Emit(2, Absent("a5"), 900);
+  Emit(2, Present("b5", "P5"), 900);
+  EXPECT_EQ(M({"SET", "a6", "x"}), Requests{});
+  EXPECT_EQ(M({"SET", "b5", "x"}), (Requests{{2, {"b5"}}}));  // skipped: fresh copy
+  Emit(2, Present("b5", "P5x"), 950);
+  EXPECT_EQ(Take(), Got("", ""));
+  EXPECT_EQ(M({"EXEC"}), Requests{});
+  EXPECT_EQ(Take(),
+            Got(kMulti + Select("0") + W({"SET", "a1", "v"}) + Select("2") + W({"DEL", "a5"}) +
+                    W({"SET", "a6", "x"}) + kExec,
+                kMulti + Select("2") + W({"RESTORE", "b5", "0", "P5", "REPLACE", "ABSTTL"}) +
+                    W({"RESTORE", "b5", "0", "P5x", "REPLACE", "ABSTTL"}) + kExec));
+  EXPECT_EQ(router_.target_db(0), 2);
+  EXPECT_EQ(router_.target_db(1), 2);
+  // A copy into a db other than the source's current one.
+  EXPECT_EQ(M({"SELECT", "0"}), Requests{});
+  Emit(3, Present("a7", "P7"), 990);
+  EXPECT_EQ(M({"SET", "a8", "v"}), Requests{});
+  EXPECT_EQ(Take(), Got(Select("3") + W({"RESTORE", "a7", "0", "P7", "REPLACE", "ABSTTL"}) +
+                            Select("0") + W({"SET", "a8", "v"}),
+                        ""));
+}
+
+TEST_F(MaterializeTest, FlushAndSwapdbRequestTheSkippedKeysAgain) {
+  ASSERT_EQ(M({"RENAME", "a1", "b1"}), (Requests{{0, {"a1", "b1"}}}));
+  Emit(0, Absent("a1"), 1000);
+  Emit(0, Present("b1", "PB"), 1000);
+  Take();
+  Requests flushed_db = M({"FLUSHDB"});  // in hash order
+  ASSERT_EQ(flushed_db.size(), 1u);
+  std::sort(flushed_db[0].keys.begin(), flushed_db[0].keys.end());
+  EXPECT_EQ(flushed_db, (Requests{{0, {"a1", "b1"}}}));
+  EXPECT_EQ(Take(), Got(W({"FLUSHDB"}), W({"FLUSHDB"})));
+  EXPECT_EQ(M({"SELECT", "1"}), Requests{});
+  EXPECT_EQ(M({"FLUSHDB"}), Requests{});  // no skipped key in db 1
+  Requests swapped = M({"SWAPDB", "0", "1"});
+  ASSERT_EQ(swapped.size(), 2u);
+  std::sort(swapped[0].keys.begin(), swapped[0].keys.end());
+  std::sort(swapped[1].keys.begin(), swapped[1].keys.end());
+  EXPECT_EQ(swapped, (Requests{{0, {"a1", "b1"}}, {1, {"a1", "b1"}}}));
+  Requests flushed = M({"FLUSHALL"});
+  ASSERT_EQ(flushed.size(), 1u);
+  EXPECT_EQ(flushed[0].db, 0);
+  EXPECT_EQ(flushed[0].keys.size(), 2u);
+  // MOVE of a skipped key: both dbs.
+  EXPECT_EQ(M({"SELECT", "0"}), Requests{});
+  EXPECT_EQ(M({"MOVE", "b1", "4"}), (Requests{{0, {"b1"}}, {4, {"b1"}}}));
+  // COPY across targets into another db.
+  EXPECT_EQ(M({"COPY", "a9", "b9", "DB", "5"}), (Requests{{0, {"a9"}}, {5, {"b9"}}}));
+}
+
+TEST_F(MaterializeTest, KeylessScriptsStillFailAndTheFailOptionRefuses) {
+  std::vector<Materialization> requests;
+  auto route = [&](std::initializer_list<std::string_view> args) {
+    RespParser parser;
+    RespCommand cmd;
+    size_t consumed = 0;
+    std::string wire = W(args);
+    EXPECT_EQ(parser.Parse(wire, &consumed, &cmd), ParseResult::kOk);
+    return router_.Route(cmd, &out_, &requests).ToString();
+  };
+  EXPECT_EQ(route({"EVAL", "return 1", "0"}),
+            "FAILED_PRECONDITION: EVAL names no keys: cannot choose its targets");
+  EXPECT_EQ(route({"FCALL", "f", "0"}),
+            "FAILED_PRECONDITION: FCALL names no keys: cannot choose its targets");
+  EXPECT_EQ(route({"MIGRATE", "h", "1", "a1", "0", "1000"}),
+            "FAILED_PRECONDITION: unknown command 'MIGRATE': cannot route it");
+  router_.set_fail_on_cross_target(true);
+  EXPECT_EQ(route({"RENAME", "a1", "b1"}),
+            "FAILED_PRECONDITION: RENAME keys 'a1' (target 0), 'b1' (target 1) span targets 0, 1: "
+            "cross-target writes are refused (fail_on_cross_target_write)");
+  EXPECT_TRUE(requests.empty());
+  EXPECT_EQ(Take(), Got("", ""));
 }
 
 }  // namespace
