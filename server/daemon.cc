@@ -30,6 +30,9 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // gRPC sets SO_REUSEPORT by default: a second reshardd on the same port
+  // would then start "successfully" and share the port. Refuse instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(options.grpc_listen, grpc::InsecureServerCredentials(),
                            &daemon->grpc_port_);
   builder.RegisterService(daemon->service_.get());

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -16,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -31,6 +33,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ::testing::StartsWith;
 
 std::string Address(uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
 
@@ -479,6 +482,50 @@ TEST_F(JobServiceTest, StateDirRestoresJobsAndKeepsPasswordsApart) {
   EXPECT_FALSE(std::filesystem::exists(dir + "/keep.secret.json"));
   daemon_.reset();
   std::filesystem::remove_all(dir);
+}
+
+TEST_F(JobServiceTest, StandardHealthServiceAnswersServing) {
+  // grpc.health.v1.Health/Check with an empty HealthCheckRequest (service
+  // ""), spoken as raw bytes: the reply must be {status: SERVING} = 08 01.
+  auto channel =
+      grpc::CreateChannel(Address(daemon_->grpc_port()), grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  Deadline(&context);
+  grpc::ByteBuffer request;  // empty message
+  grpc::Slice empty("");
+  request = grpc::ByteBuffer(&empty, 1);
+  grpc::ByteBuffer response;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status status) { done.set_value(status); });
+  grpc::Status status = done.get_future().get();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const grpc::Slice& slice : slices) {
+    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  EXPECT_EQ(bytes, std::string("\x08\x01", 2));
+}
+
+TEST_F(JobServiceTest, TakenPortsFailStartWithTheAddress) {
+  DaemonOptions options;
+  options.grpc_listen = Address(daemon_->grpc_port());
+  options.metrics_listen = "127.0.0.1:0";
+  absl::StatusOr<std::unique_ptr<Daemon>> second = Daemon::Start(options);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(second.status().message(), "gRPC: cannot listen on " + options.grpc_listen);
+
+  options.grpc_listen = "127.0.0.1:0";
+  options.metrics_listen = Address(daemon_->metrics_port());
+  second = Daemon::Start(options);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(second.status().message()),
+              StartsWith("metrics: cannot listen on " + options.metrics_listen + ": "));
 }
 
 }  // namespace
