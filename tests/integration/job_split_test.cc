@@ -223,6 +223,17 @@ TEST(JobSplitTest, RegexHalvesWithWritesDuringAndAfterTheSync) {
   EXPECT_GT(report->keys_per_target[1], 8000u);
   EXPECT_EQ(report->keys_per_target[0] + report->keys_per_target[1], report->source_keys);
 
+  // One upstream sync fed both targets: the source forked once.
+  absl::StatusOr<std::string> full_syncs = source_client.InfoField("stats", "sync_full");
+  ASSERT_TRUE(full_syncs.ok()) << full_syncs.status();
+  EXPECT_EQ(*full_syncs, "1");
+  // WAIT makes the source send REPLCONF GETACK; it returns 1 only if reshardd
+  // answers with an offset that covers the write before it.
+  ASSERT_TRUE(source_client.CheckedCommand({"SET", "1:waited", "x"}).ok());
+  absl::StatusOr<engine::RespValue> waited = source_client.CheckedCommand({"WAIT", "1", "5000"});
+  ASSERT_TRUE(waited.ok()) << waited.status();
+  EXPECT_EQ(waited->integer, 1);
+
   status = job.Snapshot();
   EXPECT_EQ(status.state, JobState::kStreaming);
   EXPECT_GT(status.targets[0].commands_kept, 0u);
@@ -291,6 +302,67 @@ TEST(JobSplitTest, PrefixSplitOfStringKeysWithUnmanagedTargets) {
   EXPECT_EQ(report->keys_per_target[1], 3000u - 500 + 1);  // order:0..499 deleted; + marker
   status = job.Snapshot();
   EXPECT_GT(status.targets[1].commands_dropped, 0u);  // session:* writes
+}
+
+TEST(JobSplitTest, DiskBasedSyncWithLengthFramingAndAuth) {
+  // repl-diskless-sync no: the source sends "$<length>" and a file from disk.
+  testing::RedisServerOptions options;
+  options.extra_args = {"--repl-diskless-sync", "no", "--requirepass", "s3cret"};
+  absl::StatusOr<std::unique_ptr<RedisServer>> source = RedisServer::Start(options);
+  ASSERT_TRUE(source.ok()) << source.status();
+  auto target = StartServer();
+  ASSERT_TRUE(target);
+  absl::StatusOr<RedisClient> source_client = RedisClient::Connect("127.0.0.1", (*source)->port());
+  ASSERT_TRUE(source_client.ok());
+  ASSERT_TRUE(source_client->CheckedCommand({"AUTH", "s3cret"}).ok());
+  std::vector<std::vector<std::string>> fill;
+  for (int i = 0; i < 2000; ++i) {
+    fill.push_back({"SET", absl::StrCat("k", i), std::string(i % 300, 'v')});
+  }
+  ASSERT_TRUE(source_client->Pipeline(fill).ok());
+
+  JobSpec spec;
+  spec.source.address = (*source)->address();
+  spec.source.credentials.password = "s3cret";
+  spec.targets.push_back(
+      MakeTarget("all", FilterKind::kGlob, "k*", testing::PickFreePort(), target.get()));
+  Job job("disk", spec);
+  job.Start();
+  JobStatus status = WaitForState(job, JobState::kStreaming, absl::Seconds(60));
+  ASSERT_EQ(status.state, JobState::kStreaming) << status.error << " " << status.detail;
+  EXPECT_GT(status.rdb_bytes_total, 0u);  // the announced length
+  EXPECT_EQ(status.rdb_bytes_read, status.rdb_bytes_total);
+  EXPECT_EQ(status.targets[0].rdb_keys_kept, 2000u);
+
+  RedisClient target_client = Connect(*target);
+  WaitForMarkers(*source_client, {&target_client}, {"k-marker"});
+  auto filter = engine::MakeKeyFilter(spec.targets[0].filter);
+  absl::StatusOr<testing::ShardCheckReport> report =
+      CheckShards(*source_client, {{"all", filter->get(), &target_client}}, 1);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->ok()) << report->Summary();
+  EXPECT_EQ(report->keys_per_target[0], 2001u);
+}
+
+TEST(JobSplitTest, WrongSourcePasswordFailsClearly) {
+  testing::RedisServerOptions options;
+  options.extra_args = {"--requirepass", "right"};
+  absl::StatusOr<std::unique_ptr<RedisServer>> source = RedisServer::Start(options);
+  ASSERT_TRUE(source.ok()) << source.status();
+  JobSpec spec;
+  spec.source.address = (*source)->address();
+  spec.source.credentials.password = "wrong";
+  spec.targets.push_back(
+      MakeTarget("a", FilterKind::kPrefix, "a", testing::PickFreePort(), nullptr));
+  Job job("auth", spec);
+  job.Start();
+  JobStatus status = WaitForState(job, JobState::kFailed, absl::Seconds(20));
+  ASSERT_EQ(status.state, JobState::kFailed);
+  EXPECT_EQ(status.error.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(status.error.message(),
+            absl::StrCat("source ", (*source)->address(),
+                         ": AUTH failed: WRONGPASS invalid username-password pair or user is "
+                         "disabled."));
 }
 
 TEST(JobSplitTest, UnreachableSourceFailsWithTheAddress) {

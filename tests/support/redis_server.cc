@@ -14,6 +14,7 @@
 #include <fstream>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "tests/support/free_port.h"
@@ -183,6 +184,10 @@ absl::Status RedisServer::WaitUntilReady() {
     if (client.ok()) {
       absl::StatusOr<RespValue> pong = client->Command({"PING"});
       if (pong.ok() && pong->IsString("PONG")) return absl::OkStatus();
+      // A server started with --requirepass answers, but only to AUTH.
+      if (pong.ok() && pong->IsError() && absl::StartsWith(pong->str, "NOAUTH")) {
+        return absl::OkStatus();
+      }
       last_error = pong.ok() ? pong->ToString() : pong.status().ToString();  // e.g. -LOADING
     } else {
       last_error = client.status().ToString();
