@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "asio/co_spawn.hpp"
@@ -296,6 +297,11 @@ asio::awaitable<absl::Status> JobRunner::Run() {
 
   CO_RETURN_IF_ERROR(co_await ConnectSource());
   co_await LoadCommandTable();
+  std::vector<std::string> info = {"INFO", "server"};
+  if (absl::StatusOr<RespValue> reply = co_await upstream_->Command(std::move(info));
+      reply.ok() && !reply->IsError()) {
+    source_version_ = ServerVersionFromInfo(reply->str);
+  }
   CO_RETURN_IF_ERROR(co_await ConfigureManagedTargets());
   CO_RETURN_IF_ERROR(co_await WaitForTargets());
   CO_RETURN_IF_ERROR(co_await SyncSnapshot());
@@ -352,7 +358,26 @@ asio::awaitable<void> JobRunner::LoadCommandTable() {
                                      " commands from the source's COMMAND reply");
 }
 
+absl::Status JobRunner::CheckTargetsCanLoad(int rdb_version) const {
+  for (size_t i = 0; i < target_versions_.size(); ++i) {
+    const std::optional<ServerVersion>& target = target_versions_[i];
+    if (!target.has_value()) continue;
+    // Valkey 9's VALKEY080 is a format of its own; numbers compare otherwise.
+    bool loads = rdb_version == 80 ? target->rdb_version == 80 : target->rdb_version >= rdb_version;
+    if (!loads) {
+      std::string source = source_version_.has_value() ? source_version_->ToString()
+                                                       : absl::StrCat("RDB ", rdb_version);
+      return absl::FailedPreconditionError(absl::StrCat(
+          "target '", spec_.targets[i].name, "' runs ", target->ToString(),
+          ", which cannot load the snapshot of the source (", source, ", RDB ", rdb_version,
+          "): upgrade the target to a release that reads RDB ", rdb_version));
+    }
+  }
+  return absl::OkStatus();
+}
+
 asio::awaitable<absl::Status> JobRunner::ConfigureManagedTargets() {
+  target_versions_.assign(spec_.targets.size(), std::nullopt);
   for (size_t i = 0; i < spec_.targets.size(); ++i) {
     const TargetSpec& spec = spec_.targets[i];
     if (!spec.replica.has_value()) continue;
@@ -366,6 +391,12 @@ asio::awaitable<absl::Status> JobRunner::ConfigureManagedTargets() {
                                                           absl::StrCat("target '", spec.name, "'"),
                                                           kConnectTimeout));
     CO_RETURN_IF_ERROR(co_await connection->Authenticate(spec.replica->credentials));
+    std::vector<std::string> info = {"INFO", "server"};
+    CO_ASSIGN_OR_RETURN(RespValue info_reply, co_await connection->Command(std::move(info)));
+    if (!info_reply.IsError()) target_versions_[i] = ServerVersionFromInfo(info_reply.str);
+    if (source_version_.has_value()) {
+      CO_RETURN_IF_ERROR(CheckTargetsCanLoad(source_version_->rdb_version));
+    }
     std::vector<std::vector<std::string>> commands;
     if (!spec.credentials.username.empty()) {
       commands.push_back({"CONFIG", "SET", "masteruser", spec.credentials.username});
@@ -425,6 +456,19 @@ asio::awaitable<absl::Status> JobRunner::SyncSnapshot() {
                       co_await upstream_->ReadRdbFraming(kSnapshotStartTimeout));
   rdb_total_ = framing.eof_marked ? 0 : framing.length;
   rdb_start_ = upstream_->source().consumed();
+  // The magic says the version: check it before a byte goes to a target.
+  CO_RETURN_IF_ERROR(co_await upstream_->source().Fill(9));
+  std::string_view magic = upstream_->source().Available().substr(0, 9);
+  int rdb_version = 0;
+  if (magic.substr(0, 5) == "REDIS") {
+    absl::SimpleAtoi(AsAbsl(magic.substr(5, 4)), &rdb_version);
+  } else if (magic.substr(0, 6) == "VALKEY") {
+    absl::SimpleAtoi(AsAbsl(magic.substr(6, 3)), &rdb_version);
+  }
+  if (rdb_version > 0) {
+    CO_RETURN_IF_ERROR(CheckTargetsCanLoad(rdb_version));
+    for (auto& target : targets_) target->set_snapshot_rdb_version(rdb_version);
+  }
   SetState(JobState::kSyncing, "splitting the snapshot");
 
   std::vector<RdbSplitTarget> split_targets;

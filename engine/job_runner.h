@@ -22,6 +22,7 @@
 #include "engine/key_filter.h"
 #include "engine/key_materializer.h"
 #include "engine/rdb_splitter.h"
+#include "engine/rdb_version.h"
 #include "engine/target.h"
 #include "engine/upstream_link.h"
 
@@ -49,6 +50,9 @@ class JobRunner {
   asio::awaitable<absl::Status> ConfigureManagedTargets();
   asio::awaitable<absl::Status> WaitForTargets();
   asio::awaitable<absl::Status> SyncSnapshot();
+  // FAILED_PRECONDITION naming both sides when a managed target is too old
+  // for the source's RDB version.
+  absl::Status CheckTargetsCanLoad(int rdb_version) const;
   asio::awaitable<absl::Status> StreamCommands();
   // Copies the requested keys from the source and hands them to the router,
   // which appends the RESTOREs and DELs to `out`.
@@ -82,6 +86,10 @@ class JobRunner {
   // built-in table.
   std::unique_ptr<CommandTable> source_command_table_;
   std::string command_table_note_;  // where the key positions came from
+  // Versions from INFO server, when known: the source's, and each managed
+  // target's (index-aligned with targets_; nullopt for unmanaged targets).
+  std::optional<ServerVersion> source_version_;
+  std::vector<std::optional<ServerVersion>> target_versions_;
   const CommandTable* command_table_ = &CommandTable::Builtin();
   std::unique_ptr<CommandRouter> router_;
   // The source connection that copies keys for cross-target writes; opened

@@ -132,7 +132,13 @@ std::string Target::OnPsync(std::shared_ptr<DownstreamSession> session, std::str
                           AsAbsl(offset_text), " of replication id ", AsAbsl(replid),
                           " (reshardd has id ", replid_, ", offsets ", backlog_.start_offset(), "-",
                           backlog_.end_offset() + 1,
-                          "); a full resync of this target needs a new job\r\n");
+                          "); a full resync of this target needs a new job",
+                          replid == "?" && snapshot_rdb_version_ > 0
+                              ? absl::StrCat(" (a target that asks again for a full sync often "
+                                             "could not load its snapshot: it was RDB version ",
+                                             snapshot_rdb_version_, "; check the target's log)")
+                              : std::string(),
+                          "\r\n");
     }
   }
   return "-ERR reshard: internal error\r\n";

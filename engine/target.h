@@ -65,6 +65,10 @@ class Target : public RdbSink {
   // "\n" to a replica waiting for its snapshot (not counted in the offset).
   void SendKeepalive();
 
+  // Named in the error a target gets when it asks for a full resync later
+  // (most often because it could not load the snapshot).
+  void set_snapshot_rdb_version(int version) { snapshot_rdb_version_ = version; }
+
   Phase phase() const { return phase_; }
   const std::string& name() const { return name_; }
   size_t index() const { return index_; }
@@ -102,6 +106,7 @@ class Target : public RdbSink {
   std::shared_ptr<DownstreamSession> active_;
   std::set<std::shared_ptr<DownstreamSession>> sessions_;
   bool closing_ = false;
+  int snapshot_rdb_version_ = 0;
 
   uint64_t bytes_sent_ = 0;
   uint64_t acked_offset_ = 0;

@@ -4,8 +4,10 @@
 // the right target with the same value and expiry.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -363,6 +365,32 @@ TEST(JobSplitTest, WrongSourcePasswordFailsClearly) {
             absl::StrCat("source ", (*source)->address(),
                          ": AUTH failed: WRONGPASS invalid username-password pair or user is "
                          "disabled."));
+}
+
+TEST(JobSplitTest, ManagedTargetTooOldForTheSnapshotFailsNamingBothVersions) {
+  std::string redis6 = absl::StrCat(RESHARD_BINARY_DIR, "/servers/redis-6.0/bin/redis-server");
+  if (const char* env = std::getenv("RESHARD_REDIS6_SERVER")) redis6 = env;
+  if (access(redis6.c_str(), X_OK) != 0) {
+    GTEST_SKIP() << "no Redis 6.0 at " << redis6 << ": run scripts/fetch_servers.sh build/servers";
+  }
+  auto source = StartServer();  // Redis 7.0: RDB 10
+  testing::RedisServerOptions old_options;
+  old_options.binary = redis6;
+  absl::StatusOr<std::unique_ptr<RedisServer>> old_target = RedisServer::Start(old_options);
+  ASSERT_TRUE(source && old_target.ok()) << old_target.status();
+  JobSpec spec;
+  spec.source.address = source->address();
+  spec.targets.push_back(
+      MakeTarget("old", FilterKind::kGlob, "*", testing::PickFreePort(), old_target->get()));
+  Job job("versions", spec);
+  job.Start();
+  JobStatus status = WaitForState(job, JobState::kFailed, absl::Seconds(20));
+  ASSERT_EQ(status.state, JobState::kFailed);
+  EXPECT_EQ(status.error.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(status.error.message(),
+            "target 'old' runs Redis 6.0.16 (RDB 9), which cannot load the snapshot of the "
+            "source (Redis 7.0.15 (RDB 10), RDB 10): upgrade the target to a release that reads "
+            "RDB 10");
 }
 
 TEST(JobSplitTest, UnreachableSourceFailsWithTheAddress) {
