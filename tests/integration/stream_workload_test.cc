@@ -1,0 +1,450 @@
+// End to end: a seeded randomized write workload on a real source, before,
+// during and after the snapshot, split over three real targets by a regex, a
+// glob and a slot range that together select every key exactly once. The
+// workload covers every data type, expiries, transactions, scripts,
+// functions, several dbs, SWAPDB, FLUSHDB, and writes whose keys live on
+// different targets (RENAME, SMOVE, SUNIONSTORE, LMOVE, MSETNX, BITOP,
+// PFMERGE, GEOSEARCHSTORE, COPY), which the job materialises. Then every key
+// of the source must be on exactly its target, with the same value and
+// expiry, and nothing else anywhere.
+//
+// Servers: Redis 7 ("redis-server" on PATH); Redis 6.0 and Valkey 8.0 from
+// ${RESHARD_BINARY_DIR}/servers/{redis-6.0,valkey-8.0}/bin/ (what
+// scripts/test.sh fetches), else $RESHARD_REDIS6_SERVER /
+// $RESHARD_VALKEY_SERVER; skipped when not found.
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "engine/hash_slot.h"
+#include "engine/job.h"
+#include "engine/key_filter.h"
+#include "tests/support/free_port.h"
+#include "tests/support/redis_client.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/shard_check.h"
+
+namespace reshard {
+namespace {
+
+using engine::FilterKind;
+using engine::FilterSpec;
+using engine::Job;
+using engine::JobSpec;
+using engine::JobState;
+using engine::JobStatus;
+using engine::TargetSpec;
+using testing::CheckShards;
+using testing::RedisClient;
+using testing::RedisServer;
+using Commands = std::vector<std::vector<std::string>>;
+
+constexpr int kDbs = 4;  // 0-2 for data (SWAPDB 1 2), 3 is the FLUSHDB scratch db
+
+struct Flavor {
+  std::string name;
+  std::string fetched;  // under ${RESHARD_BINARY_DIR}/servers; empty: PATH
+  std::string env;
+  bool redis62 = true;    // LMOVE, COPY, GEOSEARCHSTORE
+  bool functions = true;  // FUNCTION LOAD, FCALL
+};
+
+// The binary for `flavor`, "" for PATH's redis-server, or nullopt.
+std::optional<std::string> FindBinary(const Flavor& flavor) {
+  if (flavor.fetched.empty()) return std::string();
+  std::string fetched = absl::StrCat(RESHARD_BINARY_DIR, "/servers/", flavor.fetched);
+  if (access(fetched.c_str(), X_OK) == 0) return fetched;
+  const char* env = std::getenv(flavor.env.c_str());
+  if (env != nullptr && access(env, X_OK) == 0) return std::string(env);
+  return std::nullopt;
+}
+
+// Target 0 ("regex", ^r:), 1 ("glob", g:*), 2 ("slots", 0-8191). r: and g:
+// names are chosen with a slot above 8191, s: names with one below, so each
+// name selects exactly one target.
+const char kTargetPrefix[] = {'r', 'g', 's'};
+
+std::string Name(int target, const std::string& base) {
+  std::string name = absl::StrCat(std::string(1, kTargetPrefix[target]), ":", base);
+  for (int i = 0;; ++i) {
+    std::string candidate = i == 0 ? name : absl::StrCat(name, ":", i);
+    bool low = engine::KeyHashSlot(candidate) < 8192;
+    if (low == (target == 2)) return candidate;
+  }
+}
+
+constexpr int kPerPool = 5;
+enum Pool { kStr, kList, kHash, kSet, kZset, kStream, kHll, kGeo, kBits, kPools };
+const char* const kPoolNames[] = {"str",    "list", "hash", "set", "zset",
+                                  "stream", "hll",  "geo",  "bits"};
+
+class Workload {
+ public:
+  Workload(uint32_t seed, const Flavor& flavor) : rng_(seed), flavor_(flavor) {
+    for (int t = 0; t < 3; ++t) {
+      for (int p = 0; p < kPools; ++p) {
+        for (int i = 0; i < kPerPool; ++i) {
+          names_[t][p].push_back(Name(t, absl::StrCat(kPoolNames[p], ":", i)));
+        }
+      }
+    }
+  }
+
+  // One batch of about `n` random writes.
+  Commands Batch(int n) {
+    Commands c;
+    for (int j = 0; j < n; ++j) One(&c);
+    c.push_back({"SELECT", "0"});
+    return c;
+  }
+
+ private:
+  int R(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng_); }
+  std::string K(Pool p) { return names_[R(3)][p][R(kPerPool)]; }
+  // A key of pool p on another target than `key`.
+  std::string Other(Pool p, const std::string& key) {
+    int t = key[0] == 'r' ? 0 : key[0] == 'g' ? 1 : 2;
+    return names_[(t + 1 + R(2)) % 3][p][R(kPerPool)];
+  }
+  std::string V() { return absl::StrCat("v", R(1000)); }
+
+  void One(Commands* c) {
+    ++counter_;
+    int op = R(30);
+    if (op < 26) c->push_back({"SELECT", std::to_string(R(3))});
+    switch (op) {
+      case 0:
+        c->push_back({"SET", K(kStr), V()});
+        break;
+      case 1:
+        c->push_back({"APPEND", K(kStr), V()});
+        break;
+      case 2:
+        c->push_back({R(2) ? "LPUSH" : "RPUSH", K(kList), V(), V()});
+        if (R(3) == 0) c->push_back({"LPOP", K(kList)});
+        break;
+      case 3:
+        c->push_back({"HSET", K(kHash), absl::StrCat("f", R(20)), V()});
+        if (R(4) == 0) c->push_back({"HDEL", K(kHash), absl::StrCat("f", R(20))});
+        break;
+      case 4:
+        c->push_back({"SADD", K(kSet), absl::StrCat("m", R(30)), absl::StrCat("m", R(30))});
+        if (R(4) == 0) c->push_back({"SREM", K(kSet), absl::StrCat("m", R(30))});
+        break;
+      case 5:
+        c->push_back({"ZADD", K(kZset), std::to_string(R(100)), absl::StrCat("m", R(30))});
+        c->push_back({"ZINCRBY", K(kZset), "1.5", absl::StrCat("m", R(30))});
+        break;
+      case 6: {
+        std::string s = K(kStream);
+        c->push_back({"XADD", s, "*", "f", V()});
+        c->push_back({"XGROUP", "CREATE", s, "grp", "0", "MKSTREAM"});  // may fail: exists
+        c->push_back({"XREADGROUP", "GROUP", "grp", absl::StrCat("c", R(3)), "COUNT", "2",
+                      "STREAMS", s, ">"});
+        // A replica applies XREADGROUP as XCLAIM ... LASTID, which does not
+        // move the group's entries-read (Redis 7): a real replica's XINFO
+        // GROUPS differs the same way. SETID $ makes it exact again.
+        c->push_back({"XGROUP", "SETID", s, "grp", "$"});
+        if (R(3) == 0) c->push_back({"XACK", s, "grp", "0-1"});
+        if (R(3) == 0) c->push_back({"XTRIM", s, "MAXLEN", "20"});
+        break;
+      }
+      case 7:
+        c->push_back({"PFADD", K(kHll), V(), V(), V()});
+        break;
+      case 8:
+        c->push_back({"GEOADD", K(kGeo), absl::StrCat(R(100) / 10.0 + 13),
+                      absl::StrCat(R(100) / 10.0 + 52), absl::StrCat("p", R(20))});
+        break;
+      case 9:
+        c->push_back({"SETBIT", K(kBits), std::to_string(R(500)), std::to_string(R(2))});
+        break;
+      case 10:
+        if (flavor_.redis62) {
+          c->push_back({"SET", Name(R(3), absl::StrCat("exp:", R(20))), V(), "EX", "3600"});
+          c->push_back({"EXPIRE", K(kStr), std::to_string(3600 * (1 + R(5)))});
+        } else {
+          // Redis 6.0 replicates relative expiries as they are, so a replica
+          // that applies them late (as during a snapshot) gets later
+          // expiries: use absolute ones there.
+          std::string at = std::to_string(absl::ToUnixSeconds(absl::Now()) + 3600 * (1 + R(5)));
+          std::string key = Name(R(3), absl::StrCat("exp:", R(20)));
+          c->push_back({"SET", key, V()});
+          c->push_back({"EXPIREAT", key, at});
+          c->push_back({"EXPIREAT", K(kStr), at});
+        }
+        break;
+      case 11: {
+        c->push_back({"MULTI"});
+        c->push_back({"INCR", Name(R(3), "counter")});
+        c->push_back({"HSET", K(kHash), "tx", V()});
+        c->push_back({"SADD", K(kSet), V()});
+        c->push_back({"EXEC"});
+        break;
+      }
+      case 12:
+        c->push_back({"EVAL",
+                      "redis.call('SET', KEYS[1], ARGV[1]); redis.call('RPUSH', KEYS[2], ARGV[1]); "
+                      "return 1",
+                      "2", K(kStr), K(kList), V()});
+        break;
+      case 13:
+        if (flavor_.functions) {
+          c->push_back({"FCALL", "wr", "2", K(kStr), K(kList), V()});
+        } else {
+          c->push_back({"DEL", K(kStr), K(kList)});
+        }
+        break;
+      // Cross-target writes.
+      case 14: {
+        std::string from = K(kStr);
+        c->push_back({"RENAME", from, Other(kStr, from)});  // fails when from is missing
+        break;
+      }
+      case 15: {
+        std::string from = K(kSet);
+        c->push_back({"SMOVE", from, Other(kSet, from), absl::StrCat("m", R(30))});
+        break;
+      }
+      case 16: {
+        std::string dst = K(kSet);
+        c->push_back({"SUNIONSTORE", dst, Other(kSet, dst), K(kSet)});
+        if (R(2) == 0) c->push_back({"SINTERSTORE", K(kSet), Other(kSet, dst), dst});
+        break;
+      }
+      case 17: {
+        std::string from = K(kList);
+        if (flavor_.redis62) {
+          c->push_back({"LMOVE", from, Other(kList, from), "LEFT", "RIGHT"});
+        } else {
+          c->push_back({"RPOPLPUSH", from, Other(kList, from)});
+        }
+        break;
+      }
+      case 18: {
+        std::string a = Name(R(3), absl::StrCat("nx:", counter_));
+        c->push_back({"MSETNX", a, V(), Other(kStr, a), V()});
+        std::string b = Name(R(3), absl::StrCat("nx2:", counter_));
+        c->push_back({"MSETNX", b, V(), Other(kStr, b) + ":fresh", V()});
+        break;
+      }
+      case 19: {
+        std::string dst = K(kHll);
+        c->push_back({"PFMERGE", dst, Other(kHll, dst), K(kHll)});
+        break;
+      }
+      case 20: {
+        std::string dst = K(kGeo);
+        if (flavor_.redis62) {
+          c->push_back({"GEOSEARCHSTORE", dst, Other(kGeo, dst), "FROMLONLAT", "15", "55",
+                        "BYRADIUS", "500", "km"});
+        } else {
+          c->push_back({"GEORADIUS", Other(kGeo, dst), "15", "55", "500", "km", "STORE", dst});
+        }
+        break;
+      }
+      case 21: {
+        std::string dst = K(kBits);
+        c->push_back({"BITOP", R(2) ? "OR" : "XOR", dst, Other(kBits, dst), K(kBits)});
+        break;
+      }
+      case 22: {
+        std::string from = K(kZset);
+        c->push_back({"ZUNIONSTORE", Other(kZset, from), "2", from, K(kZset)});
+        break;
+      }
+      case 23: {
+        std::string from = K(kHash);
+        if (flavor_.redis62) {
+          c->push_back({"COPY", from, Other(kHash, from), "REPLACE"});
+        } else {
+          c->push_back({"RENAMENX", from, Other(kHash, from)});
+        }
+        break;
+      }
+      case 24:
+        c->push_back({"DEL", K(kStr), K(kSet), K(kHash)});
+        break;
+      case 25:
+        c->push_back({"MSET", K(kStr), V(), K(kStr), V()});
+        break;
+      case 26:
+        c->push_back({"SELECT", "3"});
+        c->push_back({"SET", Name(R(3), "scratch"), V()});
+        c->push_back({"SADD", Name(R(3), "scratchset"), V()});
+        break;
+      case 27:
+        c->push_back({"SELECT", "3"});
+        c->push_back({"FLUSHDB"});
+        break;
+      case 28:
+        if (R(3) == 0) c->push_back({"SWAPDB", "1", "2"});
+        break;
+      case 29:
+        // Touch keys that may be in a skip window, in the other dbs too.
+        c->push_back({"SELECT", std::to_string(R(3))});
+        c->push_back({"SADD", K(kSet), V()});
+        c->push_back({"RPUSH", K(kList), V()});
+        break;
+    }
+  }
+
+  std::mt19937 rng_;
+  Flavor flavor_;
+  uint64_t counter_ = 0;
+  std::vector<std::string> names_[3][kPools];
+};
+
+absl::Status RunBatch(RedisClient& client, const Commands& commands) {
+  absl::StatusOr<std::vector<engine::RespValue>> replies = client.Pipeline(commands);
+  return replies.status();  // error replies (missing RENAME source, ...) are fine
+}
+
+std::unique_ptr<RedisServer> Start(const std::string& binary) {
+  testing::RedisServerOptions options;
+  options.binary = binary;
+  absl::StatusOr<std::unique_ptr<RedisServer>> server = RedisServer::Start(options);
+  EXPECT_TRUE(server.ok()) << server.status();
+  return server.ok() ? std::move(*server) : nullptr;
+}
+
+JobStatus WaitForState(const Job& job, JobState state, absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  JobStatus status = job.Snapshot();
+  while (status.state != state && absl::Now() < deadline) {
+    if (status.state == JobState::kFailed || status.state == JobState::kCancelled) break;
+    status = job.WaitForChange(status.version, absl::Milliseconds(200));
+  }
+  return status;
+}
+
+class StreamWorkloadTest : public ::testing::TestWithParam<Flavor> {};
+
+TEST_P(StreamWorkloadTest, EveryWriteLandsOnTheRightShardExactly) {
+  const Flavor& flavor = GetParam();
+  std::optional<std::string> binary = FindBinary(flavor);
+  if (!binary.has_value()) {
+    GTEST_SKIP() << flavor.name << " not found: fetch it with scripts/test.sh or set "
+                 << flavor.env;
+  }
+  auto source = Start(*binary);
+  std::vector<std::unique_ptr<RedisServer>> targets;
+  for (int t = 0; t < 3; ++t) targets.push_back(Start(*binary));
+  ASSERT_TRUE(source && targets[0] && targets[1] && targets[2]);
+  absl::StatusOr<RedisClient> source_client = RedisClient::Connect("127.0.0.1", source->port());
+  ASSERT_TRUE(source_client.ok()) << source_client.status();
+  if (flavor.functions) {
+    ASSERT_TRUE(source_client
+                    ->CheckedCommand({"FUNCTION", "LOAD", "REPLACE",
+                                      "#!lua name=wl\n"
+                                      "redis.register_function('wr', function(keys, args) "
+                                      "redis.call('SET', keys[1], args[1]); "
+                                      "redis.call('RPUSH', keys[2], args[1]); return 1 end)"})
+                    .ok());
+  }
+  Workload before(20240601, flavor);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(RunBatch(*source_client, before.Batch(100)).ok());
+  // Slow the snapshot so that writes land during it (unknown to old servers).
+  source_client->Command({"CONFIG", "SET", "rdb-key-save-delay", "2000"}).IgnoreError();
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> rounds{0};
+  std::thread writer([&, port = source->port()] {
+    absl::StatusOr<RedisClient> client = RedisClient::Connect("127.0.0.1", port);
+    ASSERT_TRUE(client.ok()) << client.status();
+    Workload workload(7, flavor);
+    while (!stop.load()) {
+      ASSERT_TRUE(RunBatch(*client, workload.Batch(40)).ok());
+      rounds.fetch_add(1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(3));
+    }
+  });
+
+  JobSpec spec;
+  spec.source.address = source->address();
+  const FilterSpec filters[] = {
+      {FilterKind::kRegex, "^r:"}, {FilterKind::kGlob, "g:*"}, {FilterKind::kSlots, "0-8191"}};
+  const char* names[] = {"regex", "glob", "slots"};
+  for (int t = 0; t < 3; ++t) {
+    TargetSpec target;
+    target.name = names[t];
+    target.filter = filters[t];
+    target.listen = absl::StrCat("127.0.0.1:", testing::PickFreePort());
+    target.replica = engine::Endpoint{targets[t]->address(), {}};
+    spec.targets.push_back(target);
+  }
+  ASSERT_TRUE(engine::ValidateJobSpec(spec).ok());
+  Job job("workload", spec);
+  job.Start();
+  JobStatus status = WaitForState(job, JobState::kStreaming, absl::Seconds(40));
+  ASSERT_EQ(status.state, JobState::kStreaming) << status.error << " " << status.detail;
+  source_client->Command({"CONFIG", "SET", "rdb-key-save-delay", "0"}).IgnoreError();
+  int at_stream = rounds.load();
+  ASSERT_TRUE(
+      RedisClient::WaitFor([&] { return rounds.load() > at_stream + 150; }, absl::Seconds(30))
+          .ok());
+  stop = true;
+  writer.join();
+
+  // Markers: everything before them is applied on the targets.
+  std::vector<RedisClient> clients;
+  ASSERT_TRUE(source_client->CheckedCommand({"SELECT", "0"}).ok());
+  for (int t = 0; t < 3; ++t) {
+    absl::StatusOr<RedisClient> client = RedisClient::Connect("127.0.0.1", targets[t]->port());
+    ASSERT_TRUE(client.ok()) << client.status();
+    clients.push_back(std::move(*client));
+    ASSERT_TRUE(source_client->CheckedCommand({"SET", Name(t, "marker"), "1"}).ok());
+  }
+  for (int t = 0; t < 3; ++t) {
+    std::string marker = Name(t, "marker");
+    absl::Status waited = RedisClient::WaitFor(
+        [&] {
+          absl::StatusOr<engine::RespValue> v = clients[t].Command({"EXISTS", marker});
+          return v.ok() && v->integer == 1;
+        },
+        absl::Seconds(20), marker);
+    ASSERT_TRUE(waited.ok()) << waited << "; job: " << job.Snapshot().error;
+  }
+
+  std::vector<std::unique_ptr<engine::KeyFilter>> key_filters;
+  std::vector<testing::ShardCheckTarget> check;
+  for (int t = 0; t < 3; ++t) {
+    auto filter = engine::MakeKeyFilter(filters[t]);
+    ASSERT_TRUE(filter.ok());
+    key_filters.push_back(std::move(*filter));
+    check.push_back({names[t], key_filters.back().get(), &clients[t]});
+  }
+  absl::StatusOr<testing::ShardCheckReport> report = CheckShards(*source_client, check, kDbs);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->ok()) << report->Summary();
+
+  status = job.Snapshot();
+  EXPECT_EQ(status.state, JobState::kStreaming) << status.error;
+  uint64_t materialized = 0;
+  for (const auto& target : status.targets) materialized += target.keys_materialized;
+  EXPECT_GT(materialized, 100u);
+  job.Cancel();
+  EXPECT_EQ(WaitForState(job, JobState::kCancelled, absl::Seconds(10)).state, JobState::kCancelled);
+}
+
+INSTANTIATE_TEST_SUITE_P(Servers, StreamWorkloadTest,
+                         ::testing::Values(Flavor{"redis7", "", "", true, true},
+                                           Flavor{"redis6", "redis-6.0/bin/redis-server",
+                                                  "RESHARD_REDIS6_SERVER", false, false},
+                                           Flavor{"valkey8", "valkey-8.0/bin/valkey-server",
+                                                  "RESHARD_VALKEY_SERVER", true, true}),
+                         [](const ::testing::TestParamInfo<Flavor>& info) {
+                           return info.param.name;
+                         });
+
+}  // namespace
+}  // namespace reshard
