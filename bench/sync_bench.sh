@@ -103,7 +103,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo; echo "sync_bench: interrupted" >&2; exit 130' INT TERM
 
-die() { echo "sync_bench: FAILED: $*" >&2; exit 1; }
+# In a run (a subshell, $cur_mode set) the reason is kept for the table.
+die() {
+  echo "sync_bench: FAILED: $*" >&2
+  [ -z "${cur_mode:-}" ] || echo "$*" >"$work/failed-$cur_mode"
+  exit 1
+}
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
 # Stops one process we started (by PID) and forgets it.
@@ -216,18 +221,40 @@ fill_huge() {
 # ---------------------------------------------------------------------------
 # Runs.
 
-declare -A res_secs res_rss res_cpu res_note
+# A run records "seconds rss_mb cpu_s note..." in $work/result-MODE.
+record() { echo "$*" >"$work/result-$cur_mode"; }
 
-# wait_until TIMEOUT_LABEL COMMAND...: polls COMMAND every 20 ms; optional
-# watched reshardd PID in $watch_pid (fails fast if it dies).
+# wait_until LABEL COMMAND...: polls COMMAND every 20 ms. With $watch_pid set
+# (a reshardd), it also checks that reshardd lives and, every ~5 s, that
+# the job has not failed and that no target is still receiving its snapshot
+# 60 s after the job reached STREAMING (a target that missed the EOF mark
+# would otherwise wait forever).
 wait_until() {
   local label="$1"; shift
-  local deadline=$(( $(date +%s) + timeout_s ))
+  local deadline=$(( $(date +%s) + timeout_s )) tick=0 streaming_since="" state p info
   while ! "$@"; do
-    if [ -n "${watch_pid:-}" ] && ! kill -0 "$watch_pid" 2>/dev/null; then
-      die "$label: reshardd exited (see $work/reshardd-*.log)"
-    fi
     [ "$(date +%s)" -lt "$deadline" ] || die "$label: not done after ${timeout_s}s"
+    if [ -n "${watch_pid:-}" ] && ! kill -0 "$watch_pid" 2>/dev/null; then
+      die "$label: reshardd exited (see $work/reshardd-$label.log)"
+    fi
+    if [ -n "${watch_pid:-}" ] && [ $((++tick % 200)) = 0 ]; then
+      state=$(ctl get "$job" 2>/dev/null | awk 'NR == 1 { print $NF }')
+      case "$state" in
+        FAILED|CANCELLED) ctl get "$job" >&2 || true; die "$label: job $state" ;;
+        STREAMING) [ -n "$streaming_since" ] || streaming_since=$(date +%s) ;;
+      esac
+      if [ -n "$streaming_since" ] && [ $(( $(date +%s) - streaming_since )) -ge 60 ]; then
+        for p in "${tports[@]}"; do
+          info=$(rcli "$p" INFO replication 2>/dev/null || true)
+          if grep -q 'master_sync_in_progress:1' <<<"$info" &&
+             ! rcli "$p" INFO persistence 2>/dev/null | grep -q '^loading:1'; then
+            die "$label: target :$p still receiving its snapshot 60 s after the job reached STREAMING" \
+              "($(grep -o 'master_sync_read_bytes:[0-9]*' <<<"$info")); it probably missed the EOF mark" \
+              "(see $work/$label-*/redis.log and the end of its temp-*.rdb)"
+          fi
+        done
+      fi
+    fi
     sleep 0.02
   done
 }
@@ -247,14 +274,13 @@ run_direct() {
   rcli "$port" REPLICAOF 127.0.0.1 "$src_port" >/dev/null
   wait_until direct direct_done "$port"
   t1=$(now)
-  res_secs[direct]=$(elapsed "$t0" "$t1")
-  res_rss[direct]="-"; res_cpu[direct]="-"
+  local secs; secs=$(elapsed "$t0" "$t1")
   local got_digest; got_digest=$(digest "$port")
   [ "$got_digest" = "$src_digest" ] || die "direct: DEBUG DIGEST $got_digest != source $src_digest"
   [ "$huge" = 0 ] || verify_huge direct "$port"
-  res_note[direct]="digest equal"
+  record "$secs - - digest equal"
   stop_pid "$rpid"
-  log "direct: ${res_secs[direct]} s"
+  log "direct: $secs s"
 }
 
 sum_equals() {  # sum_equals WANT PORT...
@@ -278,7 +304,8 @@ thread_cpu() {
 }
 
 run_reshardd() {
-  local mode="$1" gport mport rpid t0 t1 job tports=() tpids=() names=() filters=()
+  local mode="$1" gport mport rpid t0 t1 tpids=() names=() filters=()
+  tports=() job=""
   if [ "$mode" = all ]; then
     names=(all); filters=('{"glob":"*"}')
   else
@@ -311,15 +338,15 @@ run_reshardd() {
   wait_until "$mode" sum_equals "$src_keys" "${tports[@]}"
   t1=$(now)
   watch_pid=""
-  res_secs[$mode]=$(elapsed "$t0" "$t1")
+  local secs rss cpu note; secs=$(elapsed "$t0" "$t1")
 
   # Peak RSS and CPU of this reshardd (it ran only this job).
   local hwm_kb utime stime tck
   hwm_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$rpid/status")
   read -r utime stime < <(awk '{ print $14, $15 }' "/proc/$rpid/stat")
   tck=$(getconf CLK_TCK)
-  res_rss[$mode]=$(awk -v k="$hwm_kb" 'BEGIN { printf "%.1f", k / 1024 }')
-  res_cpu[$mode]=$(awk -v u="$utime" -v s="$stime" -v t="$tck" 'BEGIN { printf "%.2f", (u + s) / t }')
+  rss=$(awk -v k="$hwm_kb" 'BEGIN { printf "%.1f", k / 1024 }')
+  cpu=$(awk -v u="$utime" -v s="$stime" -v t="$tck" 'BEGIN { printf "%.2f", (u + s) / t }')
   echo "$mode threads (cpu s): $(thread_cpu "$rpid")" >>"$work/threads.txt"
   ctl get "$job" >"$work/job-$mode.txt" 2>&1 || true
   curl -s "http://127.0.0.1:$mport/metrics" >"$work/metrics-$mode.txt" 2>/dev/null || true
@@ -336,7 +363,7 @@ run_reshardd() {
     local got_digest; got_digest=$(digest "${tports[0]}")
     [ "$got_digest" = "$src_digest" ] || die "$mode: DEBUG DIGEST $got_digest != source $src_digest"
     [ "$huge" = 0 ] || verify_huge "$mode" "${tports[0]}"
-    res_note[$mode]="digest equal"
+    note="digest equal"
   else
     # The generator puts key I under first digit I % 10.
     local want_lo=$(( (keys / 10) * 5 + (keys % 10 < 5 ? keys % 10 : 5) ))
@@ -344,13 +371,14 @@ run_reshardd() {
     if [ "${counts[0]}" != "$want_lo" ] || [ "${counts[1]}" != "$want_hi" ]; then
       die "$mode: targets have ${counts[0]} + ${counts[1]} keys, expected $want_lo + $want_hi"
     fi
-    res_note[$mode]="${counts[0]} + ${counts[1]} keys"
+    note="${counts[0]} + ${counts[1]} keys"
   fi
 
   watch_pid=""
   stop_pid "$rpid"
   for i in "${!tpids[@]}"; do stop_pid "${tpids[$i]}"; done
-  log "$mode: ${res_secs[$mode]} s, reshardd peak RSS ${res_rss[$mode]} MB, CPU ${res_cpu[$mode]} s"
+  record "$secs $rss $cpu $note"
+  log "$mode: $secs s, reshardd peak RSS $rss MB, CPU $cpu s"
 }
 
 verify_huge() {
@@ -392,9 +420,24 @@ log "source: $src_keys keys, used_memory $src_mem, filled in $(elapsed "$t_fill"
   "repl-diskless-sync $diskless_used"
 [ "$huge" = 1 ] || [ "$src_keys" = "$keys" ] || die "source has $src_keys keys, wanted $keys"
 
+# Each run is a subshell with its own processes (stopped when it ends); a
+# failed run is reported in the table and the next run still goes.
+failed=0
 for m in "${mode_list[@]}"; do
   log "run: $m"
-  if [ "$m" = direct ]; then run_direct; else run_reshardd "$m"; fi
+  set +e
+  (
+    set -e
+    cur_mode=$m
+    pids=()
+    trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done' EXIT
+    trap 'exit 130' INT TERM
+    if [ "$m" = direct ]; then run_direct; else run_reshardd "$m"; fi
+  )
+  rc=$?
+  set -e
+  [ "$rc" != 130 ] || exit 130
+  [ "$rc" = 0 ] || failed=1
 done
 
 echo
@@ -406,12 +449,20 @@ else
     "repl-diskless-sync $diskless_used"
 fi
 printf '%-8s %9s %10s %22s %16s  %s\n' mode seconds "x direct" "reshardd peak RSS MB" "reshardd CPU s" check
+direct_secs=""
+[ ! -f "$work/result-direct" ] || read -r direct_secs _ <"$work/result-direct"
 for m in "${mode_list[@]}"; do
-  ratio="-"
-  if [ -n "${res_secs[direct]:-}" ]; then
-    ratio=$(awk -v a="${res_secs[$m]}" -v d="${res_secs[direct]}" 'BEGIN { if (d > 0) printf "%.2f", a / d; else print "-" }')
+  if [ -f "$work/result-$m" ]; then
+    read -r secs rss cpu note <"$work/result-$m"
+  else
+    secs=FAILED rss=- cpu=- note="$(cat "$work/failed-$m" 2>/dev/null || echo 'no result')"
   fi
-  printf '%-8s %9s %10s %22s %16s  %s\n' "$m" "${res_secs[$m]}" "$ratio" "${res_rss[$m]}" "${res_cpu[$m]}" "${res_note[$m]}"
+  ratio="-"
+  if [ -n "$direct_secs" ] && [ "$secs" != FAILED ]; then
+    ratio=$(awk -v a="$secs" -v d="$direct_secs" 'BEGIN { if (d > 0) printf "%.2f", a / d; else print "-" }')
+  fi
+  printf '%-8s %9s %10s %22s %16s  %s\n' "$m" "$secs" "$ratio" "$rss" "$cpu" "$note"
 done
 [ ! -s "$work/threads.txt" ] || { echo; echo "reshardd busiest threads:"; cat "$work/threads.txt"; }
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ "$failed" = 0 ] || { echo "sync_bench: some runs FAILED (see above)" >&2; exit 1; }
