@@ -255,7 +255,8 @@ asio::awaitable<void> JobRunner::TickLoop() {
     if (finished_) co_return;
     absl::Time now = absl::Now();
     bool streaming = state_ == JobState::kStreaming || state_ == JobState::kPaused;
-    if (streaming && now - last_ack >= absl::Milliseconds(spec_.options.ack_interval_ms)) {
+    if (streaming && !reconnecting_ &&
+        now - last_ack >= absl::Milliseconds(spec_.options.ack_interval_ms)) {
       last_ack = now;
       // A failed write shows up as a read error in the stream loop.
       upstream_->SendAck(applied_offset_).IgnoreError();
@@ -451,6 +452,7 @@ asio::awaitable<absl::Status> JobRunner::SyncSnapshot() {
            absl::StrCat("asking source ", spec_.source.address, " for a full sync"));
   CO_ASSIGN_OR_RETURN(FullResync resync, co_await upstream_->RequestFullSync());
   applied_offset_ = resync.offset;
+  source_replid_ = resync.replid;
   SetState(JobState::kConnecting, "waiting for the source's snapshot");
   CO_ASSIGN_OR_RETURN(RdbFraming framing,
                       co_await upstream_->ReadRdbFraming(kSnapshotStartTimeout));
@@ -500,7 +502,6 @@ asio::awaitable<absl::Status> JobRunner::SyncSnapshot() {
 
 asio::awaitable<absl::Status> JobRunner::StreamCommands() {
   SetState(JobState::kStreaming, absl::StrCat("streaming; ", command_table_note_));
-  SocketByteSource& source = upstream_->source();
   RespParser parser(RespParser::Limits{});
   std::vector<std::string> out(targets_.size());
   std::vector<Materialization> materialize;
@@ -513,6 +514,10 @@ asio::awaitable<absl::Status> JobRunner::StreamCommands() {
       co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
+    // The link (and its buffer) is replaced when it reconnects.
+    SocketByteSource& source = upstream_->source();
+    // What arrived from the source arrived now: relative expiries count from here.
+    router_->SetNowMs(absl::ToUnixMillis(absl::Now()));
     std::string_view input = source.Available();
     size_t used = 0;
     while (true) {
@@ -557,7 +562,57 @@ asio::awaitable<absl::Status> JobRunner::StreamCommands() {
     for (auto& target : targets_) {
       if (target->Backlogged()) CO_RETURN_IF_ERROR(co_await target->WaitWritable());
     }
-    CO_RETURN_IF_ERROR(co_await source.Fill(source.Available().size() + 1));
+    absl::Status filled = co_await source.Fill(source.Available().size() + 1);
+    if (!filled.ok()) {
+      if (finished_) co_return absl::CancelledError("cancelled");
+      if (filled.code() != absl::StatusCode::kUnavailable) co_return filled;
+      reconnecting_ = true;
+      absl::Status reconnected = co_await ReconnectSource(filled);
+      reconnecting_ = false;
+      CO_RETURN_IF_ERROR(reconnected);
+      // The source resends from the first command not applied: a command cut
+      // in half by the drop starts again from its first byte.
+      parser.Reset(applied_offset_);
+      SetState(paused_ ? JobState::kPaused : JobState::kStreaming,
+               absl::StrCat("streaming; reconnected to the source at offset ", applied_offset_));
+    }
+  }
+  co_return absl::CancelledError("cancelled");
+}
+
+asio::awaitable<absl::Status> JobRunner::ReconnectSource(absl::Status lost) {
+  absl::Time deadline = absl::Now() + absl::Milliseconds(spec_.options.reconnect_window_ms);
+  absl::Duration backoff = absl::Milliseconds(100);
+  absl::Status last = lost;
+  for (int attempt = 1; !finished_; ++attempt) {
+    ++reconnects_;
+    SetState(state_, absl::StrCat("source link lost (", lost.message(), "); reconnecting, attempt ",
+                                  attempt));
+    absl::Status connected = co_await upstream_->Connect(kConnectTimeout);
+    if (connected.ok()) {
+      absl::StatusOr<std::string> replid =
+          co_await upstream_->RequestPartialSync(source_replid_, applied_offset_ + 1);
+      if (replid.ok()) {
+        source_replid_ = *replid;
+        co_return absl::OkStatus();
+      }
+      if (replid.status().code() != absl::StatusCode::kUnavailable) co_return replid.status();
+      last = replid.status();
+    } else {
+      if (connected.code() != absl::StatusCode::kUnavailable) co_return connected;
+      last = connected;
+    }
+    if (absl::Now() + backoff > deadline) {
+      co_return absl::UnavailableError(
+          absl::StrCat("source ", spec_.source.address, " lost and not back within ",
+                       spec_.options.reconnect_window_ms,
+                       " ms (options.reconnect_window_ms): ", last.message()));
+    }
+    asio::steady_timer timer(io_);
+    timer.expires_after(absl::ToChronoNanoseconds(backoff));
+    asio::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    backoff = std::min(backoff * 2, absl::Seconds(2));
   }
   co_return absl::CancelledError("cancelled");
 }

@@ -54,6 +54,11 @@ class JobRunner {
   // for the source's RDB version.
   absl::Status CheckTargetsCanLoad(int rdb_version) const;
   asio::awaitable<absl::Status> StreamCommands();
+  // After the link to the source dropped while streaming: reconnects with
+  // backoff and continues the stream at applied_offset_ + 1, within the
+  // reconnect window. Errors: the last failure, or FAILED_PRECONDITION when
+  // the source can only offer a full resync.
+  asio::awaitable<absl::Status> ReconnectSource(absl::Status lost);
   // Copies the requested keys from the source and hands them to the router,
   // which appends the RESTOREs and DELs to `out`.
   asio::awaitable<absl::Status> MaterializeKeys(const std::vector<Materialization>& requests,
@@ -77,7 +82,8 @@ class JobRunner {
   std::string detail_;
   bool finished_ = false;
   bool paused_ = false;
-  asio::steady_timer wake_;  // cancelled on attach, resume and finish
+  bool reconnecting_ = false;  // no ACKs while a new link does its handshake
+  asio::steady_timer wake_;    // cancelled on attach, resume and finish
   std::vector<std::unique_ptr<KeyFilter>> filters_;
   std::vector<std::unique_ptr<Target>> targets_;
   std::unique_ptr<UpstreamLink> upstream_;
@@ -96,6 +102,7 @@ class JobRunner {
   // on first need.
   std::unique_ptr<KeyMaterializer> materializer_;
   uint64_t applied_offset_ = 0;  // source offset of the last command applied
+  std::string source_replid_;    // the source's replication id (for PSYNC)
   uint64_t rdb_start_ = 0;       // upstream consumed() when the RDB began
   uint64_t rdb_total_ = 0;
   uint64_t reconnects_ = 0;

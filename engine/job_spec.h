@@ -58,6 +58,9 @@ struct JobOptions {
   int target_attach_timeout_ms = 0;
   // How many times to retry the initial source connection before failing.
   int connect_attempts = 3;
+  // How long to keep trying to reconnect (PSYNC <replid> <offset>) when the
+  // link to the source drops while streaming, before failing the job.
+  int reconnect_window_ms = 60000;
   // A write whose keys belong to different targets and that cannot be split
   // (RENAME, SMOVE, SUNIONSTORE, ...): false copies its keys from the source
   // to their targets (DUMP/RESTORE); true fails the job instead, naming the

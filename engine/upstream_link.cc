@@ -71,6 +71,30 @@ asio::awaitable<absl::StatusOr<FullResync>> UpstreamLink::RequestFullSync() {
       absl::StrCat(peer, ": unexpected PSYNC reply '", line, "'"));
 }
 
+asio::awaitable<absl::StatusOr<std::string>> UpstreamLink::RequestPartialSync(
+    const std::string& replid, uint64_t offset) {
+  std::string request;
+  std::string offset_text = std::to_string(offset);
+  AppendCommand(&request, {"PSYNC", replid, offset_text});
+  CO_RETURN_IF_ERROR(connection_->WriteSync(request));
+  CO_ASSIGN_OR_RETURN(std::string line, co_await connection_->ReadLine(absl::Seconds(30)));
+  const std::string peer = connection_->peer();
+  if (line == "+CONTINUE") co_return replid;
+  if (absl::StartsWith(line, "+CONTINUE ")) co_return line.substr(10);
+  Close();
+  if (absl::StartsWith(line, "+FULLRESYNC")) {
+    co_return absl::FailedPreconditionError(absl::StrCat(
+        peer, ": cannot continue the stream at offset ", offset, " of replication id ", replid,
+        " (the source answered FULLRESYNC: its backlog no longer holds that offset, or it "
+        "restarted); the targets need a new snapshot: create a new job"));
+  }
+  if (absl::StartsWith(line, "-LOADING") || absl::StartsWith(line, "-NOMASTERLINK")) {
+    co_return absl::UnavailableError(absl::StrCat(peer, ": not ready: ", line.substr(1)));
+  }
+  co_return absl::FailedPreconditionError(
+      absl::StrCat(peer, ": PSYNC ", replid, " ", offset, " refused: ", line));
+}
+
 asio::awaitable<absl::StatusOr<RdbFraming>> UpstreamLink::ReadRdbFraming(absl::Duration timeout) {
   CO_ASSIGN_OR_RETURN(std::string line, co_await connection_->ReadLine(timeout));
   const std::string& peer = connection_->peer();

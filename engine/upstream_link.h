@@ -40,6 +40,12 @@ class UpstreamLink {
   // PSYNC ? -1. Accepts +FULLRESYNC; -LOADING / -NOMASTERLINK give UNAVAILABLE,
   // anything else FAILED_PRECONDITION with the source's words.
   asio::awaitable<absl::StatusOr<FullResync>> RequestFullSync();
+  // PSYNC <replid> <offset> after a lost link: the source continues the stream
+  // from `offset` (the first byte not yet applied) and returns its (possibly
+  // new) replication id. FAILED_PRECONDITION when it answers FULLRESYNC (its
+  // backlog no longer covers the offset, or it restarted): the link is closed.
+  asio::awaitable<absl::StatusOr<std::string>> RequestPartialSync(const std::string& replid,
+                                                                  uint64_t offset);
   // Reads the "$..." line that starts the RDB payload, skipping keepalives.
   asio::awaitable<absl::StatusOr<RdbFraming>> ReadRdbFraming(absl::Duration timeout);
   // After the RDB reader stopped at the RDB's end: checks that the payload

@@ -393,6 +393,87 @@ TEST(JobSplitTest, ManagedTargetTooOldForTheSnapshotFailsNamingBothVersions) {
             "RDB 10");
 }
 
+TEST(JobSplitTest, DroppedSourceLinkContinuesWithPartialSync) {
+  auto source = StartServer();
+  auto target_a = StartServer();
+  auto target_b = StartServer();
+  ASSERT_TRUE(source && target_a && target_b);
+  RedisClient source_client = Connect(*source);
+  FillNumericDataset(source_client, 4000);
+  JobSpec spec;
+  spec.source.address = source->address();
+  spec.targets.push_back(
+      MakeTarget("a", FilterKind::kRegex, "^[0-4]", testing::PickFreePort(), target_a.get()));
+  spec.targets.push_back(
+      MakeTarget("b", FilterKind::kRegex, "^[5-9]", testing::PickFreePort(), target_b.get()));
+  Job job("reconnect", spec);
+  job.Start();
+  JobStatus status = WaitForState(job, JobState::kStreaming, absl::Seconds(60));
+  ASSERT_EQ(status.state, JobState::kStreaming) << status.error << " " << status.detail;
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> rounds{0};
+  std::thread writer(WriteTraffic, source->port(), &stop, &rounds);
+  // Drop reshardd's replica link three times while writes go on.
+  for (int drop = 0; drop < 3; ++drop) {
+    int before = rounds.load();
+    ASSERT_TRUE(
+        RedisClient::WaitFor([&] { return rounds.load() > before + 10; }, absl::Seconds(30)).ok());
+    absl::StatusOr<engine::RespValue> killed =
+        source_client.CheckedCommand({"CLIENT", "KILL", "TYPE", "replica"});
+    ASSERT_TRUE(killed.ok()) << killed.status();
+    EXPECT_EQ(killed->integer, 1);
+    ASSERT_TRUE(RedisClient::WaitFor(
+                    [&] {
+                      absl::StatusOr<std::string> ok =
+                          source_client.InfoField("stats", "sync_partial_ok");
+                      return ok.ok() && *ok == std::to_string(drop + 1);
+                    },
+                    absl::Seconds(30), "partial resync")
+                    .ok());
+  }
+  stop = true;
+  writer.join();
+  RedisClient a = Connect(*target_a);
+  RedisClient b = Connect(*target_b);
+  WaitForMarkers(source_client, {&a, &b}, {"0:marker", "5:marker"});
+  auto filter_a = engine::MakeKeyFilter(spec.targets[0].filter);
+  auto filter_b = engine::MakeKeyFilter(spec.targets[1].filter);
+  absl::StatusOr<testing::ShardCheckReport> report = CheckShards(
+      source_client, {{"a", filter_a->get(), &a}, {"b", filter_b->get(), &b}}, /*db_count=*/2);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->ok()) << report->Summary();
+  EXPECT_EQ(*source_client.InfoField("stats", "sync_full"), "1");
+  status = job.Snapshot();
+  EXPECT_EQ(status.state, JobState::kStreaming);
+  EXPECT_EQ(status.upstream_reconnects, 3u);
+  EXPECT_TRUE(status.upstream_connected);
+}
+
+TEST(JobSplitTest, RestartedSourceFailsAskingForANewJob) {
+  auto source = StartServer();
+  auto target = StartServer();
+  ASSERT_TRUE(source && target);
+  JobSpec spec;
+  spec.source.address = source->address();
+  spec.options.reconnect_window_ms = 20000;
+  spec.targets.push_back(
+      MakeTarget("a", FilterKind::kGlob, "*", testing::PickFreePort(), target.get()));
+  Job job("restart", spec);
+  job.Start();
+  JobStatus status = WaitForState(job, JobState::kStreaming, absl::Seconds(60));
+  ASSERT_EQ(status.state, JobState::kStreaming) << status.error << " " << status.detail;
+  // A restarted source has a new replication id: it can only offer a full
+  // resync, which the targets cannot take mid-stream.
+  ASSERT_TRUE(source->Restart().ok());
+  status = WaitForState(job, JobState::kFailed, absl::Seconds(30));
+  ASSERT_EQ(status.state, JobState::kFailed) << status.detail;
+  EXPECT_EQ(status.error.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(status.error.message().find("the source answered FULLRESYNC"), std::string::npos)
+      << status.error;
+  EXPECT_NE(status.error.message().find("create a new job"), std::string::npos) << status.error;
+}
+
 TEST(JobSplitTest, UnreachableSourceFailsWithTheAddress) {
   JobSpec spec;
   uint16_t dead_port = testing::PickFreePort();
