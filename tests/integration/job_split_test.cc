@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -448,6 +449,71 @@ TEST(JobSplitTest, DroppedSourceLinkContinuesWithPartialSync) {
   EXPECT_EQ(status.state, JobState::kStreaming);
   EXPECT_EQ(status.upstream_reconnects, 3u);
   EXPECT_TRUE(status.upstream_connected);
+}
+
+TEST(JobSplitTest, TargetThatReconnectsContinuesFromItsBacklog) {
+  auto source = StartServer();
+  auto target_a = StartServer();
+  auto target_b = StartServer();
+  ASSERT_TRUE(source && target_a && target_b);
+  RedisClient source_client = Connect(*source);
+  FillNumericDataset(source_client, 4000);
+  JobSpec spec;
+  spec.source.address = source->address();
+  spec.targets.push_back(
+      MakeTarget("a", FilterKind::kRegex, "^[0-4]", testing::PickFreePort(), target_a.get()));
+  spec.targets.push_back(
+      MakeTarget("b", FilterKind::kRegex, "^[5-9]", testing::PickFreePort(), target_b.get()));
+  Job job("target-reconnect", spec);
+  job.Start();
+  JobStatus status = WaitForState(job, JobState::kStreaming, absl::Seconds(60));
+  ASSERT_EQ(status.state, JobState::kStreaming) << status.error << " " << status.detail;
+
+  RedisClient a = Connect(*target_a);
+  std::atomic<bool> stop{false};
+  std::atomic<int> rounds{0};
+  std::thread writer(WriteTraffic, source->port(), &stop, &rounds);
+  for (int drop = 0; drop < 3; ++drop) {
+    int before = rounds.load();
+    ASSERT_TRUE(
+        RedisClient::WaitFor([&] { return rounds.load() > before + 10; }, absl::Seconds(30)).ok());
+    // The target drops its link to reshardd and asks to continue.
+    absl::StatusOr<engine::RespValue> killed =
+        a.CheckedCommand({"CLIENT", "KILL", "TYPE", "master"});
+    ASSERT_TRUE(killed.ok()) << killed.status();
+    EXPECT_EQ(killed->integer, 1);
+    ASSERT_TRUE(RedisClient::WaitFor(
+                    [&] {
+                      absl::StatusOr<std::string> link =
+                          a.InfoField("replication", "master_link_status");
+                      return link.ok() && *link == "up";
+                    },
+                    absl::Seconds(30), "target a's link back up")
+                    .ok());
+  }
+  stop = true;
+  writer.join();
+  RedisClient b = Connect(*target_b);
+  WaitForMarkers(source_client, {&a, &b}, {"0:marker", "5:marker"});
+  auto filter_a = engine::MakeKeyFilter(spec.targets[0].filter);
+  auto filter_b = engine::MakeKeyFilter(spec.targets[1].filter);
+  absl::StatusOr<testing::ShardCheckReport> report = CheckShards(
+      source_client, {{"a", filter_a->get(), &a}, {"b", filter_b->get(), &b}}, /*db_count=*/2);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->ok()) << report->Summary();
+  // Each reconnect was a partial resync from reshardd's backlog (the target
+  // logs it), not a new snapshot.
+  std::ifstream log(target_a->log_path());
+  std::string line;
+  int partial = 0;
+  while (std::getline(log, line)) {
+    if (line.find("Master accepted a Partial Resynchronization") != std::string::npos) ++partial;
+  }
+  EXPECT_EQ(partial, 3);
+  EXPECT_EQ(*source_client.InfoField("stats", "sync_full"), "1");
+  status = job.Snapshot();
+  EXPECT_EQ(status.state, JobState::kStreaming);
+  EXPECT_EQ(status.targets[0].connected_replicas, 1u);
 }
 
 TEST(JobSplitTest, RestartedSourceFailsAskingForANewJob) {
