@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/job.h"
 #include "engine/key_filter.h"
+#include "tests/support/fault_proxy.h"
 #include "tests/support/free_port.h"
 #include "tests/support/redis_client.h"
 #include "tests/support/redis_server.h"
@@ -538,6 +539,58 @@ TEST(JobSplitTest, RestartedSourceFailsAskingForANewJob) {
   EXPECT_NE(status.error.message().find("the source answered FULLRESYNC"), std::string::npos)
       << status.error;
   EXPECT_NE(status.error.message().find("create a new job"), std::string::npos) << status.error;
+}
+
+TEST(JobSplitTest, CorruptSnapshotNeverReachesATargetAndFailsWithDataLoss) {
+  testing::RedisServerOptions options;
+  options.extra_args = {"--rdbcompression", "no"};
+  absl::StatusOr<std::unique_ptr<RedisServer>> source = RedisServer::Start(options);
+  auto target = StartServer();
+  ASSERT_TRUE(source.ok() && target) << source.status();
+  RedisClient source_client = Connect(**source);
+  ASSERT_TRUE(source_client.CheckedCommand({"SET", "big", std::string(1 << 20, 'x')}).ok());
+  ASSERT_TRUE(source_client.CheckedCommand({"SET", "small", "1"}).ok());
+
+  // Between the source and reshardd: flip one byte 500000 bytes into the RDB
+  // payload (inside the value of "big", so only the CRC64 can notice).
+  constexpr uint64_t kFlipAt = 500000;
+  std::string seen;
+  uint64_t payload_start = 0;
+  auto flip = [&](uint64_t offset, std::string* chunk) {
+    if (payload_start == 0) {
+      seen += *chunk;
+      size_t mark = seen.find("$EOF:");
+      if (mark == std::string::npos || seen.size() < mark + 47) return;
+      payload_start = mark + 47;  // "$EOF:" + 40-byte mark + CRLF
+    }
+    if (kFlipAt + payload_start >= offset && kFlipAt + payload_start < offset + chunk->size()) {
+      (*chunk)[kFlipAt + payload_start - offset] ^= 0x01;
+    }
+  };
+  absl::StatusOr<std::unique_ptr<testing::FaultProxy>> proxy =
+      testing::FaultProxy::Start((*source)->port(), flip);
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+
+  JobSpec spec;
+  spec.source.address = (*proxy)->address();
+  spec.targets.push_back(
+      MakeTarget("a", FilterKind::kGlob, "*", testing::PickFreePort(), target.get()));
+  Job job("corrupt", spec);
+  job.Start();
+  JobStatus status = WaitForState(job, JobState::kFailed, absl::Seconds(60));
+  ASSERT_EQ(status.state, JobState::kFailed) << status.detail;
+  ASSERT_NE(payload_start, 0u);
+  EXPECT_EQ(status.error.code(), absl::StatusCode::kDataLoss) << status.error;
+  EXPECT_NE(status.error.message().find("snapshot from source: rdb offset"), std::string::npos)
+      << status.error;
+  EXPECT_NE(status.error.message().find("CRC64 mismatch"), std::string::npos) << status.error;
+
+  // The target got most of the payload but never its end mark: it loaded nothing.
+  RedisClient target_client = Connect(*target);
+  absl::StatusOr<engine::RespValue> size = target_client.CheckedCommand({"DBSIZE"});
+  ASSERT_TRUE(size.ok());
+  EXPECT_EQ(size->integer, 0);
+  EXPECT_EQ(*target_client.InfoField("replication", "master_link_status"), "down");
 }
 
 TEST(JobSplitTest, UnreachableSourceFailsWithTheAddress) {
