@@ -83,9 +83,11 @@ class RdbReader {
   asio::awaitable<absl::Status> ReadEntry(uint8_t first);
   asio::awaitable<absl::Status> ReadChecksum();
 
-  // Hands [0, pos_) of the buffer to the current mode, updates the CRC and
-  // consumes it.
+  // Hands [flushed_, pos_) of the buffer to the current mode; consumes (and
+  // hashes) the flushed bytes once there are kConsumeBatch of them.
   void Flush();
+  // Hashes [0, flushed_) into the CRC (while active) and consumes it.
+  void ConsumeFlushed();
   absl::Status Corrupt(std::string_view problem);
   absl::Status WithContext(const absl::Status& status);
   std::string Doing() const;
@@ -94,7 +96,12 @@ class RdbReader {
   RdbHandler* handler_;
   RdbReaderOptions options_;
 
-  size_t pos_ = 0;  // parsed, not yet flushed, bytes at the front of Available()
+  // Flushed bytes are consumed in batches of about this size (and before
+  // every Fill and at the end), so that the CRC64 sees long spans.
+  static constexpr size_t kConsumeBatch = 64 * 1024;
+
+  size_t pos_ = 0;      // parsed bytes at the front of Available()
+  size_t flushed_ = 0;  // of which handed to the mode, not yet hashed/consumed
   size_t need_ = 0;
   absl::Status status_;
   Mode mode_ = Mode::kDiscard;

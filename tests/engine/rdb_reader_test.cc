@@ -401,6 +401,44 @@ TEST(RdbReaderTest, HandOverTailStaysUnconsumed) {
   }
 }
 
+// The reader hashes and consumes parsed bytes in batches rather than per
+// field: an RDB of many small keys, far longer than a batch, must verify, be
+// delivered whole and end with exactly the RDB consumed, at any chunking; a
+// flipped value byte anywhere must still fail the CRC.
+TEST(RdbReaderTest, ManySmallKeysPastTheConsumeBatch) {
+  RdbBuilder b(10);
+  b.SelectDb(0);
+  for (int i = 0; i < 20000; ++i) {
+    b.StringKey("key:" + std::to_string(i), "value-" + std::to_string(i * 7));
+  }
+  const std::string rdb = b.Finish();
+  ASSERT_GT(rdb.size(), 256u << 10);
+  const std::string ping = "*1\r\n$4\r\nPING\r\n";
+  for (size_t chunk : {StringByteSource::kUnlimited, size_t{4096}, size_t{70000}}) {
+    StringByteSource src(rdb + ping, chunk);
+    RecordingRdbHandler h;
+    RdbReader reader(&src, &h);
+    ASSERT_TRUE(RunRdbReaderSync(reader).ok()) << chunk;
+    EXPECT_TRUE(h.ended);
+    EXPECT_EQ(src.consumed(), rdb.size()) << chunk;
+    ASSERT_EQ(h.keys.size(), 20000u);
+    EXPECT_EQ(h.keys["key:19999"].value, "\x0cvalue-139993");
+  }
+  for (size_t at : {rdb.size() / 5, rdb.size() / 2, rdb.size() - 40}) {
+    std::string bad = rdb;
+    size_t v = bad.find("value-", at);
+    ASSERT_NE(v, std::string::npos);
+    bad[v] = 'V';
+    for (size_t chunk : {StringByteSource::kUnlimited, size_t{4096}}) {
+      RecordingRdbHandler h;
+      absl::Status s = Parse(bad, &h, chunk);
+      EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << at << " " << chunk;
+      EXPECT_THAT(s.message(), HasSubstr("CRC64 mismatch"));
+      EXPECT_FALSE(h.ended);
+    }
+  }
+}
+
 TEST(RdbReaderTest, TruncatedAtEveryOffsetIsDataLoss) {
   RdbBuilder b(10);
   b.Aux("redis-ver", "7.0.0").SelectDb(0).ResizeDb(3, 1);
