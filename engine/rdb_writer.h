@@ -55,7 +55,7 @@ class RdbWriter {
 
   RdbSink* sink_;
   std::string buffer_;
-  uint64_t crc_ = 0;
+  uint64_t crc_ = 0;  // of every byte handed to the sink (not of buffer_)
   uint64_t bytes_written_ = 0;
   uint64_t entries_written_ = 0;
   int version_ = 0;
