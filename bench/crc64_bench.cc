@@ -34,8 +34,22 @@ void BM_Crc64Clmul(benchmark::State& state) {
 }
 
 BENCHMARK(BM_Crc64)->Arg(24)->Arg(32)->Arg(64)->Arg(4096)->Arg(64 << 10)->Arg(1 << 20);
-BENCHMARK(BM_Crc64Table)->Arg(16)->Arg(32)->Arg(64)->Arg(128)->Arg(4096)->Arg(1 << 20);
-BENCHMARK(BM_Crc64Clmul)->Arg(16)->Arg(32)->Arg(64)->Arg(128)->Arg(4096)->Arg(1 << 20);
+BENCHMARK(BM_Crc64Table)
+    ->Arg(16)
+    ->Arg(32)
+    ->Arg(64)
+    ->Arg(128)
+    ->Arg(4096)
+    ->Arg(64 << 10)
+    ->Arg(1 << 20);
+BENCHMARK(BM_Crc64Clmul)
+    ->Arg(16)
+    ->Arg(32)
+    ->Arg(64)
+    ->Arg(128)
+    ->Arg(4096)
+    ->Arg(64 << 10)
+    ->Arg(1 << 20);
 
 }  // namespace
 }  // namespace reshard::engine
