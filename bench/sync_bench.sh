@@ -248,6 +248,10 @@ wait_until() {
           info=$(rcli "$p" INFO replication 2>/dev/null || true)
           if grep -q 'master_sync_in_progress:1' <<<"$info" &&
              ! rcli "$p" INFO persistence 2>/dev/null | grep -q '^loading:1'; then
+            # Evidence: what follows the end of the RDB in the target's temp file.
+            for f in "$work/$label"-*/temp-*.rdb; do
+              [ -f "$f" ] && tail -c 2048 "$f" >"$f.tail" && cat -v "$f.tail" | tail -c 600 >&2 && echo >&2
+            done
             die "$label: target :$p still receiving its snapshot 60 s after the job reached STREAMING" \
               "($(grep -o 'master_sync_read_bytes:[0-9]*' <<<"$info")); it probably missed the EOF mark" \
               "(see $work/$label-*/redis.log and the end of its temp-*.rdb)"
