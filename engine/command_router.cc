@@ -63,6 +63,31 @@ std::optional<int> ParseDb(std::string_view arg) {
   return db;
 }
 
+std::optional<int64_t> ParseInt64(std::string_view arg) {
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), v);
+  if (ec != std::errc() || ptr != arg.data() + arg.size() || arg.empty()) return std::nullopt;
+  return v;
+}
+
+bool Is(std::string_view arg, absl::string_view word) {
+  return absl::EqualsIgnoreCase(AsAbsl(arg), word);
+}
+
+// A unix time in ms as a RESP argument.
+class MsText {
+ public:
+  explicit MsText(int64_t ms) {
+    auto [end, ec] = std::to_chars(buf_, buf_ + sizeof(buf_), ms);
+    len_ = end - buf_;
+  }
+  std::string_view view() const { return std::string_view(buf_, len_); }
+
+ private:
+  char buf_[24];
+  size_t len_ = 0;
+};
+
 }  // namespace
 
 CommandRouter::CommandRouter(std::vector<const KeyFilter*> filters, const CommandTable* table,
@@ -74,7 +99,8 @@ CommandRouter::CommandRouter(std::vector<const KeyFilter*> filters, const Comman
       target_db_(filters_.size(), -1),
       txn_(filters_.size()),
       txn_db_(filters_.size(), -1),
-      txn_used_(filters_.size(), 0) {
+      txn_used_(filters_.size(), 0),
+      pxat_(filters_.size(), 0) {
   if (names_.size() != filters_.size()) names_.clear();
 }
 
@@ -234,11 +260,13 @@ absl::Status CommandRouter::RouteByKeys(const CommandInfo& info, const RespComma
     }
   }
   if (keys_.size() == 1) {
-    // The hot path: one key, the original bytes to each target that wants it.
+    // The hot path: one key, the original bytes to each target that wants it
+    // (a relative expiry made absolute instead).
     std::string_view key = cmd.args[keys_[0]];
+    const bool rewritten = now_ms_ > 0 && rewrite_expiries_ && RewriteRelativeExpiry(info, cmd);
     for (size_t i = 0; i < n; ++i) {
       if (filters_[i]->Matches(key)) {
-        Sink(i, true, out).append(cmd.wire);
+        Sink(i, true, out).append(rewritten ? std::string_view(RewrittenFor(i)) : cmd.wire);
         ++counters_[i].commands_kept;
       } else {
         ++counters_[i].commands_dropped;
@@ -271,6 +299,100 @@ absl::Status CommandRouter::RouteByKeys(const CommandInfo& info, const RespComma
   KeyRefs(info, cmd);
   RequestRefs(materialize);
   return absl::OkStatus();
+}
+
+bool CommandRouter::RewriteRelativeExpiry(const CommandInfo& info, const RespCommand& cmd) {
+  const std::string& name = info.name;
+  std::span<const std::string_view> args = cmd.args;
+  expiry_pxat_.clear();
+  expiry_compat_.clear();
+  // now + amount * unit, unless that overflows.
+  auto absolute = [this](std::string_view amount_arg, int64_t unit) -> std::optional<int64_t> {
+    std::optional<int64_t> amount = ParseInt64(amount_arg);
+    int64_t ms = 0, at = 0;
+    if (!amount || __builtin_mul_overflow(*amount, unit, &ms) ||
+        __builtin_add_overflow(now_ms_, ms, &at)) {
+      return std::nullopt;
+    }
+    return at;
+  };
+  // SET key value with the expiry `at`: PXAT where the target has it, else
+  // SET and PEXPIREAT in one transaction.
+  auto set_with_expiry = [this](std::string_view key, std::string_view value, int64_t at) {
+    MsText text(at);
+    AppendCommand(&expiry_pxat_, {"SET", key, value, "PXAT", text.view()});
+    if (!in_multi_) AppendCommand(&expiry_compat_, {"MULTI"});
+    AppendCommand(&expiry_compat_, {"SET", key, value});
+    AppendCommand(&expiry_compat_, {"PEXPIREAT", key, text.view()});
+    if (!in_multi_) AppendCommand(&expiry_compat_, {"EXEC"});
+  };
+
+  if (name == "SET") {
+    // SET key value [NX|XX] [GET] [EX s|PX ms|EXAT|PXAT|KEEPTTL], in any order.
+    if (args.size() < 5) return false;
+    int64_t unit = 0;
+    std::string_view amount;
+    for (size_t i = 3; i < args.size(); ++i) {
+      if (Is(args[i], "NX") || Is(args[i], "XX") || Is(args[i], "GET")) continue;
+      if ((Is(args[i], "EX") || Is(args[i], "PX")) && i + 1 < args.size() && unit == 0) {
+        unit = Is(args[i], "EX") ? 1000 : 1;
+        amount = args[++i];
+        continue;
+      }
+      return false;  // absolute already, KEEPTTL, or not for us to judge
+    }
+    if (unit == 0) return false;
+    std::optional<int64_t> at = absolute(amount, unit);
+    if (!at) return false;
+    set_with_expiry(args[1], args[2], *at);
+    return true;
+  }
+  if (name == "SETEX" || name == "PSETEX") {
+    if (args.size() != 4) return false;
+    std::optional<int64_t> at = absolute(args[2], name == "SETEX" ? 1000 : 1);
+    if (!at) return false;
+    set_with_expiry(args[1], args[3], *at);
+    return true;
+  }
+  if (name == "EXPIRE" || name == "PEXPIRE") {
+    // The NX/XX/GT/LT flags, if any, stay.
+    if (args.size() < 3) return false;
+    std::optional<int64_t> at = absolute(args[2], name == "EXPIRE" ? 1000 : 1);
+    if (!at) return false;
+    MsText text(*at);
+    part_.assign(args.begin(), args.end());
+    part_[0] = "PEXPIREAT";
+    part_[2] = text.view();
+    AppendCommand(&expiry_pxat_, part_);
+    return true;
+  }
+  if (name == "GETEX") {
+    // GETEX key EX s|PX ms: its only effect is the expiry.
+    if (args.size() != 4 || !(Is(args[2], "EX") || Is(args[2], "PX"))) return false;
+    std::optional<int64_t> at = absolute(args[3], Is(args[2], "EX") ? 1000 : 1);
+    if (!at) return false;
+    MsText text(*at);
+    AppendCommand(&expiry_pxat_, {"PEXPIREAT", args[1], text.view()});
+    return true;
+  }
+  if (name == "RESTORE" || name == "RESTORE-ASKING") {
+    // RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f].
+    if (args.size() < 4) return false;
+    for (size_t i = 4; i < args.size(); ++i) {
+      if (Is(args[i], "ABSTTL")) return false;
+    }
+    std::optional<int64_t> ttl = ParseInt64(args[2]);
+    if (!ttl || *ttl <= 0) return false;  // 0: no expiry
+    std::optional<int64_t> at = absolute(args[2], 1);
+    if (!at) return false;
+    MsText text(*at);
+    part_.assign(args.begin(), args.end());
+    part_[2] = text.view();
+    part_.push_back("ABSTTL");
+    AppendCommand(&expiry_pxat_, part_);
+    return true;
+  }
+  return false;
 }
 
 void CommandRouter::KeyRefs(const CommandInfo& info, const RespCommand& cmd) {

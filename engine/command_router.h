@@ -111,6 +111,33 @@ class CommandRouter {
   // Fail on cross-target commands instead of materialising them.
   void set_fail_on_cross_target(bool fail) { fail_on_cross_target_ = fail; }
 
+  // Relative expiries. Sources before Redis 7.0 replicate them as sent, so a
+  // target applying the stream later than the source ran it (the commands
+  // buffered during the snapshot, a backlogged target) would get a later
+  // expiry than the source. Once the clock is set (unix ms, > 0: when the
+  // commands being routed were received from the source; the job sets it per
+  // batch), they are rewritten to absolute ones:
+  //   EXPIRE k s [flags]       -> PEXPIREAT k now+s*1000 [flags]
+  //   PEXPIRE k ms [flags]     -> PEXPIREAT k now+ms [flags]
+  //   SETEX k s v, PSETEX k ms v, SET k v [NX|XX|GET] EX s|PX ms
+  //                            -> SET k v PXAT t on targets that support
+  //                               PXAT, else SET k v and PEXPIREAT k t in
+  //                               one transaction (MULTI ... EXEC around them
+  //                               outside MULTI); like Redis 7, NX, XX and GET
+  //                               go: the source ran the command.
+  //   GETEX k EX s|PX ms       -> PEXPIREAT k t
+  //   RESTORE k ttl v [opts]   -> RESTORE k now+ttl v [opts] ABSTTL (ttl > 0)
+  // Commands already absolute, malformed ones (left for the target to
+  // reject) and expiries whose absolute time would overflow pass unchanged.
+  // Redis 7+ sources send absolute forms only, so the rewrite changes nothing
+  // there. Clock 0 (the default) or disabled: no rewrite.
+  void SetNowMs(int64_t now_ms) { now_ms_ = now_ms; }
+  int64_t now_ms() const { return now_ms_; }
+  void set_rewrite_relative_expiries(bool rewrite) { rewrite_expiries_ = rewrite; }
+  // Whether target i accepts SET ... PXAT (Redis >= 6.2, Valkey); default
+  // false: the SET + PEXPIREAT form every Redis accepts.
+  void SetTargetSupportsPxat(size_t i, bool supports) { pxat_[i] = supports ? 1 : 0; }
+
   // Counted per routed command (not SELECT, MULTI, EXEC or keepalives), when
   // it is routed: inside MULTI before EXEC, and a DISCARDed one stays counted.
   const TargetCounters& counters(size_t i) const { return counters_[i]; }
@@ -137,6 +164,14 @@ class CommandRouter {
   // cannot be split: for now, an error naming the keys and their targets.
   absl::Status RouteCrossTarget(const CommandInfo& info, const RespCommand& cmd);
   absl::Status SourceDbKnown(const CommandInfo& info) const;
+  // When `cmd` carries a relative expiry that the clock turns into an
+  // absolute one: fills expiry_pxat_ (the bytes for targets with PXAT) and
+  // expiry_compat_ (for the others; empty when they get expiry_pxat_ too).
+  bool RewriteRelativeExpiry(const CommandInfo& info, const RespCommand& cmd);
+  // The bytes target i gets for the command RewriteRelativeExpiry rewrote.
+  const std::string& RewrittenFor(size_t i) const {
+    return pxat_[i] || expiry_compat_.empty() ? expiry_pxat_ : expiry_compat_;
+  }
 
   // Where target i's next bytes go (its transaction part inside MULTI),
   // after a SELECT when `needs_db` and the target's db differs.
@@ -170,6 +205,12 @@ class CommandRouter {
   size_t skipped_count_ = 0;
   uint64_t min_skip_offset_ = 0;
   std::vector<std::pair<int, std::string_view>> refs_;
+
+  int64_t now_ms_ = 0;
+  bool rewrite_expiries_ = true;
+  std::vector<uint8_t> pxat_;
+  std::string expiry_pxat_;
+  std::string expiry_compat_;
 
   // Scratch, kept to reuse capacity.
   std::vector<size_t> keys_;

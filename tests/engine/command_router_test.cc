@@ -407,6 +407,134 @@ TEST_F(CommandRouterTest, StreamCommands) {
 }
 
 // ---------------------------------------------------------------------------
+// Relative expiries made absolute with the clock.
+
+class ExpiryRewriteTest : public CommandRouterTest {
+ protected:
+  static constexpr int64_t kNow = 1700000000000;
+  ExpiryRewriteTest() {
+    router_.SetSourceDb(0);
+    router_.SetNowMs(kNow);
+    router_.SetTargetSupportsPxat(1, true);  // b (Redis >= 6.2); a has no PXAT
+    router_.SetTargetDb(0, 0);               // no SELECT in what the tests compare
+    router_.SetTargetDb(1, 0);
+  }
+};
+
+TEST_F(ExpiryRewriteTest, ExpireAndPexpireBecomePexpireatKeepingTheirFlags) {
+  Ok({"EXPIRE", "a1", "100"});
+  Ok({"expire", "b1", "100", "NX"});
+  Ok({"PEXPIRE", "a1", "1500", "GT"});
+  Ok({"pexpire", "b1", "-20"});  // in the past: the target keeps it until the source's DEL
+  EXPECT_EQ(
+      Take(),
+      Got(W({"PEXPIREAT", "a1", "1700000100000"}) + W({"PEXPIREAT", "a1", "1700000001500", "GT"}),
+          W({"PEXPIREAT", "b1", "1700000100000", "NX"}) + W({"PEXPIREAT", "b1", "1699999999980"})));
+  EXPECT_EQ(router_.counters(0).commands_kept, 2u);
+  EXPECT_EQ(router_.counters(0).commands_dropped, 2u);
+}
+
+TEST_F(ExpiryRewriteTest, SetexPsetexAndSetExPxUsePxatOnlyWhereTheTargetHasIt) {
+  Ok({"SETEX", "a1", "10", "v1"});
+  Ok({"SETEX", "b1", "10", "v1"});
+  EXPECT_EQ(Take(),
+            Got(kMulti + W({"SET", "a1", "v1"}) + W({"PEXPIREAT", "a1", "1700000010000"}) + kExec,
+                W({"SET", "b1", "v1", "PXAT", "1700000010000"})));
+  Ok({"PSETEX", "a2", "250", "v2"});
+  Ok({"psetex", "b2", "250", "v2"});
+  EXPECT_EQ(Take(),
+            Got(kMulti + W({"SET", "a2", "v2"}) + W({"PEXPIREAT", "a2", "1700000000250"}) + kExec,
+                W({"SET", "b2", "v2", "PXAT", "1700000000250"})));
+  // NX, XX and GET go, as Redis 7 does: the source ran the command.
+  Ok({"SET", "a3", "v3", "EX", "3600", "NX"});
+  Ok({"set", "b3", "v3", "xx", "px", "42", "get"});
+  EXPECT_EQ(Take(),
+            Got(kMulti + W({"SET", "a3", "v3"}) + W({"PEXPIREAT", "a3", "1700003600000"}) + kExec,
+                W({"SET", "b3", "v3", "PXAT", "1700000000042"})));
+  EXPECT_EQ(router_.counters(0).commands_kept, 3u);
+  EXPECT_EQ(router_.counters(1).commands_kept, 3u);
+}
+
+TEST_F(ExpiryRewriteTest, InsideMultiTheSetAndPexpireatJoinTheTransactionPart) {
+  Ok({"MULTI"});
+  Ok({"INCR", "a0"});
+  Ok({"SETEX", "a1", "5", "v"});
+  Ok({"SET", "b1", "v", "EX", "5"});
+  Ok({"EXPIRE", "b2", "7"});
+  Ok({"EXEC"});
+  EXPECT_EQ(Take(), Got(kMulti + W({"INCR", "a0"}) + W({"SET", "a1", "v"}) +
+                            W({"PEXPIREAT", "a1", "1700000005000"}) + kExec,
+                        kMulti + W({"SET", "b1", "v", "PXAT", "1700000005000"}) +
+                            W({"PEXPIREAT", "b2", "1700000007000"}) + kExec));
+}
+
+TEST_F(ExpiryRewriteTest, GetexAndRestoreBecomeAbsolute) {
+  Ok({"GETEX", "a1", "EX", "5"});
+  Ok({"getex", "b1", "px", "5"});
+  Ok({"RESTORE", "a2", "5000", "payload", "REPLACE"});
+  Ok({"RESTORE", "b2", "1", "payload", "IDLETIME", "3"});
+  Ok({"RESTORE-ASKING", "a3", "10", "payload"});
+  EXPECT_EQ(Take(),
+            Got(W({"PEXPIREAT", "a1", "1700000005000"}) +
+                    W({"RESTORE", "a2", "1700000005000", "payload", "REPLACE", "ABSTTL"}) +
+                    W({"RESTORE-ASKING", "a3", "1700000000010", "payload", "ABSTTL"}),
+                W({"PEXPIREAT", "b1", "1700000000005"}) +
+                    W({"RESTORE", "b2", "1700000000001", "payload", "IDLETIME", "3", "ABSTTL"})));
+}
+
+TEST_F(ExpiryRewriteTest, AbsoluteMalformedAndOverflowingExpiriesPassUnchanged) {
+  const std::vector<std::vector<std::string_view>> unchanged = {
+      {"PEXPIREAT", "a1", "1700000000000"},
+      {"EXPIREAT", "a1", "1700000000"},
+      {"SET", "a1", "v"},
+      {"SET", "a1", "v", "NX"},
+      {"SET", "a1", "v", "EXAT", "1700000000"},
+      {"SET", "a1", "v", "PXAT", "1700000000000"},
+      {"SET", "a1", "v", "KEEPTTL"},
+      {"SET", "a1", "v", "EX", "10", "KEEPTTL"},  // a syntax error: the target says so
+      {"SET", "a1", "v", "EX", "10", "PX", "10"},
+      {"SET", "a1", "v", "EX"},
+      {"SET", "a1", "v", "EX", "ten"},
+      {"SETEX", "a1", "1e3", "v"},
+      {"EXPIRE", "a1", "9223372036854775807"},  // overflows in ms
+      {"PEXPIRE", "a1", "9223372036854775807"},
+      {"EXPIRE", "a1", ""},
+      {"GETEX", "a1"},
+      {"GETEX", "a1", "PERSIST"},
+      {"GETEX", "a1", "EXAT", "1700000000"},
+      {"RESTORE", "a1", "0", "payload"},
+      {"RESTORE", "a1", "1700000000000", "payload", "ABSTTL"},
+      {"RESTORE", "a1", "10", "payload", "absttl", "REPLACE"},
+      {"PERSIST", "a1"},
+  };
+  std::string expected;
+  for (const auto& args : unchanged) {
+    std::string wire;
+    AppendCommand(&wire, args);
+    EXPECT_TRUE(RouteWire(wire).ok()) << wire;
+    expected += wire;
+  }
+  EXPECT_EQ(Take(), Got(expected, ""));
+}
+
+TEST_F(ExpiryRewriteTest, NoClockOrDisabledLeavesRelativeExpiriesAlone) {
+  router_.SetNowMs(0);
+  Ok({"EXPIRE", "a1", "10"});
+  Ok({"SETEX", "b1", "10", "v"});
+  EXPECT_EQ(Take(), Got(W({"EXPIRE", "a1", "10"}), W({"SETEX", "b1", "10", "v"})));
+  router_.SetNowMs(kNow);
+  router_.set_rewrite_relative_expiries(false);
+  Ok({"PEXPIRE", "a1", "10"});
+  Ok({"SET", "b1", "v", "EX", "10"});
+  EXPECT_EQ(Take(), Got(W({"PEXPIRE", "a1", "10"}), W({"SET", "b1", "v", "EX", "10"})));
+  // The clock is per batch: a later batch counts from its own time.
+  router_.set_rewrite_relative_expiries(true);
+  router_.SetNowMs(kNow + 2500);
+  Ok({"EXPIRE", "a1", "1"});
+  EXPECT_EQ(Take(), Got(W({"PEXPIREAT", "a1", "1700000003500"}), ""));
+}
+
+// ---------------------------------------------------------------------------
 // Materialisation of cross-target writes.
 
 class MaterializeTest : public CommandRouterTest {
