@@ -292,9 +292,9 @@ void PrintJob(const v1::Job& job, std::ostream& out) {
   if (rdb.bytes_total() != 0) out << " / " << HumanBytes(rdb.bytes_total());
   out << ", " << rdb.keys_read() << " keys\n";
 
-  std::vector<std::vector<std::string>> rows = {{"TARGET", "FILTER", "LISTEN", "REPLICAS",
-                                                 "KEYS KEPT", "KEYS DROPPED", "CMDS KEPT",
-                                                 "CMDS DROPPED", "SPLIT", "SENT", "LAG", "LAG S"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"TARGET", "FILTER", "LISTEN", "REPLICAS", "KEYS KEPT", "KEYS DROPPED", "CMDS KEPT",
+       "CMDS DROPPED", "SPLIT", "MATERIALIZED", "SENT", "LAG", "LAG S"}};
   for (int i = 0; i < job.spec().targets_size(); ++i) {
     const v1::TargetSpec& spec = job.spec().targets(i);
     v1::TargetStatus target;
@@ -305,8 +305,8 @@ void PrintJob(const v1::Job& job, std::ostream& out) {
                     absl::StrCat(target.connected_replicas()), absl::StrCat(target.rdb_keys_kept()),
                     absl::StrCat(target.rdb_keys_dropped()), absl::StrCat(target.commands_kept()),
                     absl::StrCat(target.commands_dropped()), absl::StrCat(target.commands_split()),
-                    HumanBytes(target.bytes_sent()), HumanBytes(target.lag_bytes()),
-                    absl::StrFormat("%.1f", target.lag_seconds())});
+                    absl::StrCat(target.keys_materialized()), HumanBytes(target.bytes_sent()),
+                    HumanBytes(target.lag_bytes()), absl::StrFormat("%.1f", target.lag_seconds())});
   }
   std::ostringstream table;
   PrintTable(rows, table);

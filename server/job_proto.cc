@@ -247,6 +247,7 @@ v1::JobStatus StatusToProto(const engine::JobStatus& status) {
     t->set_commands_kept(target.commands_kept);
     t->set_commands_dropped(target.commands_dropped);
     t->set_commands_split(target.commands_split);
+    t->set_keys_materialized(target.keys_materialized);
     t->set_bytes_sent(target.bytes_sent);
     t->set_offset(target.offset);
     t->set_acked_offset(target.acked_offset);

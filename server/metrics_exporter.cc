@@ -86,6 +86,11 @@ std::vector<MetricFamily> JobMetricFamilies(const std::vector<JobView>& jobs) {
               "Multi-key stream commands of which this target received a part.",
               MetricType::Counter),
        [](const engine::TargetStatus& t) { return double(t.commands_split); }},
+      {Family("reshard_target_keys_materialized_total",
+              "Keys copied from the source to the target (RESTORE, or DEL when gone) for "
+              "stream writes that could not be routed exactly.",
+              MetricType::Counter),
+       [](const engine::TargetStatus& t) { return double(t.keys_materialized); }},
       {Family("reshard_target_lag_bytes",
               "Bytes of the target's stream sent but not yet acknowledged by it.",
               MetricType::Gauge),

@@ -64,16 +64,16 @@ void CollectExprs(const google::protobuf::Value& value, std::vector<std::string>
 }
 
 TEST(DashboardsTest, ExporterEmitsTheDocumentedFamilies) {
-  EXPECT_THAT(
-      ExportedNames(),
-      ::testing::UnorderedElementsAre(
-          "reshard_job_state", "reshard_bytes_received_total", "reshard_target_bytes_sent_total",
-          "reshard_rdb_bytes_read_total", "reshard_rdb_keys_read_total",
-          "reshard_target_keys_kept_total", "reshard_target_keys_dropped_total",
-          "reshard_target_commands_kept_total", "reshard_target_commands_dropped_total",
-          "reshard_target_commands_split_total", "reshard_target_lag_bytes",
-          "reshard_target_lag_seconds", "reshard_target_connected_replicas",
-          "reshard_upstream_connected", "reshard_upstream_reconnects_total"));
+  EXPECT_THAT(ExportedNames(),
+              ::testing::UnorderedElementsAre(
+                  "reshard_job_state", "reshard_bytes_received_total",
+                  "reshard_target_bytes_sent_total", "reshard_rdb_bytes_read_total",
+                  "reshard_rdb_keys_read_total", "reshard_target_keys_kept_total",
+                  "reshard_target_keys_dropped_total", "reshard_target_commands_kept_total",
+                  "reshard_target_commands_dropped_total", "reshard_target_commands_split_total",
+                  "reshard_target_keys_materialized_total", "reshard_target_lag_bytes",
+                  "reshard_target_lag_seconds", "reshard_target_connected_replicas",
+                  "reshard_upstream_connected", "reshard_upstream_reconnects_total"));
 }
 
 TEST(DashboardsTest, AlertRulesPassPromtoolAndUseExportedMetrics) {

@@ -239,6 +239,7 @@ TEST(JobProtoTest, StatusCarriesErrorProgressTargetsAndTimes) {
   target.commands_kept = 5;
   target.commands_dropped = 6;
   target.commands_split = 7;
+  target.keys_materialized = 11;
   target.bytes_sent = 8;
   target.offset = 90;
   target.acked_offset = 80;
@@ -264,6 +265,7 @@ TEST(JobProtoTest, StatusCarriesErrorProgressTargetsAndTimes) {
   EXPECT_EQ(proto.targets(0).name(), "a");
   EXPECT_EQ(proto.targets(0).rdb_keys_kept(), 3u);
   EXPECT_EQ(proto.targets(0).commands_split(), 7u);
+  EXPECT_EQ(proto.targets(0).keys_materialized(), 11u);
   EXPECT_EQ(proto.targets(0).lag_bytes(), 10u);
   EXPECT_DOUBLE_EQ(proto.targets(0).lag_seconds(), 0.5);
   std::string json = client::MessageToJson(proto, false);

@@ -406,9 +406,10 @@ TEST_F(JobServiceTest, MetricsAreServedAndPassPromtool) {
         "reshard_rdb_bytes_read_total", "reshard_rdb_keys_read_total",
         "reshard_target_keys_kept_total", "reshard_target_keys_dropped_total",
         "reshard_target_commands_kept_total", "reshard_target_commands_dropped_total",
-        "reshard_target_commands_split_total", "reshard_target_lag_bytes",
-        "reshard_target_lag_seconds", "reshard_target_connected_replicas",
-        "reshard_upstream_connected", "reshard_upstream_reconnects_total"}) {
+        "reshard_target_commands_split_total", "reshard_target_keys_materialized_total",
+        "reshard_target_lag_bytes", "reshard_target_lag_seconds",
+        "reshard_target_connected_replicas", "reshard_upstream_connected",
+        "reshard_upstream_reconnects_total"}) {
     EXPECT_THAT(body, HasSubstr(std::string("# HELP ") + name + " ")) << name;
     EXPECT_THAT(body, HasSubstr(std::string(name) + "{job=\"metered\"")) << name;
   }
