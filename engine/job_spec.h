@@ -54,6 +54,10 @@ struct JobOptions {
   uint64_t target_backlog_bytes = 16 << 20;
   // The RDB reader pauses while a target has more than this many bytes queued.
   uint64_t max_target_queue_bytes = 8 << 20;
+  // Stream bytes held for a target between the end of its snapshot and its
+  // first ACK (while it loads); past this the job fails (like Redis's
+  // client-output-buffer-limit for replicas, 256 MB hard).
+  uint64_t max_held_stream_bytes = 256ull << 20;
   // How long to wait for every target to attach before failing the job (0: forever).
   int target_attach_timeout_ms = 0;
   // How many times to retry the initial source connection before failing.

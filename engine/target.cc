@@ -126,6 +126,9 @@ std::string Target::OnPsync(std::shared_ptr<DownstreamSession> session, std::str
           active_->Close(absl::AbortedError("replaced by a reconnecting replica"));
         }
         Attach(session);
+        // A replica that continues has loaded its snapshot.
+        waiting_for_first_ack_ = false;
+        std::string().swap(held_stream_);
         return absl::StrCat("+CONTINUE ", replid_, "\r\n", backlog_.CopyFrom(offset));
       }
       return absl::StrCat("-ERR reshard: target '", name_, "' cannot continue from offset ",
@@ -147,6 +150,12 @@ std::string Target::OnPsync(std::shared_ptr<DownstreamSession> session, std::str
 void Target::Attach(std::shared_ptr<DownstreamSession> session) { active_ = std::move(session); }
 
 void Target::OnAck(uint64_t offset) {
+  if (waiting_for_first_ack_ && phase_ == Phase::kStreaming) {
+    // The replica has loaded its snapshot: the stream can flow.
+    waiting_for_first_ack_ = false;
+    if (active_ != nullptr && !held_stream_.empty()) active_->Enqueue(held_stream_);
+    std::string().swap(held_stream_);
+  }
   acked_offset_ = std::min(offset, backlog_.end_offset());
   while (!offset_times_.empty() && offset_times_.front().first <= acked_offset_) {
     offset_times_.pop_front();
@@ -183,6 +192,7 @@ void Target::BeginSnapshot() {
 void Target::EndSnapshot() {
   if (active_ != nullptr) active_->Enqueue(eof_mark_);
   phase_ = Phase::kStreaming;
+  waiting_for_first_ack_ = true;
 }
 
 void Target::Write(std::string_view bytes) {
@@ -215,7 +225,17 @@ void Target::AppendStream(std::string_view bytes) {
   } else {
     offset_times_.back().first = backlog_.end_offset();
   }
-  if (active_ != nullptr && phase_ == Phase::kStreaming) active_->Enqueue(bytes);
+  if (active_ == nullptr || phase_ != Phase::kStreaming) return;
+  if (!waiting_for_first_ack_) {
+    active_->Enqueue(bytes);
+    return;
+  }
+  held_stream_.append(bytes.data(), bytes.size());
+  if (held_stream_.size() > options_.max_held_stream_bytes && callbacks_.on_fatal) {
+    callbacks_.on_fatal(absl::ResourceExhaustedError(absl::StrCat(
+        "target '", name_, "' has not confirmed loading its snapshot while ", held_stream_.size(),
+        " bytes of stream piled up for it (options.max_held_stream_bytes)")));
+  }
 }
 
 void Target::SendKeepalive() {

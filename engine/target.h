@@ -60,7 +60,8 @@ class Target : public RdbSink {
   asio::awaitable<absl::Status> WaitWritable() override;
 
   // Stream bytes: counted in the offset, kept in the backlog, sent when a
-  // replica is connected.
+  // replica is connected and has acknowledged its snapshot. Held bytes beyond
+  // JobOptions.max_held_stream_bytes fail the job (the target loads too slowly).
   void AppendStream(std::string_view bytes);
   // "\n" to a replica waiting for its snapshot (not counted in the offset).
   void SendKeepalive();
@@ -106,6 +107,12 @@ class Target : public RdbSink {
   std::shared_ptr<DownstreamSession> active_;
   std::set<std::shared_ptr<DownstreamSession>> sessions_;
   bool closing_ = false;
+  // After an EOF-marked snapshot a replica finds the end mark only at the end
+  // of a read, so nothing may follow the mark until the replica has loaded the
+  // snapshot and sent its first REPLCONF ACK (as Redis masters do with
+  // repl_put_online_on_ack). Stream bytes wait here meanwhile.
+  bool waiting_for_first_ack_ = false;
+  std::string held_stream_;
   int snapshot_rdb_version_ = 0;
 
   uint64_t bytes_sent_ = 0;

@@ -593,6 +593,76 @@ TEST(JobSplitTest, CorruptSnapshotNeverReachesATargetAndFailsWithDataLoss) {
   EXPECT_EQ(*target_client.InfoField("replication", "master_link_status"), "down");
 }
 
+// Regression: a replica that loads an EOF-marked snapshot to disk finds the
+// end mark only at the end of a read, so reshardd must not send anything after
+// the mark until the replica's first REPLCONF ACK (Redis masters wait the same
+// way). Before the fix, stream bytes right after the mark made targets hang.
+TEST(JobSplitTest, StreamWaitsForTheTargetsFirstAckAfterItsSnapshot) {
+  auto source = StartServer();
+  ASSERT_TRUE(source);
+  RedisClient source_client = Connect(*source);
+  ASSERT_TRUE(source_client.CheckedCommand({"SET", "k1", "v1"}).ok());
+  JobSpec spec;
+  spec.source.address = source->address();
+  uint16_t listen_port = testing::PickFreePort();
+  spec.targets.push_back(MakeTarget("a", FilterKind::kPrefix, "k", listen_port, nullptr));
+  Job job("first-ack", spec);
+  job.Start();
+
+  // The test is the replica here, speaking the protocol by hand.
+  absl::StatusOr<RedisClient> replica =
+      RedisClient::Connect("127.0.0.1", listen_port, absl::Milliseconds(700));
+  for (int i = 0; !replica.ok() && i < 50; ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+    replica = RedisClient::Connect("127.0.0.1", listen_port, absl::Milliseconds(700));
+  }
+  ASSERT_TRUE(replica.ok()) << replica.status();
+  ASSERT_TRUE(replica->CheckedCommand({"REPLCONF", "capa", "eof", "capa", "psync2"}).ok());
+  ASSERT_TRUE(replica->SendRaw("*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n").ok());
+  absl::StatusOr<engine::RespValue> fullresync = replica->ReadReply();
+  ASSERT_TRUE(fullresync.ok()) << fullresync.status();
+  ASSERT_EQ(fullresync->str.substr(0, 11), "FULLRESYNC ");
+
+  // "$EOF:<mark>\r\n" after keepalives.
+  std::string line;
+  while (line.size() < 2 || line.substr(line.size() - 2) != "\r\n") {
+    absl::StatusOr<std::string> byte = replica->ReadBytes(1);
+    ASSERT_TRUE(byte.ok()) << byte.status();
+    if (line.empty() && *byte == "\n") continue;
+    line += *byte;
+  }
+  ASSERT_EQ(line.substr(0, 5), "$EOF:");
+  std::string mark = line.substr(5, 40);
+  // A write after the snapshot point: it belongs to the stream.
+  ASSERT_TRUE(source_client.CheckedCommand({"SET", "k2", "v2"}).ok());
+  std::string rdb;
+  while (rdb.size() < 40 || rdb.substr(rdb.size() - 40) != mark) {
+    absl::StatusOr<std::string> byte = replica->ReadBytes(1);
+    ASSERT_TRUE(byte.ok()) << byte.status() << " after " << rdb.size() << " RDB bytes";
+    rdb += *byte;
+  }
+  ASSERT_EQ(rdb.substr(0, 5), "REDIS");
+  ASSERT_EQ(WaitForState(job, JobState::kStreaming, absl::Seconds(10)).state, JobState::kStreaming);
+  // Nothing may follow the mark before the ACK, though k2 is waiting.
+  absl::SleepFor(absl::Milliseconds(300));
+  absl::StatusOr<std::string> early = replica->ReadBytes(1);
+  EXPECT_EQ(early.status().code(), absl::StatusCode::kDeadlineExceeded)
+      << "bytes right after the end mark: " << (early.ok() ? *early : "");
+
+  // After the first ACK the held stream flows: SELECT 0, then SET k2 v2.
+  ASSERT_TRUE(replica->SendRaw("*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$1\r\n0\r\n").ok());
+  absl::StatusOr<engine::RespValue> select = replica->ReadReply();
+  ASSERT_TRUE(select.ok()) << select.status();
+  EXPECT_EQ(select->ToString(), engine::RespValue::Array({engine::RespValue::BulkString("SELECT"),
+                                                          engine::RespValue::BulkString("0")})
+                                    .ToString());
+  absl::StatusOr<engine::RespValue> set = replica->ReadReply();
+  ASSERT_TRUE(set.ok()) << set.status();
+  ASSERT_EQ(set->elements.size(), 3u) << set->ToString();
+  EXPECT_EQ(set->elements[1].str, "k2");
+  EXPECT_EQ(set->elements[2].str, "v2");
+}
+
 TEST(JobSplitTest, UnreachableSourceFailsWithTheAddress) {
   JobSpec spec;
   uint16_t dead_port = testing::PickFreePort();
