@@ -72,6 +72,12 @@ absl::StatusOr<engine::JobOptions> OptionsFromProto(const v1::JobOptions& proto)
     options.target_attach_timeout_ms = proto.target_attach_timeout_ms();
   }
   if (proto.connect_attempts() != 0) options.connect_attempts = proto.connect_attempts();
+  RETURN_IF_ERROR(CheckNotNegative(proto.reconnect_window_ms(), "reconnect_window_ms"));
+  if (proto.reconnect_window_ms() != 0) options.reconnect_window_ms = proto.reconnect_window_ms();
+  if (proto.max_held_stream_bytes() != 0) {
+    options.max_held_stream_bytes = proto.max_held_stream_bytes();
+  }
+  options.fail_on_cross_target_write = proto.fail_on_cross_target_write();
   return options;
 }
 
@@ -162,6 +168,9 @@ v1::JobSpec SpecToProto(const engine::JobSpec& spec) {
   options->set_max_target_queue_bytes(spec.options.max_target_queue_bytes);
   options->set_target_attach_timeout_ms(spec.options.target_attach_timeout_ms);
   options->set_connect_attempts(spec.options.connect_attempts);
+  options->set_reconnect_window_ms(spec.options.reconnect_window_ms);
+  options->set_max_held_stream_bytes(spec.options.max_held_stream_bytes);
+  options->set_fail_on_cross_target_write(spec.options.fail_on_cross_target_write);
   return proto;
 }
 

@@ -93,6 +93,27 @@ TEST(JobProtoTest, CredentialsReplicaAndOptions) {
   EXPECT_EQ(spec->options.target_backlog_bytes, 1048576u);
   EXPECT_EQ(spec->options.connect_attempts, 1);
   EXPECT_EQ(spec->options.target_ping_interval_ms, engine::JobOptions().target_ping_interval_ms);
+  EXPECT_EQ(spec->options.reconnect_window_ms, engine::JobOptions().reconnect_window_ms);
+  EXPECT_FALSE(spec->options.fail_on_cross_target_write);
+}
+
+TEST(JobProtoTest, ReconnectHeldStreamAndCrossTargetOptions) {
+  absl::StatusOr<engine::JobSpec> spec =
+      FromJson(R"({"source":{"address":"127.0.0.1:6379"},)"
+               R"("targets":[{"name":"a","filter":{"regex":"^a"},"listen":"127.0.0.1:7001"}],)"
+               R"("options":{"reconnect_window_ms":5000,"max_held_stream_bytes":"1024",)"
+               R"("fail_on_cross_target_write":true}})");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->options.reconnect_window_ms, 5000);
+  EXPECT_EQ(spec->options.max_held_stream_bytes, 1024u);
+  EXPECT_TRUE(spec->options.fail_on_cross_target_write);
+  absl::StatusOr<engine::JobSpec> negative =
+      FromJson(R"({"source":{"address":"127.0.0.1:6379"},)"
+               R"("targets":[{"name":"a","filter":{"regex":"^a"},"listen":"127.0.0.1:7001"}],)"
+               R"("options":{"reconnect_window_ms":-1}})");
+  ASSERT_FALSE(negative.ok());
+  EXPECT_EQ(negative.status().message(),
+            "options.reconnect_window_ms: must not be negative, got -1");
 }
 
 TEST(JobProtoTest, UnknownFilterKindNamesTheField) {
