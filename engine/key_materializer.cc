@@ -4,6 +4,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "engine/absl_view.h"
 #include "engine/status_macros.h"
 
@@ -59,7 +61,11 @@ absl::StatusOr<MaterializedBatch> ParseDumpTransaction(const std::vector<Materia
         absl::StrCat("EXEC: expected an array of ", expected, " replies"));
   }
   MaterializedBatch batch;
-  batch.absolute_ttl = pexpiretime;
+  // A relative PTTL (Redis < 7.0) becomes absolute at the time of the reply,
+  // so a target that applies the RESTORE late still expires the key on time
+  // (RESTORE ... ABSTTL: Redis >= 5.0).
+  batch.absolute_ttl = true;
+  const int64_t now_ms = absl::ToUnixMillis(absl::Now());
   size_t next = 0;
   for (const Materialization& request : requests) {
     const RespValue& select = exec.elements[next++];
@@ -83,9 +89,9 @@ absl::StatusOr<MaterializedBatch> ParseDumpTransaction(const std::vector<Materia
         value.exists = true;
         value.payload = dump.str;
         if (ttl.integer > 0) {
-          value.ttl_ms = ttl.integer;
+          value.ttl_ms = pexpiretime ? ttl.integer : now_ms + ttl.integer;
         } else if (ttl.integer == 0 && !pexpiretime) {
-          value.ttl_ms = 1;  // expires now; 0 would mean "no expiry"
+          value.ttl_ms = now_ms;  // expires now; 0 would mean "no expiry"
         }
       } else if (dump.type != RespValue::Type::kNull) {
         return absl::InvalidArgumentError("DUMP: neither a payload nor nil");
