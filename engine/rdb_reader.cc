@@ -103,7 +103,9 @@ RdbReader::RdbReader(ByteSource* src, RdbHandler* handler, RdbReaderOptions opti
   options_.value_chunk = std::clamp<size_t>(options_.value_chunk, 1, ByteSource::kMaxFill);
 }
 
-uint64_t RdbReader::offset() const { return src_->consumed() + pos_; }
+// Relative to the RDB's first byte: over a replication link the source has
+// already consumed the handshake replies.
+uint64_t RdbReader::offset() const { return src_->consumed() + pos_ - start_; }
 
 std::string RdbReader::Doing() const {
   if (in_entry_value_ || doing_ == std::string_view("key")) {
@@ -736,6 +738,7 @@ asio::awaitable<absl::Status> RdbReader::ReadChecksum() {
 }
 
 asio::awaitable<absl::Status> RdbReader::Run() {
+  start_ = src_->consumed();
   CO_RETURN_IF_ERROR(co_await ReadHeader());
   for (;;) {
     Flush();

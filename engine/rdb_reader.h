@@ -56,11 +56,13 @@ class RdbReader {
   // Progress, readable between handler calls (same thread).
   uint64_t keys_read() const { return keys_read_; }
   int version() const { return version_; }
-  // Source offset of the next unparsed byte.
+  // Offset of the next unparsed byte, counted from the RDB's first byte.
   uint64_t offset() const;
 
  private:
   enum class Mode { kDiscard, kCollect, kValue };
+
+  uint64_t start_ = 0;  // src_->consumed() when Run() began
 
   // Tri-state steps: 1 = parsed (pos_ advanced), 0 = need need_ buffered
   // bytes from pos_ (nothing advanced), -1 = corrupt (status_ set).

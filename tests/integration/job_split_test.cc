@@ -584,6 +584,15 @@ TEST(JobSplitTest, CorruptSnapshotNeverReachesATargetAndFailsWithDataLoss) {
   EXPECT_NE(status.error.message().find("snapshot from source: rdb offset"), std::string::npos)
       << status.error;
   EXPECT_NE(status.error.message().find("CRC64 mismatch"), std::string::npos) << status.error;
+  // The offset is the trailer's within the RDB (a 1 MiB value plus a few
+  // hundred bytes of header), not counted from the link's first byte.
+  uint64_t rdb_offset = 0;
+  std::string message(status.error.message());
+  size_t at = message.find("rdb offset ");
+  ASSERT_NE(at, std::string::npos);
+  rdb_offset = std::stoull(message.substr(at + 11));
+  EXPECT_GT(rdb_offset, 1u << 20);
+  EXPECT_LT(rdb_offset, (1u << 20) + 512);
 
   // The target got most of the payload but never its end mark: it loaded nothing.
   RedisClient target_client = Connect(*target);
