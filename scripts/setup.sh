@@ -5,6 +5,7 @@
 #   scripts/setup.sh                       # Debian packages only
 #   scripts/setup.sh --fetch-servers DIR   # also Redis 6.0 and Valkey 8.0 into DIR
 #                                          # (see scripts/fetch_servers.sh)
+#   scripts/setup.sh --fuzz                # also clang + libFuzzer (scripts/fuzz.sh)
 set -euo pipefail
 
 PACKAGES=(
@@ -13,6 +14,9 @@ PACKAGES=(
   libasio-dev liblzf-dev ninja-build cmake g++ pkg-config libbenchmark-dev
   redis-server redis-tools prometheus
 )
+# For the libFuzzer targets (scripts/fuzz.sh): clang 14, its compiler-rt
+# (libFuzzer, ASan) and llvm-symbolizer for readable crash stacks.
+FUZZ_PACKAGES=(clang libclang-rt-14-dev llvm-14)
 
 fetch_dir=""
 while [[ $# -gt 0 ]]; do
@@ -22,8 +26,12 @@ while [[ $# -gt 0 ]]; do
       fetch_dir="$2"
       shift 2
       ;;
+    --fuzz)
+      PACKAGES+=("${FUZZ_PACKAGES[@]}")
+      shift
+      ;;
     -h | --help)
-      sed -n '2,8p' "$0"
+      sed -n '2,9p' "$0"
       exit 0
       ;;
     *)
