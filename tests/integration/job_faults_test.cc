@@ -1,0 +1,320 @@
+// Faults end to end: wrong passwords, targets too old for the snapshot,
+// dropped links on both sides, a restarted source, a snapshot corrupted in
+// flight, unreachable sources and busy ports. Each must end in a clear error
+// or an exact recovery; never in a target holding wrong data.
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "engine/job.h"
+#include "engine/key_filter.h"
+#include "tests/integration/split_harness.h"
+#include "tests/support/fault_proxy.h"
+#include "tests/support/free_port.h"
+#include "tests/support/redis_client.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/shard_check.h"
+
+namespace reshard::integration {
+namespace {
+
+using engine::FilterKind;
+using engine::FilterSpec;
+using engine::Job;
+using engine::JobSpec;
+using engine::JobState;
+using engine::JobStatus;
+using engine::TargetSpec;
+using testing::CheckShards;
+
+TEST(JobFaultsTest, WrongSourcePasswordFailsClearly) {
+  testing::RedisServerOptions options;
+  options.extra_args = {"--requirepass", "right"};
+  absl::StatusOr<std::unique_ptr<RedisServer>> source = RedisServer::Start(options);
+  ASSERT_TRUE(source.ok()) << source.status();
+  JobSpec spec;
+  spec.source.address = (*source)->address();
+  spec.source.credentials.password = "wrong";
+  spec.targets.push_back(
+      MakeTarget("a", FilterKind::kPrefix, "a", testing::PickFreePort(), nullptr));
+  Job job("auth", spec);
+  job.Start();
+  JobStatus status = WaitForState(job, JobState::kFailed, absl::Seconds(20));
+  ASSERT_EQ(status.state, JobState::kFailed);
+  EXPECT_EQ(status.error.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(status.error.message(),
+            absl::StrCat("source ", (*source)->address(),
+                         ": AUTH failed: WRONGPASS invalid username-password pair or user is "
+                         "disabled."));
+}
+
+TEST(JobFaultsTest, ManagedTargetTooOldForTheSnapshotFailsNamingBothVersions) {
+  std::string redis6 = absl::StrCat(RESHARD_BINARY_DIR, "/servers/redis-6.0/bin/redis-server");
+  if (const char* env = std::getenv("RESHARD_REDIS6_SERVER")) redis6 = env;
+  if (access(redis6.c_str(), X_OK) != 0) {
+    GTEST_SKIP() << "no Redis 6.0 at " << redis6 << ": run scripts/fetch_servers.sh build/servers";
+  }
+  auto source = StartServer();  // Redis 7.0: RDB 10
+  testing::RedisServerOptions old_options;
+  old_options.binary = redis6;
+  absl::StatusOr<std::unique_ptr<RedisServer>> old_target = RedisServer::Start(old_options);
+  ASSERT_TRUE(source && old_target.ok()) << old_target.status();
+  JobSpec spec;
+  spec.source.address = source->address();
+  spec.targets.push_back(
+      MakeTarget("old", FilterKind::kGlob, "*", testing::PickFreePort(), old_target->get()));
+  Job job("versions", spec);
+  job.Start();
+  JobStatus status = WaitForState(job, JobState::kFailed, absl::Seconds(20));
+  ASSERT_EQ(status.state, JobState::kFailed);
+  EXPECT_EQ(status.error.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(status.error.message(),
+            "target 'old' runs Redis 6.0.16 (RDB 9), which cannot load the snapshot of the "
+            "source (Redis 7.0.15 (RDB 10), RDB 10): upgrade the target to a release that reads "
+            "RDB 10");
+}
+
+TEST_F(HalvesTest, DroppedSourceLinkContinuesWithPartialSync) {
+  ASSERT_NO_FATAL_FAILURE(StartServers(4000));
+  RedisClient& source_client = *source_client_;
+  StartJob("reconnect");
+  Job& job = *job_;
+  JobStatus status = WaitForState(job, JobState::kStreaming, absl::Seconds(60));
+  ASSERT_EQ(status.state, JobState::kStreaming) << status.error << " " << status.detail;
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> rounds{0};
+  std::thread writer(WriteTraffic, source_->port(), &stop, &rounds);
+  // Drop reshardd's replica link three times while writes go on.
+  for (int drop = 0; drop < 3; ++drop) {
+    int before = rounds.load();
+    ASSERT_TRUE(
+        RedisClient::WaitFor([&] { return rounds.load() > before + 10; }, absl::Seconds(30)).ok());
+    absl::StatusOr<engine::RespValue> killed =
+        source_client.CheckedCommand({"CLIENT", "KILL", "TYPE", "replica"});
+    ASSERT_TRUE(killed.ok()) << killed.status();
+    EXPECT_EQ(killed->integer, 1);
+    ASSERT_TRUE(RedisClient::WaitFor(
+                    [&] {
+                      absl::StatusOr<std::string> ok =
+                          source_client.InfoField("stats", "sync_partial_ok");
+                      return ok.ok() && *ok == std::to_string(drop + 1);
+                    },
+                    absl::Seconds(30), "partial resync")
+                    .ok());
+  }
+  stop = true;
+  writer.join();
+  ASSERT_NO_FATAL_FAILURE(ExpectExactHalves());
+  EXPECT_EQ(*source_client.InfoField("stats", "sync_full"), "1");
+  status = job.Snapshot();
+  EXPECT_EQ(status.state, JobState::kStreaming);
+  EXPECT_EQ(status.upstream_reconnects, 3u);
+  EXPECT_TRUE(status.upstream_connected);
+}
+
+TEST_F(HalvesTest, TargetThatReconnectsContinuesFromItsBacklog) {
+  ASSERT_NO_FATAL_FAILURE(StartServers(4000));
+  RedisClient& source_client = *source_client_;
+  StartJob("target-reconnect");
+  Job& job = *job_;
+  JobStatus status = WaitForState(job, JobState::kStreaming, absl::Seconds(60));
+  ASSERT_EQ(status.state, JobState::kStreaming) << status.error << " " << status.detail;
+
+  RedisClient a = Connect(*target_a_);
+  std::atomic<bool> stop{false};
+  std::atomic<int> rounds{0};
+  std::thread writer(WriteTraffic, source_->port(), &stop, &rounds);
+  for (int drop = 0; drop < 3; ++drop) {
+    int before = rounds.load();
+    ASSERT_TRUE(
+        RedisClient::WaitFor([&] { return rounds.load() > before + 10; }, absl::Seconds(30)).ok());
+    // The target drops its link to reshardd and asks to continue.
+    absl::StatusOr<engine::RespValue> killed =
+        a.CheckedCommand({"CLIENT", "KILL", "TYPE", "master"});
+    ASSERT_TRUE(killed.ok()) << killed.status();
+    EXPECT_EQ(killed->integer, 1);
+    ASSERT_TRUE(RedisClient::WaitFor(
+                    [&] {
+                      absl::StatusOr<std::string> link =
+                          a.InfoField("replication", "master_link_status");
+                      return link.ok() && *link == "up";
+                    },
+                    absl::Seconds(30), "target a's link back up")
+                    .ok());
+  }
+  stop = true;
+  writer.join();
+  ASSERT_NO_FATAL_FAILURE(ExpectExactHalves());
+  // Each reconnect was a partial resync from reshardd's backlog (the target
+  // logs it), not a new snapshot.
+  std::ifstream log(target_a_->log_path());
+  std::string line;
+  int partial = 0;
+  while (std::getline(log, line)) {
+    if (line.find("Master accepted a Partial Resynchronization") != std::string::npos) ++partial;
+  }
+  EXPECT_EQ(partial, 3);
+  EXPECT_EQ(*source_client.InfoField("stats", "sync_full"), "1");
+  status = job.Snapshot();
+  EXPECT_EQ(status.state, JobState::kStreaming);
+  EXPECT_EQ(status.targets[0].connected_replicas, 1u);
+}
+
+TEST(JobFaultsTest, RestartedSourceFailsAskingForANewJob) {
+  auto source = StartServer();
+  auto target = StartServer();
+  ASSERT_TRUE(source && target);
+  JobSpec spec;
+  spec.source.address = source->address();
+  spec.options.reconnect_window_ms = 20000;
+  spec.targets.push_back(
+      MakeTarget("a", FilterKind::kGlob, "*", testing::PickFreePort(), target.get()));
+  Job job("restart", spec);
+  job.Start();
+  JobStatus status = WaitForState(job, JobState::kStreaming, absl::Seconds(60));
+  ASSERT_EQ(status.state, JobState::kStreaming) << status.error << " " << status.detail;
+  // A restarted source has a new replication id: it can only offer a full
+  // resync, which the targets cannot take mid-stream.
+  ASSERT_TRUE(source->Restart().ok());
+  status = WaitForState(job, JobState::kFailed, absl::Seconds(30));
+  ASSERT_EQ(status.state, JobState::kFailed) << status.detail;
+  EXPECT_EQ(status.error.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(status.error.message().find("the source answered FULLRESYNC"), std::string::npos)
+      << status.error;
+  EXPECT_NE(status.error.message().find("create a new job"), std::string::npos) << status.error;
+}
+
+TEST(JobFaultsTest, CorruptSnapshotNeverReachesATargetAndFailsWithDataLoss) {
+  testing::RedisServerOptions options;
+  options.extra_args = {"--rdbcompression", "no"};
+  absl::StatusOr<std::unique_ptr<RedisServer>> source = RedisServer::Start(options);
+  auto target = StartServer();
+  ASSERT_TRUE(source.ok() && target) << source.status();
+  RedisClient source_client = Connect(**source);
+  ASSERT_TRUE(source_client.CheckedCommand({"SET", "big", std::string(1 << 20, 'x')}).ok());
+  ASSERT_TRUE(source_client.CheckedCommand({"SET", "small", "1"}).ok());
+
+  // Between the source and reshardd: flip one byte 500000 bytes into the RDB
+  // payload (inside the value of "big", so only the CRC64 can notice).
+  constexpr uint64_t kFlipAt = 500000;
+  std::string seen;
+  uint64_t payload_start = 0;
+  auto flip = [&](uint64_t offset, std::string* chunk) {
+    if (payload_start == 0) {
+      seen += *chunk;
+      size_t mark = seen.find("$EOF:");
+      if (mark == std::string::npos || seen.size() < mark + 47) return;
+      payload_start = mark + 47;  // "$EOF:" + 40-byte mark + CRLF
+    }
+    if (kFlipAt + payload_start >= offset && kFlipAt + payload_start < offset + chunk->size()) {
+      (*chunk)[kFlipAt + payload_start - offset] ^= 0x01;
+    }
+  };
+  absl::StatusOr<std::unique_ptr<testing::FaultProxy>> proxy =
+      testing::FaultProxy::Start((*source)->port(), flip);
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+
+  JobSpec spec;
+  spec.source.address = (*proxy)->address();
+  spec.targets.push_back(
+      MakeTarget("a", FilterKind::kGlob, "*", testing::PickFreePort(), target.get()));
+  Job job("corrupt", spec);
+  job.Start();
+  JobStatus status = WaitForState(job, JobState::kFailed, absl::Seconds(60));
+  ASSERT_EQ(status.state, JobState::kFailed) << status.detail;
+  ASSERT_NE(payload_start, 0u);
+  EXPECT_EQ(status.error.code(), absl::StatusCode::kDataLoss) << status.error;
+  EXPECT_NE(status.error.message().find("snapshot from source: rdb offset"), std::string::npos)
+      << status.error;
+  EXPECT_NE(status.error.message().find("CRC64 mismatch"), std::string::npos) << status.error;
+  // The offset is the trailer's within the RDB (a 1 MiB value plus a few
+  // hundred bytes of header), not counted from the link's first byte.
+  uint64_t rdb_offset = 0;
+  std::string message(status.error.message());
+  size_t at = message.find("rdb offset ");
+  ASSERT_NE(at, std::string::npos);
+  rdb_offset = std::stoull(message.substr(at + 11));
+  EXPECT_GT(rdb_offset, 1u << 20);
+  EXPECT_LT(rdb_offset, (1u << 20) + 512);
+
+  // The target got most of the payload but never its end mark: it loaded nothing.
+  RedisClient target_client = Connect(*target);
+  absl::StatusOr<engine::RespValue> size = target_client.CheckedCommand({"DBSIZE"});
+  ASSERT_TRUE(size.ok());
+  EXPECT_EQ(size->integer, 0);
+  EXPECT_EQ(*target_client.InfoField("replication", "master_link_status"), "down");
+}
+
+TEST(JobFaultsTest, UnreachableSourceFailsWithTheAddress) {
+  JobSpec spec;
+  uint16_t dead_port = testing::PickFreePort();
+  spec.source.address = absl::StrCat("127.0.0.1:", dead_port);
+  spec.options.connect_attempts = 2;
+  spec.targets.push_back(
+      MakeTarget("a", FilterKind::kPrefix, "a", testing::PickFreePort(), nullptr));
+  Job job("dead", spec);
+  job.Start();
+  JobStatus status = WaitForState(job, JobState::kFailed, absl::Seconds(30));
+  ASSERT_EQ(status.state, JobState::kFailed);
+  EXPECT_EQ(status.error.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(status.error.message(),
+            absl::StrCat("source 127.0.0.1:", dead_port, ": cannot connect: Connection refused"));
+}
+
+TEST(JobFaultsTest, ListenAddressInUseFailsNamingTheField) {
+  auto source = StartServer();
+  ASSERT_TRUE(source);
+  JobSpec spec;
+  spec.source.address = source->address();
+  // The source's own port is certainly taken.
+  spec.targets.push_back(MakeTarget("a", FilterKind::kPrefix, "a", source->port(), nullptr));
+  Job job("busy", spec);
+  job.Start();
+  JobStatus status = WaitForState(job, JobState::kFailed, absl::Seconds(10));
+  ASSERT_EQ(status.state, JobState::kFailed);
+  EXPECT_EQ(status.error.message(), absl::StrCat("targets[0].listen: cannot listen on ",
+                                                 source->address(), ": Address already in use"));
+}
+
+TEST(JobFaultsTest, CancelWhileWaitingForTargetsFreesTheListener) {
+  auto source = StartServer();
+  ASSERT_TRUE(source);
+  JobSpec spec;
+  spec.source.address = source->address();
+  uint16_t listen_port = testing::PickFreePort();
+  spec.targets.push_back(MakeTarget("a", FilterKind::kPrefix, "a", listen_port, nullptr));
+  auto job = std::make_unique<Job>("cancel", spec);
+  job->Start();
+  JobStatus status = job->Snapshot();
+  while (status.detail.find("waiting for targets") == std::string::npos) {
+    ASSERT_FALSE(engine::IsTerminal(status.state)) << status.error;
+    status = job->WaitForChange(status.version, absl::Seconds(5));
+  }
+  EXPECT_EQ(status.detail, "waiting for targets 'a' to replicate from their listeners");
+  job->Cancel();
+  EXPECT_EQ(WaitForState(*job, JobState::kCancelled, absl::Seconds(10)).state,
+            JobState::kCancelled);
+  job.reset();
+  // The port can be bound again.
+  JobSpec again = spec;
+  Job second("again", again);
+  second.Start();
+  status = second.Snapshot();
+  while (status.detail.find("waiting for targets") == std::string::npos) {
+    ASSERT_FALSE(engine::IsTerminal(status.state)) << status.error;
+    status = second.WaitForChange(status.version, absl::Seconds(5));
+  }
+}
+
+}  // namespace
+}  // namespace reshard::integration

@@ -1,0 +1,65 @@
+#pragma once
+
+// Shared pieces of the end-to-end job tests: real redis-server processes, a
+// numeric dataset and write traffic, markers that prove a target has caught
+// up, and HalvesTest — a source whose numeric keys a job splits in half
+// (^[0-4] to target a, ^[5-9] to target b, both managed replicas).
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "engine/job.h"
+#include "tests/support/redis_client.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/shard_check.h"
+
+namespace reshard::integration {
+
+using testing::RedisClient;
+using testing::RedisServer;
+
+// A redis-server 7.0 with the test-support defaults; nullptr (and a test
+// failure) when it cannot start.
+std::unique_ptr<RedisServer> StartServer();
+RedisClient Connect(const RedisServer& server);
+// The job's status once it reaches `state`, a terminal state, or the timeout.
+engine::JobStatus WaitForState(const engine::Job& job, engine::JobState state,
+                               absl::Duration timeout);
+// n keys of every basic type in dbs 0 and 1 (compact and large encodings,
+// some with expiries); names start with a digit.
+void FillNumericDataset(RedisClient& client, int n);
+// Numeric-key traffic (sets, deletes, expiries, MSET across both halves,
+// transactions, two dbs) until *stop; counts batches in *rounds.
+void WriteTraffic(uint16_t port, std::atomic<bool>* stop, std::atomic<int>* rounds);
+// Sets markers[i] on the source and waits until targets[i] has it.
+void WaitForMarkers(RedisClient& source, std::vector<RedisClient*> targets,
+                    const std::vector<std::string>& markers);
+engine::TargetSpec MakeTarget(std::string name, engine::FilterKind kind, std::string pattern,
+                              uint16_t listen_port, const RedisServer* managed);
+
+class HalvesTest : public ::testing::Test {
+ protected:
+  // A source filled with FillNumericDataset(fill_keys) and two empty targets.
+  void StartServers(int fill_keys);
+  // Starts the job that splits the source in half (it is not waited for).
+  void StartJob(const std::string& id);
+  // Markers, then every key of dbs 0 and 1 checked on both targets; the
+  // report is left in report_.
+  void ExpectExactHalves();
+
+  std::unique_ptr<RedisServer> source_, target_a_, target_b_;
+  std::optional<RedisClient> source_client_;
+  std::optional<RedisClient> a_, b_;
+  engine::JobSpec spec_;
+  std::unique_ptr<engine::Job> job_;
+  testing::ShardCheckReport report_;
+};
+
+}  // namespace reshard::integration
