@@ -229,14 +229,27 @@ int RunWatch(const Invocation& inv, v1::JobService::Stub& stub, std::ostream& ou
   std::unique_ptr<grpc::ClientReader<v1::Job>> reader = stub.WatchJob(&context, request);
   v1::Job job;
   bool got_any = false;
+  // Into a log (no terminal to redraw), a table per second or per state
+  // change is enough; the final state is always printed.
+  auto last_print = std::chrono::steady_clock::time_point();
+  v1::JobStatus::State last_state = v1::JobStatus::STATE_UNSPECIFIED;
   while (reader->Read(&job)) {
     got_any = true;
+    v1::JobStatus::State current = job.status().state();
+    bool final_state = current == v1::JobStatus::STREAMING || current == v1::JobStatus::FAILED ||
+                       current == v1::JobStatus::CANCELLED;
+    auto now = std::chrono::steady_clock::now();
     if (inv.options.output == OutputFormat::kJson) {
       out << MessageToJson(job, /*multi_line=*/false) << "\n";
-    } else {
-      if (inv.options.redraw) out << "\033[H\033[2J";
+    } else if (inv.options.redraw) {
+      out << "\033[H\033[2J";
       PrintJob(job, out);
-      if (!inv.options.redraw) out << "\n";
+    } else if (final_state || current != last_state ||
+               now - last_print >= std::chrono::seconds(1)) {
+      PrintJob(job, out);
+      out << "\n";
+      last_print = now;
+      last_state = current;
     }
     out.flush();
     v1::JobStatus::State state = job.status().state();
