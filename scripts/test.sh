@@ -15,6 +15,11 @@ bash "$root/scripts/build.sh"
 # those tests skip (and say so) rather than failing the whole run.
 bash "$root/scripts/fetch_servers.sh" "$build/servers" ||
   echo "test.sh: could not fetch Redis 6.0 / Valkey 8.0; their tests will skip" >&2
+# Tests that take a server binary from the environment find the fetched ones.
+[[ -x "$build/servers/redis-6.0/bin/redis-server" ]] &&
+  export RESHARD_REDIS6_SERVER="${RESHARD_REDIS6_SERVER:-$build/servers/redis-6.0/bin/redis-server}"
+[[ -x "$build/servers/valkey-8.0/bin/valkey-server" ]] &&
+  export RESHARD_VALKEY_SERVER="${RESHARD_VALKEY_SERVER:-$build/servers/valkey-8.0/bin/valkey-server}"
 cd "$build"
 ctest_rc=0
 ctest --output-on-failure --timeout 900 -j "${RESHARD_TEST_JOBS:-2}" "$@" 2>&1 |
