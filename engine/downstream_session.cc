@@ -69,6 +69,8 @@ asio::awaitable<void> DownstreamSession::WriteLoop() {
     out.clear();
     out.swap(pending_);
     in_flight_ = out.size();
+    // The producer may refill pending_ while this write is in flight.
+    target_->OnPendingTaken();
     asio::error_code ec;
     co_await asio::async_write(socket_, asio::buffer(out),
                                asio::redirect_error(asio::use_awaitable, ec));

@@ -33,6 +33,8 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
 
   // Bytes enqueued and not yet written to the socket.
   uint64_t queued_bytes() const { return pending_.size() + in_flight_; }
+  // Bytes enqueued and not yet handed to the socket (the next write).
+  uint64_t pending_bytes() const { return pending_.size(); }
   const std::string& peer() const { return peer_; }
   bool open() const { return open_; }
 

@@ -52,8 +52,10 @@ struct JobOptions {
   int target_ping_interval_ms = 10000;
   // Per-target backlog for partial resynchronisation of a reconnecting target.
   uint64_t target_backlog_bytes = 16 << 20;
-  // The RDB reader pauses while a target has more than this many bytes queued.
-  uint64_t max_target_queue_bytes = 8 << 20;
+  // The RDB reader (and the stream) pause while a target has more than this
+  // many bytes waiting for its next socket write (one more such batch can be
+  // in flight).
+  uint64_t max_target_queue_bytes = 4 << 20;
   // Stream bytes held for a target between the end of its snapshot and its
   // first ACK (while it loads); past this the job fails (like Redis's
   // client-output-buffer-limit for replicas, 256 MB hard).

@@ -167,6 +167,10 @@ void Target::OnWritten(uint64_t bytes) {
   if (!Backlogged()) drained_.cancel();
 }
 
+void Target::OnPendingTaken() {
+  if (!Backlogged()) drained_.cancel();
+}
+
 void Target::OnSessionClosed(DownstreamSession* session, const absl::Status& why) {
   bool was_active = active_.get() == session;
   for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
@@ -201,7 +205,11 @@ void Target::Write(std::string_view bytes) {
 
 uint64_t Target::queued_bytes() const { return active_ == nullptr ? 0 : active_->queued_bytes(); }
 
-bool Target::Backlogged() const { return queued_bytes() > options_.max_target_queue_bytes; }
+// Only bytes not yet handed to the socket count: the producer refills while a
+// write is in flight, so reading the source and writing the target overlap.
+bool Target::Backlogged() const {
+  return active_ != nullptr && active_->pending_bytes() > options_.max_target_queue_bytes;
+}
 
 asio::awaitable<absl::Status> Target::WaitWritable() {
   while (Backlogged()) {

@@ -84,6 +84,7 @@ class Target : public RdbSink {
                       std::string_view offset);
   void OnAck(uint64_t offset);
   void OnWritten(uint64_t bytes);
+  void OnPendingTaken();
   void OnSessionClosed(DownstreamSession* session, const absl::Status& why);
 
  private:
