@@ -40,6 +40,8 @@ class RdbHandler {
   // FUNCTION (7.0-rc) and Valkey's SLOT_IMPORT. raw includes the opcode.
   virtual void OnGlobal(uint8_t opcode, std::string_view raw) = 0;
   virtual void OnSelectDb(int db) = 0;
+  // RESIZEDB: the source's key and expire counts of `db` (a sizing hint).
+  virtual void OnResizeDb(int db, uint64_t db_size, uint64_t expires_size) {}
   // Returns whether the value bytes are wanted (OnValueChunk calls follow).
   virtual bool OnEntryBegin(const RdbEntry& entry) = 0;
   // Raw value bytes, in order; their concatenation is the whole value.

@@ -763,6 +763,7 @@ asio::awaitable<absl::Status> RdbReader::Run() {
         doing_ = "RESIZEDB";
         RDB_STEP(TryLen(&a));
         RDB_STEP(TryLen(&b));
+        handler_->OnResizeDb(db_, a, b);
         break;
       case rdb::kOpSlotInfo:
         doing_ = "SLOT_INFO";

@@ -55,6 +55,15 @@ void RdbSplitter::OnGlobal(uint8_t opcode, std::string_view raw) {
 // SELECTDB is written lazily by each writer, before its first kept key.
 void RdbSplitter::OnSelectDb(int /*db*/) {}
 
+// Each target gets its share of the source's counts as its sizing hint: exact
+// for one target, about right for an even split; a loader that over-sizes a
+// table shrinks it again once it is mostly empty.
+void RdbSplitter::OnResizeDb(int db, uint64_t db_size, uint64_t expires_size) {
+  uint64_t n = targets_.size();
+  for (auto& t : targets_)
+    t->writer.SetResizeHint(db, (db_size + n - 1) / n, (expires_size + n - 1) / n);
+}
+
 bool RdbSplitter::OnEntryBegin(const RdbEntry& entry) {
   current_.clear();
   for (size_t i = 0; i < targets_.size(); ++i) {

@@ -38,6 +38,7 @@ class RdbSplitter : public RdbHandler {
   void OnAux(std::string_view key, std::string_view value, std::string_view raw) override;
   void OnGlobal(uint8_t opcode, std::string_view raw) override;
   void OnSelectDb(int db) override;
+  void OnResizeDb(int db, uint64_t db_size, uint64_t expires_size) override;
   bool OnEntryBegin(const RdbEntry& entry) override;
   void OnValueChunk(std::string_view chunk) override;
   void OnEntryEnd() override;

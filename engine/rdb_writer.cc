@@ -60,10 +60,21 @@ bool RdbWriter::WriteGlobal(uint8_t opcode, std::string_view raw) {
   return true;
 }
 
+void RdbWriter::SetResizeHint(int db, uint64_t db_size, uint64_t expires_size) {
+  hint_db_ = db;
+  hint_size_ = db_size;
+  hint_expires_ = expires_size;
+}
+
 void RdbWriter::BeginEntry(int db, std::string_view raw_header) {
   if (db != current_db_) {
     std::string select(1, static_cast<char>(rdb::kOpSelectDb));
     select += EncodeLength(static_cast<uint64_t>(db));
+    if (db == hint_db_ && version_ >= 7) {  // RESIZEDB exists since RDB 7
+      select += static_cast<char>(rdb::kOpResizeDb);
+      select += EncodeLength(hint_size_);
+      select += EncodeLength(hint_expires_);
+    }
     Emit(select);
     current_db_ = db;
   }

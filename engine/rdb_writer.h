@@ -5,7 +5,8 @@
 // replication identity), dataset-wide records, and whole entries copied as
 // raw bytes. It computes its own CRC64 and writes SELECTDB lazily, before the
 // first entry of each db, so a target whose keys all live in db 0 gets no
-// SELECTDB for the other dbs. RESIZEDB and SLOT_INFO hints are not written.
+// SELECTDB for the other dbs. RESIZEDB is written with the hint the splitter
+// gives it (see SetResizeHint); SLOT_INFO hints are not written.
 //
 // Small pieces are gathered into a buffer of about kBufferSize before they
 // reach the sink; Finish() (or FlushBuffer()) hands over the rest.
@@ -36,6 +37,9 @@ class RdbWriter {
   bool WriteGlobal(uint8_t opcode, std::string_view raw);
   // Starts an entry: SELECTDB if db differs from the last one written, then
   // raw_header (prefix opcodes, type, key). Value bytes follow via WriteValue.
+  // A RESIZEDB hint for `db`, written after its SELECTDB (RDB >= 7) so that
+  // the loader sizes its hash tables once instead of rehashing as it grows.
+  void SetResizeHint(int db, uint64_t db_size, uint64_t expires_size);
   void BeginEntry(int db, std::string_view raw_header);
   void WriteValue(std::string_view chunk);
   // Writes EOF (and, for RDB >= 5, the CRC64 trailer) and flushes the buffer.
@@ -60,6 +64,9 @@ class RdbWriter {
   uint64_t entries_written_ = 0;
   int version_ = 0;
   int current_db_ = -1;
+  int hint_db_ = -1;  // the db the pending RESIZEDB hint is for
+  uint64_t hint_size_ = 0;
+  uint64_t hint_expires_ = 0;
   bool finished_ = false;
 };
 

@@ -72,7 +72,9 @@ TEST(RdbSplitterTest, RoutesToEveryMatchingTargetAndCounts) {
   EXPECT_EQ(sb.data(), RdbBuilder(10).SelectDb(0).StringKey("b1", "y").Finish());
 }
 
-TEST(RdbSplitterTest, SelectDbIsWrittenLazilyAndResizeDbDropped) {
+// Regression: targets loaded 1M keys ~70% slower than a direct replica when
+// RESIZEDB was dropped (their hash tables rehashed all the way up).
+TEST(RdbSplitterTest, SelectDbIsWrittenLazilyWithItsResizeDbHint) {
   LambdaFilter only_z = Prefix("z");
   StringRdbSink sink;
   RdbSplitter splitter({{&only_z, &sink}});
@@ -91,10 +93,26 @@ TEST(RdbSplitterTest, SelectDbIsWrittenLazilyAndResizeDbDropped) {
   ASSERT_TRUE(RunSplit(rdb, &splitter).ok());
   EXPECT_EQ(sink.data(), RdbBuilder(9)
                              .SelectDb(2)
+                             .ResizeDb(2, 1)
                              .ExpireMs(1893456000000ULL)
                              .StringKey("z1", "2")
                              .StringKey("z2", "3")
                              .Finish());
+}
+
+TEST(RdbSplitterTest, ResizeDbHintIsEachTargetsShare) {
+  LambdaFilter a = Prefix("a");
+  LambdaFilter b = Prefix("b");
+  LambdaFilter c = Prefix("c");
+  StringRdbSink sa, sb, sc;
+  RdbSplitter splitter({{&a, &sa}, {&b, &sb}, {&c, &sc}});
+  std::string rdb =
+      RdbBuilder(10).SelectDb(0).ResizeDb(7, 2).StringKey("a1", "x").StringKey("b1", "y").Finish();
+  ASSERT_TRUE(RunSplit(rdb, &splitter).ok());
+  // ceil(7 / 3) = 3, ceil(2 / 3) = 1; a target with no key gets no SELECTDB.
+  EXPECT_EQ(sa.data(), RdbBuilder(10).SelectDb(0).ResizeDb(3, 1).StringKey("a1", "x").Finish());
+  EXPECT_EQ(sb.data(), RdbBuilder(10).SelectDb(0).ResizeDb(3, 1).StringKey("b1", "y").Finish());
+  EXPECT_EQ(sc.data(), RdbBuilder(10).Finish());
 }
 
 TEST(RdbSplitterTest, ReplicationAuxDroppedGlobalsCopiedEverywhere) {
