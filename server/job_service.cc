@@ -1,5 +1,6 @@
 #include "server/job_service.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "engine/job_status.h"
 #include "server/job_proto.h"
@@ -67,6 +68,12 @@ grpc::Status JobServiceImpl::WatchJob(grpc::ServerContext* context,
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, "reshardd is shutting down");
     }
     view = manager_->WaitForChange(request->id(), sent_version, kWatchPoll);
+    if (view.status().code() == absl::StatusCode::kNotFound) {
+      // The job was there when the watch began: it has been deleted since,
+      // whether between two waits or during one.
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          absl::StrCat("job ", request->id(), " was deleted"));
+    }
     if (!view.ok()) return ToGrpcStatus(view.status());
   }
 }

@@ -515,8 +515,13 @@ TEST_P(StreamWorkloadTest, EveryWriteLandsOnTheRightShardExactly) {
           absl::StatusOr<engine::RespValue> v = clients[t].Command({"EXISTS", marker});
           return v.ok() && v->integer == 1;
         },
-        absl::Seconds(20), marker);
-    ASSERT_TRUE(waited.ok()) << waited << "; job: " << job.Snapshot().error;
+        // Cross-target writes cost a round trip to the source each, so on a
+        // loaded machine the job can take a while to catch up.
+        absl::Seconds(120), marker);
+    engine::JobStatus status = job.Snapshot();
+    ASSERT_TRUE(waited.ok()) << waited << "; job: " << status.error << ", "
+                             << engine::JobStateName(status.state) << ", source offset applied "
+                             << status.source_offset << ", detail: " << status.detail;
   }
 
   std::vector<std::unique_ptr<engine::KeyFilter>> key_filters;
