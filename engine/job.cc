@@ -6,7 +6,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "asio/co_spawn.hpp"
 #include "asio/detached.hpp"
 #include "asio/post.hpp"
@@ -502,13 +501,8 @@ asio::awaitable<absl::Status> JobRunner::SyncSnapshot() {
   for (size_t i = 0; i < target_versions_.size(); ++i) {
     const std::optional<ServerVersion>& version = target_versions_[i];
     if (!version.has_value()) continue;
-    int major = 0, minor = 0;
-    std::vector<std::string> parts = absl::StrSplit(version->version, '.');
-    if (parts.size() >= 2 && absl::SimpleAtoi(parts[0], &major) &&
-        absl::SimpleAtoi(parts[1], &minor)) {
-      router_->SetTargetSupportsPxat(
-          i, version->product == "Valkey" || major > 6 || (major == 6 && minor >= 2));
-    }
+    router_->SetTargetSupportsPxat(i, version->product == "Valkey" || version->major > 6 ||
+                                          (version->major == 6 && version->minor >= 2));
   }
   router_->SetSourceDb(splitter_->source_stream_db() >= 0 ? splitter_->source_stream_db() : 0);
   co_return absl::OkStatus();

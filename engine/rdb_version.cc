@@ -61,6 +61,8 @@ std::optional<ServerVersion> ServerVersionFromInfo(std::string_view info) {
     return std::nullopt;
   }
   out.version = *version;
+  out.major = major;
+  out.minor = minor;
   out.rdb_version = RdbVersionOfRelease(out.product, major, minor);
   return out;
 }

@@ -14,6 +14,8 @@ namespace reshard::engine {
 struct ServerVersion {
   std::string product;           // "Redis" or "Valkey"
   std::string version;           // "7.0.15"
+  int major = 0;                 // 7
+  int minor = 0;                 // 0
   int rdb_version = 0;           // the newest RDB version it writes and loads
   std::string ToString() const;  // "Redis 7.0.15 (RDB 10)"
 };

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/free_port.h"
 #include "tests/support/redis_client.h"
 #include "tests/support/redis_server.h"
 
@@ -46,6 +47,11 @@ TEST(KeyHashSlotTest, HashTags) {
 TEST(KeyHashSlotTest, AgreesWithRedisClusterKeyslot) {
   RedisServerOptions options;
   options.extra_args = {"--cluster-enabled", "yes"};
+  // A cluster node also listens on port + 10000, so its port must be <= 55535
+  // (regression: a free port above that made the server refuse to start).
+  do {
+    options.port = reshard::testing::PickFreePort();
+  } while (options.port > 55535);
   auto server = RedisServer::Start(options);
   ASSERT_TRUE(server.ok()) << server.status();
   auto client = RedisClient::Connect("127.0.0.1", (*server)->port());

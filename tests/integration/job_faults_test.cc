@@ -91,14 +91,8 @@ TEST_F(HalvesTest, DroppedSourceLinkContinuesWithPartialSync) {
   JobStatus status = WaitForState(job, JobState::kStreaming, absl::Seconds(60));
   ASSERT_EQ(status.state, JobState::kStreaming) << status.error << " " << status.detail;
 
-  std::atomic<bool> stop{false};
-  std::atomic<int> rounds{0};
-  std::thread writer(WriteTraffic, source_->port(), &stop, &rounds);
   // Drop reshardd's replica link three times while writes go on.
-  for (int drop = 0; drop < 3; ++drop) {
-    int before = rounds.load();
-    ASSERT_TRUE(
-        RedisClient::WaitFor([&] { return rounds.load() > before + 10; }, absl::Seconds(30)).ok());
+  DisruptWhileWriting(3, [&](int drop) {
     absl::StatusOr<engine::RespValue> killed =
         source_client.CheckedCommand({"CLIENT", "KILL", "TYPE", "replica"});
     ASSERT_TRUE(killed.ok()) << killed.status();
@@ -111,9 +105,8 @@ TEST_F(HalvesTest, DroppedSourceLinkContinuesWithPartialSync) {
                     },
                     absl::Seconds(30), "partial resync")
                     .ok());
-  }
-  stop = true;
-  writer.join();
+  });
+  ASSERT_FALSE(HasFatalFailure());
   ASSERT_NO_FATAL_FAILURE(ExpectExactHalves());
   EXPECT_EQ(*source_client.InfoField("stats", "sync_full"), "1");
   status = job.Snapshot();
@@ -131,13 +124,7 @@ TEST_F(HalvesTest, TargetThatReconnectsContinuesFromItsBacklog) {
   ASSERT_EQ(status.state, JobState::kStreaming) << status.error << " " << status.detail;
 
   RedisClient a = Connect(*target_a_);
-  std::atomic<bool> stop{false};
-  std::atomic<int> rounds{0};
-  std::thread writer(WriteTraffic, source_->port(), &stop, &rounds);
-  for (int drop = 0; drop < 3; ++drop) {
-    int before = rounds.load();
-    ASSERT_TRUE(
-        RedisClient::WaitFor([&] { return rounds.load() > before + 10; }, absl::Seconds(30)).ok());
+  DisruptWhileWriting(3, [&](int) {
     // The target drops its link to reshardd and asks to continue.
     absl::StatusOr<engine::RespValue> killed =
         a.CheckedCommand({"CLIENT", "KILL", "TYPE", "master"});
@@ -151,9 +138,8 @@ TEST_F(HalvesTest, TargetThatReconnectsContinuesFromItsBacklog) {
                     },
                     absl::Seconds(30), "target a's link back up")
                     .ok());
-  }
-  stop = true;
-  writer.join();
+  });
+  ASSERT_FALSE(HasFatalFailure());
   ASSERT_NO_FATAL_FAILURE(ExpectExactHalves());
   // Each reconnect was a partial resync from reshardd's backlog (the target
   // logs it), not a new snapshot.

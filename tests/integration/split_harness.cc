@@ -169,6 +169,20 @@ void HalvesTest::StartJob(const std::string& id) {
   job_->Start();
 }
 
+void HalvesTest::DisruptWhileWriting(int times, const std::function<void(int)>& disrupt) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> rounds{0};
+  std::thread writer(WriteTraffic, source_->port(), &stop, &rounds);
+  for (int i = 0; i < times && !::testing::Test::HasFatalFailure(); ++i) {
+    int before = rounds.load();
+    EXPECT_TRUE(
+        RedisClient::WaitFor([&] { return rounds.load() > before + 10; }, absl::Seconds(30)).ok());
+    disrupt(i);
+  }
+  stop = true;
+  writer.join();
+}
+
 void HalvesTest::ExpectExactHalves() {
   a_.emplace(Connect(*target_a_));
   b_.emplace(Connect(*target_b_));

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +51,9 @@ class HalvesTest : public ::testing::Test {
   void StartServers(int fill_keys);
   // Starts the job that splits the source in half (it is not waited for).
   void StartJob(const std::string& id);
+  // Writes traffic to the source while `disrupt(i)` runs for i = 0..times-1,
+  // each time after at least 10 more batches; stops the writer afterwards.
+  void DisruptWhileWriting(int times, const std::function<void(int)>& disrupt);
   // Markers, then every key of dbs 0 and 1 checked on both targets; the
   // report is left in report_.
   void ExpectExactHalves();

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "engine/resp_writer.h"
 
 namespace reshard::testing {
 namespace {
@@ -38,12 +39,9 @@ absl::Status ErrnoStatus(std::string_view what, const std::string& peer, int err
 }  // namespace
 
 std::string EncodeCommand(const std::vector<std::string>& args) {
-  std::string out = absl::StrCat("*", args.size(), "\r\n");
-  for (const std::string& arg : args) {
-    absl::StrAppend(&out, "$", arg.size(), "\r\n");
-    out += arg;
-    out += "\r\n";
-  }
+  std::string out;
+  std::vector<std::string_view> views(args.begin(), args.end());
+  engine::AppendCommand(&out, views);
   return out;
 }
 
