@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "engine/crc64.h"
+#include "engine/rdb/crc64.h"
 
 namespace reshard::engine {
 namespace {

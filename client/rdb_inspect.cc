@@ -3,10 +3,10 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "engine/absl_view.h"
-#include "engine/file_byte_source.h"
-#include "engine/rdb_format.h"
-#include "engine/rdb_reader.h"
+#include "engine/base/absl_view.h"
+#include "engine/io/file_byte_source.h"
+#include "engine/rdb/rdb_format.h"
+#include "engine/rdb/rdb_reader.h"
 
 namespace reshard::client {
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "engine/rdb_handler.h"
+#include "engine/rdb/rdb_handler.h"
 
 namespace reshard::client {
 

@@ -6,11 +6,11 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
-#include "engine/absl_view.h"
-#include "engine/file_byte_source.h"
-#include "engine/rdb_reader.h"
-#include "engine/rdb_sink.h"
-#include "engine/rdb_splitter.h"
+#include "engine/base/absl_view.h"
+#include "engine/io/file_byte_source.h"
+#include "engine/rdb/rdb_reader.h"
+#include "engine/rdb/rdb_sink.h"
+#include "engine/route/rdb_splitter.h"
 
 namespace reshard::client {
 namespace {

@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "client/rdb_inspect.h"
-#include "engine/key_filter.h"
+#include "engine/route/key_filter.h"
 #include "reshard/v1/job_service.pb.h"
 
 namespace reshard::client {

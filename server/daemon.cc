@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "engine/status_macros.h"
+#include "engine/base/status_macros.h"
 
 namespace reshard::server {
 

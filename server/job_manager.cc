@@ -7,8 +7,8 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "engine/job.h"
-#include "engine/status_macros.h"
+#include "engine/job/job.h"
+#include "engine/base/status_macros.h"
 
 namespace reshard::server {
 

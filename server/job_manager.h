@@ -18,8 +18,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "engine/job_spec.h"
-#include "engine/job_status.h"
+#include "engine/job/job_spec.h"
+#include "engine/job/job_status.h"
 #include "server/job_store.h"
 
 namespace reshard::server {

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "engine/status_macros.h"
+#include "engine/base/status_macros.h"
 
 namespace reshard::server {
 namespace {

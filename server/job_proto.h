@@ -5,8 +5,8 @@
 // runs. Passwords flow only inward: nothing here puts a password into a proto.
 
 #include "absl/status/statusor.h"
-#include "engine/job_spec.h"
-#include "engine/job_status.h"
+#include "engine/job/job_spec.h"
+#include "engine/job/job_status.h"
 #include "reshard/v1/job_service.pb.h"
 
 namespace reshard::server {

@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "engine/job_status.h"
+#include "engine/job/job_status.h"
 #include "server/job_proto.h"
 
 namespace reshard::server {

@@ -18,8 +18,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "engine/job_spec.h"
-#include "engine/job_status.h"
+#include "engine/job/job_spec.h"
+#include "engine/job/job_status.h"
 
 namespace reshard::server {
 

@@ -4,8 +4,8 @@
 #include <initializer_list>
 
 #include "absl/strings/str_cat.h"
-#include "engine/job_spec.h"
-#include "engine/job_status.h"
+#include "engine/job/job_spec.h"
+#include "engine/job/job_status.h"
 
 namespace reshard::server {
 namespace {

@@ -23,9 +23,9 @@
 
 #include "client/rdb_inspect.h"
 #include "client/rdb_split.h"
-#include "engine/file_byte_source.h"
-#include "engine/rdb_format.h"
-#include "engine/rdb_reader.h"
+#include "engine/io/file_byte_source.h"
+#include "engine/rdb/rdb_format.h"
+#include "engine/rdb/rdb_reader.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 

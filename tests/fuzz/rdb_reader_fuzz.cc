@@ -13,10 +13,10 @@
 #include <cstdlib>
 #include <string>
 
-#include "engine/key_filter.h"
-#include "engine/rdb_reader.h"
-#include "engine/rdb_splitter.h"
-#include "engine/string_byte_source.h"
+#include "engine/route/key_filter.h"
+#include "engine/rdb/rdb_reader.h"
+#include "engine/route/rdb_splitter.h"
+#include "engine/io/string_byte_source.h"
 
 namespace reshard::engine {
 namespace {

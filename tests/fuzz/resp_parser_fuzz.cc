@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/resp_parser.h"
+#include "engine/resp/resp_parser.h"
 
 namespace {
 

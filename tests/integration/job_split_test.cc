@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "engine/job.h"
-#include "engine/key_filter.h"
+#include "engine/job/job.h"
+#include "engine/route/key_filter.h"
 #include "tests/integration/split_harness.h"
 #include "tests/support/free_port.h"
 #include "tests/support/redis_client.h"

@@ -4,7 +4,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "engine/key_filter.h"
+#include "engine/route/key_filter.h"
 #include "tests/support/free_port.h"
 
 namespace reshard::integration {

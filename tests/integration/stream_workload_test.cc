@@ -28,9 +28,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "engine/hash_slot.h"
-#include "engine/job.h"
-#include "engine/key_filter.h"
+#include "engine/route/hash_slot.h"
+#include "engine/job/job.h"
+#include "engine/route/key_filter.h"
 #include "tests/support/free_port.h"
 #include "tests/support/redis_client.h"
 #include "tests/support/redis_server.h"

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "client/job_spec_json.h"
-#include "engine/job_status.h"
+#include "engine/job/job_status.h"
 
 namespace reshard::server {
 namespace {

@@ -19,7 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
-#include "engine/resp_writer.h"
+#include "engine/resp/resp_writer.h"
 
 namespace reshard::testing {
 namespace {

@@ -15,7 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "engine/resp_reply.h"
+#include "engine/resp/resp_reply.h"
 
 namespace reshard::testing {
 

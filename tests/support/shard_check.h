@@ -12,7 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "engine/key_filter.h"
+#include "engine/route/key_filter.h"
 #include "tests/support/redis_client.h"
 
 namespace reshard::testing {

@@ -1,0 +1,49 @@
+#pragma once
+
+// Job: one source, N targets, one upstream sync. Owns a thread that runs the
+// job's event loop; every public method is thread-safe and returns without
+// waiting on the job's I/O (except the destructor, which joins the thread).
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "engine/job/job_spec.h"
+#include "engine/job/job_status.h"
+
+namespace reshard::engine {
+
+class JobRunner;  // the event-loop side, private to job.cc
+
+class Job {
+ public:
+  // `spec` must have passed ValidateJobSpec.
+  Job(std::string id, JobSpec spec);
+  ~Job();  // cancels and joins
+  Job(const Job&) = delete;
+  Job& operator=(const Job&) = delete;
+
+  void Start();   // PENDING -> CONNECTING on the job's own thread
+  void Cancel();  // -> CANCELLED; closes every link and listener
+  // STREAMING -> PAUSED: stops reading the source (ACKs go on, so the source
+  // buffers for us up to its client-output-buffer-limit for replicas).
+  // FAILED_PRECONDITION in any other state.
+  absl::Status Pause();
+  // PAUSED -> STREAMING. FAILED_PRECONDITION in any other state.
+  absl::Status Resume();
+
+  const std::string& id() const { return id_; }
+  const JobSpec& spec() const { return spec_; }
+  JobStatus Snapshot() const;
+  // Blocks until the status version exceeds `seen` or `timeout` passes; returns
+  // the current snapshot either way.
+  JobStatus WaitForChange(uint64_t seen, absl::Duration timeout) const;
+
+ private:
+  const std::string id_;
+  const JobSpec spec_;
+  std::unique_ptr<JobRunner> runner_;
+};
+
+}  // namespace reshard::engine

@@ -1,0 +1,218 @@
+#include "engine/job/job_spec.h"
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace reshard::engine {
+namespace {
+
+// Upper bound for the periods: a Redis master drops a replica that has sent
+// no ACK for repl-timeout (60 s by default), and a replica drops a master it
+// has not heard from for as long.
+constexpr int kMaxIntervalMs = 30000;
+
+std::string S(std::string_view text) { return std::string(text); }
+
+absl::Status FieldError(std::string_view field, std::string_view message) {
+  return absl::InvalidArgumentError(absl::StrCat(S(field), ": ", S(message)));
+}
+
+// Prefixes a callee's message with `field` (the callee names no field).
+absl::Status Prefixed(std::string_view field, const absl::Status& status) {
+  return absl::Status(status.code(), absl::StrCat(S(field), ": ", std::string(status.message())));
+}
+
+bool IsNameChar(char ch) {
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+         ch == '_' || ch == '-' || ch == '.';
+}
+
+bool IsHostChar(char ch) {
+  // Host names, IPv4 and (inside brackets) IPv6 literals with zone ids.
+  return IsNameChar(ch) || ch == ':' || ch == '%';
+}
+
+absl::Status ValidateCredentials(std::string_view field, const Credentials& credentials) {
+  if (!credentials.username.empty() && credentials.password.empty()) {
+    return FieldError(absl::StrCat(S(field), ".password"), "required when a username is set");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateInterval(std::string_view field, int value_ms) {
+  if (value_ms <= 0 || value_ms > kMaxIntervalMs) {
+    return FieldError(
+        field, absl::StrCat("must be between 1 and ", kMaxIntervalMs, " ms, got ", value_ms));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateOptions(const JobOptions& options) {
+  if (auto s = ValidateInterval("options.ack_interval_ms", options.ack_interval_ms); !s.ok()) {
+    return s;
+  }
+  if (auto s = ValidateInterval("options.target_ping_interval_ms", options.target_ping_interval_ms);
+      !s.ok()) {
+    return s;
+  }
+  if (options.target_backlog_bytes == 0) {
+    return FieldError("options.target_backlog_bytes", "must be > 0");
+  }
+  if (options.max_target_queue_bytes == 0) {
+    return FieldError("options.max_target_queue_bytes", "must be > 0");
+  }
+  if (options.target_attach_timeout_ms < 0) {
+    return FieldError(
+        "options.target_attach_timeout_ms",
+        absl::StrCat("must be >= 0 (0: wait forever), got ", options.target_attach_timeout_ms));
+  }
+  if (options.connect_attempts < 1) {
+    return FieldError("options.connect_attempts",
+                      absl::StrCat("must be >= 1, got ", options.connect_attempts));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string HostPort::ToString() const {
+  if (host.find(':') != std::string::npos) return absl::StrCat("[", host, "]:", port);
+  return absl::StrCat(host, ":", port);
+}
+
+absl::StatusOr<HostPort> ParseHostPort(std::string_view text, std::string_view field) {
+  const std::string quoted = absl::StrCat("malformed address '", S(text), "': ");
+  auto malformed = [&](std::string_view why) {
+    return FieldError(field, absl::StrCat(quoted, S(why)));
+  };
+  if (text.empty()) return FieldError(field, "address is empty");
+  HostPort result;
+  std::string_view port_text;
+  if (text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos) return malformed("missing ']'");
+    result.host = S(text.substr(1, close - 1));
+    if (result.host.empty()) return malformed("host missing");
+    if (result.host.find(':') == std::string::npos) {
+      return malformed("brackets are only for IPv6 addresses");
+    }
+    std::string_view rest = text.substr(close + 1);
+    if (rest.empty() || rest.front() != ':') return malformed("port missing");
+    port_text = rest.substr(1);
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return malformed("port missing");
+    result.host = S(text.substr(0, colon));
+    if (result.host.find(':') != std::string::npos) {
+      return malformed("an IPv6 address must be in brackets, e.g. '[::1]:7001'");
+    }
+    port_text = text.substr(colon + 1);
+    if (result.host.empty()) return malformed("host missing");
+  }
+  for (const char ch : result.host) {
+    if (!IsHostChar(ch)) return malformed("bad character in host");
+  }
+  if (port_text.empty()) return malformed("port missing");
+  uint32_t port = 0;
+  if (port_text.size() > 5 || port_text.find_first_not_of("0123456789") != std::string_view::npos ||
+      !absl::SimpleAtoi(absl::string_view(port_text.data(), port_text.size()), &port)) {
+    return malformed("port is not a number");
+  }
+  if (port == 0 || port > 65535) return malformed("port out of range 1-65535");
+  result.port = static_cast<uint16_t>(port);
+  return result;
+}
+
+absl::Status ValidateJobSpec(const JobSpec& spec) {
+  auto source = ParseHostPort(spec.source.address, "source.address");
+  if (!source.ok()) return source.status();
+  if (auto s = ValidateCredentials("source.credentials", spec.source.credentials); !s.ok()) {
+    return s;
+  }
+  if (spec.targets.empty()) return FieldError("targets", "at least one target is required");
+
+  // Addresses are compared in their canonical "host:port" form.
+  const std::string source_address = source->ToString();
+  std::unordered_map<std::string, size_t> names;
+  std::unordered_map<std::string, size_t> listens;
+  std::unordered_map<std::string, size_t> replicas;
+  for (size_t i = 0; i < spec.targets.size(); ++i) {
+    const TargetSpec& target = spec.targets[i];
+    const std::string path = absl::StrCat("targets[", i, "]");
+
+    const std::string name_field = absl::StrCat(path, ".name");
+    if (target.name.empty()) return FieldError(name_field, "name is required");
+    for (const char ch : target.name) {
+      if (!IsNameChar(ch)) {
+        return FieldError(
+            name_field,
+            absl::StrCat("name '", target.name, "' may only hold letters, digits, '_', '-', '.'"));
+      }
+    }
+    if (!names.emplace(target.name, i).second) {
+      return FieldError(name_field, absl::StrCat("duplicate name '", target.name, "'"));
+    }
+
+    const std::string filter_field =
+        absl::StrCat(path, ".filter.", S(FilterKindName(target.filter.kind)));
+    if (auto filter = MakeKeyFilter(target.filter); !filter.ok()) {
+      return Prefixed(filter_field, filter.status());
+    }
+
+    const std::string listen_field = absl::StrCat(path, ".listen");
+    auto listen = ParseHostPort(target.listen, listen_field);
+    if (!listen.ok()) return listen.status();
+    const std::string listen_address = listen->ToString();
+    if (listen_address == source_address) {
+      return FieldError(listen_field, absl::StrCat("listen address '", listen_address,
+                                                   "' is the source address"));
+    }
+    if (!listens.emplace(listen_address, i).second) {
+      return FieldError(listen_field,
+                        absl::StrCat("duplicate listen address '", listen_address, "'"));
+    }
+    if (auto s = ValidateCredentials(absl::StrCat(path, ".credentials"), target.credentials);
+        !s.ok()) {
+      return s;
+    }
+
+    if (target.replica.has_value()) {
+      const std::string replica_field = absl::StrCat(path, ".replica.address");
+      auto replica = ParseHostPort(target.replica->address, replica_field);
+      if (!replica.ok()) return replica.status();
+      const std::string replica_address = replica->ToString();
+      if (replica_address == source_address) {
+        return FieldError(replica_field, absl::StrCat("replica address '", replica_address,
+                                                      "' is the source address"));
+      }
+      if (!replicas.emplace(replica_address, i).second) {
+        return FieldError(replica_field,
+                          absl::StrCat("duplicate replica address '", replica_address, "'"));
+      }
+      if (auto s = ValidateCredentials(absl::StrCat(path, ".replica.credentials"),
+                                       target.replica->credentials);
+          !s.ok()) {
+        return s;
+      }
+    }
+  }
+  // A managed replica cannot also be some target's listener (reshardd would
+  // make a server replicate from itself). Checked once all listeners are known.
+  for (size_t i = 0; i < spec.targets.size(); ++i) {
+    if (!spec.targets[i].replica.has_value()) continue;
+    const std::string address = ParseHostPort(spec.targets[i].replica->address, "")->ToString();
+    if (auto it = listens.find(address); it != listens.end()) {
+      return FieldError(absl::StrCat("targets[", i, "].replica.address"),
+                        absl::StrCat("replica address '", address,
+                                     "' is the listen address of targets[", it->second, "]"));
+    }
+  }
+  return ValidateOptions(spec.options);
+}
+
+}  // namespace reshard::engine

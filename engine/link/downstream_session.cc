@@ -1,0 +1,185 @@
+#include "engine/link/downstream_session.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "asio/co_spawn.hpp"
+#include "asio/detached.hpp"
+#include "asio/redirect_error.hpp"
+#include "asio/use_awaitable.hpp"
+#include "asio/write.hpp"
+#include "engine/base/absl_view.h"
+#include "engine/resp/resp_parser.h"
+#include "engine/link/target.h"
+
+namespace reshard::engine {
+namespace {
+
+// Handshake commands are small; a replica that sends more is not a replica.
+constexpr size_t kMaxReplicaBuffer = 64 << 10;
+
+std::string Lower(std::string_view s) { return absl::AsciiStrToLower(std::string(s)); }
+
+}  // namespace
+
+DownstreamSession::DownstreamSession(asio::ip::tcp::socket socket, Target* target)
+    : socket_(std::move(socket)),
+      target_(target),
+      wake_writer_(socket_.get_executor(), asio::steady_timer::time_point::max()) {
+  asio::error_code ec;
+  auto endpoint = socket_.remote_endpoint(ec);
+  peer_ = ec ? "unknown" : absl::StrCat(endpoint.address().to_string(), ":", endpoint.port());
+}
+
+void DownstreamSession::Start() {
+  auto self = shared_from_this();
+  asio::co_spawn(
+      socket_.get_executor(), [self]() { return self->ReadLoop(); }, asio::detached);
+  asio::co_spawn(
+      socket_.get_executor(), [self]() { return self->WriteLoop(); }, asio::detached);
+}
+
+void DownstreamSession::Enqueue(std::string_view bytes) {
+  if (!open_) return;
+  pending_.append(bytes.data(), bytes.size());
+  wake_writer_.cancel();
+}
+
+void DownstreamSession::Close(absl::Status why) {
+  if (!open_) return;
+  open_ = false;
+  asio::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  wake_writer_.cancel();
+  target_->OnSessionClosed(this, why);
+}
+
+asio::awaitable<void> DownstreamSession::WriteLoop() {
+  auto self = shared_from_this();
+  std::string out;
+  while (open_) {
+    if (pending_.empty()) {
+      asio::error_code ec;
+      wake_writer_.expires_at(asio::steady_timer::time_point::max());
+      co_await wake_writer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    out.clear();
+    out.swap(pending_);
+    in_flight_ = out.size();
+    // The producer may refill pending_ while this write is in flight.
+    target_->OnPendingTaken();
+    asio::error_code ec;
+    co_await asio::async_write(socket_, asio::buffer(out),
+                               asio::redirect_error(asio::use_awaitable, ec));
+    in_flight_ = 0;
+    if (ec) {
+      Close(absl::UnavailableError(absl::StrCat("write to ", peer_, " failed: ", ec.message())));
+      co_return;
+    }
+    if (open_) target_->OnWritten(out.size());
+    // Don't keep a snapshot-sized buffer around once the stream is quiet.
+    if (out.capacity() > (4 << 20)) std::string().swap(out);
+  }
+}
+
+asio::awaitable<void> DownstreamSession::ReadLoop() {
+  auto self = shared_from_this();
+  RespParser parser(RespParser::Limits{.max_args = 64, .max_bulk = 4096});
+  std::string buffer;
+  char chunk[4096];
+  while (open_) {
+    asio::error_code ec;
+    size_t n = co_await socket_.async_read_some(asio::buffer(chunk),
+                                                asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      Close(absl::UnavailableError(absl::StrCat(
+          "replica ", peer_, " disconnected: ", ec == asio::error::eof ? "closed" : ec.message())));
+      co_return;
+    }
+    buffer.append(chunk, n);
+    size_t used = 0;
+    while (open_) {
+      RespCommand command;
+      size_t consumed = 0;
+      ParseResult result = parser.Parse(std::string_view(buffer).substr(used), &consumed, &command);
+      if (result == ParseResult::kNeedMore) break;
+      if (result == ParseResult::kError) {
+        std::string reply = absl::StrCat("-ERR reshard: protocol error: ", parser.error(), "\r\n");
+        Enqueue(reply);
+        Close(absl::DataLossError(
+            absl::StrCat("replica ", peer_, " sent garbage: ", parser.error())));
+        co_return;
+      }
+      used += consumed;
+      if (command.args.empty()) continue;  // keepalive newline
+      std::string reply = HandleCommand(command.args);
+      if (!reply.empty()) Enqueue(reply);
+    }
+    buffer.erase(0, used);
+    if (buffer.size() > kMaxReplicaBuffer) {
+      Close(absl::DataLossError(absl::StrCat("replica ", peer_, " sent an oversized command")));
+      co_return;
+    }
+  }
+}
+
+std::string DownstreamSession::HandleCommand(const std::vector<std::string_view>& args) {
+  std::string name = Lower(args[0]);
+  const Credentials& credentials = target_->credentials();
+  bool auth_required = !credentials.password.empty();
+
+  if (synced_) {
+    // After PSYNC a replica only sends REPLCONF ACK <offset> [FACK <offset>].
+    uint64_t offset = 0;
+    if (name == "replconf" && args.size() >= 3 && absl::EqualsIgnoreCase(AsAbsl(args[1]), "ack") &&
+        absl::SimpleAtoi(AsAbsl(args[2]), &offset)) {
+      target_->OnAck(offset);
+    }
+    return "";
+  }
+  if (name == "auth") {
+    if (args.size() < 2 || args.size() > 3) {
+      return "-ERR wrong number of arguments for 'auth' command\r\n";
+    }
+    std::string_view user = args.size() == 3 ? args[1] : "default";
+    std::string_view expected_user =
+        credentials.username.empty() ? "default" : std::string_view(credentials.username);
+    if (auth_required && user == expected_user && args.back() == credentials.password) {
+      authenticated_ = true;
+      return "+OK\r\n";
+    }
+    if (!auth_required) return "-ERR AUTH called without any password configured\r\n";
+    return "-WRONGPASS invalid username-password pair or user is disabled.\r\n";
+  }
+  if (auth_required && !authenticated_) return "-NOAUTH Authentication required.\r\n";
+  if (name == "ping") return "+PONG\r\n";
+  if (name == "replconf") {
+    for (size_t i = 1; i + 1 < args.size(); i += 2) {
+      if (absl::EqualsIgnoreCase(AsAbsl(args[i]), "capa") &&
+          absl::EqualsIgnoreCase(AsAbsl(args[i + 1]), "eof")) {
+        capa_eof_ = true;
+      }
+    }
+    return "+OK\r\n";
+  }
+  if (name == "psync") {
+    if (args.size() != 3) return "-ERR wrong number of arguments for 'psync' command\r\n";
+    if (!capa_eof_) {
+      return "-ERR reshard streams snapshots with an EOF mark: the replica must announce "
+             "REPLCONF capa eof (Redis >= 2.8.18)\r\n";
+    }
+    std::string reply = target_->OnPsync(shared_from_this(), args[1], args[2]);
+    if (reply[0] == '+') synced_ = true;
+    return reply;
+  }
+  if (name == "sync") {
+    return "-ERR reshard: SYNC is not supported; the replica must use PSYNC\r\n";
+  }
+  return absl::StrCat("-ERR reshard: unknown command '", std::string(args[0]),
+                      "' on a replication listener\r\n");
+}
+
+}  // namespace reshard::engine

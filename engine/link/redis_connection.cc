@@ -1,0 +1,144 @@
+#include "engine/link/redis_connection.h"
+
+#include "absl/strings/str_cat.h"
+#include "asio/connect.hpp"
+#include "asio/redirect_error.hpp"
+#include "asio/use_awaitable.hpp"
+#include "asio/write.hpp"
+#include "engine/base/await_timeout.h"
+#include "engine/resp/resp_writer.h"
+#include "engine/base/status_macros.h"
+
+namespace reshard::engine {
+namespace {
+
+using asio::ip::tcp;
+
+asio::awaitable<absl::StatusOr<tcp::socket>> ConnectSocket(asio::any_io_executor executor,
+                                                           HostPort address, std::string peer) {
+  tcp::resolver resolver(executor);
+  asio::error_code ec;
+  auto endpoints = co_await resolver.async_resolve(address.host, std::to_string(address.port),
+                                                   asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    co_return absl::UnavailableError(absl::StrCat(peer, ": cannot resolve: ", ec.message()));
+  }
+  tcp::socket socket(executor);
+  co_await asio::async_connect(socket, endpoints, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    co_return absl::UnavailableError(absl::StrCat(peer, ": cannot connect: ", ec.message()));
+  }
+  socket.set_option(tcp::no_delay(true), ec);
+  co_return std::move(socket);
+}
+
+}  // namespace
+
+RedisConnection::RedisConnection(tcp::socket socket, std::string peer)
+    : socket_(std::move(socket)), peer_(std::move(peer)), source_(&socket_, peer_) {}
+
+asio::awaitable<absl::StatusOr<std::unique_ptr<RedisConnection>>> RedisConnection::Connect(
+    asio::any_io_executor executor, const HostPort& address, std::string what,
+    absl::Duration timeout) {
+  std::string peer = absl::StrCat(what, " ", address.ToString());
+  std::optional<absl::StatusOr<tcp::socket>> socket =
+      co_await WithTimeout(ConnectSocket(executor, address, peer), timeout);
+  if (!socket.has_value()) {
+    co_return absl::UnavailableError(
+        absl::StrCat(peer, ": cannot connect: timed out after ", absl::FormatDuration(timeout)));
+  }
+  if (!socket->ok()) co_return socket->status();
+  co_return std::unique_ptr<RedisConnection>(
+      new RedisConnection(std::move(socket->value()), std::move(peer)));
+}
+
+asio::awaitable<absl::StatusOr<RespValue>> RedisConnection::ReadReply() {
+  RespReplyParser parser;
+  while (true) {
+    size_t consumed = 0;
+    RespValue value;
+    ReplyParseResult result = parser.Parse(source_.Available(), &consumed, &value);
+    if (result == ReplyParseResult::kOk) {
+      source_.Consume(consumed);
+      co_return value;
+    }
+    if (result == ReplyParseResult::kError) {
+      co_return absl::DataLossError(absl::StrCat(peer_, ": bad reply: ", parser.error()));
+    }
+    CO_RETURN_IF_ERROR(co_await source_.Fill(source_.Available().size() + 1));
+  }
+}
+
+asio::awaitable<absl::StatusOr<RespValue>> RedisConnection::Command(std::vector<std::string> args,
+                                                                    absl::Duration timeout) {
+  std::string request;
+  std::vector<std::string_view> views(args.begin(), args.end());
+  AppendCommand(&request, views);
+  CO_RETURN_IF_ERROR(WriteSync(request));
+  std::optional<absl::StatusOr<RespValue>> reply = co_await WithTimeout(ReadReply(), timeout);
+  if (!reply.has_value()) {
+    co_return absl::UnavailableError(
+        absl::StrCat(peer_, ": no reply to ", args[0], " within ", absl::FormatDuration(timeout)));
+  }
+  co_return std::move(*reply);
+}
+
+asio::awaitable<absl::Status> RedisConnection::Authenticate(const Credentials& credentials) {
+  if (credentials.password.empty()) co_return absl::OkStatus();
+  std::vector<std::string> args = {"AUTH"};
+  if (!credentials.username.empty()) args.push_back(credentials.username);
+  args.push_back(credentials.password);
+  CO_ASSIGN_OR_RETURN(RespValue reply, co_await Command(std::move(args)));
+  if (reply.type == RespValue::Type::kError) {
+    co_return absl::PermissionDeniedError(absl::StrCat(peer_, ": AUTH failed: ", reply.str));
+  }
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::StatusOr<std::string>> RedisConnection::ReadLine(absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    std::string_view avail = source_.Available();
+    size_t skip = 0;
+    while (skip < avail.size() && avail[skip] == '\n') ++skip;  // keepalives
+    source_.Consume(skip);
+    avail = source_.Available();
+    size_t eol = avail.find("\r\n");
+    if (eol != std::string_view::npos) {
+      std::string line(avail.substr(0, eol));
+      source_.Consume(eol + 2);
+      co_return line;
+    }
+    if (avail.size() > 4096) {
+      co_return absl::DataLossError(absl::StrCat(peer_, ": line longer than 4096 bytes"));
+    }
+    absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      co_return absl::UnavailableError(
+          absl::StrCat(peer_, ": no reply within ", absl::FormatDuration(timeout)));
+    }
+    std::optional<absl::Status> filled = co_await WithTimeout(source_.Fill(avail.size() + 1), left);
+    if (!filled.has_value()) {
+      co_return absl::UnavailableError(
+          absl::StrCat(peer_, ": no reply within ", absl::FormatDuration(timeout)));
+    }
+    CO_RETURN_IF_ERROR(*filled);
+  }
+}
+
+absl::Status RedisConnection::WriteSync(std::string_view bytes) {
+  asio::error_code ec;
+  asio::write(socket_, asio::buffer(bytes.data(), bytes.size()), ec);
+  if (ec) {
+    return absl::UnavailableError(absl::StrCat(peer_, ": write failed: ", ec.message()));
+  }
+  return absl::OkStatus();
+}
+
+void RedisConnection::Close() {
+  asio::error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+}
+
+}  // namespace reshard::engine

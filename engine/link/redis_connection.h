@@ -1,0 +1,64 @@
+#pragma once
+
+// RedisConnection: reshardd as a client of a Redis server (the source, or a
+// managed target), on the job's event loop. Requests are written whole;
+// replies are parsed from the connection's SocketByteSource, which the
+// upstream link later hands to the RDB reader and the stream parser.
+// Not thread-safe: use from the job thread only.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "asio/any_io_executor.hpp"
+#include "asio/awaitable.hpp"
+#include "asio/ip/tcp.hpp"
+#include "engine/job/job_spec.h"
+#include "engine/resp/resp_reply.h"
+#include "engine/io/socket_byte_source.h"
+
+namespace reshard::engine {
+
+class RedisConnection {
+ public:
+  RedisConnection(const RedisConnection&) = delete;
+  RedisConnection& operator=(const RedisConnection&) = delete;
+
+  // Resolves and connects to `address` ("host:port"). `what` names the peer in
+  // errors ("source", "target 'a' replica"). UNAVAILABLE on failure or timeout.
+  static asio::awaitable<absl::StatusOr<std::unique_ptr<RedisConnection>>> Connect(
+      asio::any_io_executor executor, const HostPort& address, std::string what,
+      absl::Duration timeout);
+
+  // Sends one command and reads its reply. A Redis error reply is returned as
+  // a RespValue of type kError, not as a Status; a Status error means the
+  // connection failed, timed out or sent garbage.
+  asio::awaitable<absl::StatusOr<RespValue>> Command(std::vector<std::string> args,
+                                                     absl::Duration timeout = absl::Seconds(10));
+  // Sends AUTH when credentials have a password; errors name the peer.
+  asio::awaitable<absl::Status> Authenticate(const Credentials& credentials);
+
+  // Reads one CRLF-terminated line, skipping bare "\n" keepalives; the line is
+  // returned without its terminator.
+  asio::awaitable<absl::StatusOr<std::string>> ReadLine(absl::Duration timeout);
+
+  // Writes bytes synchronously (small control messages such as REPLCONF ACK).
+  absl::Status WriteSync(std::string_view bytes);
+
+  SocketByteSource& source() { return source_; }
+  asio::ip::tcp::socket& socket() { return socket_; }
+  const std::string& peer() const { return peer_; }
+  void Close();
+
+ private:
+  RedisConnection(asio::ip::tcp::socket socket, std::string peer);
+  asio::awaitable<absl::StatusOr<RespValue>> ReadReply();
+
+  asio::ip::tcp::socket socket_;
+  std::string peer_;  // "source 127.0.0.1:6379"
+  SocketByteSource source_;
+};
+
+}  // namespace reshard::engine
