@@ -14,7 +14,7 @@
 
 namespace reshard::engine {
 
-class JobRunner;  // the event-loop side, private to job.cc
+class JobRunner;  // the thread and the phases (engine/job/job_runner.h)
 
 class Job {
  public:

@@ -32,11 +32,6 @@ bool IsNameChar(char ch) {
          ch == '_' || ch == '-' || ch == '.';
 }
 
-bool IsHostChar(char ch) {
-  // Host names, IPv4 and (inside brackets) IPv6 literals with zone ids.
-  return IsNameChar(ch) || ch == ':' || ch == '%';
-}
-
 absl::Status ValidateCredentials(std::string_view field, const Credentials& credentials) {
   if (!credentials.username.empty() && credentials.password.empty()) {
     return FieldError(absl::StrCat(S(field), ".password"), "required when a username is set");
@@ -79,54 +74,6 @@ absl::Status ValidateOptions(const JobOptions& options) {
 }
 
 }  // namespace
-
-std::string HostPort::ToString() const {
-  if (host.find(':') != std::string::npos) return absl::StrCat("[", host, "]:", port);
-  return absl::StrCat(host, ":", port);
-}
-
-absl::StatusOr<HostPort> ParseHostPort(std::string_view text, std::string_view field) {
-  const std::string quoted = absl::StrCat("malformed address '", S(text), "': ");
-  auto malformed = [&](std::string_view why) {
-    return FieldError(field, absl::StrCat(quoted, S(why)));
-  };
-  if (text.empty()) return FieldError(field, "address is empty");
-  HostPort result;
-  std::string_view port_text;
-  if (text.front() == '[') {
-    const size_t close = text.find(']');
-    if (close == std::string_view::npos) return malformed("missing ']'");
-    result.host = S(text.substr(1, close - 1));
-    if (result.host.empty()) return malformed("host missing");
-    if (result.host.find(':') == std::string::npos) {
-      return malformed("brackets are only for IPv6 addresses");
-    }
-    std::string_view rest = text.substr(close + 1);
-    if (rest.empty() || rest.front() != ':') return malformed("port missing");
-    port_text = rest.substr(1);
-  } else {
-    const size_t colon = text.rfind(':');
-    if (colon == std::string_view::npos) return malformed("port missing");
-    result.host = S(text.substr(0, colon));
-    if (result.host.find(':') != std::string::npos) {
-      return malformed("an IPv6 address must be in brackets, e.g. '[::1]:7001'");
-    }
-    port_text = text.substr(colon + 1);
-    if (result.host.empty()) return malformed("host missing");
-  }
-  for (const char ch : result.host) {
-    if (!IsHostChar(ch)) return malformed("bad character in host");
-  }
-  if (port_text.empty()) return malformed("port missing");
-  uint32_t port = 0;
-  if (port_text.size() > 5 || port_text.find_first_not_of("0123456789") != std::string_view::npos ||
-      !absl::SimpleAtoi(absl::string_view(port_text.data(), port_text.size()), &port)) {
-    return malformed("port is not a number");
-  }
-  if (port == 0 || port > 65535) return malformed("port out of range 1-65535");
-  result.port = static_cast<uint16_t>(port);
-  return result;
-}
 
 absl::Status ValidateJobSpec(const JobSpec& spec) {
   auto source = ParseHostPort(spec.source.address, "source.address");
@@ -213,6 +160,27 @@ absl::Status ValidateJobSpec(const JobSpec& spec) {
     }
   }
   return ValidateOptions(spec.options);
+}
+
+absl::StatusOr<JobAddresses> ResolveJobAddresses(const JobSpec& spec) {
+  JobAddresses addresses;
+  absl::StatusOr<HostPort> source = ParseHostPort(spec.source.address, "source.address");
+  if (!source.ok()) return source.status();
+  addresses.source = RedisEndpoint{*source, spec.source.credentials};
+  for (size_t i = 0; i < spec.targets.size(); ++i) {
+    const TargetSpec& target = spec.targets[i];
+    absl::StatusOr<HostPort> listen =
+        ParseHostPort(target.listen, absl::StrCat("targets[", i, "].listen"));
+    if (!listen.ok()) return listen.status();
+    addresses.listen.push_back(*listen);
+    addresses.replica.emplace_back();
+    if (!target.replica.has_value()) continue;
+    absl::StatusOr<HostPort> replica =
+        ParseHostPort(target.replica->address, absl::StrCat("targets[", i, "].replica.address"));
+    if (!replica.ok()) return replica.status();
+    addresses.replica.back() = RedisEndpoint{*replica, target.replica->credentials};
+  }
+  return addresses;
 }
 
 }  // namespace reshard::engine

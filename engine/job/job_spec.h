@@ -11,25 +11,12 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "engine/io/endpoint.h"
 #include "engine/route/key_filter.h"
 
 namespace reshard::engine {
 
-struct HostPort {
-  std::string host;
-  uint16_t port = 0;
-  std::string ToString() const;
-};
-
-// Parses "host:port" or "[v6]:port". INVALID_ARGUMENT names `field`.
-absl::StatusOr<HostPort> ParseHostPort(std::string_view text, std::string_view field);
-
-struct Credentials {
-  std::string username;  // empty: AUTH with the password only
-  std::string password;  // empty: no AUTH
-};
-
-// A Redis server reshardd connects to.
+// A Redis server reshardd connects to, as the spec names it.
 struct Endpoint {
   std::string address;  // "host:port"
   Credentials credentials;
@@ -84,5 +71,16 @@ struct JobSpec {
 // source address or a malformed one, no targets, an empty or duplicate target
 // name, a malformed or duplicate listen address, a bad filter.
 absl::Status ValidateJobSpec(const JobSpec& spec);
+
+// The spec's addresses, parsed: what the job's links connect to and listen on.
+struct JobAddresses {
+  RedisEndpoint source;
+  std::vector<HostPort> listen;                       // index-aligned with targets
+  std::vector<std::optional<RedisEndpoint>> replica;  // managed targets only
+};
+
+// Parses every address of `spec` once; the same errors as ValidateJobSpec
+// gives for them. ValidateJobSpec calls it.
+absl::StatusOr<JobAddresses> ResolveJobAddresses(const JobSpec& spec);
 
 }  // namespace reshard::engine

@@ -11,7 +11,7 @@
 #include "asio/write.hpp"
 #include "engine/base/absl_view.h"
 #include "engine/resp/resp_parser.h"
-#include "engine/link/target.h"
+#include "engine/resp/resp_writer.h"
 
 namespace reshard::engine {
 namespace {
@@ -23,9 +23,11 @@ std::string Lower(std::string_view s) { return absl::AsciiStrToLower(std::string
 
 }  // namespace
 
-DownstreamSession::DownstreamSession(asio::ip::tcp::socket socket, Target* target)
+DownstreamSession::DownstreamSession(asio::ip::tcp::socket socket, Credentials credentials,
+                                     DownstreamEvents* events)
     : socket_(std::move(socket)),
-      target_(target),
+      credentials_(std::move(credentials)),
+      events_(events),
       wake_writer_(socket_.get_executor(), asio::steady_timer::time_point::max()) {
   asio::error_code ec;
   auto endpoint = socket_.remote_endpoint(ec);
@@ -53,7 +55,7 @@ void DownstreamSession::Close(absl::Status why) {
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
   wake_writer_.cancel();
-  target_->OnSessionClosed(this, why);
+  events_->OnSessionClosed(this, why);
 }
 
 asio::awaitable<void> DownstreamSession::WriteLoop() {
@@ -70,7 +72,7 @@ asio::awaitable<void> DownstreamSession::WriteLoop() {
     out.swap(pending_);
     in_flight_ = out.size();
     // The producer may refill pending_ while this write is in flight.
-    target_->OnPendingTaken();
+    events_->OnPendingTaken();
     asio::error_code ec;
     co_await asio::async_write(socket_, asio::buffer(out),
                                asio::redirect_error(asio::use_awaitable, ec));
@@ -79,7 +81,7 @@ asio::awaitable<void> DownstreamSession::WriteLoop() {
       Close(absl::UnavailableError(absl::StrCat("write to ", peer_, " failed: ", ec.message())));
       co_return;
     }
-    if (open_) target_->OnWritten(out.size());
+    if (open_) events_->OnWritten(out.size());
     // Don't keep a snapshot-sized buffer around once the stream is quiet.
     if (out.capacity() > (4 << 20)) std::string().swap(out);
   }
@@ -107,15 +109,18 @@ asio::awaitable<void> DownstreamSession::ReadLoop() {
       ParseResult result = parser.Parse(std::string_view(buffer).substr(used), &consumed, &command);
       if (result == ParseResult::kNeedMore) break;
       if (result == ParseResult::kError) {
-        std::string reply = absl::StrCat("-ERR reshard: protocol error: ", parser.error(), "\r\n");
-        Enqueue(reply);
+        // Best effort, before the close: the replica's log then says why.
+        std::string reply;
+        AppendError(&reply, absl::StrCat("ERR reshard: protocol error: ", parser.error()));
+        asio::write(socket_, asio::buffer(reply), ec);
         Close(absl::DataLossError(
             absl::StrCat("replica ", peer_, " sent garbage: ", parser.error())));
         co_return;
       }
       used += consumed;
       if (command.args.empty()) continue;  // keepalive newline
-      std::string reply = HandleCommand(command.args);
+      std::string reply;
+      HandleCommand(command.args, &reply);
       if (!reply.empty()) Enqueue(reply);
     }
     buffer.erase(0, used);
@@ -126,36 +131,38 @@ asio::awaitable<void> DownstreamSession::ReadLoop() {
   }
 }
 
-std::string DownstreamSession::HandleCommand(const std::vector<std::string_view>& args) {
+void DownstreamSession::HandleCommand(const std::vector<std::string_view>& args,
+                                      std::string* reply) {
   std::string name = Lower(args[0]);
-  const Credentials& credentials = target_->credentials();
-  bool auth_required = !credentials.password.empty();
+  bool auth_required = !credentials_.password.empty();
 
   if (synced_) {
     // After PSYNC a replica only sends REPLCONF ACK <offset> [FACK <offset>].
     uint64_t offset = 0;
     if (name == "replconf" && args.size() >= 3 && absl::EqualsIgnoreCase(AsAbsl(args[1]), "ack") &&
         absl::SimpleAtoi(AsAbsl(args[2]), &offset)) {
-      target_->OnAck(offset);
+      events_->OnAck(offset);
     }
-    return "";
+    return;
   }
   if (name == "auth") {
     if (args.size() < 2 || args.size() > 3) {
-      return "-ERR wrong number of arguments for 'auth' command\r\n";
+      return AppendError(reply, "ERR wrong number of arguments for 'auth' command");
     }
     std::string_view user = args.size() == 3 ? args[1] : "default";
     std::string_view expected_user =
-        credentials.username.empty() ? "default" : std::string_view(credentials.username);
-    if (auth_required && user == expected_user && args.back() == credentials.password) {
+        credentials_.username.empty() ? "default" : std::string_view(credentials_.username);
+    if (auth_required && user == expected_user && args.back() == credentials_.password) {
       authenticated_ = true;
-      return "+OK\r\n";
+      return AppendSimpleString(reply, "OK");
     }
-    if (!auth_required) return "-ERR AUTH called without any password configured\r\n";
-    return "-WRONGPASS invalid username-password pair or user is disabled.\r\n";
+    if (!auth_required)
+      return AppendError(reply, "ERR AUTH called without any password configured");
+    return AppendError(reply, "WRONGPASS invalid username-password pair or user is disabled.");
   }
-  if (auth_required && !authenticated_) return "-NOAUTH Authentication required.\r\n";
-  if (name == "ping") return "+PONG\r\n";
+  if (auth_required && !authenticated_)
+    return AppendError(reply, "NOAUTH Authentication required.");
+  if (name == "ping") return AppendSimpleString(reply, "PONG");
   if (name == "replconf") {
     for (size_t i = 1; i + 1 < args.size(); i += 2) {
       if (absl::EqualsIgnoreCase(AsAbsl(args[i]), "capa") &&
@@ -163,23 +170,39 @@ std::string DownstreamSession::HandleCommand(const std::vector<std::string_view>
         capa_eof_ = true;
       }
     }
-    return "+OK\r\n";
+    return AppendSimpleString(reply, "OK");
   }
-  if (name == "psync") {
-    if (args.size() != 3) return "-ERR wrong number of arguments for 'psync' command\r\n";
-    if (!capa_eof_) {
-      return "-ERR reshard streams snapshots with an EOF mark: the replica must announce "
-             "REPLCONF capa eof (Redis >= 2.8.18)\r\n";
-    }
-    std::string reply = target_->OnPsync(shared_from_this(), args[1], args[2]);
-    if (reply[0] == '+') synced_ = true;
-    return reply;
-  }
+  if (name == "psync") return HandlePsync(args, reply);
   if (name == "sync") {
-    return "-ERR reshard: SYNC is not supported; the replica must use PSYNC\r\n";
+    return AppendError(reply, "ERR reshard: SYNC is not supported; the replica must use PSYNC");
   }
-  return absl::StrCat("-ERR reshard: unknown command '", std::string(args[0]),
-                      "' on a replication listener\r\n");
+  AppendError(reply, absl::StrCat("ERR reshard: unknown command '", std::string(args[0]),
+                                  "' on a replication listener"));
+}
+
+void DownstreamSession::HandlePsync(const std::vector<std::string_view>& args, std::string* reply) {
+  if (args.size() != 3) {
+    return AppendError(reply, "ERR wrong number of arguments for 'psync' command");
+  }
+  if (!capa_eof_) {
+    return AppendError(reply,
+                       "ERR reshard streams snapshots with an EOF mark: the replica must announce "
+                       "REPLCONF capa eof (Redis >= 2.8.18)");
+  }
+  PsyncAnswer answer = events_->OnPsync(shared_from_this(), args[1], args[2]);
+  switch (answer.kind) {
+    case PsyncAnswer::Kind::kFullResync:
+      synced_ = true;
+      return AppendSimpleString(reply,
+                                absl::StrCat("FULLRESYNC ", answer.replid, " ", answer.offset));
+    case PsyncAnswer::Kind::kContinue:
+      synced_ = true;
+      AppendSimpleString(reply, absl::StrCat("CONTINUE ", answer.replid));
+      reply->append(answer.backlog);
+      return;
+    case PsyncAnswer::Kind::kRefused:
+      return AppendError(reply, answer.error);
+  }
 }
 
 }  // namespace reshard::engine

@@ -2,35 +2,39 @@
 
 // DownstreamSession: one connection from a target Redis (a replica of
 // reshardd) to a target's listener. It answers the replica side of the
-// handshake (PING, AUTH, REPLCONF, PSYNC), then writes whatever its Target
-// enqueues (snapshot, then stream) and reads the replica's REPLCONF ACKs.
+// handshake (PING, AUTH, REPLCONF, PSYNC -- PSYNC decided by its
+// DownstreamEvents), then writes whatever is enqueued (snapshot, then stream)
+// and reports the replica's REPLCONF ACKs.
 // Owned by shared_ptr: its coroutines keep it alive until the socket closes.
-// Job thread only.
+// `events` must outlive the session's socket (the master closes its sessions
+// before it goes). Single-threaded: the socket's executor only.
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "asio/awaitable.hpp"
 #include "asio/ip/tcp.hpp"
 #include "asio/steady_timer.hpp"
+#include "engine/io/endpoint.h"
+#include "engine/link/downstream_events.h"
 
 namespace reshard::engine {
 
-class Target;
-
 class DownstreamSession : public std::enable_shared_from_this<DownstreamSession> {
  public:
-  DownstreamSession(asio::ip::tcp::socket socket, Target* target);
-
+  // `credentials`: what the replica must AUTH with (empty password: none).
+  DownstreamSession(asio::ip::tcp::socket socket, Credentials credentials,
+                    DownstreamEvents* events);
   // Starts the session's coroutines on the socket's executor.
   void Start();
   // Queues bytes for the replica (never blocks; see queued_bytes()).
   void Enqueue(std::string_view bytes);
-  // Closes the socket; the Target is told through OnSessionClosed once.
+  // Closes the socket; the events get OnSessionClosed once.
   void Close(absl::Status why);
-
   // Bytes enqueued and not yet written to the socket.
   uint64_t queued_bytes() const { return pending_.size() + in_flight_; }
   // Bytes enqueued and not yet handed to the socket (the next write).
@@ -41,11 +45,13 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
  private:
   asio::awaitable<void> ReadLoop();
   asio::awaitable<void> WriteLoop();
-  // Handles one command from the replica; returns the reply to send (may be empty).
-  std::string HandleCommand(const std::vector<std::string_view>& args);
+  // Handles one command from the replica; appends the reply (if any) to `reply`.
+  void HandleCommand(const std::vector<std::string_view>& args, std::string* reply);
+  void HandlePsync(const std::vector<std::string_view>& args, std::string* reply);
 
   asio::ip::tcp::socket socket_;
-  Target* target_;
+  const Credentials credentials_;
+  DownstreamEvents* events_;
   std::string peer_;
   std::string pending_;
   uint64_t in_flight_ = 0;

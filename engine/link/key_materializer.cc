@@ -107,7 +107,7 @@ absl::StatusOr<MaterializedBatch> ParseDumpTransaction(const std::vector<Materia
   return batch;
 }
 
-KeyMaterializer::KeyMaterializer(asio::any_io_executor executor, Endpoint source)
+KeyMaterializer::KeyMaterializer(asio::any_io_executor executor, RedisEndpoint source)
     : executor_(std::move(executor)), source_(std::move(source)) {}
 
 void KeyMaterializer::Close() {
@@ -116,9 +116,9 @@ void KeyMaterializer::Close() {
 }
 
 asio::awaitable<absl::Status> KeyMaterializer::Open() {
-  CO_ASSIGN_OR_RETURN(HostPort address, ParseHostPort(source_.address, "source.address"));
-  CO_ASSIGN_OR_RETURN(connection_, co_await RedisConnection::Connect(
-                                       executor_, address, "source (key copies)", kConnectTimeout));
+  CO_ASSIGN_OR_RETURN(connection_,
+                      co_await RedisConnection::Connect(executor_, source_.address,
+                                                        "source (key copies)", kConnectTimeout));
   CO_RETURN_IF_ERROR(co_await connection_->Authenticate(source_.credentials));
   // PEXPIRETIME came with Redis 7.0; before it, COMMAND INFO answers [nil].
   std::vector<std::string> command = {"COMMAND", "INFO", "PEXPIRETIME"};

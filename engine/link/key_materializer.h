@@ -18,10 +18,10 @@
 #include "absl/status/statusor.h"
 #include "asio/any_io_executor.hpp"
 #include "asio/awaitable.hpp"
-#include "engine/route/command_router.h"
-#include "engine/job/job_spec.h"
+#include "engine/io/endpoint.h"
 #include "engine/link/redis_connection.h"
 #include "engine/resp/resp_reply.h"
+#include "engine/route/command_router.h"
 
 namespace reshard::engine {
 
@@ -43,7 +43,7 @@ absl::StatusOr<MaterializedBatch> ParseDumpTransaction(const std::vector<Materia
 
 class KeyMaterializer {
  public:
-  KeyMaterializer(asio::any_io_executor executor, Endpoint source);
+  KeyMaterializer(asio::any_io_executor executor, RedisEndpoint source);
 
   asio::awaitable<absl::StatusOr<MaterializedBatch>> Fetch(
       const std::vector<Materialization>& requests);
@@ -55,7 +55,7 @@ class KeyMaterializer {
   asio::awaitable<absl::Status> Open();
 
   asio::any_io_executor executor_;
-  Endpoint source_;
+  RedisEndpoint source_;
   std::unique_ptr<RedisConnection> connection_;
   bool pexpiretime_ = true;
   uint64_t batches_ = 0;

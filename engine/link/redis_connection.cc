@@ -6,8 +6,8 @@
 #include "asio/use_awaitable.hpp"
 #include "asio/write.hpp"
 #include "engine/base/await_timeout.h"
-#include "engine/resp/resp_writer.h"
 #include "engine/base/status_macros.h"
+#include "engine/resp/resp_writer.h"
 
 namespace reshard::engine {
 namespace {

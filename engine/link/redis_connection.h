@@ -15,9 +15,9 @@
 #include "asio/any_io_executor.hpp"
 #include "asio/awaitable.hpp"
 #include "asio/ip/tcp.hpp"
-#include "engine/job/job_spec.h"
-#include "engine/resp/resp_reply.h"
+#include "engine/io/endpoint.h"
 #include "engine/io/socket_byte_source.h"
+#include "engine/resp/resp_reply.h"
 
 namespace reshard::engine {
 

@@ -4,23 +4,23 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "engine/resp/resp_writer.h"
 #include "engine/base/status_macros.h"
+#include "engine/resp/resp_writer.h"
 
 namespace reshard::engine {
 
-UpstreamLink::UpstreamLink(asio::any_io_executor executor, Endpoint source, uint16_t announce_port)
-    : executor_(std::move(executor)), spec_(std::move(source)), announce_port_(announce_port) {}
+UpstreamLink::UpstreamLink(asio::any_io_executor executor, RedisEndpoint source,
+                           uint16_t announce_port)
+    : executor_(std::move(executor)), source_(std::move(source)), announce_port_(announce_port) {}
 
 asio::awaitable<absl::Status> UpstreamLink::Connect(absl::Duration timeout) {
   Close();
-  CO_ASSIGN_OR_RETURN(HostPort address, ParseHostPort(spec_.address, "source.address"));
-  CO_ASSIGN_OR_RETURN(connection_,
-                      co_await RedisConnection::Connect(executor_, address, "source", timeout));
+  CO_ASSIGN_OR_RETURN(connection_, co_await RedisConnection::Connect(executor_, source_.address,
+                                                                     "source", timeout));
   const std::string& peer = connection_->peer();
 
   // A source that needs a password answers PING with -NOAUTH; AUTH first then.
-  CO_RETURN_IF_ERROR(co_await connection_->Authenticate(spec_.credentials));
+  CO_RETURN_IF_ERROR(co_await connection_->Authenticate(source_.credentials));
   // (Named vectors, not braced lists: GCC 12 miscompiles those in co_await.)
   std::vector<std::string> ping = {"PING"};
   CO_ASSIGN_OR_RETURN(RespValue pong, co_await connection_->Command(std::move(ping)));

@@ -13,7 +13,7 @@
 #include "absl/status/statusor.h"
 #include "asio/any_io_executor.hpp"
 #include "asio/awaitable.hpp"
-#include "engine/job/job_spec.h"
+#include "engine/io/endpoint.h"
 #include "engine/link/redis_connection.h"
 
 namespace reshard::engine {
@@ -32,7 +32,7 @@ struct RdbFraming {
 
 class UpstreamLink {
  public:
-  UpstreamLink(asio::any_io_executor executor, Endpoint source, uint16_t announce_port);
+  UpstreamLink(asio::any_io_executor executor, RedisEndpoint source, uint16_t announce_port);
 
   // Connects, then PING, AUTH (when configured), REPLCONF listening-port,
   // REPLCONF capa eof capa psync2. Errors name the source address.
@@ -60,13 +60,13 @@ class UpstreamLink {
   absl::Status SendAck(uint64_t offset);
 
   SocketByteSource& source() { return connection_->source(); }
-  const std::string& address() const { return spec_.address; }
+  std::string address() const { return source_.address.ToString(); }
   bool connected() const { return connection_ != nullptr; }
   void Close();
 
  private:
   asio::any_io_executor executor_;
-  Endpoint spec_;
+  RedisEndpoint source_;
   uint16_t announce_port_;
   std::unique_ptr<RedisConnection> connection_;
 };

@@ -1,4 +1,4 @@
-#include "engine/link/target.h"
+#include "engine/link/target_master.h"
 
 #include <algorithm>
 
@@ -25,29 +25,23 @@ std::string RandomHex(size_t n) {
 
 }  // namespace
 
-Target::Target(size_t index, const TargetSpec& spec, const JobOptions& options,
-               asio::any_io_executor executor, Callbacks callbacks)
-    : index_(index),
-      name_(spec.name),
-      listen_(spec.listen),
-      credentials_(spec.credentials),
-      options_(options),
+TargetMaster::TargetMaster(Options options, asio::any_io_executor executor, Callbacks callbacks)
+    : options_(std::move(options)),
       executor_(executor),
       callbacks_(std::move(callbacks)),
       acceptor_(executor),
       drained_(executor, asio::steady_timer::time_point::max()),
       replid_(RandomHex(40)),
       eof_mark_(RandomHex(40)),
-      backlog_(options.target_backlog_bytes) {
+      backlog_(options_.backlog_bytes) {
   backlog_.Reset(0);
 }
 
-Target::~Target() { Close(); }
+TargetMaster::~TargetMaster() { Close(); }
 
-absl::Status Target::Listen() {
-  std::string field = absl::StrCat("targets[", index_, "].listen");
-  absl::StatusOr<HostPort> address = ParseHostPort(listen_, field);
-  if (!address.ok()) return address.status();
+absl::Status TargetMaster::Listen() {
+  const std::string& field = options_.listen_field;
+  const HostPort* address = &options_.listen;
   asio::error_code ec;
   asio::ip::address ip = asio::ip::make_address(address->host, ec);
   if (ec) {
@@ -66,14 +60,20 @@ absl::Status Target::Listen() {
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
     return absl::UnavailableError(
-        absl::StrCat(field, ": cannot listen on ", listen_, ": ", ec.message()));
+        absl::StrCat(field, ": cannot listen on ", address->ToString(), ": ", ec.message()));
   }
   return absl::OkStatus();
 }
 
-void Target::StartAccepting() { asio::co_spawn(executor_, AcceptLoop(), asio::detached); }
+uint16_t TargetMaster::bound_port() const {
+  asio::error_code ec;
+  auto endpoint = acceptor_.local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
 
-asio::awaitable<void> Target::AcceptLoop() {
+void TargetMaster::StartAccepting() { asio::co_spawn(executor_, AcceptLoop(), asio::detached); }
+
+asio::awaitable<void> TargetMaster::AcceptLoop() {
   while (!closing_) {
     asio::error_code ec;
     asio::ip::tcp::socket socket =
@@ -83,13 +83,14 @@ asio::awaitable<void> Target::AcceptLoop() {
       continue;  // e.g. EMFILE: keep serving
     }
     socket.set_option(asio::ip::tcp::no_delay(true), ec);
-    auto session = std::make_shared<DownstreamSession>(std::move(socket), this);
+    auto session = std::make_shared<DownstreamSession>(std::move(socket), options_.credentials,
+                                                       static_cast<DownstreamEvents*>(this));
     sessions_.insert(session);
     session->Start();
   }
 }
 
-void Target::Close() {
+void TargetMaster::Close() {
   if (closing_) return;
   closing_ = true;
   asio::error_code ec;
@@ -102,54 +103,67 @@ void Target::Close() {
   drained_.cancel();
 }
 
-std::string Target::OnPsync(std::shared_ptr<DownstreamSession> session, std::string_view replid,
-                            std::string_view offset_text) {
+PsyncAnswer TargetMaster::OnPsync(std::shared_ptr<DownstreamSession> session,
+                                  std::string_view replid, std::string_view offset_text) {
+  PsyncAnswer answer;
   switch (phase_) {
     case Phase::kWaiting:
     case Phase::kAttached:
       // A replica that reconnects before its snapshot started just starts over.
-      if (active_ != nullptr && active_ != session) {
-        active_->Close(absl::AbortedError("replaced by a new connection"));
-      }
-      Attach(session);
+      Attach(std::move(session), "replaced by a new connection");
       phase_ = Phase::kAttached;
       if (callbacks_.on_attach) callbacks_.on_attach();
-      return absl::StrCat("+FULLRESYNC ", replid_, " ", backlog_.end_offset(), "\r\n");
+      answer.kind = PsyncAnswer::Kind::kFullResync;
+      answer.replid = replid_;
+      answer.offset = backlog_.end_offset();
+      return answer;
     case Phase::kSnapshot:
-      return absl::StrCat("-ERR reshard: target '", name_,
-                          "' is receiving its snapshot on another connection\r\n");
+      answer.error = absl::StrCat("ERR reshard: target '", options_.name,
+                                  "' is receiving its snapshot on another connection");
+      return answer;
     case Phase::kStreaming: {
       uint64_t offset = 0;
       if (replid == replid_ && absl::SimpleAtoi(AsAbsl(offset_text), &offset) &&
           backlog_.CanContinueFrom(offset)) {
-        if (active_ != nullptr && active_ != session) {
-          active_->Close(absl::AbortedError("replaced by a reconnecting replica"));
-        }
-        Attach(session);
+        Attach(std::move(session), "replaced by a reconnecting replica");
         // A replica that continues has loaded its snapshot.
         waiting_for_first_ack_ = false;
         std::string().swap(held_stream_);
-        return absl::StrCat("+CONTINUE ", replid_, "\r\n", backlog_.CopyFrom(offset));
+        answer.kind = PsyncAnswer::Kind::kContinue;
+        answer.replid = replid_;
+        answer.backlog = backlog_.CopyFrom(offset);
+        return answer;
       }
-      return absl::StrCat("-ERR reshard: target '", name_, "' cannot continue from offset ",
-                          AsAbsl(offset_text), " of replication id ", AsAbsl(replid),
-                          " (reshardd has id ", replid_, ", offsets ", backlog_.start_offset(), "-",
-                          backlog_.end_offset() + 1,
-                          "); a full resync of this target needs a new job",
-                          replid == "?" && snapshot_rdb_version_ > 0
-                              ? absl::StrCat(" (a target that asks again for a full sync often "
-                                             "could not load its snapshot: it was RDB version ",
-                                             snapshot_rdb_version_, "; check the target's log)")
-                              : std::string(),
-                          "\r\n");
+      answer.error = RefusalFor(replid, offset_text);
+      return answer;
     }
   }
-  return "-ERR reshard: internal error\r\n";
+  answer.error = "ERR reshard: internal error";
+  return answer;
 }
 
-void Target::Attach(std::shared_ptr<DownstreamSession> session) { active_ = std::move(session); }
+std::string TargetMaster::RefusalFor(std::string_view replid, std::string_view offset) const {
+  return absl::StrCat(
+      "ERR reshard: target '", options_.name, "' cannot continue from offset ", AsAbsl(offset),
+      " of replication id ", AsAbsl(replid), " (reshardd has id ", replid_, ", offsets ",
+      backlog_.start_offset(), "-", backlog_.end_offset() + 1,
+      "); a full resync of this target needs a new job",
+      replid == "?" && snapshot_rdb_version_ > 0
+          ? absl::StrCat(" (a target that asks again for a full sync often could not load its "
+                         "snapshot: it was RDB version ",
+                         snapshot_rdb_version_, "; check the target's log)")
+          : std::string());
+}
 
-void Target::OnAck(uint64_t offset) {
+void TargetMaster::Attach(std::shared_ptr<DownstreamSession> session,
+                          std::string_view why_replaced) {
+  if (active_ != nullptr && active_ != session) {
+    active_->Close(absl::AbortedError(AsAbsl(why_replaced)));
+  }
+  active_ = std::move(session);
+}
+
+void TargetMaster::OnAck(uint64_t offset) {
   if (waiting_for_first_ack_ && phase_ == Phase::kStreaming) {
     // The replica has loaded its snapshot: the stream can flow.
     waiting_for_first_ack_ = false;
@@ -162,16 +176,16 @@ void Target::OnAck(uint64_t offset) {
   }
 }
 
-void Target::OnWritten(uint64_t bytes) {
+void TargetMaster::OnWritten(uint64_t bytes) {
   bytes_sent_ += bytes;
   if (!Backlogged()) drained_.cancel();
 }
 
-void Target::OnPendingTaken() {
+void TargetMaster::OnPendingTaken() {
   if (!Backlogged()) drained_.cancel();
 }
 
-void Target::OnSessionClosed(DownstreamSession* session, const absl::Status& why) {
+void TargetMaster::OnSessionClosed(DownstreamSession* session, const absl::Status& why) {
   bool was_active = active_.get() == session;
   for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
     if (it->get() == session) {
@@ -183,35 +197,37 @@ void Target::OnSessionClosed(DownstreamSession* session, const absl::Status& why
   active_.reset();
   drained_.cancel();
   if (phase_ == Phase::kSnapshot && !closing_ && callbacks_.on_fatal) {
-    callbacks_.on_fatal(absl::UnavailableError(
-        absl::StrCat("target '", name_, "' disconnected during its snapshot: ", why.message())));
+    callbacks_.on_fatal(absl::UnavailableError(absl::StrCat(
+        "target '", options_.name, "' disconnected during its snapshot: ", why.message())));
   }
 }
 
-void Target::BeginSnapshot() {
+void TargetMaster::BeginSnapshot() {
   phase_ = Phase::kSnapshot;
   if (active_ != nullptr) active_->Enqueue(absl::StrCat("$EOF:", eof_mark_, "\r\n"));
 }
 
-void Target::EndSnapshot() {
+void TargetMaster::EndSnapshot() {
   if (active_ != nullptr) active_->Enqueue(eof_mark_);
   phase_ = Phase::kStreaming;
   waiting_for_first_ack_ = true;
 }
 
-void Target::Write(std::string_view bytes) {
+void TargetMaster::Write(std::string_view bytes) {
   if (active_ != nullptr) active_->Enqueue(bytes);
 }
 
-uint64_t Target::queued_bytes() const { return active_ == nullptr ? 0 : active_->queued_bytes(); }
+uint64_t TargetMaster::queued_bytes() const {
+  return active_ == nullptr ? 0 : active_->queued_bytes();
+}
 
 // Only bytes not yet handed to the socket count: the producer refills while a
 // write is in flight, so reading the source and writing the target overlap.
-bool Target::Backlogged() const {
-  return active_ != nullptr && active_->pending_bytes() > options_.max_target_queue_bytes;
+bool TargetMaster::Backlogged() const {
+  return active_ != nullptr && active_->pending_bytes() > options_.max_queue_bytes;
 }
 
-asio::awaitable<absl::Status> Target::WaitWritable() {
+asio::awaitable<absl::Status> TargetMaster::WaitWritable() {
   while (Backlogged()) {
     asio::error_code ec;
     drained_.expires_at(asio::steady_timer::time_point::max());
@@ -220,12 +236,12 @@ asio::awaitable<absl::Status> Target::WaitWritable() {
   }
   if (phase_ == Phase::kSnapshot && active_ == nullptr) {
     co_return absl::UnavailableError(
-        absl::StrCat("target '", name_, "' disconnected during its snapshot"));
+        absl::StrCat("target '", options_.name, "' disconnected during its snapshot"));
   }
   co_return absl::OkStatus();
 }
 
-void Target::AppendStream(std::string_view bytes) {
+void TargetMaster::AppendStream(std::string_view bytes) {
   backlog_.Append(bytes);
   absl::Time now = absl::Now();
   if (offset_times_.empty() || now - offset_times_.back().second > absl::Milliseconds(100)) {
@@ -241,18 +257,17 @@ void Target::AppendStream(std::string_view bytes) {
   held_stream_.append(bytes.data(), bytes.size());
   if (held_stream_.size() > options_.max_held_stream_bytes && callbacks_.on_fatal) {
     callbacks_.on_fatal(absl::ResourceExhaustedError(absl::StrCat(
-        "target '", name_, "' has not confirmed loading its snapshot while ", held_stream_.size(),
-        " bytes of stream piled up for it (options.max_held_stream_bytes)")));
+        "target '", options_.name, "' has not confirmed loading its snapshot while ",
+        held_stream_.size(), " bytes of stream piled up for it (options.max_held_stream_bytes)")));
   }
 }
 
-void Target::SendKeepalive() {
+void TargetMaster::SendKeepalive() {
   if (active_ != nullptr && phase_ == Phase::kAttached) active_->Enqueue("\n");
 }
 
-TargetStatus Target::Status() const {
-  TargetStatus status;
-  status.name = name_;
+TargetLinkStatus TargetMaster::Status() const {
+  TargetLinkStatus status;
   status.attached = phase_ != Phase::kWaiting;
   status.connected_replicas = active_ != nullptr ? 1 : 0;
   status.bytes_sent = bytes_sent_;

@@ -1,0 +1,30 @@
+#include "engine/job/job_context.h"
+
+#include "asio/redirect_error.hpp"
+#include "asio/use_awaitable.hpp"
+
+namespace reshard::engine {
+
+JobContext::JobContext(std::string id, const JobSpec& spec, JobAddresses addresses, Hooks hooks)
+    : id(std::move(id)),
+      spec(spec),
+      addresses(std::move(addresses)),
+      wake(io, asio::steady_timer::time_point::max()),
+      hooks_(std::move(hooks)) {}
+
+void JobContext::SetState(JobState new_state, std::string new_detail) {
+  if (finished) return;
+  state = new_state;
+  detail = std::move(new_detail);
+  hooks_.publish();
+}
+
+asio::awaitable<bool> JobContext::Sleep(absl::Duration duration) {
+  asio::steady_timer timer(io);
+  timer.expires_after(absl::ToChronoNanoseconds(duration));
+  asio::error_code ec;
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  co_return !finished;
+}
+
+}  // namespace reshard::engine

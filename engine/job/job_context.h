@@ -1,0 +1,109 @@
+#pragma once
+
+// JobContext: what the phases of one running job share, on the job's thread.
+// The runner (job_runner.h) owns it and drives the phases in order:
+//   OpenListeners -> ConnectSource -> LearnSource -> ConfigureManagedTargets
+//   -> WaitForTargets -> SyncSnapshot -> StreamCommands
+// (target_phase.h, source_phase.h, snapshot_phase.h, stream_phase.h); the
+// ticker (job_ticker.h) runs beside them. Nothing here is thread-safe: only
+// the job thread touches it; the runner publishes snapshots of it.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "asio/awaitable.hpp"
+#include "asio/io_context.hpp"
+#include "asio/steady_timer.hpp"
+#include "engine/job/job_spec.h"
+#include "engine/job/job_status.h"
+#include "engine/link/key_materializer.h"
+#include "engine/link/target_master.h"
+#include "engine/link/upstream_link.h"
+#include "engine/rdb/rdb_version.h"
+#include "engine/resp/command_table.h"
+#include "engine/route/command_router.h"
+#include "engine/route/key_filter.h"
+#include "engine/route/rdb_splitter.h"
+
+namespace reshard::engine {
+
+// What the job has learnt about its source.
+struct SourceState {
+  std::string replid;                    // the source's replication id (for PSYNC)
+  uint64_t applied_offset = 0;           // source offset of the last command applied
+  std::optional<ServerVersion> version;  // from INFO server, when known
+  // Key positions: from the source's COMMAND reply when it has one, else the
+  // built-in table.
+  std::unique_ptr<CommandTable> own_command_table;
+  const CommandTable* command_table = &CommandTable::Builtin();
+  std::string command_table_note;  // where the key positions came from
+  uint64_t reconnects = 0;
+};
+
+// Progress through the snapshot.
+struct SnapshotState {
+  uint64_t rdb_start = 0;  // upstream consumed() when the RDB began
+  uint64_t rdb_total = 0;  // payload length; 0 when EOF-framed (unknown)
+  uint64_t rdb_bytes = 0;  // payload bytes once the snapshot is done
+};
+
+// `status` with `context` put before its message (the code stays).
+inline absl::Status WithContext(const absl::Status& status, std::string_view context) {
+  if (status.ok()) return status;
+  return absl::Status(status.code(), absl::StrCat(std::string(context), status.message()));
+}
+
+class JobContext {
+ public:
+  // How the context reaches its runner (called on the job thread).
+  struct Hooks {
+    std::function<void()> publish;           // after every state change
+    std::function<void(absl::Status)> fail;  // the job cannot go on
+  };
+  // `spec` must have passed ValidateJobSpec and outlive the context.
+  JobContext(std::string id, const JobSpec& spec, JobAddresses addresses, Hooks hooks);
+
+  // Sets the state and what the job is doing, and publishes. No-op once finished.
+  void SetState(JobState state, std::string detail);
+  // Fails the job with `status` (first error wins).
+  void Fail(absl::Status status) { hooks_.fail(std::move(status)); }
+  // Waits `duration` on the job's loop. False when the job finished meanwhile.
+  asio::awaitable<bool> Sleep(absl::Duration duration);
+
+  const std::string id;
+  const JobSpec& spec;
+  const JobAddresses addresses;
+  asio::io_context io;
+  asio::steady_timer wake;  // cancelled on attach, resume and finish
+
+  JobState state = JobState::kPending;
+  std::string detail;
+  bool finished = false;
+  bool paused = false;
+  bool reconnecting = false;  // no ACKs while a new link does its handshake
+
+  std::vector<std::unique_ptr<KeyFilter>> filters;     // index-aligned with targets
+  std::vector<std::unique_ptr<TargetMaster>> targets;  // index-aligned with spec.targets
+  // Each managed target's version (nullopt for unmanaged targets).
+  std::vector<std::optional<ServerVersion>> target_versions;
+  std::unique_ptr<UpstreamLink> upstream;
+  std::unique_ptr<RdbSplitter> splitter;
+  std::unique_ptr<CommandRouter> router;
+  // The source connection that copies keys for cross-target writes; opened
+  // on first need.
+  std::unique_ptr<KeyMaterializer> materializer;
+  SourceState source;
+  SnapshotState snapshot;
+
+ private:
+  Hooks hooks_;
+};
+
+}  // namespace reshard::engine

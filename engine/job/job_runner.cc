@@ -1,0 +1,189 @@
+#include "engine/job/job_runner.h"
+
+#include <pthread.h>
+
+#include "absl/strings/str_cat.h"
+#include "asio/co_spawn.hpp"
+#include "asio/detached.hpp"
+#include "asio/post.hpp"
+#include "engine/base/absl_view.h"
+#include "engine/base/status_macros.h"
+#include "engine/job/job_status_builder.h"
+#include "engine/job/job_ticker.h"
+#include "engine/job/snapshot_phase.h"
+#include "engine/job/source_phase.h"
+#include "engine/job/stream_phase.h"
+#include "engine/job/target_phase.h"
+
+namespace reshard::engine {
+namespace {
+
+JobAddresses AddressesOf(const JobSpec& spec, absl::Status* error) {
+  absl::StatusOr<JobAddresses> addresses = ResolveJobAddresses(spec);
+  if (addresses.ok()) return *std::move(addresses);
+  *error = addresses.status();
+  return JobAddresses{};
+}
+
+}  // namespace
+
+JobRunner::JobRunner(std::string id, const JobSpec& spec)
+    : created_unix_ms_(absl::ToUnixMillis(absl::Now())),
+      job_(
+          std::move(id), spec, AddressesOf(spec, &addresses_error_),
+          JobContext::Hooks{
+              .publish = [this] { Publish(); },
+              .fail = [this](absl::Status status) { Finish(JobState::kFailed, std::move(status)); },
+          }) {
+  absl::MutexLock lock(&mu_);
+  status_.state = JobState::kPending;
+  status_.created_unix_ms = created_unix_ms_;
+  status_.updated_unix_ms = created_unix_ms_;
+  for (const TargetSpec& target : spec.targets) {
+    TargetStatus t;
+    t.name = target.name;
+    status_.targets.push_back(t);
+  }
+}
+
+JobRunner::~JobRunner() {
+  Cancel();
+  if (thread_.joinable()) thread_.join();
+}
+
+void JobRunner::Start() {
+  if (thread_.joinable()) return;
+  thread_ = std::thread([this] { ThreadMain(); });
+}
+
+void JobRunner::Cancel() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (IsTerminal(status_.state)) return;
+    if (!thread_.joinable() || thread_done_) {
+      status_.state = JobState::kCancelled;
+      status_.detail = "cancelled";
+      status_.updated_unix_ms = absl::ToUnixMillis(absl::Now());
+      ++status_.version;
+      return;
+    }
+  }
+  asio::post(job_.io, [this] { Finish(JobState::kCancelled, absl::OkStatus()); });
+}
+
+absl::Status JobRunner::CheckTransition(JobState required, JobState target,
+                                        std::string_view verb) const {
+  absl::MutexLock lock(&mu_);
+  if (status_.state == target) return absl::OkStatus();
+  if (status_.state != required) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", job_.id, " is ", AsAbsl(JobStateName(status_.state)), "; only a ",
+                     AsAbsl(JobStateName(required)), " job can be ", AsAbsl(verb)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status JobRunner::Pause() {
+  RETURN_IF_ERROR(CheckTransition(JobState::kStreaming, JobState::kPaused, "paused"));
+  asio::post(job_.io, [this] {
+    if (job_.finished || job_.state != JobState::kStreaming) return;
+    job_.paused = true;
+    job_.SetState(JobState::kPaused, "paused: not reading the source");
+  });
+  return absl::OkStatus();
+}
+
+absl::Status JobRunner::Resume() {
+  RETURN_IF_ERROR(CheckTransition(JobState::kPaused, JobState::kStreaming, "resumed"));
+  asio::post(job_.io, [this] {
+    if (job_.finished || !job_.paused) return;
+    job_.paused = false;
+    job_.SetState(JobState::kStreaming,
+                  absl::StrCat("streaming; ", job_.source.command_table_note));
+    job_.wake.cancel();
+  });
+  return absl::OkStatus();
+}
+
+JobStatus JobRunner::Snapshot() const {
+  absl::MutexLock lock(&mu_);
+  return status_;
+}
+
+JobStatus JobRunner::WaitForChange(uint64_t seen, absl::Duration timeout) const {
+  auto changed = [this, seen]()
+                     ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return status_.version > seen; };
+  mu_.LockWhenWithTimeout(absl::Condition(&changed), timeout);
+  JobStatus copy = status_;
+  mu_.Unlock();
+  return copy;
+}
+
+void JobRunner::ThreadMain() {
+  std::string thread_name = ("job-" + job_.id).substr(0, 15);
+  pthread_setname_np(pthread_self(), thread_name.c_str());
+  asio::co_spawn(job_.io, Main(), [this](std::exception_ptr error) {
+    if (error == nullptr) return;
+    std::string what = "unknown";
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    Finish(JobState::kFailed, absl::InternalError(absl::StrCat("unexpected exception: ", what)));
+  });
+  job_.io.run();
+  // Tear down on this thread, where every socket and timer lives.
+  job_.router.reset();
+  job_.splitter.reset();
+  if (job_.upstream != nullptr) job_.upstream->Close();
+  for (auto& target : job_.targets) target->Close();
+  absl::MutexLock lock(&mu_);
+  thread_done_ = true;
+}
+
+asio::awaitable<void> JobRunner::Main() {
+  asio::co_spawn(job_.io, RunJobTicker(job_, [this] { Publish(); }), asio::detached);
+  absl::Status status = co_await Run();
+  if (!job_.finished) Finish(status.ok() ? JobState::kCancelled : JobState::kFailed, status);
+}
+
+asio::awaitable<absl::Status> JobRunner::Run() {
+  CO_RETURN_IF_ERROR(addresses_error_);
+  job_.SetState(JobState::kConnecting, "opening target listeners");
+  CO_RETURN_IF_ERROR(OpenListeners(job_));
+  CO_RETURN_IF_ERROR(co_await ConnectSource(job_));
+  co_await LearnSource(job_);
+  CO_RETURN_IF_ERROR(co_await ConfigureManagedTargets(job_));
+  CO_RETURN_IF_ERROR(co_await WaitForTargets(job_));
+  CO_RETURN_IF_ERROR(co_await SyncSnapshot(job_));
+  co_return co_await StreamCommands(job_);
+}
+
+void JobRunner::Finish(JobState state, absl::Status error) {
+  if (job_.finished) return;
+  job_.finished = true;
+  job_.state = state;
+  job_.detail = state == JobState::kCancelled ? "cancelled" : std::string(error.message());
+  if (job_.upstream != nullptr) job_.upstream->Close();
+  for (auto& target : job_.targets) target->Close();
+  job_.wake.cancel();
+  {
+    absl::MutexLock lock(&mu_);
+    status_.error = error;
+  }
+  Publish();
+  job_.io.stop();
+}
+
+void JobRunner::Publish() {
+  JobStatus previous = Snapshot();
+  JobStatus status = BuildJobStatus(job_, previous, created_unix_ms_);
+  absl::MutexLock lock(&mu_);
+  status.error = status_.error;
+  status.version = status_.version + 1;
+  status_ = std::move(status);
+}
+
+}  // namespace reshard::engine

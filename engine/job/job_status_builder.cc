@@ -1,0 +1,63 @@
+#include "engine/job/job_status_builder.h"
+
+namespace reshard::engine {
+namespace {
+
+TargetStatus TargetStatusOf(const JobContext& job, size_t i) {
+  TargetStatus t;
+  t.name = job.spec.targets[i].name;
+  if (i < job.targets.size()) {
+    TargetLinkStatus link = job.targets[i]->Status();
+    t.attached = link.attached;
+    t.connected_replicas = link.connected_replicas;
+    t.bytes_sent = link.bytes_sent;
+    t.offset = link.offset;
+    t.acked_offset = link.acked_offset;
+    t.lag_bytes = link.lag_bytes;
+    t.lag_seconds = link.lag_seconds;
+  }
+  if (job.splitter != nullptr) {
+    t.rdb_keys_kept = job.splitter->keys_kept(i);
+    t.rdb_keys_dropped = job.splitter->keys_dropped(i);
+  }
+  if (job.router != nullptr) {
+    const auto& counters = job.router->counters(i);
+    t.commands_kept = counters.commands_kept;
+    t.commands_dropped = counters.commands_dropped;
+    t.commands_split = counters.commands_split;
+    t.keys_materialized = counters.keys_materialized;
+  }
+  return t;
+}
+
+}  // namespace
+
+JobStatus BuildJobStatus(const JobContext& job, const JobStatus& previous,
+                         int64_t created_unix_ms) {
+  JobStatus status;
+  status.state = job.state;
+  status.detail = job.detail;
+  status.created_unix_ms = created_unix_ms;
+  status.updated_unix_ms = absl::ToUnixMillis(absl::Now());
+  status.upstream_reconnects = job.source.reconnects;
+  status.source_offset = job.source.applied_offset;
+  if (job.upstream != nullptr && job.upstream->connected()) {
+    status.upstream_connected = !job.finished;
+    status.bytes_received = job.upstream->source().bytes_received();
+    if (job.state == JobState::kSyncing) {
+      status.rdb_bytes_read = job.upstream->source().consumed() - job.snapshot.rdb_start;
+    }
+  }
+  if (status.rdb_bytes_read == 0) {
+    status.rdb_bytes_read =
+        job.snapshot.rdb_bytes > 0 ? job.snapshot.rdb_bytes : previous.rdb_bytes_read;
+  }
+  status.rdb_bytes_total = job.snapshot.rdb_total;
+  if (job.splitter != nullptr) status.rdb_keys_read = job.splitter->keys_read();
+  for (size_t i = 0; i < job.spec.targets.size(); ++i) {
+    status.targets.push_back(TargetStatusOf(job, i));
+  }
+  return status;
+}
+
+}  // namespace reshard::engine

@@ -1,0 +1,42 @@
+#include "engine/job/job_ticker.h"
+
+#include <string>
+
+#include "engine/resp/resp_writer.h"
+
+namespace reshard::engine {
+namespace {
+
+constexpr absl::Duration kTick = absl::Milliseconds(100);
+
+}  // namespace
+
+asio::awaitable<void> RunJobTicker(JobContext& job, std::function<void()> publish) {
+  std::string ping;
+  AppendCommand(&ping, {"PING"});
+  absl::Time last_ack = absl::Now(), last_keepalive = absl::Now(), last_ping = absl::Now();
+  const absl::Duration ack_interval = absl::Milliseconds(job.spec.options.ack_interval_ms);
+  const absl::Duration ping_interval = absl::Milliseconds(job.spec.options.target_ping_interval_ms);
+  while (co_await job.Sleep(kTick)) {
+    absl::Time now = absl::Now();
+    bool streaming = job.state == JobState::kStreaming || job.state == JobState::kPaused;
+    if (streaming && !job.reconnecting && now - last_ack >= ack_interval) {
+      last_ack = now;
+      // A failed write shows up as a read error in the stream phase.
+      job.upstream->SendAck(job.source.applied_offset).IgnoreError();
+    }
+    if (now - last_keepalive >= absl::Seconds(1)) {
+      last_keepalive = now;
+      for (auto& target : job.targets) target->SendKeepalive();
+    }
+    if (streaming && now - last_ping >= ping_interval) {
+      last_ping = now;
+      for (auto& target : job.targets) {
+        if (target->phase() == TargetMaster::Phase::kStreaming) target->AppendStream(ping);
+      }
+    }
+    publish();
+  }
+}
+
+}  // namespace reshard::engine

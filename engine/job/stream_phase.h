@@ -1,0 +1,19 @@
+#pragma once
+
+// The stream phase: the source's command stream, parsed where the snapshot
+// ended, routed per target (materialising cross-target writes), appended to
+// each target's master; REPLCONF GETACK answered; back-pressure from the
+// targets; a dropped source link continued with PSYNC.
+
+#include "absl/status/status.h"
+#include "asio/awaitable.hpp"
+#include "engine/job/job_context.h"
+
+namespace reshard::engine {
+
+// Runs until the job finishes (CANCELLED) or fails: DATA_LOSS for a
+// malformed stream, FAILED_PRECONDITION for a command that cannot be routed,
+// the reconnect's error when the source does not come back.
+asio::awaitable<absl::Status> StreamCommands(JobContext& job);
+
+}  // namespace reshard::engine

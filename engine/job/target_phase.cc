@@ -1,0 +1,129 @@
+#include "engine/job/target_phase.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "asio/post.hpp"
+#include "asio/redirect_error.hpp"
+#include "asio/use_awaitable.hpp"
+#include "engine/base/status_macros.h"
+#include "engine/job/version_policy.h"
+#include "engine/link/redis_connection.h"
+
+namespace reshard::engine {
+namespace {
+
+constexpr absl::Duration kConnectTimeout = absl::Seconds(5);
+
+TargetMaster::Options MasterOptions(const JobContext& job, size_t i) {
+  const TargetSpec& spec = job.spec.targets[i];
+  TargetMaster::Options options;
+  options.name = spec.name;
+  options.listen_field = absl::StrCat("targets[", i, "].listen");
+  options.listen = job.addresses.listen[i];
+  options.credentials = spec.credentials;
+  options.backlog_bytes = job.spec.options.target_backlog_bytes;
+  options.max_queue_bytes = job.spec.options.max_target_queue_bytes;
+  options.max_held_stream_bytes = job.spec.options.max_held_stream_bytes;
+  return options;
+}
+
+}  // namespace
+
+absl::Status OpenListeners(JobContext& job) {
+  job.target_versions.assign(job.spec.targets.size(), std::nullopt);
+  for (size_t i = 0; i < job.spec.targets.size(); ++i) {
+    absl::StatusOr<std::unique_ptr<KeyFilter>> filter = MakeKeyFilter(job.spec.targets[i].filter);
+    if (!filter.ok()) {
+      return WithContext(filter.status(), absl::StrCat("targets[", i, "].filter: "));
+    }
+    job.filters.push_back(std::move(*filter));
+    TargetMaster::Callbacks callbacks;
+    callbacks.on_attach = [&job] { job.wake.cancel(); };
+    callbacks.on_fatal = [&job](absl::Status status) {
+      asio::post(job.io, [&job, status] { job.Fail(status); });
+    };
+    job.targets.push_back(std::make_unique<TargetMaster>(
+        MasterOptions(job, i), job.io.get_executor(), std::move(callbacks)));
+    RETURN_IF_ERROR(job.targets.back()->Listen());
+  }
+  for (auto& target : job.targets) target->StartAccepting();
+  return absl::OkStatus();
+}
+
+absl::Status CheckTargetsCanLoad(const JobContext& job, int rdb_version) {
+  for (size_t i = 0; i < job.target_versions.size(); ++i) {
+    if (!job.target_versions[i].has_value()) continue;
+    RETURN_IF_ERROR(CheckTargetCanLoad(job.spec.targets[i].name, *job.target_versions[i],
+                                       job.source.version, rdb_version));
+  }
+  return absl::OkStatus();
+}
+
+asio::awaitable<absl::Status> ConfigureManagedTargets(JobContext& job) {
+  for (size_t i = 0; i < job.spec.targets.size(); ++i) {
+    const TargetSpec& spec = job.spec.targets[i];
+    const std::optional<RedisEndpoint>& replica = job.addresses.replica[i];
+    if (!replica.has_value()) continue;
+    const HostPort& listen = job.addresses.listen[i];
+    job.SetState(JobState::kConnecting,
+                 absl::StrCat("pointing target '", spec.name, "' at ", spec.listen));
+    CO_ASSIGN_OR_RETURN(std::unique_ptr<RedisConnection> connection,
+                        co_await RedisConnection::Connect(job.io.get_executor(), replica->address,
+                                                          absl::StrCat("target '", spec.name, "'"),
+                                                          kConnectTimeout));
+    CO_RETURN_IF_ERROR(co_await connection->Authenticate(replica->credentials));
+    std::vector<std::string> info = {"INFO", "server"};
+    CO_ASSIGN_OR_RETURN(RespValue info_reply, co_await connection->Command(std::move(info)));
+    if (!info_reply.IsError()) job.target_versions[i] = ServerVersionFromInfo(info_reply.str);
+    if (job.source.version.has_value()) {
+      CO_RETURN_IF_ERROR(CheckTargetsCanLoad(job, job.source.version->rdb_version));
+    }
+    std::vector<std::vector<std::string>> commands;
+    if (!spec.credentials.username.empty()) {
+      commands.push_back({"CONFIG", "SET", "masteruser", spec.credentials.username});
+    }
+    if (!spec.credentials.password.empty()) {
+      commands.push_back({"CONFIG", "SET", "masterauth", spec.credentials.password});
+    }
+    commands.push_back({"REPLICAOF", listen.host, std::to_string(listen.port)});
+    for (auto& command : commands) {
+      std::string name = absl::StrJoin(command.begin(), command.begin() + 2, " ");
+      CO_ASSIGN_OR_RETURN(RespValue reply, co_await connection->Command(command));
+      if (reply.type == RespValue::Type::kError) {
+        co_return absl::FailedPreconditionError(
+            absl::StrCat(connection->peer(), ": ", name, " failed: ", reply.str));
+      }
+    }
+    connection->Close();
+  }
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::Status> WaitForTargets(JobContext& job) {
+  const int timeout_ms = job.spec.options.target_attach_timeout_ms;
+  absl::Time deadline =
+      timeout_ms > 0 ? absl::Now() + absl::Milliseconds(timeout_ms) : absl::InfiniteFuture();
+  while (!job.finished) {
+    std::vector<std::string> waiting;
+    for (auto& target : job.targets) {
+      if (target->phase() == TargetMaster::Phase::kWaiting) {
+        waiting.push_back(absl::StrCat("'", target->name(), "'"));
+      }
+    }
+    if (waiting.empty()) co_return absl::OkStatus();
+    std::string list = absl::StrJoin(waiting, ", ");
+    if (absl::Now() >= deadline) {
+      co_return absl::DeadlineExceededError(
+          absl::StrCat("targets ", list, " did not connect within ", timeout_ms,
+                       " ms: point each target Redis at its listen address with REPLICAOF"));
+    }
+    job.SetState(JobState::kConnecting,
+                 absl::StrCat("waiting for targets ", list, " to replicate from their listeners"));
+    job.wake.expires_after(std::chrono::seconds(1));
+    asio::error_code ec;
+    co_await job.wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  co_return absl::CancelledError("cancelled");
+}
+
+}  // namespace reshard::engine
