@@ -1,5 +1,6 @@
 #include "engine/job/snapshot_phase.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "engine/base/absl_view.h"
@@ -26,6 +27,33 @@ int RdbVersionOfMagic(std::string_view magic) {
   return rdb_version;
 }
 
+// Unmanaged targets' versions: what their replicas announced (Valkey's do).
+void LearnAnnouncedVersions(JobContext& job) {
+  for (size_t i = 0; i < job.targets.size(); ++i) {
+    if (job.target_versions[i].has_value()) continue;
+    job.target_versions[i] = ServerVersionFromReplconf(job.targets[i]->replica_version());
+  }
+}
+
+// A link that drops during the snapshot: the source closed it, and only its
+// log says why. Other errors (a target's, a corrupt RDB) pass unchanged.
+bool IsLinkLoss(const absl::Status& status, const JobContext& job) {
+  // SocketByteSource::Fill's contract: "<peer>: connection lost (<reason>)".
+  std::string lost = absl::StrCat(job.upstream->source().peer(), ": connection lost");
+  return status.code() == absl::StatusCode::kUnavailable &&
+         absl::StartsWith(status.message(), lost);
+}
+
+absl::Status ExplainSnapshotLoss(const absl::Status& status, const JobContext& job,
+                                 uint64_t rdb_bytes) {
+  if (!IsLinkLoss(status, job)) return status;
+  return absl::UnavailableError(absl::StrCat(
+      "source ", job.spec.source.address, " closed the link during the snapshot, after ", rdb_bytes,
+      " bytes of the RDB (", status.message(),
+      "): the source's log says why, e.g. a failed BGSAVE child (a dataset the RDB version it "
+      "chose for this replica cannot hold), client-output-buffer-limit replica, or a restart"));
+}
+
 void MakeRouter(JobContext& job) {
   std::vector<const KeyFilter*> filters;
   std::vector<std::string> names;
@@ -49,17 +77,23 @@ void MakeRouter(JobContext& job) {
 asio::awaitable<absl::Status> SyncSnapshot(JobContext& job) {
   job.SetState(JobState::kConnecting,
                absl::StrCat("asking source ", job.spec.source.address, " for a full sync"));
+  LearnAnnouncedVersions(job);
+  if (std::optional<std::string> version = VersionToAnnounce(job.target_versions)) {
+    CO_RETURN_IF_ERROR(co_await job.upstream->AnnounceVersion(*version));
+  }
   CO_ASSIGN_OR_RETURN(FullResync resync, co_await job.upstream->RequestFullSync());
   job.source.applied_offset = resync.offset;
   job.source.replid = resync.replid;
   job.SetState(JobState::kConnecting, "waiting for the source's snapshot");
-  CO_ASSIGN_OR_RETURN(RdbFraming framing,
-                      co_await job.upstream->ReadRdbFraming(kSnapshotStartTimeout));
+  absl::StatusOr<RdbFraming> framing_or =
+      co_await job.upstream->ReadRdbFraming(kSnapshotStartTimeout);
+  if (!framing_or.ok()) co_return ExplainSnapshotLoss(framing_or.status(), job, 0);
+  RdbFraming framing = *std::move(framing_or);
   SocketByteSource& source = job.upstream->source();
   job.snapshot.rdb_total = framing.eof_marked ? 0 : framing.length;
   job.snapshot.rdb_start = source.consumed();
   // The magic says the version: check it before a byte goes to a target.
-  CO_RETURN_IF_ERROR(co_await source.Fill(9));
+  CO_RETURN_IF_ERROR(ExplainSnapshotLoss(co_await source.Fill(9), job, 0));
   if (int rdb_version = RdbVersionOfMagic(source.Available().substr(0, 9)); rdb_version > 0) {
     CO_RETURN_IF_ERROR(CheckTargetsCanLoad(job, rdb_version));
     for (auto& target : job.targets) target->set_snapshot_rdb_version(rdb_version);
@@ -73,9 +107,14 @@ asio::awaitable<absl::Status> SyncSnapshot(JobContext& job) {
   }
   job.splitter = std::make_unique<RdbSplitter>(std::move(outputs));
   RdbReader reader(&source, job.splitter.get());
-  CO_RETURN_IF_ERROR(WithContext(co_await reader.Run(), "snapshot from source: "));
+  absl::Status read = co_await reader.Run();
+  if (IsLinkLoss(read, job)) {
+    co_return ExplainSnapshotLoss(read, job, source.consumed() - job.snapshot.rdb_start);
+  }
+  CO_RETURN_IF_ERROR(WithContext(read, "snapshot from source: "));
   uint64_t rdb_bytes = source.consumed() - job.snapshot.rdb_start;
-  CO_RETURN_IF_ERROR(co_await job.upstream->FinishRdbFraming(framing, rdb_bytes));
+  CO_RETURN_IF_ERROR(ExplainSnapshotLoss(
+      co_await job.upstream->FinishRdbFraming(framing, rdb_bytes), job, rdb_bytes));
   job.snapshot.rdb_bytes = rdb_bytes;
   for (auto& target : job.targets) target->EndSnapshot();
   MakeRouter(job);

@@ -75,8 +75,11 @@ asio::awaitable<absl::Status> ConfigureManagedTargets(JobContext& job) {
     std::vector<std::string> info = {"INFO", "server"};
     CO_ASSIGN_OR_RETURN(RespValue info_reply, co_await connection->Command(std::move(info)));
     if (!info_reply.IsError()) job.target_versions[i] = ServerVersionFromInfo(info_reply.str);
-    if (job.source.version.has_value()) {
-      CO_RETURN_IF_ERROR(CheckTargetsCanLoad(job, job.source.version->rdb_version));
+    // Checked again, for every target, against the snapshot's own header.
+    if (std::optional<int> rdb_version =
+            job.source.version.has_value() ? RdbVersionSentBy(*job.source.version) : std::nullopt;
+        rdb_version.has_value()) {
+      CO_RETURN_IF_ERROR(CheckTargetsCanLoad(job, *rdb_version));
     }
     std::vector<std::vector<std::string>> commands;
     if (!spec.credentials.username.empty()) {

@@ -16,6 +16,14 @@ namespace reshard::engine {
 
 class DownstreamSession;
 
+// A replica's PSYNC and what it announced before it.
+struct PsyncRequest {
+  std::string_view replid;  // as sent: "?" for a full sync
+  std::string_view offset;  // as sent, unparsed
+  // REPLCONF version <x.y.z> (Valkey replicas send it); empty when not sent.
+  std::string_view announced_version;
+};
+
 // The master's answer to PSYNC <replid> <offset>.
 struct PsyncAnswer {
   enum class Kind {
@@ -33,10 +41,10 @@ struct PsyncAnswer {
 class DownstreamEvents {
  public:
   virtual ~DownstreamEvents() = default;
-  // The replica sent PSYNC with these (unparsed) arguments. `session` is the
-  // caller; the master may keep it as its active session.
-  virtual PsyncAnswer OnPsync(std::shared_ptr<DownstreamSession> session, std::string_view replid,
-                              std::string_view offset) = 0;
+  // The replica sent PSYNC. `session` is the caller; the master may keep it
+  // as its active session. The request's views are valid during the call.
+  virtual PsyncAnswer OnPsync(std::shared_ptr<DownstreamSession> session,
+                              const PsyncRequest& request) = 0;
   // REPLCONF ACK <offset> after a successful PSYNC.
   virtual void OnAck(uint64_t offset) = 0;
   // `bytes` were written to the socket.

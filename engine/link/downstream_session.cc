@@ -164,10 +164,16 @@ void DownstreamSession::HandleCommand(const std::vector<std::string_view>& args,
     return AppendError(reply, "NOAUTH Authentication required.");
   if (name == "ping") return AppendSimpleString(reply, "PONG");
   if (name == "replconf") {
+    // Capabilities other than eof (psync2; Redis 8's rdb-channel-repl, Valkey's
+    // dual-channel and skip-rdb-checksum) need no answer: they only come into
+    // play when PSYNC answers +RDBCHANNELSYNC / +DUALCHANNELSYNC, which this
+    // master never does, so such replicas sync on one channel, with a checksum.
     for (size_t i = 1; i + 1 < args.size(); i += 2) {
       if (absl::EqualsIgnoreCase(AsAbsl(args[i]), "capa") &&
           absl::EqualsIgnoreCase(AsAbsl(args[i + 1]), "eof")) {
         capa_eof_ = true;
+      } else if (absl::EqualsIgnoreCase(AsAbsl(args[i]), "version")) {
+        announced_version_ = std::string(args[i + 1]);
       }
     }
     return AppendSimpleString(reply, "OK");
@@ -189,7 +195,9 @@ void DownstreamSession::HandlePsync(const std::vector<std::string_view>& args, s
                        "ERR reshard streams snapshots with an EOF mark: the replica must announce "
                        "REPLCONF capa eof (Redis >= 2.8.18)");
   }
-  PsyncAnswer answer = events_->OnPsync(shared_from_this(), args[1], args[2]);
+  PsyncAnswer answer = events_->OnPsync(
+      shared_from_this(),
+      PsyncRequest{.replid = args[1], .offset = args[2], .announced_version = announced_version_});
   switch (answer.kind) {
     case PsyncAnswer::Kind::kFullResync:
       synced_ = true;

@@ -59,7 +59,8 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   bool open_ = true;
   bool authenticated_ = false;
   bool capa_eof_ = false;
-  bool synced_ = false;  // PSYNC answered: replies stop, ACKs start
+  std::string announced_version_;  // REPLCONF version <x.y.z>
+  bool synced_ = false;            // PSYNC answered: replies stop, ACKs start
 };
 
 }  // namespace reshard::engine

@@ -104,13 +104,16 @@ void TargetMaster::Close() {
 }
 
 PsyncAnswer TargetMaster::OnPsync(std::shared_ptr<DownstreamSession> session,
-                                  std::string_view replid, std::string_view offset_text) {
+                                  const PsyncRequest& request) {
+  std::string_view replid = request.replid;
+  std::string_view offset_text = request.offset;
   PsyncAnswer answer;
   switch (phase_) {
     case Phase::kWaiting:
     case Phase::kAttached:
       // A replica that reconnects before its snapshot started just starts over.
       Attach(std::move(session), "replaced by a new connection");
+      replica_version_ = std::string(request.announced_version);
       phase_ = Phase::kAttached;
       if (callbacks_.on_attach) callbacks_.on_attach();
       answer.kind = PsyncAnswer::Kind::kFullResync;

@@ -96,14 +96,17 @@ class TargetMaster : public RdbSink, private DownstreamEvents {
   Phase phase() const { return phase_; }
   const std::string& name() const { return options_.name; }
   const std::string& replid() const { return replid_; }
+  // What the replica that attached last announced with REPLCONF version
+  // (Valkey replicas do); empty when it announced nothing.
+  const std::string& replica_version() const { return replica_version_; }
   uint64_t offset() const { return backlog_.end_offset(); }
   uint64_t queued_bytes() const;
   TargetLinkStatus Status() const;
 
  private:
   // DownstreamEvents.
-  PsyncAnswer OnPsync(std::shared_ptr<DownstreamSession> session, std::string_view replid,
-                      std::string_view offset) override;
+  PsyncAnswer OnPsync(std::shared_ptr<DownstreamSession> session,
+                      const PsyncRequest& request) override;
   void OnAck(uint64_t offset) override;
   void OnWritten(uint64_t bytes) override;
   void OnPendingTaken() override;
@@ -133,6 +136,7 @@ class TargetMaster : public RdbSink, private DownstreamEvents {
   bool waiting_for_first_ack_ = false;
   std::string held_stream_;
   int snapshot_rdb_version_ = 0;
+  std::string replica_version_;
   uint64_t bytes_sent_ = 0;
   uint64_t acked_offset_ = 0;
   std::deque<std::pair<uint64_t, absl::Time>> offset_times_;  // for lag in seconds

@@ -43,6 +43,12 @@ asio::awaitable<absl::Status> UpstreamLink::Connect(absl::Duration timeout) {
   co_return absl::OkStatus();
 }
 
+asio::awaitable<absl::Status> UpstreamLink::AnnounceVersion(std::string version) {
+  std::vector<std::string> replconf = {"REPLCONF", "version", std::move(version)};
+  absl::StatusOr<RespValue> reply = co_await connection_->Command(std::move(replconf));
+  co_return reply.status();
+}
+
 asio::awaitable<absl::StatusOr<FullResync>> UpstreamLink::RequestFullSync() {
   std::string request;
   AppendCommand(&request, {"PSYNC", "?", "-1"});

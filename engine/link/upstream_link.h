@@ -37,6 +37,10 @@ class UpstreamLink {
   // Connects, then PING, AUTH (when configured), REPLCONF listening-port,
   // REPLCONF capa eof capa psync2. Errors name the source address.
   asio::awaitable<absl::Status> Connect(absl::Duration timeout);
+  // REPLCONF version <version>, before a PSYNC: a Valkey >= 9 source picks the
+  // RDB version it sends from it. A source that does not know the option
+  // (Redis, older Valkey) answers -ERR, which is ignored.
+  asio::awaitable<absl::Status> AnnounceVersion(std::string version);
   // PSYNC ? -1. Accepts +FULLRESYNC; -LOADING / -NOMASTERLINK give UNAVAILABLE,
   // anything else FAILED_PRECONDITION with the source's words.
   asio::awaitable<absl::StatusOr<FullResync>> RequestFullSync();

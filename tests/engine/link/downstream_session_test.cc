@@ -32,9 +32,10 @@ std::string Command(std::initializer_list<std::string_view> args) {
 // Records every event; answers PSYNC with `answer`.
 class RecordingEvents : public DownstreamEvents {
  public:
-  PsyncAnswer OnPsync(std::shared_ptr<DownstreamSession> session, std::string_view replid,
-                      std::string_view offset) override {
-    psyncs.push_back(std::string(replid) + " " + std::string(offset));
+  PsyncAnswer OnPsync(std::shared_ptr<DownstreamSession> session,
+                      const PsyncRequest& request) override {
+    psyncs.push_back(std::string(request.replid) + " " + std::string(request.offset));
+    versions.push_back(std::string(request.announced_version));
     return answer;
   }
   void OnAck(uint64_t offset) override { acks.push_back(offset); }
@@ -46,6 +47,7 @@ class RecordingEvents : public DownstreamEvents {
 
   PsyncAnswer answer;
   std::vector<std::string> psyncs;
+  std::vector<std::string> versions;
   std::vector<uint64_t> acks;
   uint64_t written = 0;
   int taken = 0;
@@ -107,6 +109,7 @@ TEST_F(DownstreamSessionTest, EncodesAFullResyncThenReportsAcks) {
   events_.answer.offset = 7;
   EXPECT_EQ(Ask(Command({"PSYNC", "?", "-1"})), "+FULLRESYNC " + std::string(40, 'a') + " 7\r\n");
   EXPECT_THAT(events_.psyncs, ElementsAre("? -1"));
+  EXPECT_THAT(events_.versions, ElementsAre("")) << "a Redis replica announces no version";
   // After the sync only ACKs count; other commands get no reply.
   replica_->Send(Command({"REPLCONF", "ACK", "42"}));
   replica_->Send(Command({"PING"}));
@@ -114,6 +117,22 @@ TEST_F(DownstreamSessionTest, EncodesAFullResyncThenReportsAcks) {
   Run(absl::Milliseconds(30));
   EXPECT_EQ(replica_->Take(), "");
   EXPECT_THAT(events_.acks, ElementsAre(42, 43));
+}
+
+TEST_F(DownstreamSessionTest, NewReplicationModesAreServedOnOneChannel) {
+  // Redis 8 (repl-rdb-channel yes) and Valkey (dual-channel-replication-enabled
+  // yes) announce their modes; a master that answers PSYNC with a plain
+  // +FULLRESYNC serves them on this one connection. Valkey also says its version.
+  Open();
+  EXPECT_EQ(Ask(Command({"REPLCONF", "capa", "eof", "capa", "psync2", "capa", "rdb-channel-repl"})),
+            "+OK\r\n");
+  EXPECT_EQ(Ask(Command({"REPLCONF", "capa", "dual-channel", "capa", "skip-rdb-checksum"})),
+            "+OK\r\n");
+  EXPECT_EQ(Ask(Command({"REPLCONF", "version", "9.1.2"})), "+OK\r\n");
+  events_.answer.kind = PsyncAnswer::Kind::kFullResync;
+  events_.answer.replid = std::string(40, 'c');
+  EXPECT_EQ(Ask(Command({"PSYNC", "?", "-1"})), "+FULLRESYNC " + std::string(40, 'c') + " 0\r\n");
+  EXPECT_THAT(events_.versions, ElementsAre("9.1.2"));
 }
 
 TEST_F(DownstreamSessionTest, EncodesAContinueWithItsBacklog) {

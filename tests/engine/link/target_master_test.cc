@@ -94,6 +94,14 @@ TEST_F(TargetMasterTest, FullResyncGivesItsOwnReplidAtOffsetZero) {
   EXPECT_EQ(master_->Status().connected_replicas, 1u);
 }
 
+TEST_F(TargetMasterTest, KeepsTheVersionTheReplicaAnnounced) {
+  auto replica = Connect();
+  replica->Send(Command({"REPLCONF", "version", "9.1.2"}));
+  ASSERT_TRUE(replica->WaitFor("+OK\r\n"));
+  FullSync(*replica);
+  EXPECT_EQ(master_->replica_version(), "9.1.2");
+}
+
 TEST_F(TargetMasterTest, SnapshotIsFramedWithAnEofMark) {
   auto replica = Connect();
   FullSync(*replica);
