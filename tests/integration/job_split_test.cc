@@ -4,11 +4,8 @@
 // the right target with the same value and expiry.
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -27,12 +24,10 @@ namespace reshard::integration {
 namespace {
 
 using engine::FilterKind;
-using engine::FilterSpec;
 using engine::Job;
 using engine::JobSpec;
 using engine::JobState;
 using engine::JobStatus;
-using engine::TargetSpec;
 using testing::CheckShards;
 
 TEST_F(HalvesTest, RegexHalvesWithWritesDuringAndAfterTheSync) {
@@ -107,9 +102,9 @@ TEST(JobSplitTest, PrefixSplitOfStringKeysWithUnmanagedTargets) {
   JobSpec spec;
   spec.source.address = source->address();
   spec.targets.push_back(
-      MakeTarget("users", FilterKind::kPrefix, "user:", testing::PickFreePort(), nullptr));
+      MakeTarget("users", {FilterKind::kPrefix, "user:"}, testing::PickFreePort(), nullptr));
   spec.targets.push_back(
-      MakeTarget("orders", FilterKind::kPrefix, "order:", testing::PickFreePort(), nullptr));
+      MakeTarget("orders", {FilterKind::kPrefix, "order:"}, testing::PickFreePort(), nullptr));
   Job job("prefix", spec);
   job.Start();
   JobStatus status = WaitForState(job, JobState::kConnecting, absl::Seconds(10));
@@ -172,7 +167,7 @@ TEST(JobSplitTest, DiskBasedSyncWithLengthFramingAndAuth) {
   spec.source.address = (*source)->address();
   spec.source.credentials.password = "s3cret";
   spec.targets.push_back(
-      MakeTarget("all", FilterKind::kGlob, "k*", testing::PickFreePort(), target.get()));
+      MakeTarget("all", {FilterKind::kGlob, "k*"}, testing::PickFreePort(), target.get()));
   Job job("disk", spec);
   job.Start();
   JobStatus status = WaitForState(job, JobState::kStreaming, absl::Seconds(60));
@@ -203,7 +198,7 @@ TEST(JobSplitTest, StreamWaitsForTheTargetsFirstAckAfterItsSnapshot) {
   JobSpec spec;
   spec.source.address = source->address();
   uint16_t listen_port = testing::PickFreePort();
-  spec.targets.push_back(MakeTarget("a", FilterKind::kPrefix, "k", listen_port, nullptr));
+  spec.targets.push_back(MakeTarget("a", {FilterKind::kPrefix, "k"}, listen_port, nullptr));
   Job job("first-ack", spec);
   job.Start();
 

@@ -276,4 +276,14 @@ absl::Status RedisClient::WaitFor(const std::function<bool()>& predicate, absl::
   }
 }
 
+absl::Status RedisClient::WaitForKey(const std::string& key, absl::Duration timeout,
+                                     std::string_view what) {
+  return WaitFor(
+      [&] {
+        absl::StatusOr<RespValue> exists = Command({"EXISTS", key});
+        return exists.ok() && exists->integer == 1;
+      },
+      timeout, what);
+}
+
 }  // namespace reshard::testing

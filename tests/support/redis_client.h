@@ -64,6 +64,12 @@ class RedisClient {
                               std::string_view what = "condition",
                               absl::Duration poll = absl::Milliseconds(20));
 
+  // Polls EXISTS `key` in the selected db until it is 1 (OK) or `timeout`
+  // passes (DEADLINE_EXCEEDED naming `what`). A failed EXISTS counts as "not
+  // yet". For markers: a key written to the source last, whose arrival on a
+  // target shows that everything before it has been applied there.
+  absl::Status WaitForKey(const std::string& key, absl::Duration timeout, std::string_view what);
+
   const std::string& peer() const { return peer_; }
 
  private:
