@@ -20,6 +20,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <random>
 #include <string>
 #include <thread>
@@ -57,12 +58,15 @@ using Commands = std::vector<std::vector<std::string>>;
 constexpr int kDbs = 4;  // 0-2 for data (SWAPDB 1 2), 3 is the FLUSHDB scratch db
 
 struct Flavor {
-  std::string name;
+  std::string name;     // the test parameter's name
   std::string fetched;  // under ${RESHARD_BINARY_DIR}/servers; empty: PATH
   std::string env;
   bool redis62 = true;    // LMOVE, COPY, GEOSEARCHSTORE
   bool functions = true;  // FUNCTION LOAD, FCALL
 };
+
+// gtest prints the parameter by this (instead of its bytes).
+std::ostream& operator<<(std::ostream& out, const Flavor& flavor) { return out << flavor.name; }
 
 // The binary for `flavor`, "" for PATH's redis-server, or nullopt.
 std::optional<std::string> FindBinary(const Flavor& flavor) {
@@ -531,10 +535,10 @@ TEST_P(StreamWorkloadTest, EveryWriteLandsOnTheRightShardExactly) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, StreamWorkloadTest,
-                         ::testing::Values(Flavor{"redis7", "", "", true, true},
-                                           Flavor{"redis6", "redis-6.0/bin/redis-server",
+                         ::testing::Values(Flavor{"Redis7", "", "", true, true},
+                                           Flavor{"Redis6", "redis-6.0/bin/redis-server",
                                                   "RESHARD_REDIS6_SERVER", false, false},
-                                           Flavor{"valkey8", "valkey-8.0/bin/valkey-server",
+                                           Flavor{"Valkey8", "valkey-8.0/bin/valkey-server",
                                                   "RESHARD_VALKEY_SERVER", true, true}),
                          [](const ::testing::TestParamInfo<Flavor>& info) {
                            return info.param.name;

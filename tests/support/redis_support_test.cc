@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <ostream>
 #include <set>
 #include <string>
 
@@ -85,11 +86,21 @@ TEST(RedisServerTest, FailureToStartShowsTheLog) {
 // Old Redis and Valkey builds fetched by scripts/fetch_servers.sh, when the
 // environment names them (RESHARD_REDIS6_SERVER=DIR/redis-6.0/bin/redis-server,
 // RESHARD_VALKEY_SERVER=DIR/valkey-8.0/bin/valkey-server).
-class OtherServerTest : public ::testing::TestWithParam<const char*> {};
+struct FetchedServer {
+  const char* name;  // the test parameter's name
+  const char* env;   // the variable naming its binary
+};
+
+// gtest prints the parameter by this (instead of its bytes).
+std::ostream& operator<<(std::ostream& out, const FetchedServer& server) {
+  return out << server.name;
+}
+
+class OtherServerTest : public ::testing::TestWithParam<FetchedServer> {};
 
 TEST_P(OtherServerTest, StartsWithTheSameDefaults) {
-  const char* binary = std::getenv(GetParam());
-  if (binary == nullptr || binary[0] == '\0') GTEST_SKIP() << GetParam() << " is not set";
+  const char* binary = std::getenv(GetParam().env);
+  if (binary == nullptr || binary[0] == '\0') GTEST_SKIP() << GetParam().env << " is not set";
   RedisServerOptions options;
   options.binary = binary;
   auto server = RedisServer::Start(options);
@@ -106,7 +117,11 @@ TEST_P(OtherServerTest, StartsWithTheSameDefaults) {
 }
 
 INSTANTIATE_TEST_SUITE_P(FetchedServers, OtherServerTest,
-                         ::testing::Values("RESHARD_REDIS6_SERVER", "RESHARD_VALKEY_SERVER"));
+                         ::testing::Values(FetchedServer{"Redis6", "RESHARD_REDIS6_SERVER"},
+                                           FetchedServer{"Valkey8", "RESHARD_VALKEY_SERVER"}),
+                         [](const ::testing::TestParamInfo<FetchedServer>& info) {
+                           return std::string(info.param.name);
+                         });
 
 TEST(RedisClientTest, PipelineKeysPttlDumpInfo) {
   auto server = RedisServer::Start();
