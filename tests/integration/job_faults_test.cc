@@ -22,12 +22,6 @@
 namespace reshard::integration {
 namespace {
 
-using engine::FilterKind;
-using engine::Job;
-using engine::JobSpec;
-using engine::JobState;
-using engine::JobStatus;
-
 TEST(JobFaultsTest, WrongSourcePasswordFailsClearly) {
   testing::RedisServerOptions options;
   options.extra_args = {"--requirepass", "right"};

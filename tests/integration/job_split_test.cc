@@ -23,11 +23,6 @@
 namespace reshard::integration {
 namespace {
 
-using engine::FilterKind;
-using engine::Job;
-using engine::JobSpec;
-using engine::JobState;
-using engine::JobStatus;
 using testing::CheckShards;
 
 TEST_F(HalvesTest, RegexHalvesWithWritesDuringAndAfterTheSync) {

@@ -9,9 +9,6 @@
 
 namespace reshard::integration {
 
-using engine::FilterKind;
-using engine::Job;
-
 // Mixed data in dbs 0 and 1: every basic type, compact and large encodings,
 // some keys with expiries. Key names start with a digit.
 void FillNumericDataset(RedisClient& client, int n) {

@@ -26,6 +26,12 @@
 
 namespace reshard::integration {
 
+// The vocabulary of the job tests built on this harness.
+using engine::FilterKind;
+using engine::Job;
+using engine::JobSpec;
+using engine::JobState;
+using engine::JobStatus;
 using testing::Connect;
 using testing::MakeTarget;
 using testing::RedisClient;

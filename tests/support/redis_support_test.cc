@@ -5,7 +5,9 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <optional>
 #include <ostream>
 #include <set>
 #include <string>
@@ -13,6 +15,8 @@
 #include "tests/support/free_port.h"
 #include "tests/support/redis_client.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/server_binaries.h"
+#include "tests/support/temp_dir.h"
 
 namespace reshard::testing {
 namespace {
@@ -174,6 +178,53 @@ TEST(RedisClientTest, PipelineKeysPttlDumpInfo) {
   ASSERT_TRUE(error.ok());
   EXPECT_TRUE(error->IsError());
   EXPECT_FALSE(client->CheckedCommand({"NOSUCHCOMMAND"}).ok());
+}
+
+TEST(RedisClientTest, WaitForKeyWaitsForTheKeyInTheSelectedDb) {
+  auto server = RedisServer::Start();
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto client = RedisClient::Connect("127.0.0.1", (*server)->port());
+  ASSERT_TRUE(client.ok()) << client.status();
+  absl::Status missing = client->WaitForKey("marker", absl::Milliseconds(50), "the marker");
+  EXPECT_EQ(missing.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_NE(missing.message().find("waiting for the marker"), absl::string_view::npos) << missing;
+  ASSERT_TRUE(client->CheckedCommand({"SET", "marker", "1"}).ok());
+  EXPECT_TRUE(client->WaitForKey("marker", absl::Seconds(5), "the marker").ok());
+  ASSERT_TRUE(client->CheckedCommand({"SELECT", "1"}).ok());
+  EXPECT_FALSE(client->WaitForKey("marker", absl::Milliseconds(50), "the marker").ok());
+}
+
+TEST(TempDirTest, IsFreshAndRemovedWithItsFiles) {
+  std::string path;
+  {
+    TempDir dir("redis_support_test");
+    path = dir.path();
+    ASSERT_FALSE(path.empty());
+    EXPECT_TRUE(std::filesystem::is_directory(path));
+    EXPECT_TRUE(std::filesystem::is_empty(path));
+    EXPECT_EQ(dir / "f", path + "/f");
+    std::filesystem::create_directories(dir / "sub");
+    std::ofstream(dir / "sub/file") << "x";
+    TempDir other("redis_support_test");
+    EXPECT_NE(other.path(), path);
+  }
+  EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+TEST(FindServerBinaryTest, TheVariableFirstThenTheFetchedBuild) {
+  constexpr char kVariable[] = "RESHARD_SUPPORT_TEST_SERVER";
+  ::unsetenv(kVariable);
+  EXPECT_EQ(FindServerBinary(kVariable, "no-such-release/bin/redis-server"), std::nullopt);
+  EXPECT_EQ(FindServerBinary(kVariable, ""), std::nullopt);
+  ::setenv(kVariable, "/bin/sh", 1);  // any executable
+  EXPECT_EQ(FindServerBinary(kVariable, "no-such-release/bin/redis-server"), "/bin/sh");
+  TempDir dir("redis_support_test");
+  std::ofstream(dir / "not-executable") << "x";
+  ::setenv(kVariable, (dir / "not-executable").c_str(), 1);
+  EXPECT_EQ(FindServerBinary(kVariable, "no-such-release/bin/redis-server"), std::nullopt);
+  ::unsetenv(kVariable);
+  EXPECT_EQ(FetchedServerPath("redis-6.0/bin/redis-server"),
+            std::string(RESHARD_BINARY_DIR) + "/servers/redis-6.0/bin/redis-server");
 }
 
 TEST(RedisClientTest, WaitForPollsUntilTrueOrTimesOut) {
