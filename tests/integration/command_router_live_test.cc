@@ -26,19 +26,6 @@ using ::reshard::testing::RedisClient;
 using ::reshard::testing::RedisServer;
 using ::reshard::testing::StartServer;
 
-// Reads one CRLF-terminated line byte by byte (the RDB's "$<len>" line).
-std::string ReadLine(RedisClient& replica) {
-  std::string line;
-  while (line.size() < 2 || line.compare(line.size() - 2, 2, "\r\n") != 0) {
-    auto b = replica.ReadBytes(1);
-    EXPECT_TRUE(b.ok()) << b.status();
-    if (!b.ok()) return line;
-    if (line.empty() && *b == "\n") continue;  // keepalive before the payload
-    line += *b;
-  }
-  return line;
-}
-
 TEST(CommandRouterLiveTest, TargetsEndWithExactlyTheirKeys) {
   auto source = StartServer();
   auto target_a = StartServer();
@@ -51,9 +38,10 @@ TEST(CommandRouterLiveTest, TargetsEndWithExactlyTheirKeys) {
   auto fullresync = replica.ReadReply();
   ASSERT_TRUE(fullresync.ok()) << fullresync.status();
   ASSERT_TRUE(fullresync->str.starts_with("FULLRESYNC")) << fullresync->ToString();
-  std::string len_line = ReadLine(replica);
-  ASSERT_EQ(len_line[0], '$') << len_line;
-  ASSERT_TRUE(replica.ReadBytes(std::stoul(len_line.substr(1))).ok());
+  absl::StatusOr<std::string> len_line = replica.ReadSnapshotHeader();
+  ASSERT_TRUE(len_line.ok()) << len_line.status();
+  ASSERT_EQ((*len_line)[0], '$') << *len_line;
+  ASSERT_TRUE(replica.ReadBytes(std::stoul(len_line->substr(1))).ok());
 
   // Writes of every kind, on keys of both targets and of neither.
   RedisClient writer = Connect(*source);

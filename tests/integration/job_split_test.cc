@@ -212,15 +212,10 @@ TEST(JobSplitTest, StreamWaitsForTheTargetsFirstAckAfterItsSnapshot) {
   ASSERT_EQ(fullresync->str.substr(0, 11), "FULLRESYNC ");
 
   // "$EOF:<mark>\r\n" after keepalives.
-  std::string line;
-  while (line.size() < 2 || line.substr(line.size() - 2) != "\r\n") {
-    absl::StatusOr<std::string> byte = replica->ReadBytes(1);
-    ASSERT_TRUE(byte.ok()) << byte.status();
-    if (line.empty() && *byte == "\n") continue;
-    line += *byte;
-  }
-  ASSERT_EQ(line.substr(0, 5), "$EOF:");
-  std::string mark = line.substr(5, 40);
+  absl::StatusOr<std::string> line = replica->ReadSnapshotHeader();
+  ASSERT_TRUE(line.ok()) << line.status();
+  ASSERT_EQ(line->substr(0, 5), "$EOF:");
+  std::string mark = line->substr(5, 40);
   // A write after the snapshot point: it belongs to the stream.
   ASSERT_TRUE(source_client.CheckedCommand({"SET", "k2", "v2"}).ok());
   std::string rdb;

@@ -48,6 +48,11 @@ class RedisClient {
   absl::StatusOr<RespValue> ReadReply();
   // Exactly n bytes (buffered reply bytes first), e.g. an RDB payload.
   absl::StatusOr<std::string> ReadBytes(size_t n);
+  // The line before a snapshot's payload ("$<length>\r\n" or
+  // "$EOF:<40-byte mark>\r\n"), with its CRLF, read byte by byte so nothing
+  // after it is consumed; the bare "\n" keepalives a master sends before it
+  // are skipped.
+  absl::StatusOr<std::string> ReadSnapshotHeader();
 
   // Every key of `db`, sorted, via SCAN (the connection's db is restored).
   absl::StatusOr<std::vector<std::string>> Keys(int db = 0);
