@@ -13,5 +13,9 @@ function(reshard_test name)
   if(ARG_LABELS)
     set(labels ${ARG_LABELS})
   endif()
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${labels}")
+  # Parameterised suites name their instances (INSTANTIATE_TEST_SUITE_P with a
+  # name generator): NO_PRETTY_VALUES keeps ctest's name to that name, without
+  # gtest's "# GetParam() = ..." comment.
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES
+    PROPERTIES LABELS "${labels}")
 endfunction()

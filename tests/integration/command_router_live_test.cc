@@ -9,51 +9,22 @@
 #include <string>
 #include <vector>
 
-#include "engine/route/command_router.h"
 #include "engine/resp/resp_parser.h"
+#include "engine/route/command_router.h"
 #include "tests/support/redis_client.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/test_filters.h"
+#include "tests/support/test_servers.h"
 
 namespace reshard::engine {
 namespace {
 
-using testing::RedisClient;
-using testing::RedisServer;
-
-class PrefixFilter : public KeyFilter {
- public:
-  explicit PrefixFilter(std::string prefix) : prefix_(std::move(prefix)) {}
-  bool Matches(std::string_view key) const override { return key.starts_with(prefix_); }
-  std::string Describe() const override { return "prefix:" + prefix_; }
-
- private:
-  std::string prefix_;
-};
-
-std::unique_ptr<RedisServer> StartServer() {
-  auto server = RedisServer::Start();
-  EXPECT_TRUE(server.ok()) << server.status();
-  return server.ok() ? std::move(*server) : nullptr;
-}
-
-RedisClient Connect(const RedisServer& server) {
-  auto c = RedisClient::Connect("127.0.0.1", server.port());
-  EXPECT_TRUE(c.ok()) << c.status();
-  return std::move(*c);
-}
-
-// Reads one CRLF-terminated line byte by byte (the RDB's "$<len>" line).
-std::string ReadLine(RedisClient& replica) {
-  std::string line;
-  while (line.size() < 2 || line.compare(line.size() - 2, 2, "\r\n") != 0) {
-    auto b = replica.ReadBytes(1);
-    EXPECT_TRUE(b.ok()) << b.status();
-    if (!b.ok()) return line;
-    if (line.empty() && *b == "\n") continue;  // keepalive before the payload
-    line += *b;
-  }
-  return line;
-}
+using ::reshard::engine::testing::PrefixFilter;
+using ::reshard::testing::Connect;
+using ::reshard::testing::EncodeCommand;
+using ::reshard::testing::RedisClient;
+using ::reshard::testing::RedisServer;
+using ::reshard::testing::StartServer;
 
 TEST(CommandRouterLiveTest, TargetsEndWithExactlyTheirKeys) {
   auto source = StartServer();
@@ -63,13 +34,14 @@ TEST(CommandRouterLiveTest, TargetsEndWithExactlyTheirKeys) {
 
   // Attach as a replica; the source is empty, so the RDB can be skipped.
   RedisClient replica = Connect(*source);
-  ASSERT_TRUE(replica.SendRaw(testing::EncodeCommand({"PSYNC", "?", "-1"})).ok());
+  ASSERT_TRUE(replica.SendRaw(EncodeCommand({"PSYNC", "?", "-1"})).ok());
   auto fullresync = replica.ReadReply();
   ASSERT_TRUE(fullresync.ok()) << fullresync.status();
   ASSERT_TRUE(fullresync->str.starts_with("FULLRESYNC")) << fullresync->ToString();
-  std::string len_line = ReadLine(replica);
-  ASSERT_EQ(len_line[0], '$') << len_line;
-  ASSERT_TRUE(replica.ReadBytes(std::stoul(len_line.substr(1))).ok());
+  absl::StatusOr<std::string> len_line = replica.ReadSnapshotHeader();
+  ASSERT_TRUE(len_line.ok()) << len_line.status();
+  ASSERT_EQ((*len_line)[0], '$') << *len_line;
+  ASSERT_TRUE(replica.ReadBytes(std::stoul(len_line->substr(1))).ok());
 
   // Writes of every kind, on keys of both targets and of neither.
   RedisClient writer = Connect(*source);
@@ -140,7 +112,7 @@ TEST(CommandRouterLiveTest, TargetsEndWithExactlyTheirKeys) {
   const RedisServer* servers[2] = {target_a.get(), target_b.get()};
   for (size_t t = 0; t < 2; ++t) {
     RedisClient target = Connect(*servers[t]);
-    ASSERT_TRUE(target.SendRaw(out[t] + testing::EncodeCommand({"PING", "done"})).ok());
+    ASSERT_TRUE(target.SendRaw(out[t] + EncodeCommand({"PING", "done"})).ok());
     for (;;) {
       auto reply = target.ReadReply();
       ASSERT_TRUE(reply.ok()) << reply.status();

@@ -10,6 +10,7 @@
 #include "engine/resp/command_table.h"
 #include "tests/support/redis_client.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/test_servers.h"
 
 namespace reshard::engine {
 namespace {
@@ -28,11 +29,7 @@ class CommandTableLiveTest : public ::testing::Test {
     delete server_;
     server_ = nullptr;
   }
-  RedisClient Connect() {
-    auto c = RedisClient::Connect("127.0.0.1", server_->port());
-    EXPECT_TRUE(c.ok()) << c.status();
-    return std::move(*c);
-  }
+  RedisClient Connect() { return ::reshard::testing::Connect(*server_); }
   static RedisServer* server_;
 };
 

@@ -4,37 +4,23 @@
 // or an exact recovery; never in a target holding wrong data.
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <atomic>
-#include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "engine/job/job.h"
-#include "engine/route/key_filter.h"
 #include "tests/integration/split_harness.h"
 #include "tests/support/fault_proxy.h"
 #include "tests/support/free_port.h"
 #include "tests/support/redis_client.h"
 #include "tests/support/redis_server.h"
-#include "tests/support/shard_check.h"
+#include "tests/support/server_binaries.h"
 
 namespace reshard::integration {
 namespace {
-
-using engine::FilterKind;
-using engine::FilterSpec;
-using engine::Job;
-using engine::JobSpec;
-using engine::JobState;
-using engine::JobStatus;
-using engine::TargetSpec;
-using testing::CheckShards;
 
 TEST(JobFaultsTest, WrongSourcePasswordFailsClearly) {
   testing::RedisServerOptions options;
@@ -45,7 +31,7 @@ TEST(JobFaultsTest, WrongSourcePasswordFailsClearly) {
   spec.source.address = (*source)->address();
   spec.source.credentials.password = "wrong";
   spec.targets.push_back(
-      MakeTarget("a", FilterKind::kPrefix, "a", testing::PickFreePort(), nullptr));
+      MakeTarget("a", {FilterKind::kPrefix, "a"}, testing::PickFreePort(), nullptr));
   Job job("auth", spec);
   job.Start();
   JobStatus status = WaitForState(job, JobState::kFailed, absl::Seconds(20));
@@ -58,20 +44,22 @@ TEST(JobFaultsTest, WrongSourcePasswordFailsClearly) {
 }
 
 TEST(JobFaultsTest, ManagedTargetTooOldForTheSnapshotFailsNamingBothVersions) {
-  std::string redis6 = absl::StrCat(RESHARD_BINARY_DIR, "/servers/redis-6.0/bin/redis-server");
-  if (const char* env = std::getenv("RESHARD_REDIS6_SERVER")) redis6 = env;
-  if (access(redis6.c_str(), X_OK) != 0) {
-    GTEST_SKIP() << "no Redis 6.0 at " << redis6 << ": run scripts/fetch_servers.sh build/servers";
+  const std::string fetched = "redis-6.0/bin/redis-server";
+  std::optional<std::string> redis6 = testing::FindServerBinary("RESHARD_REDIS6_SERVER", fetched);
+  if (!redis6.has_value()) {
+    GTEST_SKIP() << "no Redis 6.0 at $RESHARD_REDIS6_SERVER or "
+                 << testing::FetchedServerPath(fetched)
+                 << ": run scripts/fetch_servers.sh build/servers";
   }
   auto source = StartServer();  // Redis 7.0: RDB 10
   testing::RedisServerOptions old_options;
-  old_options.binary = redis6;
+  old_options.binary = *redis6;
   absl::StatusOr<std::unique_ptr<RedisServer>> old_target = RedisServer::Start(old_options);
   ASSERT_TRUE(source && old_target.ok()) << old_target.status();
   JobSpec spec;
   spec.source.address = source->address();
   spec.targets.push_back(
-      MakeTarget("old", FilterKind::kGlob, "*", testing::PickFreePort(), old_target->get()));
+      MakeTarget("old", {FilterKind::kGlob, "*"}, testing::PickFreePort(), old_target->get()));
   Job job("versions", spec);
   job.Start();
   JobStatus status = WaitForState(job, JobState::kFailed, absl::Seconds(20));
@@ -164,7 +152,7 @@ TEST(JobFaultsTest, RestartedSourceFailsAskingForANewJob) {
   spec.source.address = source->address();
   spec.options.reconnect_window_ms = 20000;
   spec.targets.push_back(
-      MakeTarget("a", FilterKind::kGlob, "*", testing::PickFreePort(), target.get()));
+      MakeTarget("a", {FilterKind::kGlob, "*"}, testing::PickFreePort(), target.get()));
   Job job("restart", spec);
   job.Start();
   JobStatus status = WaitForState(job, JobState::kStreaming, absl::Seconds(60));
@@ -213,7 +201,7 @@ TEST(JobFaultsTest, CorruptSnapshotNeverReachesATargetAndFailsWithDataLoss) {
   JobSpec spec;
   spec.source.address = (*proxy)->address();
   spec.targets.push_back(
-      MakeTarget("a", FilterKind::kGlob, "*", testing::PickFreePort(), target.get()));
+      MakeTarget("a", {FilterKind::kGlob, "*"}, testing::PickFreePort(), target.get()));
   Job job("corrupt", spec);
   job.Start();
   JobStatus status = WaitForState(job, JobState::kFailed, absl::Seconds(60));
@@ -247,7 +235,7 @@ TEST(JobFaultsTest, UnreachableSourceFailsWithTheAddress) {
   spec.source.address = absl::StrCat("127.0.0.1:", dead_port);
   spec.options.connect_attempts = 2;
   spec.targets.push_back(
-      MakeTarget("a", FilterKind::kPrefix, "a", testing::PickFreePort(), nullptr));
+      MakeTarget("a", {FilterKind::kPrefix, "a"}, testing::PickFreePort(), nullptr));
   Job job("dead", spec);
   job.Start();
   JobStatus status = WaitForState(job, JobState::kFailed, absl::Seconds(30));
@@ -263,7 +251,7 @@ TEST(JobFaultsTest, ListenAddressInUseFailsNamingTheField) {
   JobSpec spec;
   spec.source.address = source->address();
   // The source's own port is certainly taken.
-  spec.targets.push_back(MakeTarget("a", FilterKind::kPrefix, "a", source->port(), nullptr));
+  spec.targets.push_back(MakeTarget("a", {FilterKind::kPrefix, "a"}, source->port(), nullptr));
   Job job("busy", spec);
   job.Start();
   JobStatus status = WaitForState(job, JobState::kFailed, absl::Seconds(10));
@@ -278,7 +266,7 @@ TEST(JobFaultsTest, CancelWhileWaitingForTargetsFreesTheListener) {
   JobSpec spec;
   spec.source.address = source->address();
   uint16_t listen_port = testing::PickFreePort();
-  spec.targets.push_back(MakeTarget("a", FilterKind::kPrefix, "a", listen_port, nullptr));
+  spec.targets.push_back(MakeTarget("a", {FilterKind::kPrefix, "a"}, listen_port, nullptr));
   auto job = std::make_unique<Job>("cancel", spec);
   job->Start();
   JobStatus status = job->Snapshot();

@@ -14,13 +14,12 @@
 // scripts/test.sh fetches); Redis 7.0 is /usr/bin/redis-server.
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -30,13 +29,18 @@
 #include "absl/strings/str_join.h"
 #include "client/rdb_inspect.h"
 #include "client/rdb_split.h"
-#include "engine/route/hash_slot.h"
 #include "engine/job/job.h"
+#include "engine/route/hash_slot.h"
 #include "engine/route/key_filter.h"
 #include "tests/support/free_port.h"
+#include "tests/support/job_targets.h"
+#include "tests/support/job_waiter.h"
 #include "tests/support/redis_client.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/server_binaries.h"
 #include "tests/support/shard_check.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_servers.h"
 
 namespace reshard {
 namespace {
@@ -47,9 +51,11 @@ using engine::FilterKind;
 using engine::FilterSpec;
 using engine::JobState;
 using engine::JobStatus;
+using testing::Connect;
 using testing::RedisClient;
 using testing::RedisServer;
 using testing::RedisServerOptions;
+using testing::TempDir;
 
 constexpr int kDbCount = 3;
 
@@ -126,45 +132,13 @@ const ServerVersion kValkey8{.name = "Valkey8",
                                        {"zset-listpack", 2},
                                        {"zset2", 1}}};
 
+// $env, else the fetched build, else the packaged one; "" when none is there.
 std::string FindServer(const ServerVersion& v) {
-  if (const char* env = std::getenv(v.env.c_str()); env != nullptr && fs::exists(env)) return env;
-  if (!v.fetched.empty()) {
-    std::string fetched = std::string(RESHARD_BINARY_DIR) + "/servers/" + v.fetched;
-    if (fs::exists(fetched)) return fetched;
+  if (std::optional<std::string> found = testing::FindServerBinary(v.env, v.fetched)) {
+    return *found;
   }
   if (!v.system.empty() && fs::exists(v.system)) return v.system;
   return "";
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "rdb_versions_test.XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-RedisClient Connect(const RedisServer& server) {
-  absl::StatusOr<RedisClient> client = RedisClient::Connect("127.0.0.1", server.port());
-  EXPECT_TRUE(client.ok()) << client.status();
-  return std::move(*client);
-}
-
-void RunAll(RedisClient& client, const std::vector<std::vector<std::string>>& commands) {
-  absl::StatusOr<std::vector<engine::RespValue>> replies = client.Pipeline(commands);
-  ASSERT_TRUE(replies.ok()) << replies.status();
-  for (size_t i = 0; i < replies->size(); ++i) {
-    ASSERT_FALSE((*replies)[i].IsError())
-        << absl::StrJoin(commands[i], " ").substr(0, 200) << ": " << (*replies)[i].ToString();
-  }
 }
 
 // Every type in its compact and its large encoding, in dbs 0-2.
@@ -255,12 +229,13 @@ void FillRichDataset(RedisClient& client, bool functions) {
   c.push_back({"XADD", "stream:db2", "5-5", "k", "v"});
   c.push_back({"SET", "-1", "db2"});
   c.push_back({"SELECT", "0"});
-  RunAll(client, c);
+  testing::RunWithoutErrors(client, c);
   if (functions) {
-    RunAll(client, {{"FUNCTION", "LOAD",
-                     "#!lua name=reshardlib\n"
-                     "redis.register_function('echo1', function(keys, args) return args[1] end)\n"
-                     "redis.register_function('k1', function(keys, args) return keys[1] end)"}});
+    testing::RunWithoutErrors(
+        client, {{"FUNCTION", "LOAD",
+                  "#!lua name=reshardlib\n"
+                  "redis.register_function('echo1', function(keys, args) return args[1] end)\n"
+                  "redis.register_function('k1', function(keys, args) return keys[1] end)"}});
   }
 }
 
@@ -375,9 +350,7 @@ class RdbVersionsTest : public ::testing::TestWithParam<ServerVersion> {
     options.binary = binary_;
     options.dir = dir;
     options.extra_args = {"--rdbcompression", "yes"};
-    absl::StatusOr<std::unique_ptr<RedisServer>> server = RedisServer::Start(options);
-    EXPECT_TRUE(server.ok()) << server.status();
-    return server.ok() ? std::move(*server) : nullptr;
+    return testing::StartServer(options);
   }
 
   // A source of this version, filled, checked to be the expected version.
@@ -426,7 +399,7 @@ TEST_P(RdbVersionsTest, OfflineSplitOfTheSavedRdbLoadsIntoFreshServers) {
 
   std::vector<RdbSplitTargetSpec> specs;
   for (size_t t = 0; t < f.specs.size(); ++t) specs.push_back({f.names[t], f.specs[t]});
-  TempDir work;
+  TempDir work("rdb_versions_test");
   absl::StatusOr<client::RdbSplitReport> report = client::SplitRdbFile(dump, specs, work / "split");
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->version, GetParam().rdb_version);
@@ -468,22 +441,13 @@ TEST_P(RdbVersionsTest, LiveJobIntoManagedReplicas) {
   for (size_t t = 0; t < f.specs.size(); ++t) {
     servers.push_back(Start());
     ASSERT_NE(servers.back(), nullptr);
-    engine::TargetSpec target;
-    target.name = f.names[t];
-    target.filter = f.specs[t];
-    target.listen = absl::StrCat("127.0.0.1:", testing::PickFreePort());
-    target.replica = engine::Endpoint{servers.back()->address(), {}};
-    spec.targets.push_back(target);
+    spec.targets.push_back(
+        testing::MakeTarget(f.names[t], f.specs[t], testing::PickFreePort(), servers.back().get()));
   }
   ASSERT_TRUE(engine::ValidateJobSpec(spec).ok());
   engine::Job job("versions", spec);
   job.Start();
-  absl::Time deadline = absl::Now() + absl::Seconds(40);
-  JobStatus status = job.Snapshot();
-  while (status.state != JobState::kStreaming && absl::Now() < deadline &&
-         !engine::IsTerminal(status.state)) {
-    status = job.WaitForChange(status.version, absl::Milliseconds(200));
-  }
+  JobStatus status = testing::WaitForState(job, JobState::kStreaming, absl::Seconds(40));
   ASSERT_EQ(status.state, JobState::kStreaming) << status.error << " " << status.detail;
 
   // One marker per target, written after the snapshot: once a target has its
@@ -505,12 +469,8 @@ TEST_P(RdbVersionsTest, LiveJobIntoManagedReplicas) {
     ASSERT_TRUE(source_client.CheckedCommand({"SET", marker, "1"}).ok());
     targets.push_back(Connect(*servers[t]));
     RedisClient& target = targets.back();
-    absl::Status seen = RedisClient::WaitFor(
-        [&] {
-          absl::StatusOr<engine::RespValue> v = target.Command({"EXISTS", marker});
-          return v.ok() && v->integer == 1;
-        },
-        absl::Seconds(30), absl::StrCat("marker ", marker, " on ", f.names[t]));
+    absl::Status seen = target.WaitForKey(marker, absl::Seconds(30),
+                                          absl::StrCat("marker ", marker, " on ", f.names[t]));
     ASSERT_TRUE(seen.ok()) << seen;
   }
   std::vector<size_t> keys_per_target;

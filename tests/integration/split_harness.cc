@@ -9,36 +9,6 @@
 
 namespace reshard::integration {
 
-using engine::FilterKind;
-using engine::FilterSpec;
-using engine::Job;
-using engine::JobSpec;
-using engine::JobState;
-using engine::JobStatus;
-using engine::TargetSpec;
-
-std::unique_ptr<RedisServer> StartServer() {
-  absl::StatusOr<std::unique_ptr<RedisServer>> server = RedisServer::Start();
-  EXPECT_TRUE(server.ok()) << server.status();
-  return server.ok() ? std::move(*server) : nullptr;
-}
-
-RedisClient Connect(const RedisServer& server) {
-  absl::StatusOr<RedisClient> client = RedisClient::Connect("127.0.0.1", server.port());
-  EXPECT_TRUE(client.ok()) << client.status();
-  return std::move(*client);
-}
-
-JobStatus WaitForState(const Job& job, JobState state, absl::Duration timeout) {
-  absl::Time deadline = absl::Now() + timeout;
-  JobStatus status = job.Snapshot();
-  while (status.state != state && absl::Now() < deadline) {
-    if (status.state == JobState::kFailed || status.state == JobState::kCancelled) break;
-    status = job.WaitForChange(status.version, absl::Milliseconds(200));
-  }
-  return status;
-}
-
 // Mixed data in dbs 0 and 1: every basic type, compact and large encodings,
 // some keys with expiries. Key names start with a digit.
 void FillNumericDataset(RedisClient& client, int n) {
@@ -79,9 +49,7 @@ void FillNumericDataset(RedisClient& client, int n) {
     commands.push_back({"RPUSH", "9:biglist", std::string(200, 'l') + m});
   }
   commands.push_back({"SET", "6:big", std::string(3 << 20, 'b')});
-  absl::StatusOr<std::vector<engine::RespValue>> replies = client.Pipeline(commands);
-  ASSERT_TRUE(replies.ok()) << replies.status();
-  for (const auto& reply : *replies) ASSERT_FALSE(reply.IsError()) << reply.ToString();
+  testing::RunWithoutErrors(client, commands);
 }
 
 // Writes numeric-key traffic (sets, deletes, expiries, MSET across both halves,
@@ -129,24 +97,10 @@ void WaitForMarkers(RedisClient& source, std::vector<RedisClient*> targets,
   for (size_t t = 0; t < targets.size(); ++t) {
     RedisClient* target = targets[t];
     ASSERT_TRUE(target->CheckedCommand({"SELECT", "0"}).ok());
-    absl::Status status = RedisClient::WaitFor(
-        [&] {
-          absl::StatusOr<engine::RespValue> v = target->Command({"EXISTS", markers[t]});
-          return v.ok() && v->integer == 1;
-        },
-        absl::Seconds(60), absl::StrCat("marker ", markers[t]));
+    absl::Status status =
+        target->WaitForKey(markers[t], absl::Seconds(60), absl::StrCat("marker ", markers[t]));
     ASSERT_TRUE(status.ok()) << status;
   }
-}
-
-TargetSpec MakeTarget(std::string name, FilterKind kind, std::string pattern, uint16_t listen_port,
-                      const RedisServer* managed) {
-  TargetSpec target;
-  target.name = std::move(name);
-  target.filter = FilterSpec{kind, std::move(pattern)};
-  target.listen = absl::StrCat("127.0.0.1:", listen_port);
-  if (managed != nullptr) target.replica = engine::Endpoint{managed->address(), {}};
-  return target;
 }
 
 void HalvesTest::StartServers(int fill_keys) {
@@ -161,9 +115,9 @@ void HalvesTest::StartServers(int fill_keys) {
 void HalvesTest::StartJob(const std::string& id) {
   spec_.source.address = source_->address();
   spec_.targets.push_back(
-      MakeTarget("a", FilterKind::kRegex, "^[0-4]", testing::PickFreePort(), target_a_.get()));
+      MakeTarget("a", {FilterKind::kRegex, "^[0-4]"}, testing::PickFreePort(), target_a_.get()));
   spec_.targets.push_back(
-      MakeTarget("b", FilterKind::kRegex, "^[5-9]", testing::PickFreePort(), target_b_.get()));
+      MakeTarget("b", {FilterKind::kRegex, "^[5-9]"}, testing::PickFreePort(), target_b_.get()));
   ASSERT_TRUE(engine::ValidateJobSpec(spec_).ok());
   job_ = std::make_unique<Job>(id, spec_);
   job_->Start();

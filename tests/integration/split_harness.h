@@ -1,9 +1,10 @@
 #pragma once
 
-// Shared pieces of the end-to-end job tests: real redis-server processes, a
-// numeric dataset and write traffic, markers that prove a target has caught
-// up, and HalvesTest — a source whose numeric keys a job splits in half
-// (^[0-4] to target a, ^[5-9] to target b, both managed replicas).
+// The numeric-key split of job_split_test and job_faults_test: a numeric
+// dataset and write traffic, markers that prove a target has caught up, and
+// HalvesTest — a source whose numeric keys a job splits in half (^[0-4] to
+// target a, ^[5-9] to target b, both managed replicas). Servers, jobs and
+// targets come from tests/support.
 
 #include <gtest/gtest.h>
 
@@ -15,24 +16,29 @@
 #include <string>
 #include <vector>
 
-#include "absl/time/time.h"
 #include "engine/job/job.h"
+#include "tests/support/job_targets.h"
+#include "tests/support/job_waiter.h"
 #include "tests/support/redis_client.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/shard_check.h"
+#include "tests/support/test_servers.h"
 
 namespace reshard::integration {
 
+// The vocabulary of the job tests built on this harness.
+using engine::FilterKind;
+using engine::Job;
+using engine::JobSpec;
+using engine::JobState;
+using engine::JobStatus;
+using testing::Connect;
+using testing::MakeTarget;
 using testing::RedisClient;
 using testing::RedisServer;
+using testing::StartServer;
+using testing::WaitForState;
 
-// A redis-server 7.0 with the test-support defaults; nullptr (and a test
-// failure) when it cannot start.
-std::unique_ptr<RedisServer> StartServer();
-RedisClient Connect(const RedisServer& server);
-// The job's status once it reaches `state`, a terminal state, or the timeout.
-engine::JobStatus WaitForState(const engine::Job& job, engine::JobState state,
-                               absl::Duration timeout);
 // n keys of every basic type in dbs 0 and 1 (compact and large encodings,
 // some with expiries); names start with a digit.
 void FillNumericDataset(RedisClient& client, int n);
@@ -42,8 +48,6 @@ void WriteTraffic(uint16_t port, std::atomic<bool>* stop, std::atomic<int>* roun
 // Sets markers[i] on the source and waits until targets[i] has it.
 void WaitForMarkers(RedisClient& source, std::vector<RedisClient*> targets,
                     const std::vector<std::string>& markers);
-engine::TargetSpec MakeTarget(std::string name, engine::FilterKind kind, std::string pattern,
-                              uint16_t listen_port, const RedisServer* managed);
 
 class HalvesTest : public ::testing::Test {
  protected:

@@ -9,18 +9,18 @@
 // expiry, and nothing else anywhere.
 //
 // Servers: Redis 7 ("redis-server" on PATH); Redis 6.0 and Valkey 8.0 from
+// $RESHARD_REDIS6_SERVER / $RESHARD_VALKEY_SERVER, else
 // ${RESHARD_BINARY_DIR}/servers/{redis-6.0,valkey-8.0}/bin/ (what
-// scripts/test.sh fetches), else $RESHARD_REDIS6_SERVER /
-// $RESHARD_VALKEY_SERVER; skipped when not found.
+// scripts/test.sh fetches); skipped when not found.
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <ostream>
 #include <random>
 #include <string>
 #include <thread>
@@ -28,13 +28,17 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "engine/route/hash_slot.h"
 #include "engine/job/job.h"
+#include "engine/route/hash_slot.h"
 #include "engine/route/key_filter.h"
 #include "tests/support/free_port.h"
+#include "tests/support/job_targets.h"
+#include "tests/support/job_waiter.h"
 #include "tests/support/redis_client.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/server_binaries.h"
 #include "tests/support/shard_check.h"
+#include "tests/support/test_servers.h"
 
 namespace reshard {
 namespace {
@@ -45,30 +49,29 @@ using engine::Job;
 using engine::JobSpec;
 using engine::JobState;
 using engine::JobStatus;
-using engine::TargetSpec;
 using testing::CheckShards;
 using testing::RedisClient;
 using testing::RedisServer;
+using testing::WaitForState;
 using Commands = std::vector<std::vector<std::string>>;
 
 constexpr int kDbs = 4;  // 0-2 for data (SWAPDB 1 2), 3 is the FLUSHDB scratch db
 
 struct Flavor {
-  std::string name;
+  std::string name;     // the test parameter's name
   std::string fetched;  // under ${RESHARD_BINARY_DIR}/servers; empty: PATH
   std::string env;
   bool redis62 = true;    // LMOVE, COPY, GEOSEARCHSTORE
   bool functions = true;  // FUNCTION LOAD, FCALL
 };
 
+// gtest prints the parameter by this (instead of its bytes).
+std::ostream& operator<<(std::ostream& out, const Flavor& flavor) { return out << flavor.name; }
+
 // The binary for `flavor`, "" for PATH's redis-server, or nullopt.
 std::optional<std::string> FindBinary(const Flavor& flavor) {
   if (flavor.fetched.empty()) return std::string();
-  std::string fetched = absl::StrCat(RESHARD_BINARY_DIR, "/servers/", flavor.fetched);
-  if (access(fetched.c_str(), X_OK) == 0) return fetched;
-  const char* env = std::getenv(flavor.env.c_str());
-  if (env != nullptr && access(env, X_OK) == 0) return std::string(env);
-  return std::nullopt;
+  return testing::FindServerBinary(flavor.env, flavor.fetched);
 }
 
 // Target 0 ("regex", ^r:), 1 ("glob", g:*), 2 ("slots", 0-8191). r: and g:
@@ -371,19 +374,7 @@ absl::Status RunBatch(RedisClient& client, const Commands& commands) {
 std::unique_ptr<RedisServer> Start(const std::string& binary) {
   testing::RedisServerOptions options;
   options.binary = binary;
-  absl::StatusOr<std::unique_ptr<RedisServer>> server = RedisServer::Start(options);
-  EXPECT_TRUE(server.ok()) << server.status();
-  return server.ok() ? std::move(*server) : nullptr;
-}
-
-JobStatus WaitForState(const Job& job, JobState state, absl::Duration timeout) {
-  absl::Time deadline = absl::Now() + timeout;
-  JobStatus status = job.Snapshot();
-  while (status.state != state && absl::Now() < deadline) {
-    if (status.state == JobState::kFailed || status.state == JobState::kCancelled) break;
-    status = job.WaitForChange(status.version, absl::Milliseconds(200));
-  }
-  return status;
+  return testing::StartServer(options);
 }
 
 class StreamWorkloadTest : public ::testing::TestWithParam<Flavor> {};
@@ -463,12 +454,8 @@ TEST_P(StreamWorkloadTest, EveryWriteLandsOnTheRightShardExactly) {
       {FilterKind::kRegex, "^r:"}, {FilterKind::kGlob, "g:*"}, {FilterKind::kSlots, "0-8191"}};
   const char* names[] = {"regex", "glob", "slots"};
   for (int t = 0; t < 3; ++t) {
-    TargetSpec target;
-    target.name = names[t];
-    target.filter = filters[t];
-    target.listen = absl::StrCat("127.0.0.1:", testing::PickFreePort());
-    target.replica = engine::Endpoint{targets[t]->address(), {}};
-    spec.targets.push_back(target);
+    spec.targets.push_back(
+        testing::MakeTarget(names[t], filters[t], testing::PickFreePort(), targets[t].get()));
   }
   ASSERT_TRUE(engine::ValidateJobSpec(spec).ok());
   Job job("workload", spec);
@@ -510,14 +497,9 @@ TEST_P(StreamWorkloadTest, EveryWriteLandsOnTheRightShardExactly) {
   }
   for (int t = 0; t < 3; ++t) {
     std::string marker = Name(t, "marker");
-    absl::Status waited = RedisClient::WaitFor(
-        [&] {
-          absl::StatusOr<engine::RespValue> v = clients[t].Command({"EXISTS", marker});
-          return v.ok() && v->integer == 1;
-        },
-        // Cross-target writes cost a round trip to the source each, so on a
-        // loaded machine the job can take a while to catch up.
-        absl::Seconds(120), marker);
+    // Cross-target writes cost a round trip to the source each, so on a
+    // loaded machine the job can take a while to catch up.
+    absl::Status waited = clients[t].WaitForKey(marker, absl::Seconds(120), marker);
     engine::JobStatus status = job.Snapshot();
     ASSERT_TRUE(waited.ok()) << waited << "; job: " << status.error << ", "
                              << engine::JobStateName(status.state) << ", source offset applied "
@@ -553,10 +535,10 @@ TEST_P(StreamWorkloadTest, EveryWriteLandsOnTheRightShardExactly) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, StreamWorkloadTest,
-                         ::testing::Values(Flavor{"redis7", "", "", true, true},
-                                           Flavor{"redis6", "redis-6.0/bin/redis-server",
+                         ::testing::Values(Flavor{"Redis7", "", "", true, true},
+                                           Flavor{"Redis6", "redis-6.0/bin/redis-server",
                                                   "RESHARD_REDIS6_SERVER", false, false},
-                                           Flavor{"valkey8", "valkey-8.0/bin/valkey-server",
+                                           Flavor{"Valkey8", "valkey-8.0/bin/valkey-server",
                                                   "RESHARD_VALKEY_SERVER", true, true}),
                          [](const ::testing::TestParamInfo<Flavor>& info) {
                            return info.param.name;

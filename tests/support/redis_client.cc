@@ -170,6 +170,17 @@ absl::StatusOr<std::string> RedisClient::ReadBytes(size_t n) {
   return out;
 }
 
+absl::StatusOr<std::string> RedisClient::ReadSnapshotHeader() {
+  std::string line;
+  while (line.size() < 2 || line.compare(line.size() - 2, 2, "\r\n") != 0) {
+    absl::StatusOr<std::string> byte = ReadBytes(1);
+    if (!byte.ok()) return byte.status();
+    if (line.empty() && *byte == "\n") continue;  // keepalive before the payload
+    line += *byte;
+  }
+  return line;
+}
+
 absl::StatusOr<RespValue> RedisClient::Command(std::vector<std::string> args) {
   if (absl::Status status = SendRaw(EncodeCommand(args)); !status.ok()) return status;
   absl::StatusOr<RespValue> reply = ReadReply();
@@ -274,6 +285,16 @@ absl::Status RedisClient::WaitFor(const std::function<bool()>& predicate, absl::
     }
     absl::SleepFor(poll);
   }
+}
+
+absl::Status RedisClient::WaitForKey(const std::string& key, absl::Duration timeout,
+                                     std::string_view what) {
+  return WaitFor(
+      [&] {
+        absl::StatusOr<RespValue> exists = Command({"EXISTS", key});
+        return exists.ok() && exists->integer == 1;
+      },
+      timeout, what);
 }
 
 }  // namespace reshard::testing

@@ -48,6 +48,11 @@ class RedisClient {
   absl::StatusOr<RespValue> ReadReply();
   // Exactly n bytes (buffered reply bytes first), e.g. an RDB payload.
   absl::StatusOr<std::string> ReadBytes(size_t n);
+  // The line before a snapshot's payload ("$<length>\r\n" or
+  // "$EOF:<40-byte mark>\r\n"), with its CRLF, read byte by byte so nothing
+  // after it is consumed; the bare "\n" keepalives a master sends before it
+  // are skipped.
+  absl::StatusOr<std::string> ReadSnapshotHeader();
 
   // Every key of `db`, sorted, via SCAN (the connection's db is restored).
   absl::StatusOr<std::vector<std::string>> Keys(int db = 0);
@@ -63,6 +68,12 @@ class RedisClient {
   static absl::Status WaitFor(const std::function<bool()>& predicate, absl::Duration timeout,
                               std::string_view what = "condition",
                               absl::Duration poll = absl::Milliseconds(20));
+
+  // Polls EXISTS `key` in the selected db until it is 1 (OK) or `timeout`
+  // passes (DEADLINE_EXCEEDED naming `what`). A failed EXISTS counts as "not
+  // yet". For markers: a key written to the source last, whose arrival on a
+  // target shows that everything before it has been applied there.
+  absl::Status WaitForKey(const std::string& key, absl::Duration timeout, std::string_view what);
 
   const std::string& peer() const { return peer_; }
 

@@ -5,13 +5,18 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <optional>
+#include <ostream>
 #include <set>
 #include <string>
 
 #include "tests/support/free_port.h"
 #include "tests/support/redis_client.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/server_binaries.h"
+#include "tests/support/temp_dir.h"
 
 namespace reshard::testing {
 namespace {
@@ -85,11 +90,21 @@ TEST(RedisServerTest, FailureToStartShowsTheLog) {
 // Old Redis and Valkey builds fetched by scripts/fetch_servers.sh, when the
 // environment names them (RESHARD_REDIS6_SERVER=DIR/redis-6.0/bin/redis-server,
 // RESHARD_VALKEY_SERVER=DIR/valkey-8.0/bin/valkey-server).
-class OtherServerTest : public ::testing::TestWithParam<const char*> {};
+struct FetchedServer {
+  const char* name;  // the test parameter's name
+  const char* env;   // the variable naming its binary
+};
+
+// gtest prints the parameter by this (instead of its bytes).
+std::ostream& operator<<(std::ostream& out, const FetchedServer& server) {
+  return out << server.name;
+}
+
+class OtherServerTest : public ::testing::TestWithParam<FetchedServer> {};
 
 TEST_P(OtherServerTest, StartsWithTheSameDefaults) {
-  const char* binary = std::getenv(GetParam());
-  if (binary == nullptr || binary[0] == '\0') GTEST_SKIP() << GetParam() << " is not set";
+  const char* binary = std::getenv(GetParam().env);
+  if (binary == nullptr || binary[0] == '\0') GTEST_SKIP() << GetParam().env << " is not set";
   RedisServerOptions options;
   options.binary = binary;
   auto server = RedisServer::Start(options);
@@ -106,7 +121,11 @@ TEST_P(OtherServerTest, StartsWithTheSameDefaults) {
 }
 
 INSTANTIATE_TEST_SUITE_P(FetchedServers, OtherServerTest,
-                         ::testing::Values("RESHARD_REDIS6_SERVER", "RESHARD_VALKEY_SERVER"));
+                         ::testing::Values(FetchedServer{"Redis6", "RESHARD_REDIS6_SERVER"},
+                                           FetchedServer{"Valkey8", "RESHARD_VALKEY_SERVER"}),
+                         [](const ::testing::TestParamInfo<FetchedServer>& info) {
+                           return std::string(info.param.name);
+                         });
 
 TEST(RedisClientTest, PipelineKeysPttlDumpInfo) {
   auto server = RedisServer::Start();
@@ -159,6 +178,53 @@ TEST(RedisClientTest, PipelineKeysPttlDumpInfo) {
   ASSERT_TRUE(error.ok());
   EXPECT_TRUE(error->IsError());
   EXPECT_FALSE(client->CheckedCommand({"NOSUCHCOMMAND"}).ok());
+}
+
+TEST(RedisClientTest, WaitForKeyWaitsForTheKeyInTheSelectedDb) {
+  auto server = RedisServer::Start();
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto client = RedisClient::Connect("127.0.0.1", (*server)->port());
+  ASSERT_TRUE(client.ok()) << client.status();
+  absl::Status missing = client->WaitForKey("marker", absl::Milliseconds(50), "the marker");
+  EXPECT_EQ(missing.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_NE(missing.message().find("waiting for the marker"), absl::string_view::npos) << missing;
+  ASSERT_TRUE(client->CheckedCommand({"SET", "marker", "1"}).ok());
+  EXPECT_TRUE(client->WaitForKey("marker", absl::Seconds(5), "the marker").ok());
+  ASSERT_TRUE(client->CheckedCommand({"SELECT", "1"}).ok());
+  EXPECT_FALSE(client->WaitForKey("marker", absl::Milliseconds(50), "the marker").ok());
+}
+
+TEST(TempDirTest, IsFreshAndRemovedWithItsFiles) {
+  std::string path;
+  {
+    TempDir dir("redis_support_test");
+    path = dir.path();
+    ASSERT_FALSE(path.empty());
+    EXPECT_TRUE(std::filesystem::is_directory(path));
+    EXPECT_TRUE(std::filesystem::is_empty(path));
+    EXPECT_EQ(dir / "f", path + "/f");
+    std::filesystem::create_directories(dir / "sub");
+    std::ofstream(dir / "sub/file") << "x";
+    TempDir other("redis_support_test");
+    EXPECT_NE(other.path(), path);
+  }
+  EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+TEST(FindServerBinaryTest, TheVariableFirstThenTheFetchedBuild) {
+  constexpr char kVariable[] = "RESHARD_SUPPORT_TEST_SERVER";
+  ::unsetenv(kVariable);
+  EXPECT_EQ(FindServerBinary(kVariable, "no-such-release/bin/redis-server"), std::nullopt);
+  EXPECT_EQ(FindServerBinary(kVariable, ""), std::nullopt);
+  ::setenv(kVariable, "/bin/sh", 1);  // any executable
+  EXPECT_EQ(FindServerBinary(kVariable, "no-such-release/bin/redis-server"), "/bin/sh");
+  TempDir dir("redis_support_test");
+  std::ofstream(dir / "not-executable") << "x";
+  ::setenv(kVariable, (dir / "not-executable").c_str(), 1);
+  EXPECT_EQ(FindServerBinary(kVariable, "no-such-release/bin/redis-server"), std::nullopt);
+  ::unsetenv(kVariable);
+  EXPECT_EQ(FetchedServerPath("redis-6.0/bin/redis-server"),
+            std::string(RESHARD_BINARY_DIR) + "/servers/redis-6.0/bin/redis-server");
 }
 
 TEST(RedisClientTest, WaitForPollsUntilTrueOrTimesOut) {

@@ -23,29 +23,21 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/io/file_byte_source.h"
-#include "engine/route/key_filter.h"
-#include "engine/rdb/rdb_reader.h"
-#include "engine/route/rdb_splitter.h"
 #include "engine/io/string_byte_source.h"
+#include "engine/rdb/rdb_reader.h"
+#include "engine/route/key_filter.h"
+#include "engine/route/rdb_splitter.h"
 #include "tests/support/recording_rdb_handler.h"
 #include "tests/support/redis_client.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/test_filters.h"
 
 namespace reshard::engine {
 namespace {
 
 namespace fs = std::filesystem;
+using ::reshard::engine::testing::LambdaFilter;
 using ::reshard::engine::testing::RecordingRdbHandler;
-
-class LambdaFilter : public KeyFilter {
- public:
-  explicit LambdaFilter(std::function<bool(std::string_view)> f) : f_(std::move(f)) {}
-  bool Matches(std::string_view key) const override { return f_(key); }
-  std::string Describe() const override { return "lambda"; }
-
- private:
-  std::function<bool(std::string_view)> f_;
-};
 
 std::string FixturesDir() { return RESHARD_FIXTURES_DIR; }
 

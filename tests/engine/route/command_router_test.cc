@@ -7,20 +7,12 @@
 #include <vector>
 
 #include "engine/resp/resp_writer.h"
+#include "tests/support/test_filters.h"
 
 namespace reshard::engine {
 namespace {
 
-// Selects the keys that start with a prefix.
-class PrefixFilter : public KeyFilter {
- public:
-  explicit PrefixFilter(std::string prefix) : prefix_(std::move(prefix)) {}
-  bool Matches(std::string_view key) const override { return key.starts_with(prefix_); }
-  std::string Describe() const override { return "prefix:" + prefix_; }
-
- private:
-  std::string prefix_;
-};
+using ::reshard::engine::testing::PrefixFilter;
 
 // The RESP bytes of a command.
 std::string W(std::initializer_list<std::string_view> args) {

@@ -3,34 +3,25 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "engine/io/string_byte_source.h"
 #include "engine/rdb/rdb_format.h"
 #include "engine/rdb/rdb_reader.h"
 #include "engine/rdb/rdb_writer.h"
-#include "engine/io/string_byte_source.h"
 #include "tests/support/rdb_builder.h"
 #include "tests/support/recording_rdb_handler.h"
+#include "tests/support/test_filters.h"
 
 namespace reshard::engine {
 namespace {
 
+using ::reshard::engine::testing::LambdaFilter;
 using ::reshard::engine::testing::RdbBuilder;
 using ::reshard::engine::testing::RecordingRdbHandler;
 using ::testing::ElementsAre;
-
-class LambdaFilter : public KeyFilter {
- public:
-  explicit LambdaFilter(std::function<bool(std::string_view)> f) : f_(std::move(f)) {}
-  bool Matches(std::string_view key) const override { return f_(key); }
-  std::string Describe() const override { return "lambda"; }
-
- private:
-  std::function<bool(std::string_view)> f_;
-};
 
 LambdaFilter Prefix(std::string p) {
   return LambdaFilter([p](std::string_view k) { return k.substr(0, p.size()) == p; });
