@@ -23,7 +23,8 @@
 #include <thread>
 #include <vector>
 
-#include "client/job_spec_json.h"
+#include "client/cli/job_spec_json.h"
+#include "client/output/json_writer.h"
 #include "reshard/v1/job_service.grpc.pb.h"
 #include "server/daemon.h"
 #include "tests/support/free_port.h"
