@@ -166,7 +166,11 @@ absl::StatusOr<std::vector<StoredJob>> JobStore::LoadAll() const {
     RETURN_IF_ERROR(ParseJson(path, text, &proto));
     StoredJob job;
     job.id = proto.id();
-    ASSIGN_OR_RETURN(job.spec, api::SpecFromProto(proto.spec()));
+    absl::StatusOr<engine::JobSpec> spec = api::SpecFromProto(proto.spec());
+    if (!spec.ok()) {
+      return absl::Status(spec.status().code(), absl::StrCat(path, ": ", spec.status().message()));
+    }
+    job.spec = *std::move(spec);
     const std::string secret_path =
         absl::StrCat(path.substr(0, path.size() - strlen(kJobSuffix)), kSecretSuffix);
     if (absl::StatusOr<std::string> secret_text = ReadFile(secret_path); secret_text.ok()) {
