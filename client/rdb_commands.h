@@ -8,7 +8,7 @@
 //
 // SPEC.json is a reshard.v1.JobSpec in the protobuf JSON mapping (the file
 // `reshardctl create -f` takes); offline only target names and filters are
-// used. Exit codes as client/ctl_commands.h: 0 ok, 1 error (bad spec, corrupt
+// used. Exit codes as client/cli/exit_code.h: 0 ok, 1 error (bad spec, corrupt
 // or unreadable input, unwritable output), 2 usage. Errors go to `err` as
 // "reshardctl rdb: CODE: message".
 //

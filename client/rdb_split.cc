@@ -11,6 +11,7 @@
 #include "engine/rdb/rdb_reader.h"
 #include "engine/rdb/rdb_sink.h"
 #include "engine/route/rdb_splitter.h"
+#include "proto/reshard/v1/job_spec_convert.h"
 
 namespace reshard::client {
 namespace {
@@ -150,24 +151,10 @@ absl::StatusOr<std::vector<RdbSplitTargetSpec>> SplitTargetsFromProto(const v1::
     }
     RdbSplitTargetSpec t;
     t.name = name;
-    const v1::Filter& filter = target.filter();
-    switch (filter.kind_case()) {
-      case v1::Filter::kRegex:
-        t.filter = {engine::FilterKind::kRegex, filter.regex()};
-        break;
-      case v1::Filter::kPrefix:
-        t.filter = {engine::FilterKind::kPrefix, filter.prefix()};
-        break;
-      case v1::Filter::kGlob:
-        t.filter = {engine::FilterKind::kGlob, filter.glob()};
-        break;
-      case v1::Filter::kSlots:
-        t.filter = {engine::FilterKind::kSlots, filter.slots()};
-        break;
-      case v1::Filter::KIND_NOT_SET:
-        return absl::InvalidArgumentError(absl::StrCat(
-            TargetField(i, "filter"), ": required: set one of regex, prefix, glob, slots"));
-    }
+    absl::StatusOr<engine::FilterSpec> filter =
+        api::FilterFromProto(target.filter(), TargetField(i, "filter"));
+    if (!filter.ok()) return filter.status();
+    t.filter = *std::move(filter);
     absl::StatusOr<std::unique_ptr<engine::KeyFilter>> built = engine::MakeKeyFilter(t.filter);
     if (!built.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(TargetField(i, "filter"), ".",

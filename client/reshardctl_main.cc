@@ -1,4 +1,4 @@
-// reshardctl: the command-line client of reshardd (see client/ctl_commands.h)
+// reshardctl: the command-line client of reshardd (see client/rpc/ctl_commands.h)
 // and local RDB tools (client/rdb_commands.h).
 
 #include <unistd.h>
@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "client/ctl_commands.h"
 #include "client/rdb_commands.h"
+#include "client/rpc/ctl_commands.h"
 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "rdb") == 0) {

@@ -7,8 +7,8 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "engine/job/job.h"
 #include "engine/base/status_macros.h"
+#include "engine/job/job.h"
 
 namespace reshard::server {
 
@@ -215,18 +215,21 @@ std::vector<JobView> JobManager::List() const {
 
 namespace {
 
-absl::Status WrongState(const std::string& id, engine::JobState state, const char* wanted) {
+// A job restored in a terminal state has no engine::Job to ask; it answers
+// as one would: "job ID is FAILED; <why>".
+absl::Status HasEnded(const std::string& id, engine::JobState state, const char* why) {
   return absl::FailedPreconditionError(
-      absl::StrCat("job ", id, " is ", StateName(state), "; ", wanted));
+      absl::StrCat("job ", id, " is ", StateName(state), "; ", why));
 }
 
 }  // namespace
 
+// Pause and Resume are the engine's to decide (engine::Job checks the state
+// under its own lock, so a check here could only disagree with it).
 absl::StatusOr<JobView> JobManager::Pause(std::string_view id) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
-  engine::JobState state = entry->Snapshot().state;
-  if (entry->job == nullptr || state != engine::JobState::kStreaming) {
-    return WrongState(entry->id, state, "only a STREAMING job can be paused");
+  if (entry->job == nullptr) {
+    return HasEnded(entry->id, entry->final_status.state, "only a STREAMING job can be paused");
   }
   RETURN_IF_ERROR(entry->job->Pause());
   return entry->View();
@@ -234,9 +237,8 @@ absl::StatusOr<JobView> JobManager::Pause(std::string_view id) {
 
 absl::StatusOr<JobView> JobManager::Resume(std::string_view id) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
-  engine::JobState state = entry->Snapshot().state;
-  if (entry->job == nullptr || state != engine::JobState::kPaused) {
-    return WrongState(entry->id, state, "only a PAUSED job can be resumed");
+  if (entry->job == nullptr) {
+    return HasEnded(entry->id, entry->final_status.state, "only a PAUSED job can be resumed");
   }
   RETURN_IF_ERROR(entry->job->Resume());
   return entry->View();
@@ -244,9 +246,11 @@ absl::StatusOr<JobView> JobManager::Resume(std::string_view id) {
 
 absl::StatusOr<JobView> JobManager::Cancel(std::string_view id) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  // engine::Job::Cancel has no answer (it is a no-op on an ended job), so
+  // the refusal of an ended job is the manager's.
   engine::JobState state = entry->Snapshot().state;
   if (entry->job == nullptr || engine::IsTerminal(state)) {
-    return WrongState(entry->id, state, "it has already ended");
+    return HasEnded(entry->id, state, "it has already ended");
   }
   entry->job->Cancel();
   return entry->View();

@@ -50,9 +50,15 @@ class JobManager {
   absl::StatusOr<JobView> Create(std::string id, engine::JobSpec spec);
   absl::StatusOr<JobView> Get(std::string_view id) const;
   std::vector<JobView> List() const;  // ordered by id
-  // FAILED_PRECONDITION unless STREAMING / PAUSED / non-terminal respectively.
+  // As engine::Job decides: Pause is OK on a STREAMING job (-> PAUSED) and on
+  // a PAUSED one (nothing to do); Resume is OK on a PAUSED job (-> STREAMING)
+  // and on a STREAMING one. FAILED_PRECONDITION in any other state
+  // ("job ID is SYNCING; only a STREAMING job can be paused"). The returned
+  // view may still show the old state: the change happens on the job's thread.
   absl::StatusOr<JobView> Pause(std::string_view id);
   absl::StatusOr<JobView> Resume(std::string_view id);
+  // Any non-terminal state -> CANCELLED; FAILED_PRECONDITION when the job has
+  // already ended ("job ID is FAILED; it has already ended").
   absl::StatusOr<JobView> Cancel(std::string_view id);
   // Cancels the job if it still runs, then forgets it (and its files).
   absl::Status Delete(std::string_view id);

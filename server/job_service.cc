@@ -3,7 +3,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "engine/job/job_status.h"
-#include "server/job_proto.h"
+#include "proto/reshard/v1/job_spec_convert.h"
+#include "proto/reshard/v1/job_status_convert.h"
 
 namespace reshard::server {
 namespace {
@@ -14,7 +15,7 @@ constexpr absl::Duration kWatchPoll = absl::Milliseconds(200);
 
 grpc::Status Respond(const absl::StatusOr<JobView>& view, v1::Job* response) {
   if (!view.ok()) return ToGrpcStatus(view.status());
-  *response = JobToProto(view->id, view->spec, view->status);
+  *response = api::JobToProto(view->id, view->spec, view->status);
   return grpc::Status::OK;
 }
 
@@ -30,7 +31,7 @@ grpc::Status JobServiceImpl::CreateJob(grpc::ServerContext* context,
   if (!request->has_spec()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "spec: required");
   }
-  absl::StatusOr<engine::JobSpec> spec = ValidSpecFromProto(request->spec());
+  absl::StatusOr<engine::JobSpec> spec = api::ValidSpecFromProto(request->spec());
   if (!spec.ok()) return ToGrpcStatus(spec.status());
   return Respond(manager_->Create(request->job_id(), *std::move(spec)), response);
 }
@@ -44,7 +45,7 @@ grpc::Status JobServiceImpl::ListJobs(grpc::ServerContext* context,
                                       const v1::ListJobsRequest* request,
                                       v1::ListJobsResponse* response) {
   for (const JobView& view : manager_->List())
-    *response->add_jobs() = JobToProto(view.id, view.spec, view.status);
+    *response->add_jobs() = api::JobToProto(view.id, view.spec, view.status);
   return grpc::Status::OK;
 }
 
@@ -57,7 +58,7 @@ grpc::Status JobServiceImpl::WatchJob(grpc::ServerContext* context,
   bool sent_any = false;
   while (true) {
     if (!sent_any || view->status.version != sent_version) {
-      if (!writer->Write(JobToProto(view->id, view->spec, view->status)))
+      if (!writer->Write(api::JobToProto(view->id, view->spec, view->status)))
         return grpc::Status::OK;  // client went away
       sent_any = true;
       sent_version = view->status.version;

@@ -16,7 +16,8 @@
 #include "absl/strings/str_cat.h"
 #include "engine/base/status_macros.h"
 #include "google/protobuf/util/json_util.h"
-#include "server/job_proto.h"
+#include "proto/reshard/v1/job_spec_convert.h"
+#include "proto/reshard/v1/job_status_convert.h"
 
 namespace reshard::server {
 namespace {
@@ -100,33 +101,19 @@ void ApplySecrets(const v1::JobSpec& secrets, engine::JobSpec* spec) {
   }
 }
 
-absl::Status StatusFromProto(const v1::JobError& error) {
-  if (error.code().empty()) return absl::OkStatus();
-  for (int code = 1; code <= 16; ++code) {
-    if (absl::StatusCodeToString(static_cast<absl::StatusCode>(code)) == error.code()) {
-      return absl::Status(static_cast<absl::StatusCode>(code), error.message());
-    }
-  }
-  return absl::UnknownError(error.message());
-}
-
-int64_t UnixMillis(const google::protobuf::Timestamp& time) {
-  return time.seconds() * 1000 + time.nanos() / 1000000;
-}
-
 }  // namespace
 
 absl::Status JobStore::Save(const StoredJob& job) const {
   v1::Job proto;
   proto.set_id(job.id);
-  *proto.mutable_spec() = SpecToProto(job.spec);  // no passwords
+  *proto.mutable_spec() = api::SpecToProto(job.spec);  // no passwords
   engine::JobStatus status;
   status.state = job.state;
   status.error = job.error;
   status.detail = job.detail;
   status.created_unix_ms = job.created_unix_ms;
   status.updated_unix_ms = job.updated_unix_ms;
-  v1::JobStatus status_proto = StatusToProto(status);
+  v1::JobStatus status_proto = api::StatusToProto(status);
   status_proto.clear_rdb();
   *proto.mutable_status() = status_proto;
 
@@ -179,7 +166,11 @@ absl::StatusOr<std::vector<StoredJob>> JobStore::LoadAll() const {
     RETURN_IF_ERROR(ParseJson(path, text, &proto));
     StoredJob job;
     job.id = proto.id();
-    ASSIGN_OR_RETURN(job.spec, SpecFromProto(proto.spec()));
+    absl::StatusOr<engine::JobSpec> spec = api::SpecFromProto(proto.spec());
+    if (!spec.ok()) {
+      return absl::Status(spec.status().code(), absl::StrCat(path, ": ", spec.status().message()));
+    }
+    job.spec = *std::move(spec);
     const std::string secret_path =
         absl::StrCat(path.substr(0, path.size() - strlen(kJobSuffix)), kSecretSuffix);
     if (absl::StatusOr<std::string> secret_text = ReadFile(secret_path); secret_text.ok()) {
@@ -187,12 +178,12 @@ absl::StatusOr<std::vector<StoredJob>> JobStore::LoadAll() const {
       RETURN_IF_ERROR(ParseJson(secret_path, *secret_text, &secrets));
       ApplySecrets(secrets, &job.spec);
     }
-    absl::StatusOr<engine::JobState> state = StateFromProto(proto.status().state());
+    absl::StatusOr<engine::JobState> state = api::StateFromProto(proto.status().state());
     job.state = state.ok() ? *state : engine::JobState::kPending;
-    job.error = StatusFromProto(proto.status().error());
+    job.error = api::ErrorFromProto(proto.status().error());
     job.detail = proto.status().detail();
-    job.created_unix_ms = UnixMillis(proto.status().create_time());
-    job.updated_unix_ms = UnixMillis(proto.status().update_time());
+    job.created_unix_ms = api::UnixMillisFromTimestamp(proto.status().create_time());
+    job.updated_unix_ms = api::UnixMillisFromTimestamp(proto.status().update_time());
     jobs.push_back(std::move(job));
   }
   return jobs;

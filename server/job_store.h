@@ -38,11 +38,16 @@ class JobStore {
   // `dir` must exist.
   explicit JobStore(std::string dir) : dir_(std::move(dir)) {}
 
+  // Writes both files (or removes an old secret file when the spec has no
+  // password). INTERNAL "cannot create|write|rename <path>: <errno text>".
   absl::Status Save(const StoredJob& job) const;
   // Removes both files; OK when they do not exist.
   absl::Status Remove(std::string_view id) const;
-  // Every job in the directory, ordered by id. A file that does not parse is
-  // an error naming the file.
+  // Every job in the directory, ordered by id, with the passwords of its
+  // secret file (none when that file is missing). Errors name the file:
+  // DATA_LOSS "<path>: ..." for a file that does not parse, INVALID_ARGUMENT
+  // "<path>: targets[0].filter: ..." for a spec a job cannot have, INTERNAL
+  // for a directory that cannot be listed. Unknown fields are ignored.
   absl::StatusOr<std::vector<StoredJob>> LoadAll() const;
 
   const std::string& dir() const { return dir_; }

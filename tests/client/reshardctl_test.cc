@@ -23,6 +23,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "reshard/v1/job_service.pb.h"
 #include "tests/support/free_port.h"
+#include "tests/support/silent_listener.h"
 
 extern char** environ;
 
@@ -74,27 +75,7 @@ struct Result {
   std::string err;
 };
 
-// A TCP socket that listens but never answers: a source that hangs.
-class SilentListener {
- public:
-  SilentListener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    ::listen(fd_, 16);
-    socklen_t len = sizeof(addr);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~SilentListener() { ::close(fd_); }
-  uint16_t port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  uint16_t port_ = 0;
-};
+using testing::SilentListener;
 
 class ReshardctlTest : public ::testing::Test {
  protected:

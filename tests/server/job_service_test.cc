@@ -23,10 +23,12 @@
 #include <thread>
 #include <vector>
 
-#include "client/job_spec_json.h"
+#include "client/cli/job_spec_json.h"
+#include "client/output/json_writer.h"
 #include "reshard/v1/job_service.grpc.pb.h"
 #include "server/daemon.h"
 #include "tests/support/free_port.h"
+#include "tests/support/silent_listener.h"
 
 namespace reshard::server {
 namespace {
@@ -37,29 +39,7 @@ using ::testing::StartsWith;
 
 std::string Address(uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
 
-// A TCP socket that listens but never accepts nor answers: a source that
-// hangs, which keeps a job from finishing on its own.
-class SilentListener {
- public:
-  SilentListener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    ::listen(fd_, 16);
-    socklen_t len = sizeof(addr);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~SilentListener() { ::close(fd_); }
-  uint16_t port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  uint16_t port_ = 0;
-};
+using testing::SilentListener;
 
 // GET http://127.0.0.1:<port><path>; returns the body ("" on failure).
 std::string HttpGet(int port, const std::string& path) {

@@ -1,4 +1,6 @@
-#include "client/job_spec_json.h"
+#include "client/cli/job_spec_json.h"
+
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
@@ -48,16 +50,6 @@ absl::StatusOr<v1::JobSpec> ParseJobSpecJson(std::string_view json) {
         RewriteJsonError(std::string_view(parsed.message().data(), parsed.message().size())));
   }
   return spec;
-}
-
-std::string MessageToJson(const google::protobuf::Message& message, bool multi_line) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = multi_line;
-  options.preserve_proto_field_names = true;
-  options.always_print_primitive_fields = true;
-  std::string json;
-  google::protobuf::util::MessageToJsonString(message, &json, options);
-  return json;
 }
 
 }  // namespace reshard::client

@@ -1,0 +1,45 @@
+#pragma once
+
+// The command line of reshardctl's RPC commands:
+//
+//   reshardctl [--server ADDR] [-o json|table] COMMAND
+//     create -f SPEC.json [--id ID]   list   get JOB   watch JOB
+//     pause JOB   resume JOB   cancel JOB   delete JOB
+//
+// Options may come before or after the command, as `--name VALUE` or
+// `--name=VALUE`.
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "client/output/output_format.h"
+
+namespace reshard::client {
+
+// What `reshardctl -h` prints, and what follows a usage error.
+extern const char kCtlUsage[];
+
+struct CtlOptions {
+  std::string server = "127.0.0.1:50051";
+  OutputFormat output = OutputFormat::kTable;
+  // watch: clear the screen before each frame (for a terminal) instead of
+  // printing frames one after another.
+  bool redraw = false;
+  int rpc_timeout_ms = 10000;
+};
+
+// One parsed command line.
+struct CtlInvocation {
+  CtlOptions options;
+  std::string command;                  // "help" for -h / --help
+  std::vector<std::string> positional;  // after the command
+  std::string spec_file;                // create -f
+  std::string job_id;                   // create --id
+};
+
+// INVALID_ARGUMENT with the text to show for a usage error ("unknown option
+// -x", "no command given", "-o: expected json or table, got 'x'", ...).
+absl::StatusOr<CtlInvocation> ParseCtlArgs(const std::vector<std::string>& args);
+
+}  // namespace reshard::client

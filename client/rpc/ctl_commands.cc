@@ -1,0 +1,231 @@
+#include "client/rpc/ctl_commands.h"
+
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <sstream>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "client/cli/ctl_args.h"
+#include "client/cli/exit_code.h"
+#include "client/cli/job_spec_json.h"
+#include "client/output/job_printer.h"
+#include "client/output/json_writer.h"
+#include "client/rpc/server_connection.h"
+#include "client/rpc/watch_loop.h"
+
+namespace reshard::client {
+namespace {
+
+// What a command reads and writes.
+struct CommandContext {
+  const CtlInvocation& inv;
+  ServerConnection& server;
+  std::ostream& out;
+  std::ostream& err;
+};
+
+// The arguments a command takes; checked before it runs.
+enum class Arguments {
+  kSpecFile,  // -f SPEC.json [--id ID], no positional
+  kNone,
+  kOneJobId,
+};
+
+struct Command {
+  std::string_view name;
+  Arguments arguments;
+  std::function<int(CommandContext&)> run;
+};
+
+std::string ReadAll(std::istream& in) {
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+int RunCreate(CommandContext& c) {
+  std::string text;
+  if (c.inv.spec_file == "-") {
+    text = ReadAll(std::cin);
+  } else {
+    std::ifstream in(c.inv.spec_file, std::ios::binary);
+    if (!in) {
+      c.err << "reshardctl: cannot read " << c.inv.spec_file << "\n";
+      return kExitError;
+    }
+    text = ReadAll(in);
+  }
+  absl::StatusOr<v1::JobSpec> spec = ParseJobSpecJson(text);
+  if (!spec.ok()) {
+    c.err << "reshardctl: " << c.inv.spec_file << ": "
+          << absl::StatusCodeToString(spec.status().code()) << ": " << spec.status().message()
+          << "\n";
+    return kExitError;
+  }
+  v1::CreateJobRequest request;
+  *request.mutable_spec() = *std::move(spec);
+  request.set_job_id(c.inv.job_id);
+  v1::Job job;
+  grpc::ClientContext context;
+  c.server.SetDeadline(&context);
+  grpc::Status status = c.server.stub().CreateJob(&context, request, &job);
+  if (!status.ok()) return c.server.ReportError(status, c.err);
+  if (c.inv.options.output == OutputFormat::kJson) {
+    c.out << MessageToJson(job, /*multi_line=*/true) << "\n";
+  } else {
+    c.out << "created job " << job.id() << "\n";
+  }
+  return kExitOk;
+}
+
+int RunList(CommandContext& c) {
+  v1::ListJobsResponse response;
+  grpc::ClientContext context;
+  c.server.SetDeadline(&context);
+  grpc::Status status = c.server.stub().ListJobs(&context, v1::ListJobsRequest(), &response);
+  if (!status.ok()) return c.server.ReportError(status, c.err);
+  if (c.inv.options.output == OutputFormat::kJson) {
+    c.out << MessageToJson(response, /*multi_line=*/true) << "\n";
+  } else {
+    PrintJobTable(response, c.out);
+  }
+  return kExitOk;
+}
+
+// A unary call on one job that returns the job: the request of type `Request`
+// with the id set, through `call`.
+template <typename Request>
+using JobCall = grpc::Status (v1::JobService::Stub::*)(grpc::ClientContext*, const Request&,
+                                                       v1::Job*);
+
+template <typename Request>
+grpc::Status CallOnJob(CommandContext& c, JobCall<Request> call, v1::Job* job) {
+  Request request;
+  request.set_id(c.inv.positional[0]);
+  grpc::ClientContext context;
+  c.server.SetDeadline(&context);
+  return (c.server.stub().*call)(&context, request, job);
+}
+
+int RunGet(CommandContext& c) {
+  v1::Job job;
+  grpc::Status status = CallOnJob<v1::GetJobRequest>(c, &v1::JobService::Stub::GetJob, &job);
+  if (!status.ok()) return c.server.ReportError(status, c.err);
+  PrintJobAs(job, c.inv.options.output, c.out);
+  return kExitOk;
+}
+
+// pause, resume, cancel: they take effect on the job's thread; the table form
+// says what the job is now.
+template <typename Request>
+int RunJobAction(CommandContext& c, JobCall<Request> call) {
+  v1::Job job;
+  grpc::Status status = CallOnJob<Request>(c, call, &job);
+  if (!status.ok()) return c.server.ReportError(status, c.err);
+  if (c.inv.options.output == OutputFormat::kJson) {
+    PrintJobAs(job, OutputFormat::kJson, c.out);
+  } else {
+    c.out << c.inv.command << " requested for job " << c.inv.positional[0] << " (now "
+          << StateName(job.status()) << ")\n";
+  }
+  return kExitOk;
+}
+
+int RunDelete(CommandContext& c) {
+  const std::string& id = c.inv.positional[0];
+  v1::DeleteJobRequest request;
+  request.set_id(id);
+  google::protobuf::Empty empty;
+  grpc::ClientContext context;
+  c.server.SetDeadline(&context);
+  grpc::Status status = c.server.stub().DeleteJob(&context, request, &empty);
+  if (!status.ok()) return c.server.ReportError(status, c.err);
+  if (c.inv.options.output == OutputFormat::kJson) {
+    c.out << JsonWriter().BeginObject().EndObject().json() << "\n";
+  } else {
+    c.out << "deleted job " << id << "\n";
+  }
+  return kExitOk;
+}
+
+int RunWatch(CommandContext& c) {
+  return WatchJob(c.inv.positional[0], c.inv.options, c.server, c.out, c.err);
+}
+
+const Command kCommands[] = {
+    {"create", Arguments::kSpecFile, RunCreate},
+    {"list", Arguments::kNone, RunList},
+    {"get", Arguments::kOneJobId, RunGet},
+    {"watch", Arguments::kOneJobId, RunWatch},
+    {"pause", Arguments::kOneJobId,
+     [](CommandContext& c) {
+       return RunJobAction<v1::PauseJobRequest>(c, &v1::JobService::Stub::PauseJob);
+     }},
+    {"resume", Arguments::kOneJobId,
+     [](CommandContext& c) {
+       return RunJobAction<v1::ResumeJobRequest>(c, &v1::JobService::Stub::ResumeJob);
+     }},
+    {"cancel", Arguments::kOneJobId,
+     [](CommandContext& c) {
+       return RunJobAction<v1::CancelJobRequest>(c, &v1::JobService::Stub::CancelJob);
+     }},
+    {"delete", Arguments::kOneJobId, RunDelete},
+};
+
+const Command* FindCommand(std::string_view name) {
+  for (const Command& command : kCommands) {
+    if (command.name == name) return &command;
+  }
+  return nullptr;
+}
+
+// Nullopt when `inv` has the arguments `command` takes; else the exit code
+// after the usage error is printed.
+std::optional<int> CheckArguments(const Command& command, const CtlInvocation& inv,
+                                  std::ostream& err) {
+  switch (command.arguments) {
+    case Arguments::kSpecFile:
+      if (!inv.spec_file.empty() && inv.positional.empty()) return std::nullopt;
+      err << "reshardctl: " << inv.command << ": expected -f SPEC.json [--id ID]\n";
+      return kExitUsage;
+    case Arguments::kNone:
+      if (inv.positional.empty()) return std::nullopt;
+      err << "reshardctl: " << inv.command << " takes no arguments\n";
+      return kExitUsage;
+    case Arguments::kOneJobId:
+      if (inv.positional.size() == 1) return std::nullopt;
+      err << "reshardctl: " << inv.command << ": expected one JOB id\n" << kCtlUsage;
+      return kExitUsage;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int RunCtl(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+           bool redraw) {
+  absl::StatusOr<CtlInvocation> parsed = ParseCtlArgs(args);
+  if (!parsed.ok()) {
+    err << "reshardctl: " << parsed.status().message() << "\n" << kCtlUsage;
+    return kExitUsage;
+  }
+  CtlInvocation& inv = *parsed;
+  inv.options.redraw = redraw;
+  if (inv.command == "help") {
+    out << kCtlUsage;
+    return kExitOk;
+  }
+  const Command* command = FindCommand(inv.command);
+  if (command == nullptr) {
+    err << "reshardctl: unknown command '" << inv.command << "'\n" << kCtlUsage;
+    return kExitUsage;
+  }
+  if (std::optional<int> usage_error = CheckArguments(*command, inv, err)) return *usage_error;
+  ServerConnection server(inv.options);
+  CommandContext context{inv, server, out, err};
+  return command->run(context);
+}
+
+}  // namespace reshard::client

@@ -1,0 +1,193 @@
+#include "proto/reshard/v1/job_spec_convert.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "engine/base/status_macros.h"
+
+namespace reshard::api {
+namespace {
+
+std::string TargetField(int index, const char* field) {
+  return absl::StrCat("targets[", index, "].", field);
+}
+
+absl::Status CheckNotNegative(int64_t value, const char* field) {
+  if (value < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("options.", field, ": must not be negative, got ", value));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<engine::FilterSpec> FilterFromProto(const v1::Filter& filter,
+                                                   std::string_view field) {
+  engine::FilterSpec spec;
+  switch (filter.kind_case()) {
+    case v1::Filter::kRegex:
+      spec.kind = engine::FilterKind::kRegex;
+      spec.pattern = filter.regex();
+      return spec;
+    case v1::Filter::kPrefix:
+      spec.kind = engine::FilterKind::kPrefix;
+      spec.pattern = filter.prefix();
+      return spec;
+    case v1::Filter::kGlob:
+      spec.kind = engine::FilterKind::kGlob;
+      spec.pattern = filter.glob();
+      return spec;
+    case v1::Filter::kSlots:
+      spec.kind = engine::FilterKind::kSlots;
+      spec.pattern = filter.slots();
+      return spec;
+    case v1::Filter::KIND_NOT_SET:
+      break;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(absl::string_view(field.data(), field.size()),
+                   ": required: set one of regex, prefix, glob, slots"));
+}
+
+v1::Filter FilterToProto(const engine::FilterSpec& filter) {
+  v1::Filter proto;
+  switch (filter.kind) {
+    case engine::FilterKind::kRegex:
+      proto.set_regex(filter.pattern);
+      break;
+    case engine::FilterKind::kPrefix:
+      proto.set_prefix(filter.pattern);
+      break;
+    case engine::FilterKind::kGlob:
+      proto.set_glob(filter.pattern);
+      break;
+    case engine::FilterKind::kSlots:
+      proto.set_slots(filter.pattern);
+      break;
+  }
+  return proto;
+}
+
+engine::Endpoint EndpointFromProto(const v1::Endpoint& proto) {
+  engine::Endpoint endpoint;
+  endpoint.address = proto.address();
+  endpoint.credentials.username = proto.username();
+  endpoint.credentials.password = proto.password();
+  return endpoint;
+}
+
+v1::Endpoint EndpointToProto(const engine::Endpoint& endpoint) {
+  v1::Endpoint proto;
+  proto.set_address(endpoint.address);
+  proto.set_username(endpoint.credentials.username);
+  return proto;
+}
+
+absl::StatusOr<engine::JobOptions> OptionsFromProto(const v1::JobOptions& proto) {
+  engine::JobOptions options;  // engine defaults; 0 in the proto keeps them
+  RETURN_IF_ERROR(CheckNotNegative(proto.ack_interval_ms(), "ack_interval_ms"));
+  RETURN_IF_ERROR(CheckNotNegative(proto.target_ping_interval_ms(), "target_ping_interval_ms"));
+  RETURN_IF_ERROR(CheckNotNegative(proto.target_attach_timeout_ms(), "target_attach_timeout_ms"));
+  RETURN_IF_ERROR(CheckNotNegative(proto.connect_attempts(), "connect_attempts"));
+  RETURN_IF_ERROR(CheckNotNegative(proto.reconnect_window_ms(), "reconnect_window_ms"));
+  if (proto.ack_interval_ms() != 0) options.ack_interval_ms = proto.ack_interval_ms();
+  if (proto.target_ping_interval_ms() != 0) {
+    options.target_ping_interval_ms = proto.target_ping_interval_ms();
+  }
+  if (proto.target_backlog_bytes() != 0) {
+    options.target_backlog_bytes = proto.target_backlog_bytes();
+  }
+  if (proto.max_target_queue_bytes() != 0) {
+    options.max_target_queue_bytes = proto.max_target_queue_bytes();
+  }
+  if (proto.target_attach_timeout_ms() != 0) {
+    options.target_attach_timeout_ms = proto.target_attach_timeout_ms();
+  }
+  if (proto.connect_attempts() != 0) options.connect_attempts = proto.connect_attempts();
+  if (proto.reconnect_window_ms() != 0) options.reconnect_window_ms = proto.reconnect_window_ms();
+  if (proto.max_held_stream_bytes() != 0) {
+    options.max_held_stream_bytes = proto.max_held_stream_bytes();
+  }
+  options.fail_on_cross_target_write = proto.fail_on_cross_target_write();
+  return options;
+}
+
+v1::JobOptions OptionsToProto(const engine::JobOptions& options) {
+  v1::JobOptions proto;
+  proto.set_ack_interval_ms(options.ack_interval_ms);
+  proto.set_target_ping_interval_ms(options.target_ping_interval_ms);
+  proto.set_target_backlog_bytes(options.target_backlog_bytes);
+  proto.set_max_target_queue_bytes(options.max_target_queue_bytes);
+  proto.set_target_attach_timeout_ms(options.target_attach_timeout_ms);
+  proto.set_connect_attempts(options.connect_attempts);
+  proto.set_reconnect_window_ms(options.reconnect_window_ms);
+  proto.set_max_held_stream_bytes(options.max_held_stream_bytes);
+  proto.set_fail_on_cross_target_write(options.fail_on_cross_target_write);
+  return proto;
+}
+
+absl::StatusOr<engine::JobSpec> SpecFromProto(const v1::JobSpec& proto) {
+  engine::JobSpec spec;
+  spec.source = EndpointFromProto(proto.source());
+  for (int i = 0; i < proto.targets_size(); ++i) {
+    const v1::TargetSpec& target_proto = proto.targets(i);
+    engine::TargetSpec target;
+    target.name = target_proto.name();
+    ASSIGN_OR_RETURN(target.filter,
+                     FilterFromProto(target_proto.filter(), TargetField(i, "filter")));
+    target.listen = target_proto.listen();
+    target.credentials.username = target_proto.username();
+    target.credentials.password = target_proto.password();
+    if (target_proto.has_replica()) {
+      if (target_proto.replica().address().empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(TargetField(i, "replica.address"), ": required"));
+      }
+      target.replica = EndpointFromProto(target_proto.replica());
+    }
+    spec.targets.push_back(std::move(target));
+  }
+  ASSIGN_OR_RETURN(spec.options, OptionsFromProto(proto.options()));
+  return spec;
+}
+
+absl::StatusOr<engine::JobSpec> ValidSpecFromProto(const v1::JobSpec& proto) {
+  ASSIGN_OR_RETURN(engine::JobSpec spec, SpecFromProto(proto));
+  absl::Status valid = engine::ValidateJobSpec(spec);
+  if (!valid.ok()) {
+    // The engine nests credentials ("targets[0].credentials.password"); the
+    // API has them inline ("targets[0].password"): name the API's field.
+    return absl::Status(valid.code(),
+                        absl::StrReplaceAll(valid.message(), {{".credentials.", "."}}));
+  }
+  return spec;
+}
+
+v1::JobSpec SpecToProto(const engine::JobSpec& spec) {
+  v1::JobSpec proto;
+  *proto.mutable_source() = EndpointToProto(spec.source);
+  for (const engine::TargetSpec& target : spec.targets) {
+    v1::TargetSpec* target_proto = proto.add_targets();
+    target_proto->set_name(target.name);
+    *target_proto->mutable_filter() = FilterToProto(target.filter);
+    target_proto->set_listen(target.listen);
+    target_proto->set_username(target.credentials.username);
+    if (target.replica.has_value()) {
+      *target_proto->mutable_replica() = EndpointToProto(*target.replica);
+    }
+  }
+  *proto.mutable_options() = OptionsToProto(spec.options);
+  return proto;
+}
+
+void ClearPasswords(v1::JobSpec* spec) {
+  spec->mutable_source()->clear_password();
+  for (v1::TargetSpec& target : *spec->mutable_targets()) {
+    target.clear_password();
+    if (target.has_replica()) target.mutable_replica()->clear_password();
+  }
+}
+
+}  // namespace reshard::api

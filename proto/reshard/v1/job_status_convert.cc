@@ -1,0 +1,133 @@
+#include "proto/reshard/v1/job_status_convert.h"
+
+#include "absl/strings/str_cat.h"
+#include "proto/reshard/v1/job_spec_convert.h"
+
+namespace reshard::api {
+
+v1::JobStatus::State StateToProto(engine::JobState state) {
+  switch (state) {
+    case engine::JobState::kPending:
+      return v1::JobStatus::PENDING;
+    case engine::JobState::kConnecting:
+      return v1::JobStatus::CONNECTING;
+    case engine::JobState::kSyncing:
+      return v1::JobStatus::SYNCING;
+    case engine::JobState::kStreaming:
+      return v1::JobStatus::STREAMING;
+    case engine::JobState::kPaused:
+      return v1::JobStatus::PAUSED;
+    case engine::JobState::kFailed:
+      return v1::JobStatus::FAILED;
+    case engine::JobState::kCancelled:
+      return v1::JobStatus::CANCELLED;
+  }
+  return v1::JobStatus::STATE_UNSPECIFIED;
+}
+
+absl::StatusOr<engine::JobState> StateFromProto(v1::JobStatus::State state) {
+  switch (state) {
+    case v1::JobStatus::PENDING:
+      return engine::JobState::kPending;
+    case v1::JobStatus::CONNECTING:
+      return engine::JobState::kConnecting;
+    case v1::JobStatus::SYNCING:
+      return engine::JobState::kSyncing;
+    case v1::JobStatus::STREAMING:
+      return engine::JobState::kStreaming;
+    case v1::JobStatus::PAUSED:
+      return engine::JobState::kPaused;
+    case v1::JobStatus::FAILED:
+      return engine::JobState::kFailed;
+    case v1::JobStatus::CANCELLED:
+      return engine::JobState::kCancelled;
+    default:
+      return absl::InvalidArgumentError(absl::StrCat("state: not a job state: ", state));
+  }
+}
+
+v1::JobError ErrorToProto(const absl::Status& error) {
+  v1::JobError proto;
+  if (error.ok()) return proto;
+  proto.set_code(absl::StatusCodeToString(error.code()));
+  proto.set_message(std::string(error.message()));
+  return proto;
+}
+
+absl::Status ErrorFromProto(const v1::JobError& error) {
+  if (error.code().empty()) return absl::OkStatus();
+  for (int code = 1; code <= 16; ++code) {
+    if (absl::StatusCodeToString(static_cast<absl::StatusCode>(code)) == error.code()) {
+      return absl::Status(static_cast<absl::StatusCode>(code), error.message());
+    }
+  }
+  return absl::UnknownError(error.message());
+}
+
+google::protobuf::Timestamp TimestampFromUnixMillis(int64_t unix_ms) {
+  // Floor division so that times before 1970 keep nanos in [0, 1e9).
+  int64_t seconds = unix_ms / 1000;
+  int64_t millis = unix_ms % 1000;
+  if (millis < 0) {
+    millis += 1000;
+    seconds -= 1;
+  }
+  google::protobuf::Timestamp time;
+  time.set_seconds(seconds);
+  time.set_nanos(static_cast<int32_t>(millis * 1000000));
+  return time;
+}
+
+int64_t UnixMillisFromTimestamp(const google::protobuf::Timestamp& time) {
+  return time.seconds() * 1000 + time.nanos() / 1000000;
+}
+
+v1::JobStatus StatusToProto(const engine::JobStatus& status) {
+  v1::JobStatus proto;
+  proto.set_state(StateToProto(status.state));
+  if (!status.error.ok()) *proto.mutable_error() = ErrorToProto(status.error);
+  proto.set_detail(status.detail);
+  proto.set_bytes_received(status.bytes_received);
+  proto.mutable_rdb()->set_bytes_total(status.rdb_bytes_total);
+  proto.mutable_rdb()->set_bytes_read(status.rdb_bytes_read);
+  proto.mutable_rdb()->set_keys_read(status.rdb_keys_read);
+  proto.set_source_offset(status.source_offset);
+  proto.set_upstream_connected(status.upstream_connected);
+  proto.set_upstream_reconnects(status.upstream_reconnects);
+  for (const engine::TargetStatus& target : status.targets) {
+    v1::TargetStatus* t = proto.add_targets();
+    t->set_name(target.name);
+    t->set_attached(target.attached);
+    t->set_connected_replicas(target.connected_replicas);
+    t->set_rdb_keys_kept(target.rdb_keys_kept);
+    t->set_rdb_keys_dropped(target.rdb_keys_dropped);
+    t->set_commands_kept(target.commands_kept);
+    t->set_commands_dropped(target.commands_dropped);
+    t->set_commands_split(target.commands_split);
+    t->set_keys_materialized(target.keys_materialized);
+    t->set_bytes_sent(target.bytes_sent);
+    t->set_offset(target.offset);
+    t->set_acked_offset(target.acked_offset);
+    t->set_lag_bytes(target.lag_bytes);
+    t->set_lag_seconds(target.lag_seconds);
+  }
+  if (status.created_unix_ms != 0) {
+    *proto.mutable_create_time() = TimestampFromUnixMillis(status.created_unix_ms);
+  }
+  if (status.updated_unix_ms != 0) {
+    *proto.mutable_update_time() = TimestampFromUnixMillis(status.updated_unix_ms);
+  }
+  proto.set_version(status.version);
+  return proto;
+}
+
+v1::Job JobToProto(const std::string& id, const engine::JobSpec& spec,
+                   const engine::JobStatus& status) {
+  v1::Job job;
+  job.set_id(id);
+  *job.mutable_spec() = SpecToProto(spec);
+  *job.mutable_status() = StatusToProto(status);
+  return job;
+}
+
+}  // namespace reshard::api

@@ -1,0 +1,128 @@
+// StateToProto / StateFromProto / StatusToProto / ErrorToProto and the
+// timestamps: the JobStatus conversion of the API.
+
+#include "proto/reshard/v1/job_status_convert.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+
+#include "google/protobuf/util/json_util.h"
+
+namespace reshard::api {
+namespace {
+
+using ::testing::HasSubstr;
+
+// The protobuf JSON mapping, as the API's clients use it.
+std::string ToJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string json;
+  google::protobuf::util::MessageToJsonString(message, &json, options);
+  return json;
+}
+
+TEST(JobStatusConvertTest, StateNamesInJson) {
+  const std::pair<engine::JobState, const char*> kStates[] = {
+      {engine::JobState::kPending, "PENDING"},     {engine::JobState::kConnecting, "CONNECTING"},
+      {engine::JobState::kSyncing, "SYNCING"},     {engine::JobState::kStreaming, "STREAMING"},
+      {engine::JobState::kPaused, "PAUSED"},       {engine::JobState::kFailed, "FAILED"},
+      {engine::JobState::kCancelled, "CANCELLED"},
+  };
+  for (const auto& [state, name] : kStates) {
+    engine::JobStatus status;
+    status.state = state;
+    std::string json = ToJson(StatusToProto(status));
+    EXPECT_THAT(json, HasSubstr(std::string(R"("state":")") + name + "\"")) << json;
+    EXPECT_EQ(engine::JobStateName(state), name);
+    absl::StatusOr<engine::JobState> back = StateFromProto(StateToProto(state));
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(*back, state);
+  }
+  EXPECT_FALSE(StateFromProto(v1::JobStatus::STATE_UNSPECIFIED).ok());
+}
+
+TEST(JobStatusConvertTest, StatusCarriesErrorProgressTargetsAndTimes) {
+  engine::JobStatus status;
+  status.state = engine::JobState::kFailed;
+  status.error = absl::UnavailableError("connect 127.0.0.1:1: Connection refused");
+  status.detail = "connecting";
+  status.bytes_received = 10;
+  status.rdb_bytes_total = 100;
+  status.rdb_bytes_read = 50;
+  status.rdb_keys_read = 7;
+  status.source_offset = 1234;
+  status.upstream_reconnects = 2;
+  status.upstream_connected = true;
+  status.created_unix_ms = 1700000000123;
+  status.updated_unix_ms = 1700000001000;
+  status.version = 9;
+  engine::TargetStatus target;
+  target.name = "a";
+  target.connected_replicas = 1;
+  target.rdb_keys_kept = 3;
+  target.rdb_keys_dropped = 4;
+  target.commands_kept = 5;
+  target.commands_dropped = 6;
+  target.commands_split = 7;
+  target.keys_materialized = 11;
+  target.bytes_sent = 8;
+  target.offset = 90;
+  target.acked_offset = 80;
+  target.lag_bytes = 10;
+  target.lag_seconds = 0.5;
+  status.targets.push_back(target);
+
+  v1::JobStatus proto = StatusToProto(status);
+  EXPECT_EQ(proto.state(), v1::JobStatus::FAILED);
+  EXPECT_EQ(proto.error().code(), "UNAVAILABLE");
+  EXPECT_EQ(proto.error().message(), "connect 127.0.0.1:1: Connection refused");
+  EXPECT_EQ(proto.detail(), "connecting");
+  EXPECT_EQ(proto.rdb().bytes_total(), 100u);
+  EXPECT_EQ(proto.rdb().bytes_read(), 50u);
+  EXPECT_EQ(proto.rdb().keys_read(), 7u);
+  EXPECT_EQ(proto.source_offset(), 1234u);
+  EXPECT_EQ(proto.upstream_reconnects(), 2u);
+  EXPECT_TRUE(proto.upstream_connected());
+  EXPECT_EQ(proto.create_time().seconds(), 1700000000);
+  EXPECT_EQ(proto.create_time().nanos(), 123000000);
+  EXPECT_EQ(proto.version(), 9u);
+  ASSERT_EQ(proto.targets_size(), 1);
+  EXPECT_EQ(proto.targets(0).name(), "a");
+  EXPECT_EQ(proto.targets(0).rdb_keys_kept(), 3u);
+  EXPECT_EQ(proto.targets(0).commands_split(), 7u);
+  EXPECT_EQ(proto.targets(0).keys_materialized(), 11u);
+  EXPECT_EQ(proto.targets(0).lag_bytes(), 10u);
+  EXPECT_DOUBLE_EQ(proto.targets(0).lag_seconds(), 0.5);
+  std::string json = ToJson(proto);
+  EXPECT_THAT(json, HasSubstr(R"("create_time":"2023-11-14T22:13:20.123Z")"));
+}
+
+TEST(JobStatusConvertTest, ErrorsRoundTripByCodeName) {
+  EXPECT_TRUE(ErrorFromProto(ErrorToProto(absl::OkStatus())).ok());
+  EXPECT_EQ(ErrorToProto(absl::OkStatus()).code(), "");
+  absl::Status error = absl::DataLossError("rdb offset 9: bad length");
+  v1::JobError proto = ErrorToProto(error);
+  EXPECT_EQ(proto.code(), "DATA_LOSS");
+  EXPECT_EQ(proto.message(), "rdb offset 9: bad length");
+  EXPECT_EQ(ErrorFromProto(proto), error);
+  v1::JobError unknown;
+  unknown.set_code("NOT_A_CODE");
+  unknown.set_message("m");
+  EXPECT_EQ(ErrorFromProto(unknown), absl::UnknownError("m"));
+}
+
+TEST(JobStatusConvertTest, TimestampsBeforeAndAfterTheEpoch) {
+  google::protobuf::Timestamp before = TimestampFromUnixMillis(-1);
+  EXPECT_EQ(before.seconds(), -1);
+  EXPECT_EQ(before.nanos(), 999000000);
+  EXPECT_EQ(UnixMillisFromTimestamp(TimestampFromUnixMillis(1700000000123)), 1700000000123);
+  EXPECT_EQ(UnixMillisFromTimestamp(TimestampFromUnixMillis(0)), 0);
+}
+
+}  // namespace
+}  // namespace reshard::api

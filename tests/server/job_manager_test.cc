@@ -1,0 +1,272 @@
+// JobManager over real engine::Jobs: jobs whose source never answers (they
+// stay CONNECTING), a real redis-server source with a managed target for a
+// STREAMING job, and a JobStore in a temporary directory.
+
+#include "server/job_manager.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "engine/job/job_spec.h"
+#include "tests/support/free_port.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/silent_listener.h"
+
+namespace reshard::server {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+using testing::SilentListener;
+
+std::string Address(uint16_t port) { return absl::StrCat("127.0.0.1:", port); }
+
+engine::JobSpec SpecFor(const std::string& source, const std::string& managed_target = "") {
+  engine::JobSpec spec;
+  spec.source.address = source;
+  engine::TargetSpec target;
+  target.name = "a";
+  target.filter = {engine::FilterKind::kPrefix, "user:"};
+  target.listen = Address(testing::PickFreePort());
+  if (!managed_target.empty()) target.replica = engine::Endpoint{managed_target, {}};
+  spec.targets.push_back(target);
+  spec.options.connect_attempts = 1;
+  EXPECT_TRUE(engine::ValidateJobSpec(spec).ok());
+  return spec;
+}
+
+// The job's view once it is in `state` (or a terminal state, or after
+// `timeout`).
+JobView WaitForState(const JobManager& manager, const std::string& id, engine::JobState state,
+                     absl::Duration timeout = absl::Seconds(30)) {
+  const absl::Time deadline = absl::Now() + timeout;
+  absl::StatusOr<JobView> view = manager.Get(id);
+  EXPECT_TRUE(view.ok()) << view.status();
+  while (view.ok() && view->status.state != state && !engine::IsTerminal(view->status.state) &&
+         absl::Now() < deadline) {
+    view = manager.WaitForChange(id, view->status.version, absl::Milliseconds(200));
+  }
+  EXPECT_TRUE(view.ok()) << view.status();
+  return view.ok() ? *view : JobView{};
+}
+
+void ExpectError(const absl::Status& status, absl::StatusCode code, const std::string& message) {
+  EXPECT_EQ(status.code(), code) << status;
+  EXPECT_EQ(status.message(), message);
+}
+
+TEST(JobManagerTest, CreateGetAndListById) {
+  SilentListener source;
+  JobManager manager(nullptr);
+  absl::StatusOr<JobView> named = manager.Create("z-last", SpecFor(Address(source.port())));
+  ASSERT_TRUE(named.ok()) << named.status();
+  EXPECT_EQ(named->id, "z-last");
+  EXPECT_EQ(named->spec.source.address, Address(source.port()));
+  absl::StatusOr<JobView> generated = manager.Create("", SpecFor(Address(source.port())));
+  ASSERT_TRUE(generated.ok()) << generated.status();
+  EXPECT_THAT(generated->id, MatchesRegex("job-[0-9a-f]{8}"));
+  ASSERT_TRUE(manager.Create("a-first", SpecFor(Address(source.port()))).ok());
+
+  absl::StatusOr<JobView> got = manager.Get("z-last");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->spec.targets[0].name, "a");
+  std::vector<JobView> list = manager.List();
+  ASSERT_EQ(list.size(), 3u);
+  EXPECT_EQ(list[0].id, "a-first");
+  EXPECT_EQ(list[1].id, generated->id);
+  EXPECT_EQ(list[2].id, "z-last");
+}
+
+TEST(JobManagerTest, CreateRejectsBadAndTakenIds) {
+  SilentListener source;
+  JobManager manager(nullptr);
+  ASSERT_TRUE(manager.Create("taken", SpecFor(Address(source.port()))).ok());
+  ExpectError(manager.Create("taken", SpecFor(Address(source.port()))).status(),
+              absl::StatusCode::kAlreadyExists, "job taken already exists");
+  ExpectError(manager.Create("Upper", SpecFor(Address(source.port()))).status(),
+              absl::StatusCode::kInvalidArgument,
+              "job_id: 'Upper' must start with a lowercase letter");
+  ExpectError(JobManager::ValidateJobId("a-"), absl::StatusCode::kInvalidArgument,
+              "job_id: 'a-' must not end with '-'");
+  ExpectError(JobManager::ValidateJobId("a_b"), absl::StatusCode::kInvalidArgument,
+              "job_id: 'a_b' may contain only lowercase letters, digits and '-'");
+  ExpectError(JobManager::ValidateJobId(std::string(64, 'a')), absl::StatusCode::kInvalidArgument,
+              absl::StrCat("job_id: '", std::string(64, 'a'), "' must be 1 to 63 characters long"));
+  EXPECT_TRUE(JobManager::ValidateJobId(std::string(63, 'a')).ok());
+  EXPECT_EQ(manager.List().size(), 1u);
+}
+
+TEST(JobManagerTest, UnknownIdIsNotFound) {
+  JobManager manager(nullptr);
+  ExpectError(manager.Get("nope").status(), absl::StatusCode::kNotFound, "job nope not found");
+  ExpectError(manager.Pause("nope").status(), absl::StatusCode::kNotFound, "job nope not found");
+  ExpectError(manager.Resume("nope").status(), absl::StatusCode::kNotFound, "job nope not found");
+  ExpectError(manager.Cancel("nope").status(), absl::StatusCode::kNotFound, "job nope not found");
+  ExpectError(manager.Delete("nope"), absl::StatusCode::kNotFound, "job nope not found");
+  ExpectError(manager.WaitForChange("nope", 0, absl::Milliseconds(1)).status(),
+              absl::StatusCode::kNotFound, "job nope not found");
+}
+
+// The engine decides: a job that is still connecting can be neither paused
+// nor resumed, and says so in its own words.
+TEST(JobManagerTest, PauseAndResumeOfAConnectingJobAreTheEnginesRefusal) {
+  SilentListener source;
+  JobManager manager(nullptr);
+  ASSERT_TRUE(manager.Create("hang", SpecFor(Address(source.port()))).ok());
+  ASSERT_EQ(WaitForState(manager, "hang", engine::JobState::kConnecting).status.state,
+            engine::JobState::kConnecting);
+  ExpectError(manager.Pause("hang").status(), absl::StatusCode::kFailedPrecondition,
+              "job hang is CONNECTING; only a STREAMING job can be paused");
+  ExpectError(manager.Resume("hang").status(), absl::StatusCode::kFailedPrecondition,
+              "job hang is CONNECTING; only a PAUSED job can be resumed");
+}
+
+TEST(JobManagerTest, CancelEndsTheJobOnceThenRefuses) {
+  SilentListener source;
+  JobManager manager(nullptr);
+  ASSERT_TRUE(manager.Create("life", SpecFor(Address(source.port()))).ok());
+  ASSERT_TRUE(manager.Cancel("life").ok());
+  EXPECT_EQ(WaitForState(manager, "life", engine::JobState::kCancelled).status.state,
+            engine::JobState::kCancelled);
+  ExpectError(manager.Cancel("life").status(), absl::StatusCode::kFailedPrecondition,
+              "job life is CANCELLED; it has already ended");
+  ExpectError(manager.Pause("life").status(), absl::StatusCode::kFailedPrecondition,
+              "job life is CANCELLED; only a STREAMING job can be paused");
+}
+
+TEST(JobManagerTest, DeleteForgetsARunningJob) {
+  SilentListener source;
+  JobManager manager(nullptr);
+  ASSERT_TRUE(manager.Create("gone", SpecFor(Address(source.port()))).ok());
+  absl::StatusOr<JobView> view = manager.Get("gone");
+  ASSERT_TRUE(view.ok());
+  EXPECT_TRUE(manager.Delete("gone").ok());
+  ExpectError(manager.Get("gone").status(), absl::StatusCode::kNotFound, "job gone not found");
+  ExpectError(manager.Delete("gone"), absl::StatusCode::kNotFound, "job gone not found");
+  EXPECT_TRUE(manager.List().empty());
+}
+
+TEST(JobManagerTest, ShutdownCancelsEverythingAndRefusesNewJobs) {
+  SilentListener source;
+  JobManager manager(nullptr);
+  ASSERT_TRUE(manager.Create("one", SpecFor(Address(source.port()))).ok());
+  manager.Shutdown();
+  EXPECT_TRUE(manager.shutting_down());
+  EXPECT_TRUE(manager.List().empty());
+  ExpectError(manager.Create("two", SpecFor(Address(source.port()))).status(),
+              absl::StatusCode::kUnavailable, "reshardd is shutting down");
+  manager.Shutdown();  // idempotent
+}
+
+class JobManagerStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) /
+           ("job_manager_test_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<JobStore> Store() const { return std::make_unique<JobStore>(dir_.string()); }
+
+  fs::path dir_;
+};
+
+TEST_F(JobManagerStoreTest, RestoreListsEndedJobsAndRestartsTheOthers) {
+  SilentListener source;
+  {
+    JobManager manager(Store());
+    ASSERT_TRUE(manager.Create("ended", SpecFor(Address(source.port()))).ok());
+    ASSERT_TRUE(manager.Create("running", SpecFor(Address(source.port()))).ok());
+    ASSERT_TRUE(manager.Cancel("ended").ok());
+    ASSERT_EQ(WaitForState(manager, "ended", engine::JobState::kCancelled).status.state,
+              engine::JobState::kCancelled);
+    // The monitor persists the state change; wait until the file says so.
+    for (int i = 0; i < 100; ++i) {
+      absl::StatusOr<std::vector<StoredJob>> stored = Store()->LoadAll();
+      if (stored.ok() && stored->size() == 2 && (*stored)[0].state == engine::JobState::kCancelled)
+        break;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+  }  // Shutdown does not persist the cancellation of "running"
+
+  JobManager restored(Store());
+  ASSERT_TRUE(restored.Restore().ok());
+  std::vector<JobView> list = restored.List();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].id, "ended");
+  EXPECT_EQ(list[0].status.state, engine::JobState::kCancelled);
+  ASSERT_EQ(list[0].status.targets.size(), 1u);
+  EXPECT_EQ(list[0].status.targets[0].name, "a");
+  EXPECT_EQ(list[1].id, "running");
+  EXPECT_FALSE(engine::IsTerminal(list[1].status.state));
+  // A restored ended job has no engine::Job; it refuses as one would.
+  ExpectError(restored.Pause("ended").status(), absl::StatusCode::kFailedPrecondition,
+              "job ended is CANCELLED; only a STREAMING job can be paused");
+  ExpectError(restored.Resume("ended").status(), absl::StatusCode::kFailedPrecondition,
+              "job ended is CANCELLED; only a PAUSED job can be resumed");
+  ExpectError(restored.Cancel("ended").status(), absl::StatusCode::kFailedPrecondition,
+              "job ended is CANCELLED; it has already ended");
+  EXPECT_TRUE(restored.WaitForChange("ended", 0, absl::Milliseconds(1)).ok());
+}
+
+TEST_F(JobManagerStoreTest, DeleteRemovesTheFiles) {
+  SilentListener source;
+  JobManager manager(Store());
+  engine::JobSpec spec = SpecFor(Address(source.port()));
+  spec.source.credentials.password = "secret";
+  ASSERT_TRUE(manager.Create("doomed", spec).ok());
+  EXPECT_TRUE(fs::exists(dir_ / "doomed.json"));
+  EXPECT_TRUE(fs::exists(dir_ / "doomed.secret.json"));
+  ASSERT_TRUE(manager.Delete("doomed").ok());
+  EXPECT_FALSE(fs::exists(dir_ / "doomed.json"));
+  EXPECT_FALSE(fs::exists(dir_ / "doomed.secret.json"));
+}
+
+TEST_F(JobManagerStoreTest, UnreadableStoreFailsRestoreNamingTheFile) {
+  std::ofstream(dir_ / "broken.json") << "{";
+  JobManager manager(Store());
+  absl::Status restored = manager.Restore();
+  EXPECT_EQ(restored.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(restored.message(), HasSubstr((dir_ / "broken.json").string()));
+}
+
+// Regression: the manager checked the state itself and refused what the
+// engine accepts. Pause of a PAUSED job and Resume of a STREAMING job are OK
+// (nothing to do), as engine::Job says.
+TEST(JobManagerLiveTest, PauseOfAPausedJobAndResumeOfAStreamingJobAreOk) {
+  absl::StatusOr<std::unique_ptr<testing::RedisServer>> source = testing::RedisServer::Start();
+  ASSERT_TRUE(source.ok()) << source.status();
+  absl::StatusOr<std::unique_ptr<testing::RedisServer>> target = testing::RedisServer::Start();
+  ASSERT_TRUE(target.ok()) << target.status();
+  JobManager manager(nullptr);
+  ASSERT_TRUE(manager.Create("live", SpecFor((*source)->address(), (*target)->address())).ok());
+  JobView view = WaitForState(manager, "live", engine::JobState::kStreaming, absl::Seconds(60));
+  ASSERT_EQ(view.status.state, engine::JobState::kStreaming)
+      << view.status.error << " " << view.status.detail;
+
+  EXPECT_TRUE(manager.Resume("live").ok());  // already streaming
+  ASSERT_TRUE(manager.Pause("live").ok());
+  ASSERT_EQ(WaitForState(manager, "live", engine::JobState::kPaused).status.state,
+            engine::JobState::kPaused);
+  absl::StatusOr<JobView> again = manager.Pause("live");
+  ASSERT_TRUE(again.ok()) << again.status();  // already paused
+  EXPECT_EQ(again->status.state, engine::JobState::kPaused);
+  ASSERT_TRUE(manager.Resume("live").ok());
+  EXPECT_EQ(WaitForState(manager, "live", engine::JobState::kStreaming).status.state,
+            engine::JobState::kStreaming);
+  ASSERT_TRUE(manager.Cancel("live").ok());
+}
+
+}  // namespace
+}  // namespace reshard::server
