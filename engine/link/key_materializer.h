@@ -18,10 +18,10 @@
 #include "absl/status/statusor.h"
 #include "asio/any_io_executor.hpp"
 #include "asio/awaitable.hpp"
-#include "engine/route/command_router.h"
 #include "engine/job/job_spec.h"
 #include "engine/link/redis_connection.h"
 #include "engine/resp/resp_reply.h"
+#include "engine/route/materialization.h"
 
 namespace reshard::engine {
 
