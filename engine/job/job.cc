@@ -473,10 +473,10 @@ asio::awaitable<absl::Status> JobRunner::SyncSnapshot() {
   }
   SetState(JobState::kSyncing, "splitting the snapshot");
 
-  std::vector<RdbSplitTarget> split_targets;
+  std::vector<RdbSplitOutput> split_targets;
   for (size_t i = 0; i < targets_.size(); ++i) {
     targets_[i]->BeginSnapshot();
-    split_targets.push_back(RdbSplitTarget{filters_[i].get(), targets_[i].get()});
+    split_targets.push_back(RdbSplitOutput{filters_[i].get(), targets_[i].get()});
   }
   splitter_ = std::make_unique<RdbSplitter>(std::move(split_targets));
   RdbReader reader(&upstream_->source(), splitter_.get());

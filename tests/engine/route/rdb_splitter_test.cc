@@ -8,10 +8,10 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "engine/io/string_byte_source.h"
 #include "engine/rdb/rdb_format.h"
 #include "engine/rdb/rdb_reader.h"
 #include "engine/rdb/rdb_writer.h"
-#include "engine/io/string_byte_source.h"
 #include "tests/support/rdb_builder.h"
 #include "tests/support/recording_rdb_handler.h"
 
