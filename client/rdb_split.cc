@@ -85,7 +85,7 @@ absl::StatusOr<RdbSplitReport> RunSplit(const std::string& path,
                                         const std::vector<engine::RdbSink*>& sinks,
                                         size_t biggest_limit) {
   std::vector<std::unique_ptr<engine::KeyFilter>> filters;
-  std::vector<engine::RdbSplitTarget> split_targets;
+  std::vector<engine::RdbSplitOutput> split_targets;
   for (size_t i = 0; i < targets.size(); ++i) {
     absl::StatusOr<std::unique_ptr<engine::KeyFilter>> filter =
         engine::MakeKeyFilter(targets[i].filter);

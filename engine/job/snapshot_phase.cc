@@ -100,10 +100,10 @@ asio::awaitable<absl::Status> SyncSnapshot(JobContext& job) {
   }
   job.SetState(JobState::kSyncing, "splitting the snapshot");
 
-  std::vector<RdbSplitTarget> outputs;
+  std::vector<RdbSplitOutput> outputs;
   for (size_t i = 0; i < job.targets.size(); ++i) {
     job.targets[i]->BeginSnapshot();
-    outputs.push_back(RdbSplitTarget{job.filters[i].get(), job.targets[i].get()});
+    outputs.push_back(RdbSplitOutput{job.filters[i].get(), job.targets[i].get()});
   }
   job.splitter = std::make_unique<RdbSplitter>(std::move(outputs));
   RdbReader reader(&source, job.splitter.get());

@@ -21,7 +21,7 @@
 #include "engine/io/endpoint.h"
 #include "engine/link/redis_connection.h"
 #include "engine/resp/resp_reply.h"
-#include "engine/route/command_router.h"
+#include "engine/route/materialization.h"
 
 namespace reshard::engine {
 

@@ -1,6 +1,7 @@
 #pragma once
 
-// Redis Cluster hash slots (keyHashSlot() in Redis's src/cluster.c).
+// Redis Cluster hash slots (keyHashSlot() in Redis's src/cluster.c). Pure
+// functions of their bytes: no state, no errors, callable from any thread.
 
 #include <cstddef>
 #include <cstdint>

@@ -5,8 +5,8 @@
 
 namespace reshard::engine {
 
-struct RdbSplitter::Target {
-  explicit Target(const RdbSplitTarget& t) : filter(t.filter), sink(t.sink), writer(t.sink) {}
+struct RdbSplitter::Output {
+  explicit Output(const RdbSplitOutput& o) : filter(o.filter), sink(o.sink), writer(o.sink) {}
   const KeyFilter* filter;
   RdbSink* sink;
   RdbWriter writer;
@@ -15,9 +15,9 @@ struct RdbSplitter::Target {
   std::atomic<uint64_t> bytes{0};
 };
 
-RdbSplitter::RdbSplitter(std::vector<RdbSplitTarget> targets) {
-  targets_.reserve(targets.size());
-  for (const RdbSplitTarget& t : targets) targets_.push_back(std::make_unique<Target>(t));
+RdbSplitter::RdbSplitter(std::vector<RdbSplitOutput> outputs) {
+  targets_.reserve(outputs.size());
+  for (const RdbSplitOutput& o : outputs) targets_.push_back(std::make_unique<Output>(o));
   current_.reserve(targets_.size());
 }
 
@@ -67,7 +67,7 @@ void RdbSplitter::OnResizeDb(int db, uint64_t db_size, uint64_t expires_size) {
 bool RdbSplitter::OnEntryBegin(const RdbEntry& entry) {
   current_.clear();
   for (size_t i = 0; i < targets_.size(); ++i) {
-    Target& t = *targets_[i];
+    Output& t = *targets_[i];
     if (t.filter->Matches(entry.key)) {
       current_.push_back(i);
       t.writer.BeginEntry(entry.db, entry.raw_header);
@@ -88,7 +88,7 @@ void RdbSplitter::OnValueChunk(std::string_view chunk) {
 
 void RdbSplitter::OnEntryEnd() {
   for (size_t i : current_) {
-    Target& t = *targets_[i];
+    Output& t = *targets_[i];
     t.bytes.store(t.writer.bytes_written(), std::memory_order_relaxed);
   }
   current_.clear();

@@ -7,8 +7,9 @@
 // the reader calls only after the input verified: corrupt input never yields
 // a complete target RDB.
 //
-// Counters are written by the reader's thread and may be read from any
-// thread (relaxed atomics).
+// The splitter writes only through the sinks it is given (not owned); each
+// must outlive it. Counters are written by the reader's thread and may be
+// read from any thread (relaxed atomics).
 
 #include <atomic>
 #include <cstdint>
@@ -16,21 +17,23 @@
 #include <string>
 #include <vector>
 
-#include "engine/route/key_filter.h"
 #include "engine/rdb/rdb_handler.h"
 #include "engine/rdb/rdb_sink.h"
 #include "engine/rdb/rdb_writer.h"
+#include "engine/route/key_filter.h"
 
 namespace reshard::engine {
 
-struct RdbSplitTarget {
+// Where one target's RDB goes: the keys `filter` selects, written to `sink`.
+// Output i of the constructor is target i in the counters below.
+struct RdbSplitOutput {
   const KeyFilter* filter = nullptr;  // not owned; outlives the splitter
   RdbSink* sink = nullptr;            // not owned; outlives the splitter
 };
 
 class RdbSplitter : public RdbHandler {
  public:
-  explicit RdbSplitter(std::vector<RdbSplitTarget> targets);
+  explicit RdbSplitter(std::vector<RdbSplitOutput> outputs);
   ~RdbSplitter() override;
 
   // RdbHandler.
@@ -66,12 +69,12 @@ class RdbSplitter : public RdbHandler {
   bool finished() const { return finished_.load(std::memory_order_acquire); }
 
  private:
-  struct Target;
+  struct Output;
   static void Bump(std::atomic<uint64_t>& counter, uint64_t by = 1) {
     counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
   }
 
-  std::vector<std::unique_ptr<Target>> targets_;
+  std::vector<std::unique_ptr<Output>> targets_;
   std::vector<size_t> current_;  // targets of the entry being read
   std::atomic<uint64_t> keys_read_{0};
   std::atomic<uint64_t> keys_unmatched_{0};

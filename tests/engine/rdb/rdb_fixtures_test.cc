@@ -131,7 +131,7 @@ absl::Status Split(const std::string& data, const std::vector<const KeyFilter*>&
                    std::vector<StringRdbSink>* sinks, RdbSplitter** splitter_out = nullptr) {
   sinks->clear();
   sinks->resize(filters.size());
-  std::vector<RdbSplitTarget> targets;
+  std::vector<RdbSplitOutput> targets;
   for (size_t i = 0; i < filters.size(); ++i) targets.push_back({filters[i], &(*sinks)[i]});
   static thread_local std::unique_ptr<RdbSplitter> splitter;
   splitter = std::make_unique<RdbSplitter>(targets);

@@ -113,8 +113,8 @@ TEST_F(CommandRouterTest, DelUnlinkTouchExistsAreSplitPerTarget) {
   Ok({"DEL", "c1", "c2"});  // nobody's
   EXPECT_EQ(Take(), Got(W({"UNLINK", "a1"}) + W({"TOUCH", "a1", "a2"}),
                         W({"UNLINK", "b1"}) + W({"EXISTS", "b7"})));
-  const TargetCounters& c0 = router_.counters(0);
-  const TargetCounters& c1 = router_.counters(1);
+  const RouteCounters& c0 = router_.counters(0);
+  const RouteCounters& c1 = router_.counters(1);
   EXPECT_EQ(c0.commands_kept, 3u);     // DEL, UNLINK, TOUCH
   EXPECT_EQ(c0.commands_split, 2u);    // DEL, UNLINK
   EXPECT_EQ(c0.commands_dropped, 2u);  // EXISTS, DEL c1 c2
