@@ -23,10 +23,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/io/file_byte_source.h"
-#include "engine/route/key_filter.h"
-#include "engine/rdb/rdb_reader.h"
-#include "engine/route/rdb_splitter.h"
 #include "engine/io/string_byte_source.h"
+#include "engine/rdb/rdb_reader.h"
+#include "engine/route/key_filter.h"
+#include "engine/route/rdb_splitter.h"
 #include "tests/support/recording_rdb_handler.h"
 #include "tests/support/redis_client.h"
 #include "tests/support/redis_server.h"
@@ -90,14 +90,14 @@ const std::map<std::string, ExpectedFailure>& ExpectedFailures() {
        {absl::StatusCode::kFailedPrecondition, "unsupported RDB version 99"}},
       {"librdb/invalid_chksum_v8.rdb",
        {absl::StatusCode::kDataLoss,
-        "rdb offset 201 (CRC64 trailer): CRC64 mismatch: trailer says b477e446e98e5402, data "
+        "rdb offset 201: CRC64 trailer: CRC64 mismatch: trailer says b477e446e98e5402, data "
         "hashes to a609bb6465990fe1"}},
       {"replicator/module.rdb",
        {absl::StatusCode::kDataLoss,
-        "rdb offset 1262 (value of key 'key', type 6): module value of type 6 "
+        "rdb offset 1262: value of key 'key' (type 6): module value of type 6 "
         "(MODULE_PRE_GA, Redis 4.0 release candidates) cannot be skipped without the module"}},
       {"librdb/redis_ent_opcode_ram_lru.rdb",
-       {absl::StatusCode::kDataLoss, "rdb offset 280 (opcode): unknown type or opcode 107"}},
+       {absl::StatusCode::kDataLoss, "rdb offset 280: opcode: unknown type or opcode 107"}},
   };
   return *failures;
 }
