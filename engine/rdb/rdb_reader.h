@@ -68,6 +68,7 @@ class RdbReader {
 
   // Progress, readable between handler calls (same thread).
   uint64_t keys_read() const { return keys_read_; }
+  // The header's version: 0 until it is read, or when it is bad/unsupported.
   int version() const { return magic_.version; }
   // Offset of the next unparsed byte, counted from the RDB's first byte (0
   // before Run()).
