@@ -13,62 +13,9 @@ namespace reshard::client {
 namespace rdb = engine::rdb;
 
 std::string RdbTypeName(uint8_t type, int rdb_version) {
-  switch (type) {
-    case rdb::kTypeString:
-      return "string";
-    case rdb::kTypeList:
-      return "list";
-    case rdb::kTypeSet:
-      return "set";
-    case rdb::kTypeZset:
-      return "zset";
-    case rdb::kTypeHash:
-      return "hash";
-    case rdb::kTypeZset2:
-      return "zset2";
-    case rdb::kTypeModulePreGa:
-      return "module-pre-ga";
-    case rdb::kTypeModule2:
-      return "module2";
-    case rdb::kTypeHashZipmap:
-      return "hash-zipmap";
-    case rdb::kTypeListZiplist:
-      return "list-ziplist";
-    case rdb::kTypeSetIntset:
-      return "set-intset";
-    case rdb::kTypeZsetZiplist:
-      return "zset-ziplist";
-    case rdb::kTypeHashZiplist:
-      return "hash-ziplist";
-    case rdb::kTypeListQuicklist:
-      return "list-quicklist";
-    case rdb::kTypeStreamListpacks:
-      return "stream-v1";
-    case rdb::kTypeHashListpack:
-      return "hash-listpack";
-    case rdb::kTypeZsetListpack:
-      return "zset-listpack";
-    case rdb::kTypeListQuicklist2:
-      return "list-quicklist2";
-    case rdb::kTypeStreamListpacks2:
-      return "stream-v2";
-    case rdb::kTypeSetListpack:
-      return "set-listpack";
-    case rdb::kTypeStreamListpacks3:
-      return "stream-v3";
-    case rdb::kTypeHashMetadataPreGa:
-      // The same byte is Valkey 9's HASH_2.
-      return rdb_version == rdb::kValkeyVersion ? "hash2" : "hash-metadata-pre-ga";
-    case rdb::kTypeHashListpackExPreGa:
-      return "hash-listpack-ex-pre-ga";
-    case rdb::kTypeHashMetadata:
-      return "hash-metadata";
-    case rdb::kTypeHashListpackEx:
-      return "hash-listpack-ex";
-    case rdb::kTypeStreamListpacks4:
-      return "stream-v4";
-  }
-  return absl::StrCat("type-", type);
+  // Only Valkey's RDB 80 gives any type byte a meaning of its own (22).
+  return rdb::TypeName(type, rdb_version == rdb::kValkeyVersion ? rdb::RdbFlavour::kValkey
+                                                                : rdb::RdbFlavour::kRedis);
 }
 
 void BiggestKeys::Offer(const RdbKeyInfo& key) {

@@ -100,7 +100,7 @@ class RdbInspector : public engine::RdbHandler {
 };
 
 // Reads `path` through an RdbInspector. Errors: the file's (NOT_FOUND, ...)
-// or the reader's (DATA_LOSS "rdb offset N (...): ...").
+// or the reader's (DATA_LOSS "rdb offset N: ...: ...").
 absl::StatusOr<RdbInspection> InspectRdbFile(const std::string& path, size_t biggest_limit = 10);
 
 }  // namespace reshard::client

@@ -65,7 +65,7 @@ class TeeRdbHandler : public engine::RdbHandler {
     splitter_->OnEnd();
     inspector_->OnEnd();
   }
-  bool ShouldPause() const override { return splitter_->ShouldPause(); }
+  bool Backlogged() const override { return splitter_->Backlogged(); }
   asio::awaitable<absl::Status> WaitWritable() override { return splitter_->WaitWritable(); }
 
  private:

@@ -47,7 +47,7 @@ struct RdbSplitReport {
 // Each file is written as <name>.rdb.tmp and renamed only once the whole
 // input verified; on any error every .tmp file is removed and no .rdb is
 // created or replaced. Errors: the input's (NOT_FOUND, DATA_LOSS "rdb offset
-// N (...): ..."), INTERNAL for an output that cannot be written.
+// N: ...: ..."), INTERNAL for an output that cannot be written.
 absl::StatusOr<RdbSplitReport> SplitRdbFile(const std::string& path,
                                             const std::vector<RdbSplitTargetSpec>& targets,
                                             const std::string& out_dir, size_t biggest_limit = 10);

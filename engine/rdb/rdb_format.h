@@ -1,20 +1,32 @@
 #pragma once
 
 // RDB format constants (Redis src/rdb.h, Valkey src/rdb.h). One comment per
-// value says what follows it in the file. See /work/shared/REDIS-FORMATS.md.
+// value says what follows it in the file. Where Redis and Valkey give one
+// byte two meanings (type 22, opcode 243), both names are here and the
+// functions at the end say which one a file means.
 
 #include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
 
 namespace reshard::engine::rdb {
 
+// The magic: a prefix and the version in decimal, 9 bytes in all.
+inline constexpr std::string_view kRedisMagicPrefix = "REDIS";    // "REDIS0011": 4 digits
+inline constexpr std::string_view kValkeyMagicPrefix = "VALKEY";  // "VALKEY080": 3 digits
+inline constexpr int kMagicSize = 9;
 // Highest Redis RDB version this reader understands (Redis 8.6).
 inline constexpr int kMaxRedisVersion = 13;
 // The only Valkey version with its own magic ("VALKEY080", Valkey 9.0).
 inline constexpr int kValkeyVersion = 80;
-// "REDIS0011" / "VALKEY080": the magic is always 9 bytes.
-inline constexpr int kMagicSize = 9;
 // First version with the 8-byte CRC64 trailer after EOF.
 inline constexpr int kFirstVersionWithChecksum = 5;
+// First version with the RESIZEDB opcode.
+inline constexpr int kFirstVersionWithResizeDb = 7;
+// First Redis version with the KEY_META opcode (Valkey's 243 is SLOT_IMPORT).
+inline constexpr int kFirstVersionWithKeyMeta = 13;
 
 // Length encoding: the two top bits of the first byte.
 inline constexpr uint8_t kLen6Bit = 0;      // 00xxxxxx: 6-bit length
@@ -51,19 +63,21 @@ inline constexpr uint8_t kTypeListQuicklist2 = 18;    // len nodes, nodes x (len
 inline constexpr uint8_t kTypeStreamListpacks2 = 19;  // stream v2 (RDB 10)
 inline constexpr uint8_t kTypeSetListpack = 20;       // one string (listpack blob)
 inline constexpr uint8_t kTypeStreamListpacks3 = 21;  // stream v3 (RDB 11)
-// 22: Redis 7.4-rc HASH_METADATA_PRE_GA: len n, n x (len ttl, field, value).
-//     Valkey 9 (RDB 80) HASH_2: len n, n x (field, value, 8-byte LE expiry).
-inline constexpr uint8_t kTypeHashMetadataPreGa = 22;
-inline constexpr uint8_t kTypeValkeyHash2 = 22;
+// 22 has two meanings (IsValkeyHash2 says which):
+inline constexpr uint8_t kTypeHashMetadataPreGa = 22;  // Redis 7.4-rc: len n, n x (len ttl, f, v)
+inline constexpr uint8_t kTypeValkeyHash2 =
+    22;  // Valkey 9 (RDB 80): len n, n x (f, v, 8-byte LE ms)
 inline constexpr uint8_t kTypeHashListpackExPreGa = 23;  // one string (listpack blob)
 inline constexpr uint8_t kTypeHashMetadata = 24;    // 8-byte minExpire, len n, n x (len ttl, f, v)
 inline constexpr uint8_t kTypeHashListpackEx = 25;  // 8-byte minExpire, one string
 inline constexpr uint8_t kTypeStreamListpacks4 = 26;  // stream v4 (RDB 13): + IDMP state
 
 // Opcodes (a byte in place of a type).
-// 243: Redis RDB 13 KEY_META: len n classes, n x (4-byte class spec, module opcodes until 0),
-//      before the type byte. Valkey RDB 80 SLOT_IMPORT: string job name, len n, n x (len, len).
+// 243 has two meanings (IsKeyMeta / IsSlotImport say which):
+// Redis RDB 13 KEY_META, before the type byte: len n classes, n x (4-byte class spec, module
+// opcodes until 0).
 inline constexpr uint8_t kOpKeyMeta = 243;
+// Valkey RDB 80 SLOT_IMPORT: string job name, len n, n x (len first slot, len last slot).
 inline constexpr uint8_t kOpSlotImport = 243;
 inline constexpr uint8_t kOpSlotInfo = 244;       // len slot, len keys, len expires (hint)
 inline constexpr uint8_t kOpFunction2 = 245;      // one string: the library code
@@ -86,13 +100,58 @@ inline constexpr uint64_t kModuleOpFloat = 3;   // 4 bytes
 inline constexpr uint64_t kModuleOpDouble = 4;  // 8 bytes
 inline constexpr uint64_t kModuleOpString = 5;  // string
 
-// Quicklist 2 node containers.
-inline constexpr uint64_t kQuicklistPlain = 1;
-inline constexpr uint64_t kQuicklistPacked = 2;
+// Quicklist 2 node containers (the len before each node's string).
+inline constexpr uint64_t kQuicklistPlain = 1;   // the string is one element
+inline constexpr uint64_t kQuicklistPacked = 2;  // the string is a listpack of elements
+
+// A KEY_META record has at most this many classes (Redis's limit).
+inline constexpr uint64_t kMaxKeyMetaClasses = 64;
 
 // Zset text doubles: a 1-byte length, or one of these with no payload.
 inline constexpr uint8_t kZsetDoubleNan = 253;
 inline constexpr uint8_t kZsetDoublePosInf = 254;
 inline constexpr uint8_t kZsetDoubleNegInf = 255;
+
+// Whether `t` is a value type byte of any version. 8 was never assigned.
+constexpr bool IsKnownType(uint8_t t) {
+  return t <= kTypeModule2 || (t >= kTypeHashZipmap && t <= kTypeStreamListpacks4);
+}
+
+// Whether the value of type `t` is one string (a plain string or an encoded
+// blob: zipmap, ziplist, intset, listpack).
+bool IsSingleStringType(uint8_t t);
+
+// Whose dialect a file is in; it decides what types and opcodes 22 and 243 mean.
+enum class RdbFlavour { kRedis, kValkey };
+
+// What the 9-byte magic says.
+struct RdbMagic {
+  RdbFlavour flavour = RdbFlavour::kRedis;
+  int version = 0;  // 1..kMaxRedisVersion, or kValkeyVersion
+  friend bool operator==(const RdbMagic&, const RdbMagic&) = default;
+};
+
+// Parses the first 9 bytes of an RDB ("REDIS0011", "VALKEY080"); bytes after
+// the 9th are ignored. Errors:
+//   DATA_LOSS            "not an RDB: bad magic '<escaped bytes>'" (unknown
+//                        prefix, non-digits, or fewer than 9 bytes);
+//   FAILED_PRECONDITION  "unsupported RDB version N": a Redis version outside
+//                        1..kMaxRedisVersion, or a Valkey one other than 80.
+absl::StatusOr<RdbMagic> ParseRdbMagic(std::string_view first9);
+
+constexpr bool IsValkeyHash2(uint8_t type, RdbFlavour f) {
+  return type == kTypeValkeyHash2 && f == RdbFlavour::kValkey;
+}
+constexpr bool IsSlotImport(uint8_t op, RdbFlavour f) {
+  return op == kOpSlotImport && f == RdbFlavour::kValkey;
+}
+constexpr bool IsKeyMeta(uint8_t op, const RdbMagic& m) {
+  return op == kOpKeyMeta && m.flavour == RdbFlavour::kRedis &&
+         m.version >= kFirstVersionWithKeyMeta;
+}
+
+// The type's name for people ("hash-listpack", "stream-v2"; Valkey's 22 is
+// "hash2"); "type-N" for a byte that is no type.
+std::string TypeName(uint8_t type, RdbFlavour flavour);
 
 }  // namespace reshard::engine::rdb

@@ -50,10 +50,10 @@ class RdbHandler {
   // The input ended with a verified checksum (or none: RDB < 5, or 0 stored).
   virtual void OnEnd() = 0;
 
-  // Flow control: between entries and between value chunks the reader asks
-  // ShouldPause() and, if true, co_awaits WaitWritable(); an error aborts the
-  // read with that error.
-  virtual bool ShouldPause() const { return false; }
+  // Flow control, as RdbSink's: between entries and between value chunks the
+  // reader asks Backlogged() and, if true, co_awaits WaitWritable(); an error
+  // aborts the read with that error.
+  virtual bool Backlogged() const { return false; }
   virtual asio::awaitable<absl::Status> WaitWritable() { co_return absl::OkStatus(); }
 };
 

@@ -15,38 +15,51 @@
 //   DATA_LOSS            corrupt or truncated input, unknown type/opcode, a
 //                        CRC64 mismatch, a module value of type 6 (pre-GA,
 //                        not skippable without the module). The message reads
-//                        "rdb offset N (what was being read): problem".
+//                        "rdb offset N: <what was being read>: <problem>"
+//                        (engine/base/parse_error.h), e.g. "rdb offset 19:
+//                        value of key 'user:1' (type 4): bad length encoding".
 //   FAILED_PRECONDITION  "unsupported RDB version N" (> 13 and not 80).
-//   anything the source's Fill or the handler's WaitWritable returned, with
-//   the offset prepended.
+//   anything the source's Fill or the handler's WaitWritable returned, the
+//   former with "rdb offset N: <what was being read>: " prepended.
+//
+// The parts: RdbCursor (rdb_cursor.h) decodes fields and routes the bytes,
+// rdb_value_layout.h steps over values, this class reads the records.
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "asio/awaitable.hpp"
 #include "engine/io/byte_source.h"
+#include "engine/rdb/rdb_format.h"
 #include "engine/rdb/rdb_handler.h"
 
 namespace reshard::engine {
 
-struct RdbReaderOptions {
-  // A key (or aux field) longer than this is corrupt input (Redis caps keys at
-  // 512 MB).
-  uint64_t max_key_bytes = 512ull << 20;
-  // A single string (value part) longer than this is corrupt input.
-  uint64_t max_string_bytes = 4ull << 30;
-  // An element count larger than this is corrupt input.
-  uint64_t max_count = 1ull << 40;
-  // Raw value bytes are handed to the handler in chunks of at most this size
-  // when they straddle the source's buffer (<= ByteSource::kMaxFill).
-  size_t value_chunk = 256 * 1024;
-};
+class RdbCursor;
 
 class RdbReader {
  public:
-  // src and handler are not owned and must outlive Run().
-  RdbReader(ByteSource* src, RdbHandler* handler, RdbReaderOptions options = {});
+  // Input over a limit is corrupt (engine/base/parse_result.h has the naming).
+  struct Limits {
+    // Bytes of one key or aux field name (Redis caps keys at 512 MB).
+    uint64_t max_key = 512ull << 20;
+    // Bytes of one string inside a value, or of an aux field value.
+    uint64_t max_string = 4ull << 30;
+    // Elements (or nodes, groups, ...) one count in a value announces.
+    uint64_t max_elements = 1ull << 40;
+    // Bytes of one OnValueChunk when a value straddles the source's buffer
+    // (clamped to 1..ByteSource::kMaxFill).
+    size_t max_value_chunk = 256 * 1024;
+  };
+
+  // src and handler are not owned and must outlive the reader. The RDB
+  // starts at the first byte src has not consumed when Run() begins.
+  RdbReader(ByteSource* src, RdbHandler* handler);
+  RdbReader(ByteSource* src, RdbHandler* handler, Limits limits);
+  ~RdbReader();
   RdbReader(const RdbReader&) = delete;
   RdbReader& operator=(const RdbReader&) = delete;
 
@@ -55,69 +68,29 @@ class RdbReader {
 
   // Progress, readable between handler calls (same thread).
   uint64_t keys_read() const { return keys_read_; }
-  int version() const { return version_; }
-  // Offset of the next unparsed byte, counted from the RDB's first byte.
+  // The header's version: 0 until it is read, or when it is bad/unsupported.
+  int version() const { return magic_.version; }
+  // Offset of the next unparsed byte, counted from the RDB's first byte (0
+  // before Run()).
   uint64_t offset() const;
 
  private:
-  enum class Mode { kDiscard, kCollect, kValue };
-
-  uint64_t start_ = 0;  // src_->consumed() when Run() began
-
-  // Tri-state steps: 1 = parsed (pos_ advanced), 0 = need need_ buffered
-  // bytes from pos_ (nothing advanced), -1 = corrupt (status_ set).
-  int TryByte(uint8_t* out);
-  int TryFixed(size_t n, uint64_t* le_value);
-  int TryLen(uint64_t* len);
-  int TryCount(uint64_t* n);  // TryLen + the max_count sanity limit
-  int TryStringHeader(uint64_t* payload, bool* is_int, bool* is_lzf, uint64_t* lzf_raw);
-  int TrySkipString();
-  int TryReadString(std::string* out, uint64_t limit);
-
-  asio::awaitable<absl::Status> Refill(size_t n);
-  asio::awaitable<absl::Status> SkipBytes(uint64_t n);
-  asio::awaitable<absl::Status> SkipString();
-  asio::awaitable<absl::Status> ReadString(std::string* out, uint64_t limit);
-  asio::awaitable<absl::Status> SkipModuleValue();
-  asio::awaitable<absl::Status> SkipStream(int stream_version);
-  asio::awaitable<absl::Status> SkipValue(uint8_t type);
   asio::awaitable<absl::Status> ReadHeader();
+  // An entry whose first byte (a prefix opcode or its type) was `first`.
   asio::awaitable<absl::Status> ReadEntry(uint8_t first);
+  asio::awaitable<absl::Status> ReadAux();
+  // A dataset-wide record passed through whole (OnGlobal): MODULE_AUX,
+  // FUNCTION2, FUNCTION (7.0-rc), SLOT_IMPORT.
+  asio::awaitable<absl::Status> ReadGlobal(uint8_t opcode);
   asio::awaitable<absl::Status> ReadChecksum();
-
-  // Hands [flushed_, pos_) of the buffer to the current mode; consumes (and
-  // hashes) the flushed bytes once there are kConsumeBatch of them.
-  void Flush();
-  // Hashes [0, flushed_) into the CRC (while active) and consumes it.
-  void ConsumeFlushed();
-  absl::Status Corrupt(std::string_view problem);
-  absl::Status WithContext(const absl::Status& status);
-  std::string Doing() const;
 
   ByteSource* src_;
   RdbHandler* handler_;
-  RdbReaderOptions options_;
-
-  // Flushed bytes are consumed in batches of about this size (and before
-  // every Fill and at the end), so that the CRC64 sees long spans.
-  static constexpr size_t kConsumeBatch = 64 * 1024;
-
-  size_t pos_ = 0;      // parsed bytes at the front of Available()
-  size_t flushed_ = 0;  // of which handed to the mode, not yet hashed/consumed
-  size_t need_ = 0;
-  absl::Status status_;
-  Mode mode_ = Mode::kDiscard;
-  bool crc_active_ = true;
-  bool wanted_ = false;
-  uint64_t crc_ = 0;
-  std::string collect_;  // raw bytes of the record being collected
+  Limits limits_;
+  std::unique_ptr<RdbCursor> cursor_;  // from Run() on
+  rdb::RdbMagic magic_;
   std::string key_;
   std::string aux_value_;
-  const char* doing_ = "header";
-  uint8_t entry_type_ = 0;
-  bool in_entry_value_ = false;
-  int version_ = 0;
-  bool valkey_ = false;
   int db_ = 0;
   uint64_t keys_read_ = 0;
 };

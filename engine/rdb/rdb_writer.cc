@@ -70,7 +70,7 @@ void RdbWriter::BeginEntry(int db, std::string_view raw_header) {
   if (db != current_db_) {
     std::string select(1, static_cast<char>(rdb::kOpSelectDb));
     select += EncodeLength(static_cast<uint64_t>(db));
-    if (db == hint_db_ && version_ >= 7) {  // RESIZEDB exists since RDB 7
+    if (db == hint_db_ && version_ >= rdb::kFirstVersionWithResizeDb) {
       select += static_cast<char>(rdb::kOpResizeDb);
       select += EncodeLength(hint_size_);
       select += EncodeLength(hint_expires_);

@@ -1,10 +1,10 @@
 #pragma once
 
 // CommandTable says, for each command a source can put in its replication
-// stream, where its keys are and how the router treats it. Built-in() covers
-// Redis 6.0-7.2; a later step can build a table from a live server's COMMAND
-// reply (Redis 7 key specs, see key_spec.h) and Add() its rows over a copy of
-// the built-in one, which stays the fallback for route kinds and old servers.
+// stream, where its keys are and how the router treats it. Builtin() covers
+// Redis 6.0-7.2; FromCommandReply() lays the source's own COMMAND reply
+// (Redis 7 key specs, see key_spec.h) over a copy of it, which stays the
+// fallback for route kinds and for what an old server's reply leaves out.
 
 #include <span>
 #include <string>

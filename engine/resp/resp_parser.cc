@@ -5,6 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "engine/base/parse_error.h"
 
 namespace reshard::engine {
 namespace {
@@ -37,7 +38,7 @@ void RespParser::Reset(uint64_t offset) {
 
 ParseResult RespParser::Fail(size_t pos, std::string what) {
   failed_ = true;
-  error_ = absl::StrCat("resp offset ", offset_ + pos, ": ", what);
+  error_ = ParseErrorMessage("resp", offset_ + pos, what);
   return ParseResult::kError;
 }
 

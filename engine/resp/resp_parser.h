@@ -15,9 +15,9 @@
 #include <string_view>
 #include <vector>
 
-namespace reshard::engine {
+#include "engine/base/parse_result.h"
 
-enum class ParseResult { kOk, kNeedMore, kError };
+namespace reshard::engine {
 
 // One command. Every view points into the `in` passed to the Parse() call that
 // returned kOk, and is valid until the caller drops or moves those bytes.
@@ -28,6 +28,7 @@ struct RespCommand {
 
 class RespParser {
  public:
+  // Input over a limit is an error (engine/base/parse_result.h has the naming).
   struct Limits {
     size_t max_args = 1 << 20;    // elements in one array
     size_t max_bulk = 512 << 20;  // bytes in one bulk string
@@ -46,8 +47,9 @@ class RespParser {
   // Precondition: `in` starts at the first byte not consumed so far.
   ParseResult Parse(std::string_view in, size_t* consumed, RespCommand* out);
 
-  // "resp offset 123: expected '$', got 'x'"; the offset counts from the first
-  // byte this parser ever saw (or from the last Reset()).
+  // "resp offset 13: argument 2 of 2: expected '$', got 'x'"
+  // (engine/base/parse_error.h); the offset counts from the first byte this
+  // parser ever saw (or from the last Reset()).
   const std::string& error() const { return error_; }
 
   // Bytes consumed by kOk results so far.

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "engine/base/parse_error.h"
 
 namespace reshard::engine {
 namespace {
@@ -185,79 +186,73 @@ std::string_view RespTypeName(RespValue::Type type) {
   return "unknown";
 }
 
-RespReplyParser::RespReplyParser(ReplyParserLimits limits) : limits_(limits) {}
+RespReplyParser::RespReplyParser() : RespReplyParser(Limits{}) {}
+
+RespReplyParser::RespReplyParser(Limits limits) : limits_(limits) {}
 
 void RespReplyParser::Reset() {
   error_.clear();
   need_at_least_ = 0;
 }
 
-ReplyParseResult RespReplyParser::Parse(std::string_view in, size_t* consumed, RespValue* out) {
+ParseResult RespReplyParser::Parse(std::string_view in, size_t* consumed, RespValue* out) {
   *consumed = 0;
-  if (in.size() < need_at_least_) return ReplyParseResult::kNeedMore;
+  if (in.size() < need_at_least_) return ParseResult::kNeedMore;
   need_at_least_ = 0;
   error_.clear();
   size_t end = 0;
-  switch (Walk(in, &end, 0, nullptr)) {
-    case Step::kNeedMore:
-      return ReplyParseResult::kNeedMore;
-    case Step::kError:
-      return ReplyParseResult::kError;
-    case Step::kOk:
-      break;
-  }
+  if (ParseResult scan = Walk(in, &end, 0, nullptr); scan != ParseResult::kOk) return scan;
   // The scan proved the reply complete and valid; now build it.
   RespValue value;
   size_t pos = 0;
   Walk(in, &pos, 0, &value);
   *out = std::move(value);
   *consumed = end;
-  return ReplyParseResult::kOk;
+  return ParseResult::kOk;
 }
 
-RespReplyParser::Step RespReplyParser::Fail(size_t offset, const char* what,
-                                            std::string_view problem) {
-  error_ = absl::StrCat("offset ", offset, " (", what, "): ", S(problem));
+ParseResult RespReplyParser::Fail(size_t offset, const char* what, std::string_view problem) {
+  error_ = ParseErrorMessage("reply", offset, absl::StrCat(what, ": ", S(problem)));
   need_at_least_ = 0;
-  return Step::kError;
+  return ParseResult::kError;
 }
 
-RespReplyParser::Step RespReplyParser::ReadLine(std::string_view in, size_t start, const char* what,
-                                                std::string_view* line, size_t* next) {
+ParseResult RespReplyParser::ReadLine(std::string_view in, size_t start, const char* what,
+                                      std::string_view* line, size_t* next) {
   const size_t end = in.find_first_of("\r\n", start);
   if (end == std::string_view::npos) {
-    if (in.size() - start > limits_.max_line_bytes) {
-      return Fail(start, what, absl::StrCat("line longer than ", limits_.max_line_bytes, " bytes"));
+    if (in.size() - start > limits_.max_line) {
+      return Fail(start, what, absl::StrCat("line longer than ", limits_.max_line, " bytes"));
     }
-    return Step::kNeedMore;
+    return ParseResult::kNeedMore;
   }
-  if (end - start > limits_.max_line_bytes) {
-    return Fail(start, what, absl::StrCat("line longer than ", limits_.max_line_bytes, " bytes"));
+  if (end - start > limits_.max_line) {
+    return Fail(start, what, absl::StrCat("line longer than ", limits_.max_line, " bytes"));
   }
   if (in[end] == '\n') return Fail(end, what, "expected CRLF, got a bare LF");
-  if (end + 1 == in.size()) return Step::kNeedMore;
+  if (end + 1 == in.size()) return ParseResult::kNeedMore;
   if (in[end + 1] != '\n') return Fail(end, what, "expected CRLF, got CR without LF");
   *line = in.substr(start, end - start);
   *next = end + 2;
-  return Step::kOk;
+  return ParseResult::kOk;
 }
 
-RespReplyParser::Step RespReplyParser::ReadLength(std::string_view in, size_t* pos,
-                                                  const char* what, int64_t* length) {
+ParseResult RespReplyParser::ReadLength(std::string_view in, size_t* pos, const char* what,
+                                        int64_t* length) {
   std::string_view line;
   size_t next = 0;
-  if (Step step = ReadLine(in, *pos, what, &line, &next); step != Step::kOk) return step;
+  if (ParseResult step = ReadLine(in, *pos, what, &line, &next); step != ParseResult::kOk)
+    return step;
   if (!ParseStrictInt64(line, length)) {
     return Fail(*pos, what, absl::StrCat("not a number '", Escaped(line), "'"));
   }
   *pos = next;
-  return Step::kOk;
+  return ParseResult::kOk;
 }
 
-RespReplyParser::Step RespReplyParser::Walk(std::string_view in, size_t* pos, size_t depth,
-                                            RespValue* out) {
+ParseResult RespReplyParser::Walk(std::string_view in, size_t* pos, size_t depth, RespValue* out) {
   using Type = RespValue::Type;
-  if (*pos >= in.size()) return Step::kNeedMore;
+  if (*pos >= in.size()) return ParseResult::kNeedMore;
   const size_t type_offset = *pos;
   const char marker = in[type_offset];
   const size_t body = type_offset + 1;
@@ -267,16 +262,18 @@ RespReplyParser::Step RespReplyParser::Walk(std::string_view in, size_t* pos, si
     case '+':
     case '-': {
       const char* what = marker == '+' ? "simple string" : "error";
-      if (Step step = ReadLine(in, body, what, &line, &next); step != Step::kOk) return step;
+      if (ParseResult step = ReadLine(in, body, what, &line, &next); step != ParseResult::kOk)
+        return step;
       if (out != nullptr) {
         out->type = marker == '+' ? Type::kSimpleString : Type::kError;
         out->str = S(line);
       }
       *pos = next;
-      return Step::kOk;
+      return ParseResult::kOk;
     }
     case ':': {
-      if (Step step = ReadLine(in, body, "integer", &line, &next); step != Step::kOk) return step;
+      if (ParseResult step = ReadLine(in, body, "integer", &line, &next); step != ParseResult::kOk)
+        return step;
       int64_t value = 0;
       if (!ParseStrictInt64(line, &value)) {
         return Fail(body, "integer", absl::StrCat("not a number '", Escaped(line), "'"));
@@ -286,7 +283,7 @@ RespReplyParser::Step RespReplyParser::Walk(std::string_view in, size_t* pos, si
         out->integer = value;
       }
       *pos = next;
-      return Step::kOk;
+      return ParseResult::kOk;
     }
     case '_':
     case '#':
@@ -296,7 +293,8 @@ RespReplyParser::Step RespReplyParser::Walk(std::string_view in, size_t* pos, si
                          : marker == '#' ? "boolean"
                          : marker == ',' ? "double"
                                          : "big number";
-      if (Step step = ReadLine(in, body, what, &line, &next); step != Step::kOk) return step;
+      if (ParseResult step = ReadLine(in, body, what, &line, &next); step != ParseResult::kOk)
+        return step;
       const bool valid = marker == '_'   ? line.empty()
                          : marker == '#' ? (line == "t" || line == "f")
                          : marker == ',' ? IsDouble(line)
@@ -314,7 +312,7 @@ RespReplyParser::Step RespReplyParser::Walk(std::string_view in, size_t* pos, si
         }
       }
       *pos = next;
-      return Step::kOk;
+      return ParseResult::kOk;
     }
     case '$':
     case '!':
@@ -324,22 +322,23 @@ RespReplyParser::Step RespReplyParser::Walk(std::string_view in, size_t* pos, si
                                          : "verbatim string length";
       int64_t length = 0;
       next = body;
-      if (Step step = ReadLength(in, &next, what, &length); step != Step::kOk) return step;
+      if (ParseResult step = ReadLength(in, &next, what, &length); step != ParseResult::kOk)
+        return step;
       if (length == -1 && marker == '$') {
         if (out != nullptr) out->type = Type::kNull;
         *pos = next;
-        return Step::kOk;
+        return ParseResult::kOk;
       }
       if (length < 0) return Fail(body, what, absl::StrCat("negative length ", length));
-      if (static_cast<uint64_t>(length) > limits_.max_bulk_bytes) {
+      if (static_cast<uint64_t>(length) > limits_.max_bulk) {
         return Fail(body, what,
-                    absl::StrCat(length, " bytes exceed the limit of ", limits_.max_bulk_bytes));
+                    absl::StrCat(length, " bytes exceed the limit of ", limits_.max_bulk));
       }
       const size_t payload = next;
       const size_t end = payload + static_cast<size_t>(length);
       if (in.size() < end + 2) {
         need_at_least_ = end + 2;
-        return Step::kNeedMore;
+        return ParseResult::kNeedMore;
       }
       const char* payload_what = marker == '$'   ? "bulk string"
                                  : marker == '!' ? "bulk error"
@@ -362,7 +361,7 @@ RespReplyParser::Step RespReplyParser::Walk(std::string_view in, size_t* pos, si
         out->str = S(data);
       }
       *pos = end + 2;
-      return Step::kOk;
+      return ParseResult::kOk;
     }
     case '*':
     case '~':
@@ -376,11 +375,12 @@ RespReplyParser::Step RespReplyParser::Walk(std::string_view in, size_t* pos, si
                                          : "attribute length";
       int64_t length = 0;
       next = body;
-      if (Step step = ReadLength(in, &next, what, &length); step != Step::kOk) return step;
+      if (ParseResult step = ReadLength(in, &next, what, &length); step != ParseResult::kOk)
+        return step;
       if (length == -1 && marker == '*') {
         if (out != nullptr) out->type = Type::kNull;
         *pos = next;
-        return Step::kOk;
+        return ParseResult::kOk;
       }
       if (length < 0) return Fail(body, what, absl::StrCat("negative length ", length));
       const bool pairs = marker == '%' || marker == '|';
@@ -397,7 +397,8 @@ RespReplyParser::Step RespReplyParser::Walk(std::string_view in, size_t* pos, si
       if (marker == '|') {
         // An attribute annotates the value that follows; it is dropped.
         for (size_t i = 0; i < count; ++i) {
-          if (Step step = Walk(in, &next, depth + 1, nullptr); step != Step::kOk) return step;
+          if (ParseResult step = Walk(in, &next, depth + 1, nullptr); step != ParseResult::kOk)
+            return step;
         }
         *pos = next;
         return Walk(in, pos, depth, out);
@@ -411,13 +412,14 @@ RespReplyParser::Step RespReplyParser::Walk(std::string_view in, size_t* pos, si
         out->elements.resize(count);
       }
       for (size_t i = 0; i < count; ++i) {
-        if (Step step = Walk(in, &next, depth + 1, out != nullptr ? &out->elements[i] : nullptr);
-            step != Step::kOk) {
+        if (ParseResult step =
+                Walk(in, &next, depth + 1, out != nullptr ? &out->elements[i] : nullptr);
+            step != ParseResult::kOk) {
           return step;
         }
       }
       *pos = next;
-      return Step::kOk;
+      return ParseResult::kOk;
     }
     default:
       return Fail(type_offset, "reply type",

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/base/parse_result.h"
+
 namespace reshard::engine {
 
 // One reply. Which fields are meaningful depends on `type`:
@@ -67,15 +69,6 @@ struct RespValue {
 
 std::string_view RespTypeName(RespValue::Type type);
 
-enum class ReplyParseResult { kOk, kNeedMore, kError };
-
-struct ReplyParserLimits {
-  size_t max_depth = 32;               // nested aggregates (top-level array = 1)
-  size_t max_bulk_bytes = 512u << 20;  // one bulk/verbatim/bulk-error payload
-  size_t max_elements = 16u << 20;     // elements of one aggregate (a map counts 2 per entry)
-  size_t max_line_bytes = 64u << 10;   // a simple string/error/number line
-};
-
 // Push-style parser for one reply at a time.
 //
 // Parse(in, &consumed, &out):
@@ -84,8 +77,8 @@ struct ReplyParserLimits {
 //   kNeedMore `in` holds an incomplete reply; nothing consumed (*consumed = 0)
 //             and *out unchanged. Call again with the same bytes plus more.
 //   kError    malformed or over a limit; error() says at which byte offset of
-//             `in` and what was being read, e.g.
-//             "offset 1 (bulk string length): not a number 'x1'".
+//             `in` and what was being read (engine/base/parse_error.h), e.g.
+//             "reply offset 1: bulk string length: not a number 'x1'".
 //             *consumed = 0. The stream cannot be resynchronised.
 // After kNeedMore the parser remembers how many bytes it needs at least (the
 // end of an announced bulk payload), so feeding a large payload in small
@@ -93,25 +86,37 @@ struct ReplyParserLimits {
 // parsing input that does not start with the same bytes.
 class RespReplyParser {
  public:
-  explicit RespReplyParser(ReplyParserLimits limits = {});
+  // Input over a limit is an error (engine/base/parse_result.h has the naming).
+  struct Limits {
+    size_t max_depth = 32;            // nested aggregates (top-level array = 1)
+    size_t max_bulk = 512u << 20;     // bytes of one bulk/verbatim/bulk-error payload
+    size_t max_elements = 16u << 20;  // elements of one aggregate (a map counts 2 per entry)
+    size_t max_line = 64u << 10;      // bytes of one simple string/error/number line
+  };
 
-  ReplyParseResult Parse(std::string_view in, size_t* consumed, RespValue* out);
+  RespReplyParser();
+  explicit RespReplyParser(Limits limits);
+
+  ParseResult Parse(std::string_view in, size_t* consumed, RespValue* out);
   const std::string& error() const { return error_; }
   void Reset();
 
  private:
-  enum class Step { kOk, kNeedMore, kError };
   // Reads one value at in[*pos]. With out == nullptr only checks that it is
   // complete and valid; otherwise fills *out (input already known valid).
-  Step Walk(std::string_view in, size_t* pos, size_t depth, RespValue* out);
-  Step ReadLine(std::string_view in, size_t start, const char* what, std::string_view* line,
-                size_t* next);
-  Step ReadLength(std::string_view in, size_t* pos, const char* what, int64_t* length);
-  Step Fail(size_t offset, const char* what, std::string_view problem);
+  ParseResult Walk(std::string_view in, size_t* pos, size_t depth, RespValue* out);
+  ParseResult ReadLine(std::string_view in, size_t start, const char* what, std::string_view* line,
+                       size_t* next);
+  ParseResult ReadLength(std::string_view in, size_t* pos, const char* what, int64_t* length);
+  ParseResult Fail(size_t offset, const char* what, std::string_view problem);
 
-  ReplyParserLimits limits_;
+  Limits limits_;
   std::string error_;
   size_t need_at_least_ = 0;
 };
+
+// The reply parser's result before the parsers shared one; engine/link and
+// tests/support still spell it so. New code says ParseResult.
+using ReplyParseResult = ParseResult;
 
 }  // namespace reshard::engine

@@ -102,7 +102,7 @@ void RdbSplitter::OnEnd() {
   finished_.store(true, std::memory_order_release);
 }
 
-bool RdbSplitter::ShouldPause() const {
+bool RdbSplitter::Backlogged() const {
   for (const auto& t : targets_) {
     if (t->sink->Backlogged()) return true;
   }

@@ -47,7 +47,7 @@ class RdbSplitter : public RdbHandler {
   void OnEntryEnd() override;
   void OnEnd() override;
   // True while any target's sink is backlogged.
-  bool ShouldPause() const override;
+  bool Backlogged() const override;
   // Waits for every backlogged sink; the first error wins.
   asio::awaitable<absl::Status> WaitWritable() override;
 

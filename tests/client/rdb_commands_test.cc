@@ -293,7 +293,7 @@ TEST(RdbCommandsTest, InspectOfCorruptOrMissingFilesFails) {
   EXPECT_EQ(corrupt.code, 1);
   EXPECT_EQ(corrupt.out, "");
   EXPECT_EQ(corrupt.err,
-            "reshardctl rdb: DATA_LOSS: rdb offset 201 (CRC64 trailer): CRC64 mismatch: trailer "
+            "reshardctl rdb: DATA_LOSS: rdb offset 201: CRC64 trailer: CRC64 mismatch: trailer "
             "says b477e446e98e5402, data hashes to a609bb6465990fe1\n");
   CliRun missing = RunArgs({"inspect", "/nonexistent/dump.rdb"});
   EXPECT_EQ(missing.code, 1);
@@ -445,7 +445,7 @@ TEST(RdbCommandsTest, CorruptInputLeavesNoFileBehind) {
   EXPECT_EQ(run.code, 1);
   EXPECT_EQ(run.out, "");
   EXPECT_EQ(run.err,
-            "reshardctl rdb: DATA_LOSS: rdb offset 201 (CRC64 trailer): CRC64 mismatch: trailer "
+            "reshardctl rdb: DATA_LOSS: rdb offset 201: CRC64 trailer: CRC64 mismatch: trailer "
             "says b477e446e98e5402, data hashes to a609bb6465990fe1\n");
   std::vector<std::string> files;
   for (const auto& e : fs::directory_iterator(out)) files.push_back(e.path().filename());

@@ -13,10 +13,10 @@
 #include <cstdlib>
 #include <string>
 
-#include "engine/route/key_filter.h"
-#include "engine/rdb/rdb_reader.h"
-#include "engine/route/rdb_splitter.h"
 #include "engine/io/string_byte_source.h"
+#include "engine/rdb/rdb_reader.h"
+#include "engine/route/key_filter.h"
+#include "engine/route/rdb_splitter.h"
 
 namespace reshard::engine {
 namespace {
@@ -49,17 +49,17 @@ class CountingHandler : public RdbHandler {
   bool ended = false;
 };
 
-RdbReaderOptions FuzzOptions() {
-  RdbReaderOptions o;
-  o.max_key_bytes = 1 << 20;
-  o.max_string_bytes = 16 << 20;
-  o.max_count = 1 << 24;
-  return o;
+RdbReader::Limits FuzzLimits() {
+  RdbReader::Limits limits;
+  limits.max_key = 1 << 20;
+  limits.max_string = 16 << 20;
+  limits.max_elements = 1 << 24;
+  return limits;
 }
 
 absl::Status Parse(const std::string& data, size_t max_chunk, RdbHandler* h) {
   StringByteSource src(data, max_chunk);
-  RdbReader reader(&src, h, FuzzOptions());
+  RdbReader reader(&src, h, FuzzLimits());
   return RunRdbReaderSync(reader);
 }
 

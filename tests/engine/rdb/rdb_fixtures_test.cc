@@ -82,14 +82,14 @@ const std::map<std::string, ExpectedFailure>& ExpectedFailures() {
        {absl::StatusCode::kFailedPrecondition, "unsupported RDB version 99"}},
       {"librdb/invalid_chksum_v8.rdb",
        {absl::StatusCode::kDataLoss,
-        "rdb offset 201 (CRC64 trailer): CRC64 mismatch: trailer says b477e446e98e5402, data "
+        "rdb offset 201: CRC64 trailer: CRC64 mismatch: trailer says b477e446e98e5402, data "
         "hashes to a609bb6465990fe1"}},
       {"replicator/module.rdb",
        {absl::StatusCode::kDataLoss,
-        "rdb offset 1262 (value of key 'key', type 6): module value of type 6 "
+        "rdb offset 1262: value of key 'key' (type 6): module value of type 6 "
         "(MODULE_PRE_GA, Redis 4.0 release candidates) cannot be skipped without the module"}},
       {"librdb/redis_ent_opcode_ram_lru.rdb",
-       {absl::StatusCode::kDataLoss, "rdb offset 280 (opcode): unknown type or opcode 107"}},
+       {absl::StatusCode::kDataLoss, "rdb offset 280: opcode: unknown type or opcode 107"}},
   };
   return *failures;
 }

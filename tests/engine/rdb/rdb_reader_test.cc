@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/rdb/rdb_format.h"
 #include "engine/io/string_byte_source.h"
+#include "engine/rdb/rdb_format.h"
 #include "tests/support/rdb_builder.h"
 #include "tests/support/recording_rdb_handler.h"
 
@@ -21,9 +21,9 @@ using ::testing::HasSubstr;
 
 // Reads `rdb` handing out at most max_chunk bytes per source step.
 absl::Status Parse(const std::string& rdb, RecordingRdbHandler* h,
-                   size_t max_chunk = StringByteSource::kUnlimited, RdbReaderOptions options = {}) {
+                   size_t max_chunk = StringByteSource::kUnlimited, RdbReader::Limits limits = {}) {
   StringByteSource src(rdb, max_chunk);
-  RdbReader reader(&src, h, options);
+  RdbReader reader(&src, h, limits);
   return RunRdbReaderSync(reader);
 }
 
@@ -465,21 +465,21 @@ TEST(RdbReaderTest, ExactErrorMessages) {
     absl::Status s = Parse(rdb, &h);
     EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
     EXPECT_THAT(std::string(s.message()),
-                HasSubstr("rdb offset 17 (CRC64 trailer): CRC64 mismatch: trailer says "));
+                HasSubstr("rdb offset 17: CRC64 trailer: CRC64 mismatch: trailer says "));
     EXPECT_FALSE(h.ended);
   }
   {
     std::string rdb = RdbBuilder(10).SelectDb(0).Byte(8).Str("a").Str("1").Finish();
     RecordingRdbHandler h;
     absl::Status s = Parse(rdb, &h);
-    EXPECT_EQ(s, absl::DataLossError("rdb offset 11 (opcode): unknown type or opcode 8"));
+    EXPECT_EQ(s, absl::DataLossError("rdb offset 11: opcode: unknown type or opcode 8"));
   }
   {
     std::string rdb = RdbBuilder(10).SelectDb(0).Byte(4).Str("user:1").Byte(0x83).Finish();
     RecordingRdbHandler h;
     absl::Status s = Parse(rdb, &h);
     EXPECT_EQ(s, absl::DataLossError(
-                     "rdb offset 19 (value of key 'user:1', type 4): bad length encoding 0x83"));
+                     "rdb offset 19: value of key 'user:1' (type 4): bad length encoding 0x83"));
   }
   {
     std::string rdb = RdbBuilder(8).SelectDb(0).Byte(6).Str("m").Len(1).Finish();
@@ -487,7 +487,7 @@ TEST(RdbReaderTest, ExactErrorMessages) {
     absl::Status s = Parse(rdb, &h);
     EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
     EXPECT_THAT(std::string(s.message()),
-                HasSubstr("(value of key 'm', type 6): module value of type 6 (MODULE_PRE_GA"));
+                HasSubstr("value of key 'm' (type 6): module value of type 6 (MODULE_PRE_GA"));
   }
   {
     RecordingRdbHandler h;
@@ -496,14 +496,14 @@ TEST(RdbReaderTest, ExactErrorMessages) {
     EXPECT_EQ(Parse(RdbBuilder(79, true).Finish(), &h),
               absl::FailedPreconditionError("unsupported RDB version 79"));
     EXPECT_EQ(Parse("HELLO0010", &h),
-              absl::DataLossError("rdb offset 0 (header): not an RDB: bad magic 'HELLO0010'"));
+              absl::DataLossError("rdb offset 0: header: not an RDB: bad magic 'HELLO0010'"));
   }
   {
     // Truncated inside a key: names the offset and the key being read.
     std::string rdb = RdbBuilder(10).SelectDb(0).Byte(0).Len(10).Raw("abc").bytes();
     RecordingRdbHandler h;
     absl::Status s = Parse(rdb, &h);
-    EXPECT_EQ(s, absl::DataLossError("rdb offset 16 (key of type 0): truncated: needed 7 bytes, "
+    EXPECT_EQ(s, absl::DataLossError("rdb offset 16: key (type 0): truncated: needed 7 bytes, "
                                      "input has 0 left"));
   }
 }
@@ -512,9 +512,9 @@ TEST(RdbReaderTest, BigValueIsStreamedInBoundedChunks) {
   std::string big(8 << 20, 'x');
   std::string rdb = RdbBuilder(10).SelectDb(0).StringKey("big", big).Finish();
   RecordingRdbHandler h;
-  RdbReaderOptions options;
-  options.value_chunk = 64 * 1024;
-  ASSERT_TRUE(Parse(rdb, &h, 64 * 1024, options).ok());
+  RdbReader::Limits limits;
+  limits.max_value_chunk = 64 * 1024;
+  ASSERT_TRUE(Parse(rdb, &h, 64 * 1024, limits).ok());
   EXPECT_EQ(h.keys["big"].value.size(), big.size() + 5);
   EXPECT_LE(h.max_chunk, 64u * 1024);
   EXPECT_GE(h.chunks, big.size() / (64 * 1024));

@@ -15,12 +15,12 @@ using Type = RespValue::Type;
 // all at once, with a fresh parser on every proper prefix (each must be
 // kNeedMore: split at every offset), and growing one byte at a time through a
 // single parser (which keeps its need-at-least hint between calls).
-RespValue ParseAllWays(const std::string& wire, ReplyParserLimits limits = {}) {
+RespValue ParseAllWays(const std::string& wire, RespReplyParser::Limits limits = {}) {
   RespValue whole;
   {
     RespReplyParser parser(limits);
     size_t consumed = 99;
-    EXPECT_EQ(parser.Parse(wire, &consumed, &whole), ReplyParseResult::kOk) << parser.error();
+    EXPECT_EQ(parser.Parse(wire, &consumed, &whole), ParseResult::kOk) << parser.error();
     EXPECT_EQ(consumed, wire.size());
   }
   for (size_t split = 0; split < wire.size(); ++split) {
@@ -28,7 +28,7 @@ RespValue ParseAllWays(const std::string& wire, ReplyParserLimits limits = {}) {
     size_t consumed = 99;
     RespValue out = RespValue::Integer(7);
     EXPECT_EQ(parser.Parse(std::string_view(wire).substr(0, split), &consumed, &out),
-              ReplyParseResult::kNeedMore)
+              ParseResult::kNeedMore)
         << "split at " << split << ": " << parser.error();
     EXPECT_EQ(consumed, 0u);
     EXPECT_EQ(out, RespValue::Integer(7)) << "output touched on kNeedMore";
@@ -37,12 +37,12 @@ RespValue ParseAllWays(const std::string& wire, ReplyParserLimits limits = {}) {
   RespValue bytewise;
   for (size_t n = 0; n <= wire.size(); ++n) {
     size_t consumed = 0;
-    const ReplyParseResult result =
+    const ParseResult result =
         parser.Parse(std::string_view(wire).substr(0, n), &consumed, &bytewise);
     if (n < wire.size()) {
-      EXPECT_EQ(result, ReplyParseResult::kNeedMore) << "at " << n;
+      EXPECT_EQ(result, ParseResult::kNeedMore) << "at " << n;
     } else {
-      EXPECT_EQ(result, ReplyParseResult::kOk) << parser.error();
+      EXPECT_EQ(result, ParseResult::kOk) << parser.error();
       EXPECT_EQ(consumed, wire.size());
     }
   }
@@ -50,11 +50,11 @@ RespValue ParseAllWays(const std::string& wire, ReplyParserLimits limits = {}) {
   return whole;
 }
 
-std::string ErrorOf(const std::string& wire, ReplyParserLimits limits = {}) {
+std::string ErrorOf(const std::string& wire, RespReplyParser::Limits limits = {}) {
   RespReplyParser parser(limits);
   size_t consumed = 99;
   RespValue out;
-  EXPECT_EQ(parser.Parse(wire, &consumed, &out), ReplyParseResult::kError) << wire;
+  EXPECT_EQ(parser.Parse(wire, &consumed, &out), ParseResult::kError) << wire;
   EXPECT_EQ(consumed, 0u);
   return parser.error();
 }
@@ -173,9 +173,9 @@ TEST(RespReplyParserTest, ConsumesOneReplyAndLeavesTheRest) {
   while (true) {
     size_t consumed = 0;
     RespValue out;
-    const ReplyParseResult result = parser.Parse(in, &consumed, &out);
-    if (result != ReplyParseResult::kOk) {
-      EXPECT_EQ(result, ReplyParseResult::kNeedMore);
+    const ParseResult result = parser.Parse(in, &consumed, &out);
+    if (result != ParseResult::kOk) {
+      EXPECT_EQ(result, ParseResult::kNeedMore);
       break;
     }
     got.push_back(out);
@@ -195,12 +195,12 @@ TEST(RespReplyParserTest, LargeBulkFedInChunks) {
   RespValue out;
   size_t fed = 0;
   size_t consumed = 0;
-  ReplyParseResult result = ReplyParseResult::kNeedMore;
-  while (result == ReplyParseResult::kNeedMore) {
+  ParseResult result = ParseResult::kNeedMore;
+  while (result == ParseResult::kNeedMore) {
     fed = std::min(wire.size(), fed + 4096);
     result = parser.Parse(std::string_view(wire).substr(0, fed), &consumed, &out);
   }
-  ASSERT_EQ(result, ReplyParseResult::kOk) << parser.error();
+  ASSERT_EQ(result, ParseResult::kOk) << parser.error();
   EXPECT_EQ(fed, wire.size());
   EXPECT_EQ(out.str, payload);
 }
@@ -220,59 +220,62 @@ TEST(RespReplyParserTest, ResetForgetsTheHint) {
   RespReplyParser parser;
   size_t consumed = 0;
   RespValue out;
-  EXPECT_EQ(parser.Parse("$100\r\nab", &consumed, &out), ReplyParseResult::kNeedMore);
+  EXPECT_EQ(parser.Parse("$100\r\nab", &consumed, &out), ParseResult::kNeedMore);
   parser.Reset();
-  EXPECT_EQ(parser.Parse("+OK\r\n", &consumed, &out), ReplyParseResult::kOk);
+  EXPECT_EQ(parser.Parse("+OK\r\n", &consumed, &out), ParseResult::kOk);
   EXPECT_EQ(out, RespValue::SimpleString("OK"));
 }
 
 TEST(RespReplyParserTest, MalformedInputNamesOffsetAndWhat) {
-  EXPECT_EQ(ErrorOf("x"), "offset 0 (reply type): unknown type byte 'x'");
-  EXPECT_EQ(ErrorOf("\n"), "offset 0 (reply type): unknown type byte '\\n'");
-  EXPECT_EQ(ErrorOf("+OK\n"), "offset 3 (simple string): expected CRLF, got a bare LF");
-  EXPECT_EQ(ErrorOf("+OK\rx"), "offset 3 (simple string): expected CRLF, got CR without LF");
-  EXPECT_EQ(ErrorOf(":12a\r\n"), "offset 1 (integer): not a number '12a'");
-  EXPECT_EQ(ErrorOf(":\r\n"), "offset 1 (integer): not a number ''");
-  EXPECT_EQ(ErrorOf(":+1\r\n"), "offset 1 (integer): not a number '+1'");
+  EXPECT_EQ(ErrorOf("x"), "reply offset 0: reply type: unknown type byte 'x'");
+  EXPECT_EQ(ErrorOf("\n"), "reply offset 0: reply type: unknown type byte '\\n'");
+  EXPECT_EQ(ErrorOf("+OK\n"), "reply offset 3: simple string: expected CRLF, got a bare LF");
+  EXPECT_EQ(ErrorOf("+OK\rx"), "reply offset 3: simple string: expected CRLF, got CR without LF");
+  EXPECT_EQ(ErrorOf(":12a\r\n"), "reply offset 1: integer: not a number '12a'");
+  EXPECT_EQ(ErrorOf(":\r\n"), "reply offset 1: integer: not a number ''");
+  EXPECT_EQ(ErrorOf(":+1\r\n"), "reply offset 1: integer: not a number '+1'");
   EXPECT_EQ(ErrorOf(":9223372036854775808\r\n"),
-            "offset 1 (integer): not a number '9223372036854775808'");
-  EXPECT_EQ(ErrorOf("$x1\r\n"), "offset 1 (bulk string length): not a number 'x1'");
-  EXPECT_EQ(ErrorOf("$-2\r\n"), "offset 1 (bulk string length): negative length -2");
+            "reply offset 1: integer: not a number '9223372036854775808'");
+  EXPECT_EQ(ErrorOf("$x1\r\n"), "reply offset 1: bulk string length: not a number 'x1'");
+  EXPECT_EQ(ErrorOf("$-2\r\n"), "reply offset 1: bulk string length: negative length -2");
   EXPECT_EQ(ErrorOf("$3\r\nabcde"),
-            "offset 7 (bulk string): expected CRLF after the 3-byte payload");
+            "reply offset 7: bulk string: expected CRLF after the 3-byte payload");
   EXPECT_EQ(ErrorOf("*2\r\n:1\r\n$3\r\nabcXY"),
-            "offset 15 (bulk string): expected CRLF after the 3-byte payload");
-  EXPECT_EQ(ErrorOf("*-3\r\n"), "offset 1 (array length): negative length -3");
-  EXPECT_EQ(ErrorOf("%-1\r\n"), "offset 1 (map length): negative length -1");
-  EXPECT_EQ(ErrorOf("*1\r\n?\r\n"), "offset 4 (reply type): unknown type byte '?'");
-  EXPECT_EQ(ErrorOf("_x\r\n"), "offset 1 (null): bad value 'x'");
-  EXPECT_EQ(ErrorOf("#x\r\n"), "offset 1 (boolean): bad value 'x'");
-  EXPECT_EQ(ErrorOf(",1.5x\r\n"), "offset 1 (double): bad value '1.5x'");
-  EXPECT_EQ(ErrorOf("(12-3\r\n"), "offset 1 (big number): bad value '12-3'");
+            "reply offset 15: bulk string: expected CRLF after the 3-byte payload");
+  EXPECT_EQ(ErrorOf("*-3\r\n"), "reply offset 1: array length: negative length -3");
+  EXPECT_EQ(ErrorOf("%-1\r\n"), "reply offset 1: map length: negative length -1");
+  EXPECT_EQ(ErrorOf("*1\r\n?\r\n"), "reply offset 4: reply type: unknown type byte '?'");
+  EXPECT_EQ(ErrorOf("_x\r\n"), "reply offset 1: null: bad value 'x'");
+  EXPECT_EQ(ErrorOf("#x\r\n"), "reply offset 1: boolean: bad value 'x'");
+  EXPECT_EQ(ErrorOf(",1.5x\r\n"), "reply offset 1: double: bad value '1.5x'");
+  EXPECT_EQ(ErrorOf("(12-3\r\n"), "reply offset 1: big number: bad value '12-3'");
   EXPECT_EQ(ErrorOf("=3\r\ntxt\r\n"),
-            "offset 4 (verbatim string): expected a 3-letter format and ':'");
+            "reply offset 4: verbatim string: expected a 3-letter format and ':'");
 }
 
 TEST(RespReplyParserTest, LimitsAreEnforced) {
-  ReplyParserLimits limits;
+  RespReplyParser::Limits limits;
   limits.max_depth = 2;
-  limits.max_bulk_bytes = 10;
+  limits.max_bulk = 10;
   limits.max_elements = 4;
-  limits.max_line_bytes = 8;
+  limits.max_line = 8;
   EXPECT_EQ(ParseAllWays("*1\r\n*1\r\n:1\r\n", limits).elements[0].elements[0],
             RespValue::Integer(1));
   EXPECT_EQ(ErrorOf("*1\r\n*1\r\n*0\r\n", limits),
-            "offset 8 (array length): nesting deeper than 2 levels");
+            "reply offset 8: array length: nesting deeper than 2 levels");
   EXPECT_EQ(ParseAllWays("$10\r\n0123456789\r\n", limits).str, "0123456789");
   EXPECT_EQ(ErrorOf("$11\r\n", limits),
-            "offset 1 (bulk string length): 11 bytes exceed the limit of 10");
-  EXPECT_EQ(ErrorOf("*5\r\n", limits), "offset 1 (array length): 5 elements exceed the limit of 4");
-  EXPECT_EQ(ErrorOf("%3\r\n", limits), "offset 1 (map length): 3 entries exceed the limit of 4");
+            "reply offset 1: bulk string length: 11 bytes exceed the limit of 10");
+  EXPECT_EQ(ErrorOf("*5\r\n", limits),
+            "reply offset 1: array length: 5 elements exceed the limit of 4");
+  EXPECT_EQ(ErrorOf("%3\r\n", limits),
+            "reply offset 1: map length: 3 entries exceed the limit of 4");
   EXPECT_EQ(ParseAllWays("+12345678\r\n", limits).str, "12345678");
   // A line over the limit fails as soon as it is known, without waiting for CRLF.
-  EXPECT_EQ(ErrorOf("+123456789", limits), "offset 1 (simple string): line longer than 8 bytes");
+  EXPECT_EQ(ErrorOf("+123456789", limits),
+            "reply offset 1: simple string: line longer than 8 bytes");
   EXPECT_EQ(ErrorOf("+123456789\r\n", limits),
-            "offset 1 (simple string): line longer than 8 bytes");
+            "reply offset 1: simple string: line longer than 8 bytes");
 }
 
 }  // namespace
