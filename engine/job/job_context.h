@@ -16,11 +16,11 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "asio/awaitable.hpp"
 #include "asio/io_context.hpp"
 #include "asio/steady_timer.hpp"
+#include "engine/base/status_context.h"
 #include "engine/job/job_spec.h"
 #include "engine/job/job_status.h"
 #include "engine/link/key_materializer.h"
@@ -53,12 +53,6 @@ struct SnapshotState {
   uint64_t rdb_total = 0;  // payload length; 0 when EOF-framed (unknown)
   uint64_t rdb_bytes = 0;  // payload bytes once the snapshot is done
 };
-
-// `status` with `context` put before its message (the code stays).
-inline absl::Status WithContext(const absl::Status& status, std::string_view context) {
-  if (status.ok()) return status;
-  return absl::Status(status.code(), absl::StrCat(std::string(context), status.message()));
-}
 
 class JobContext {
  public:

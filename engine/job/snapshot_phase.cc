@@ -1,12 +1,11 @@
 #include "engine/job/snapshot_phase.h"
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "engine/base/absl_view.h"
 #include "engine/base/status_macros.h"
 #include "engine/job/target_phase.h"
 #include "engine/job/version_policy.h"
+#include "engine/rdb/rdb_format.h"
 #include "engine/rdb/rdb_reader.h"
 
 namespace reshard::engine {
@@ -15,17 +14,6 @@ namespace {
 // The source forks and writes (or streams) its snapshot before the payload
 // starts; it sends "\n" keepalives meanwhile.
 constexpr absl::Duration kSnapshotStartTimeout = absl::Hours(1);
-
-// The RDB version from the snapshot's first 9 bytes, 0 when they name none.
-int RdbVersionOfMagic(std::string_view magic) {
-  int rdb_version = 0;
-  if (magic.substr(0, 5) == "REDIS") {
-    absl::SimpleAtoi(AsAbsl(magic.substr(5, 4)), &rdb_version);
-  } else if (magic.substr(0, 6) == "VALKEY") {
-    absl::SimpleAtoi(AsAbsl(magic.substr(6, 3)), &rdb_version);
-  }
-  return rdb_version;
-}
 
 // Unmanaged targets' versions: what their replicas announced (Valkey's do).
 void LearnAnnouncedVersions(JobContext& job) {
@@ -94,9 +82,11 @@ asio::awaitable<absl::Status> SyncSnapshot(JobContext& job) {
   job.snapshot.rdb_start = source.consumed();
   // The magic says the version: check it before a byte goes to a target.
   CO_RETURN_IF_ERROR(ExplainSnapshotLoss(co_await source.Fill(9), job, 0));
-  if (int rdb_version = RdbVersionOfMagic(source.Available().substr(0, 9)); rdb_version > 0) {
-    CO_RETURN_IF_ERROR(CheckTargetsCanLoad(job, rdb_version));
-    for (auto& target : job.targets) target->set_snapshot_rdb_version(rdb_version);
+  // A header that does not parse is the reader's to report, with its offset.
+  if (absl::StatusOr<rdb::RdbMagic> magic = rdb::ParseRdbMagic(source.Available().substr(0, 9));
+      magic.ok()) {
+    CO_RETURN_IF_ERROR(CheckTargetsCanLoad(job, magic->version));
+    for (auto& target : job.targets) target->set_snapshot_rdb_version(magic->version);
   }
   job.SetState(JobState::kSyncing, "splitting the snapshot");
 

@@ -57,12 +57,12 @@ asio::awaitable<absl::StatusOr<RespValue>> RedisConnection::ReadReply() {
   while (true) {
     size_t consumed = 0;
     RespValue value;
-    ReplyParseResult result = parser.Parse(source_.Available(), &consumed, &value);
-    if (result == ReplyParseResult::kOk) {
+    ParseResult result = parser.Parse(source_.Available(), &consumed, &value);
+    if (result == ParseResult::kOk) {
       source_.Consume(consumed);
       co_return value;
     }
-    if (result == ReplyParseResult::kError) {
+    if (result == ParseResult::kError) {
       co_return absl::DataLossError(absl::StrCat(peer_, ": bad reply: ", parser.error()));
     }
     CO_RETURN_IF_ERROR(co_await source_.Fill(source_.Available().size() + 1));

@@ -117,6 +117,5 @@ class RespReplyParser {
 
 // The reply parser's result before the parsers shared one; engine/link and
 // tests/support still spell it so. New code says ParseResult.
-using ReplyParseResult = ParseResult;
 
 }  // namespace reshard::engine

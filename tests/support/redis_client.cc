@@ -148,12 +148,12 @@ absl::StatusOr<RespValue> RedisClient::ReadReply() {
     RespValue value;
     const std::string_view pending = std::string_view(buffer_).substr(read_pos_);
     switch (parser_.Parse(pending, &consumed, &value)) {
-      case engine::ReplyParseResult::kOk:
+      case engine::ParseResult::kOk:
         read_pos_ += consumed;
         return value;
-      case engine::ReplyParseResult::kError:
+      case engine::ParseResult::kError:
         return absl::DataLossError(absl::StrCat("bad reply from ", peer_, ": ", parser_.error()));
-      case engine::ReplyParseResult::kNeedMore:
+      case engine::ParseResult::kNeedMore:
         if (absl::Status status = Fill(); !status.ok()) return status;
         break;
     }

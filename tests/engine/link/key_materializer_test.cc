@@ -53,7 +53,7 @@ RespValue Parse(const std::string& bytes) {
   RespReplyParser parser;
   RespValue value;
   size_t consumed = 0;
-  EXPECT_EQ(parser.Parse(bytes, &consumed, &value), ReplyParseResult::kOk) << parser.error();
+  EXPECT_EQ(parser.Parse(bytes, &consumed, &value), ParseResult::kOk) << parser.error();
   EXPECT_EQ(consumed, bytes.size());
   return value;
 }
