@@ -6,12 +6,12 @@
 #include <memory>
 #include <string>
 
-#include "engine/rdb/crc64.h"
-#include "engine/route/key_filter.h"
-#include "engine/rdb/rdb_reader.h"
-#include "engine/route/rdb_splitter.h"
-#include "engine/rdb/rdb_writer.h"
 #include "engine/io/string_byte_source.h"
+#include "engine/rdb/crc64.h"
+#include "engine/rdb/rdb_reader.h"
+#include "engine/rdb/rdb_writer.h"
+#include "engine/route/key_filter.h"
+#include "engine/route/rdb_splitter.h"
 
 namespace reshard::engine {
 namespace {

@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "engine/route/command_router.h"
 #include "engine/resp/command_table.h"
-#include "engine/route/key_filter.h"
 #include "engine/resp/resp_parser.h"
 #include "engine/resp/resp_writer.h"
+#include "engine/route/command_router.h"
+#include "engine/route/key_filter.h"
 
 namespace reshard::engine {
 namespace {

@@ -10,15 +10,15 @@
 #define RESHARD_CONCAT_INNER(a, b) a##b
 #define RESHARD_CONCAT(a, b) RESHARD_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                 \
-  do {                                        \
-    ::absl::Status _reshard_status = (expr);  \
+#define RETURN_IF_ERROR(expr)                          \
+  do {                                                 \
+    ::absl::Status _reshard_status = (expr);           \
     if (!_reshard_status.ok()) return _reshard_status; \
   } while (0)
 
-#define CO_RETURN_IF_ERROR(expr)              \
-  do {                                        \
-    ::absl::Status _reshard_status = (expr);  \
+#define CO_RETURN_IF_ERROR(expr)                          \
+  do {                                                    \
+    ::absl::Status _reshard_status = (expr);              \
     if (!_reshard_status.ok()) co_return _reshard_status; \
   } while (0)
 
@@ -28,7 +28,7 @@
   lhs = std::move(tmp).value()
 
 #define ASSIGN_OR_RETURN(lhs, expr) \
-  RESHARD_ASSIGN_OR_RETURN_IMPL(RESHARD_CONCAT(_reshard_sor_, __LINE__), lhs, expr, return)
+  RESHARD_ASSIGN_OR_RETURN_IMPL(RESHARD_CONCAT(_reshard_sor_, __LINE__), lhs, expr, return )
 
 #define CO_ASSIGN_OR_RETURN(lhs, expr) \
-  RESHARD_ASSIGN_OR_RETURN_IMPL(RESHARD_CONCAT(_reshard_sor_, __LINE__), lhs, expr, co_return)
+  RESHARD_ASSIGN_OR_RETURN_IMPL(RESHARD_CONCAT(_reshard_sor_, __LINE__), lhs, expr, co_return )
