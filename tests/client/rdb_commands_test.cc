@@ -28,6 +28,7 @@
 #include "engine/rdb/rdb_reader.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "tests/support/temp_dir.h"
 
 namespace reshard::client {
 namespace {
@@ -64,28 +65,7 @@ CliRun RunArgs(std::vector<std::string> args) {
 }
 
 // A fresh directory under the test's temp dir.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "rdb_commands_test.XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-  std::vector<std::string> Files() const {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(path_)) out.push_back(e.path().filename());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-
- private:
-  std::string path_;
-};
+using reshard::testing::TempDir;
 
 // (db, key) -> (type, raw value bytes), plus the global records, of one RDB.
 struct RdbContents : engine::RdbHandler {
@@ -272,7 +252,7 @@ TEST(RdbCommandsTest, InspectPrintsATableAndValidJson) {
 }
 
 TEST(RdbCommandsTest, JsonEscapesQuotesBackslashesAndHighBytes) {
-  TempDir dir;
+  TempDir dir("rdb_commands_test");
   // A filter with a quote and a backslash, a target named in UTF-8 "é".
   std::string spec = WriteSpec(dir, R"({"name":"q","filter":{"regex":"^\"\\\\x"}},)"
                                     R"({"name":"\u00e9","filter":{"prefix":"e"}})");
@@ -326,7 +306,7 @@ TEST(RdbCommandsTest, UsageErrorsExitWith2) {
 // ---------------------------------------------------------------- split / plan
 
 TEST(RdbCommandsTest, SplitPartitionsTheInputWithIdenticalValues) {
-  TempDir dir;
+  TempDir dir("rdb_commands_test");
   std::string spec = WriteSpec(dir, kPartition);
   std::string out = dir / "out";
   CliRun split = RunArgs(
@@ -376,7 +356,7 @@ TEST(RdbCommandsTest, SplitPartitionsTheInputWithIdenticalValues) {
 }
 
 TEST(RdbCommandsTest, PlanPredictsTheSplitAndWritesNothing) {
-  TempDir dir;
+  TempDir dir("rdb_commands_test");
   // Overlapping and incomplete filters: some keys go nowhere, some twice.
   std::string spec = WriteSpec(dir, R"({"name":"a","filter":{"regex":"^[a-h]"}},)"
                                     R"({"name":"b","filter":{"glob":"[i-z]*"}},)"
@@ -434,7 +414,7 @@ TEST(RdbCommandsTest, PlanPredictsTheSplitAndWritesNothing) {
 }
 
 TEST(RdbCommandsTest, CorruptInputLeavesNoFileBehind) {
-  TempDir dir;
+  TempDir dir("rdb_commands_test");
   std::string spec = WriteSpec(dir, kPartition);
   std::string out = dir / "out";
   fs::create_directories(out);
@@ -472,7 +452,7 @@ TEST(RdbCommandsTest, CorruptInputLeavesNoFileBehind) {
 }
 
 TEST(RdbCommandsTest, BadSpecsNameTheField) {
-  TempDir dir;
+  TempDir dir("rdb_commands_test");
   auto fails = [&](const std::string& targets) {
     CliRun run =
         RunArgs({"plan", Fixture("librdb/multiple_dbs.rdb"), "-f", WriteSpec(dir, targets)});
@@ -502,7 +482,7 @@ TEST(RdbCommandsTest, BadSpecsNameTheField) {
 TEST(RdbCommandsTest, TheBuiltBinaryRunsTheSameCommands) {
   const std::string binary = std::string(RESHARD_BINARY_DIR) + "/client/reshardctl";
   if (!fs::exists(binary)) GTEST_SKIP() << binary << " is not built (ninja reshardctl)";
-  TempDir dir;
+  TempDir dir("rdb_commands_test");
   std::string command = binary + " rdb inspect " + Fixture("replicator/listpack-bug.rdb") +
                         " -o json 2>" + (dir / "err");
   FILE* pipe = ::popen(command.c_str(), "r");

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
@@ -12,6 +13,16 @@ namespace fs = std::filesystem;
 TempDir::TempDir(const std::string& prefix) {
   std::string pattern = (fs::temp_directory_path() / (prefix + ".XXXXXX")).string();
   if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
+}
+
+std::vector<std::string> TempDir::Files() const {
+  std::vector<std::string> out;
+  std::error_code ignored;
+  for (const auto& entry : fs::directory_iterator(path_, ignored)) {
+    out.push_back(entry.path().filename().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 TempDir::~TempDir() {

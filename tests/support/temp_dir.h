@@ -4,6 +4,7 @@
 // the TempDir is destroyed (errors ignored).
 
 #include <string>
+#include <vector>
 
 namespace reshard::testing {
 
@@ -19,6 +20,8 @@ class TempDir {
   const std::string& path() const { return path_; }
   // path() + "/" + name.
   std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+  // The names of the entries in the directory, sorted.
+  std::vector<std::string> Files() const;
 
  private:
   std::string path_;
