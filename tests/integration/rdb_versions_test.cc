@@ -60,15 +60,19 @@ using testing::TempDir;
 constexpr int kDbCount = 3;
 
 struct ServerVersion {
-  std::string name;           // test parameter name
-  std::string env;            // environment variable naming the binary
-  std::string fetched;        // path under ${RESHARD_BINARY_DIR}/servers
-  std::string system;         // a packaged binary, if any
-  std::string version_field;  // INFO server field holding the version
-  std::string version;        // its expected prefix
-  int rdb_version;            // what its SAVE writes
-  bool has_functions;         // FUNCTION LOAD (7.0+)
-  std::string fetch_hint;     // how to get it
+  std::string name;             // test parameter name
+  std::string env;              // environment variable naming the binary
+  std::string fetched;          // path under ${RESHARD_BINARY_DIR}/servers
+  std::string system;           // a packaged binary, if any
+  std::string version_field;    // INFO server field holding the version
+  std::string version;          // its expected prefix
+  int rdb_version;              // what its SAVE writes
+  bool has_functions;           // FUNCTION LOAD (7.0+)
+  bool has_field_ttls = false;  // HEXPIRE / HSETEX (Redis 7.4+, Valkey 9+)
+  // Extra arguments for every server of this version (e.g. the replication
+  // modes a target announces).
+  std::vector<std::string> server_args;
+  std::string fetch_hint;  // how to get it
   // The types `rdb inspect` must find in its dump of FillRichDataset.
   std::map<std::string, uint64_t> types;
 };
@@ -132,6 +136,52 @@ const ServerVersion kValkey8{.name = "Valkey8",
                                        {"zset-listpack", 2},
                                        {"zset2", 1}}};
 
+// Built from Debian's source packages by scripts/fetch_servers.sh. Redis 8's
+// replicas ask for an RDB channel (repl-rdb-channel, on by default); Valkey's
+// are told to ask for a dual channel; reshardd serves both on one.
+const ServerVersion kRedis8{.name = "Redis8",
+                            .env = "RESHARD_REDIS8_SERVER",
+                            .fetched = "redis-8.0/bin/redis-server",
+                            .version_field = "redis_version",
+                            .version = "8.0.",
+                            .rdb_version = 12,
+                            .has_functions = true,
+                            .has_field_ttls = true,
+                            .server_args = {"--repl-rdb-channel", "yes"},
+                            .fetch_hint = absl::StrCat(kFetchHint, "RESHARD_REDIS8_SERVER"),
+                            .types = {{"hash", 2},
+                                      {"hash-listpack", 2},
+                                      {"list-quicklist2", 5},
+                                      {"set", 2},
+                                      {"set-intset", 1},
+                                      {"set-listpack", 2},
+                                      {"stream-v3", 3},
+                                      {"string", 15},
+                                      {"zset-listpack", 2},
+                                      {"zset2", 1},
+                                      {"hash-listpack-ex", 2}}};
+const ServerVersion kValkey9{.name = "Valkey9",
+                             .env = "RESHARD_VALKEY9_SERVER",
+                             .fetched = "valkey-9.1/bin/valkey-server",
+                             .version_field = "valkey_version",
+                             .version = "9.1.",
+                             .rdb_version = 80,
+                             .has_functions = true,
+                             .has_field_ttls = true,
+                             .server_args = {"--dual-channel-replication-enabled", "yes"},
+                             .fetch_hint = absl::StrCat(kFetchHint, "RESHARD_VALKEY9_SERVER"),
+                             .types = {{"hash", 2},
+                                       {"hash-listpack", 2},
+                                       {"list-quicklist2", 5},
+                                       {"set", 2},
+                                       {"set-intset", 1},
+                                       {"set-listpack", 2},
+                                       {"stream-v3", 3},
+                                       {"string", 15},
+                                       {"zset-listpack", 2},
+                                       {"zset2", 1},
+                                       {"hash2", 2}}};
+
 // $env, else the fetched build, else the packaged one; "" when none is there.
 std::string FindServer(const ServerVersion& v) {
   if (std::optional<std::string> found = testing::FindServerBinary(v.env, v.fetched)) {
@@ -142,7 +192,7 @@ std::string FindServer(const ServerVersion& v) {
 }
 
 // Every type in its compact and its large encoding, in dbs 0-2.
-void FillRichDataset(RedisClient& client, bool functions) {
+void FillRichDataset(RedisClient& client, bool functions, bool field_ttls) {
   std::vector<std::vector<std::string>> c;
   c.push_back({"SELECT", "0"});
   // Strings: raw, integer-encoded, long and LZF-compressible, binary.
@@ -187,7 +237,7 @@ void FillRichDataset(RedisClient& client, bool functions) {
   // Sorted sets.
   c.push_back({"ZADD", "zset:small", "1", "a", "2.5", "b", "-3", "c", "+inf", "top"});
   std::vector<std::string> big_zset = {"ZADD", "zset:big"};
-  for (int i = 0; i < 300; ++i) {
+  for (int i = 0; i < 1000; ++i) {
     big_zset.push_back(absl::StrCat(i * 1.5));
     big_zset.push_back(absl::StrCat("member-", i));
   }
@@ -229,6 +279,19 @@ void FillRichDataset(RedisClient& client, bool functions) {
   c.push_back({"XADD", "stream:db2", "5-5", "k", "v"});
   c.push_back({"SET", "-1", "db2"});
   c.push_back({"SELECT", "0"});
+  if (field_ttls) {
+    // Hash fields with their own expiries, compact and large.
+    c.push_back({"HSET", "hash:fttl", "a", "1", "b", "2", "c", "3"});
+    c.push_back({"HPEXPIRE", "hash:fttl", "3600000", "FIELDS", "2", "a", "c"});
+    std::vector<std::string> big = {"HSET", "hash:fttlbig"};
+    for (int i = 0; i < 300; ++i) {
+      big.push_back(absl::StrCat("field", i));
+      big.push_back(std::string(i % 40 + 1, 'v'));
+    }
+    c.push_back(big);
+    c.push_back(
+        {"HEXPIREAT", "hash:fttlbig", "4102444800", "FIELDS", "3", "field1", "field7", "field999"});
+  }
   testing::RunWithoutErrors(client, c);
   if (functions) {
     testing::RunWithoutErrors(
@@ -350,6 +413,8 @@ class RdbVersionsTest : public ::testing::TestWithParam<ServerVersion> {
     options.binary = binary_;
     options.dir = dir;
     options.extra_args = {"--rdbcompression", "yes"};
+    options.extra_args.insert(options.extra_args.end(), GetParam().server_args.begin(),
+                              GetParam().server_args.end());
     return testing::StartServer(options);
   }
 
@@ -362,7 +427,7 @@ class RdbVersionsTest : public ::testing::TestWithParam<ServerVersion> {
     EXPECT_TRUE(version.ok()) << version.status();
     EXPECT_TRUE(version.ok() && absl::StartsWith(*version, GetParam().version))
         << binary_ << " is " << version.value_or("?");
-    FillRichDataset(client, GetParam().has_functions);
+    FillRichDataset(client, GetParam().has_functions, GetParam().has_field_ttls);
     return source;
   }
 
@@ -392,7 +457,7 @@ TEST_P(RdbVersionsTest, OfflineSplitOfTheSavedRdbLoadsIntoFreshServers) {
   }
   EXPECT_EQ(inspection->keys, source_keys);
   EXPECT_EQ(inspection->keys_with_ttl, 7u);
-  EXPECT_EQ(inspection->keys, 35u);
+  EXPECT_EQ(inspection->keys, GetParam().has_field_ttls ? 37u : 35u);
   std::map<std::string, uint64_t> types;
   for (const auto& [name, stats] : inspection->types) types[name] = stats.keys;
   EXPECT_EQ(types, GetParam().types) << "compact and large encodings of every type";
@@ -485,7 +550,8 @@ TEST_P(RdbVersionsTest, LiveJobIntoManagedReplicas) {
   job.Cancel();
 }
 
-INSTANTIATE_TEST_SUITE_P(Servers, RdbVersionsTest, ::testing::Values(kRedis6, kRedis7, kValkey8),
+INSTANTIATE_TEST_SUITE_P(Servers, RdbVersionsTest,
+                         ::testing::Values(kRedis6, kRedis7, kValkey8, kRedis8, kValkey9),
                          [](const ::testing::TestParamInfo<ServerVersion>& info) {
                            return info.param.name;
                          });

@@ -61,8 +61,11 @@ struct Flavor {
   std::string name;     // the test parameter's name
   std::string fetched;  // under ${RESHARD_BINARY_DIR}/servers; empty: PATH
   std::string env;
-  bool redis62 = true;    // LMOVE, COPY, GEOSEARCHSTORE
-  bool functions = true;  // FUNCTION LOAD, FCALL
+  bool redis62 = true;      // LMOVE, COPY, GEOSEARCHSTORE
+  bool functions = true;    // FUNCTION LOAD, FCALL
+  bool field_ttls = false;  // HSETEX, HGETEX, HGETDEL, HPEXPIRE, HPERSIST (Redis 8, Valkey 9)
+  // For every server (the replication modes the targets announce).
+  std::vector<std::string> server_args = {};
 };
 
 // gtest prints the parameter by this (instead of its bytes).
@@ -126,6 +129,31 @@ class Workload {
   }
   std::string V() { return absl::StrCat("v", R(1000)); }
 
+  // Hash fields with expiries, relative and absolute (the sources replicate
+  // them as PXAT); HGETDEL/HGETEX read and write.
+  void FieldTtlWrite(Commands* c) {
+    std::string key = K(kHash), field = absl::StrCat("f", R(20));
+    std::string ms = std::to_string(3600000 * (1 + R(5)));
+    switch (R(5)) {
+      case 0:
+        c->push_back({"HSETEX", key, "PX", ms, "FIELDS", "1", field, V()});
+        break;
+      case 1:
+        c->push_back({"HPEXPIRE", key, ms, "FIELDS", "1", field});
+        break;
+      case 2:
+        c->push_back(
+            {"HGETEX", key, "EX", std::to_string(3600 * (1 + R(5))), "FIELDS", "1", field});
+        break;
+      case 3:
+        c->push_back({"HGETDEL", key, "FIELDS", "1", field});
+        break;
+      case 4:
+        c->push_back({"HPERSIST", key, "FIELDS", "1", field});
+        break;
+    }
+  }
+
   void One(Commands* c) {
     ++counter_;
     int op = R(30);
@@ -144,6 +172,7 @@ class Workload {
       case 3:
         c->push_back({"HSET", K(kHash), absl::StrCat("f", R(20)), V()});
         if (R(4) == 0) c->push_back({"HDEL", K(kHash), absl::StrCat("f", R(20))});
+        if (flavor_.field_ttls) FieldTtlWrite(c);
         break;
       case 4:
         c->push_back({"SADD", K(kSet), absl::StrCat("m", R(30)), absl::StrCat("m", R(30))});
@@ -371,9 +400,10 @@ absl::Status RunBatch(RedisClient& client, const Commands& commands) {
   return replies.status();  // error replies (missing RENAME source, ...) are fine
 }
 
-std::unique_ptr<RedisServer> Start(const std::string& binary) {
+std::unique_ptr<RedisServer> Start(const std::string& binary, const Flavor& flavor) {
   testing::RedisServerOptions options;
   options.binary = binary;
+  options.extra_args = flavor.server_args;
   return testing::StartServer(options);
 }
 
@@ -386,9 +416,9 @@ TEST_P(StreamWorkloadTest, EveryWriteLandsOnTheRightShardExactly) {
     GTEST_SKIP() << flavor.name << " not found: fetch it with scripts/test.sh or set "
                  << flavor.env;
   }
-  auto source = Start(*binary);
+  auto source = Start(*binary, flavor);
   std::vector<std::unique_ptr<RedisServer>> targets;
-  for (int t = 0; t < 3; ++t) targets.push_back(Start(*binary));
+  for (int t = 0; t < 3; ++t) targets.push_back(Start(*binary, flavor));
   ASSERT_TRUE(source && targets[0] && targets[1] && targets[2]);
   absl::StatusOr<RedisClient> source_client = RedisClient::Connect("127.0.0.1", source->port());
   ASSERT_TRUE(source_client.ok()) << source_client.status();
@@ -539,7 +569,21 @@ INSTANTIATE_TEST_SUITE_P(Servers, StreamWorkloadTest,
                                            Flavor{"Redis6", "redis-6.0/bin/redis-server",
                                                   "RESHARD_REDIS6_SERVER", false, false},
                                            Flavor{"Valkey8", "valkey-8.0/bin/valkey-server",
-                                                  "RESHARD_VALKEY_SERVER", true, true}),
+                                                  "RESHARD_VALKEY_SERVER", true, true},
+                                           Flavor{"Redis8",
+                                                  "redis-8.0/bin/redis-server",
+                                                  "RESHARD_REDIS8_SERVER",
+                                                  true,
+                                                  true,
+                                                  true,
+                                                  {"--repl-rdb-channel", "yes"}},
+                                           Flavor{"Valkey9",
+                                                  "valkey-9.1/bin/valkey-server",
+                                                  "RESHARD_VALKEY9_SERVER",
+                                                  true,
+                                                  true,
+                                                  true,
+                                                  {"--dual-channel-replication-enabled", "yes"}}),
                          [](const ::testing::TestParamInfo<Flavor>& info) {
                            return info.param.name;
                          });

@@ -33,6 +33,28 @@ std::string SortedPairs(const RespValue& value) {
   return absl::StrJoin(pairs, ",");
 }
 
+// Hash-field expiries (Redis >= 7.4, Valkey >= 9): "|fields-expire:f=t,..."
+// for the fields that have one; "" where the server has no HPEXPIRETIME or no
+// field expires.
+std::string FieldExpiries(RedisClient& client, const std::string& key, const RespValue& pairs) {
+  std::vector<std::string> fields;
+  for (size_t i = 0; i + 1 < pairs.elements.size(); i += 2) fields.push_back(pairs.elements[i].str);
+  if (fields.empty()) return "";
+  std::sort(fields.begin(), fields.end());
+  std::vector<std::string> command = {"HPEXPIRETIME", key, "FIELDS", std::to_string(fields.size())};
+  command.insert(command.end(), fields.begin(), fields.end());
+  absl::StatusOr<RespValue> reply = client.Command(command);
+  if (!reply.ok() || reply->IsError() || reply->elements.size() != fields.size()) return "";
+  std::vector<std::string> out;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (reply->elements[i].integer >= 0) {
+      out.push_back(absl::StrCat(absl::CHexEscape(fields[i]), "=", reply->elements[i].integer));
+    }
+  }
+  if (out.empty()) return "";
+  return absl::StrCat("|fields-expire:", absl::StrJoin(out, ","));
+}
+
 // Absolute expiry in unix ms (-1: none, -2: no key). Exact with PEXPIRETIME
 // (Redis >= 7.0); estimated from PTTL on older servers.
 struct Expiry {
@@ -93,7 +115,7 @@ absl::StatusOr<std::string> CanonicalValue(RedisClient& client, const std::strin
   if (t == "hash") {
     v = client.CheckedCommand({"HGETALL", key});
     if (!v.ok()) return v.status();
-    return absl::StrCat("hash:", SortedPairs(*v));
+    return absl::StrCat("hash:", SortedPairs(*v), FieldExpiries(client, key, *v));
   }
   if (t == "stream") {
     v = client.CheckedCommand({"XRANGE", key, "-", "+"});
