@@ -2,8 +2,8 @@
 
 // CommandTable says, for each command a source can put in its replication
 // stream, where its keys are and how the router treats it. Builtin() covers
-// Redis 6.0-7.2; FromCommandReply() lays the source's own COMMAND reply
-// (Redis 7 key specs, see key_spec.h) over a copy of it, which stays the
+// Redis 6.0-7.2 and the keyed commands of Redis 7.4-8.4 and Valkey 9; FromCommandReply() lays the
+// source's own COMMAND reply (Redis 7 key specs, see key_spec.h) over a copy of it, which stays the
 // fallback for route kinds and for what an old server's reply leaves out.
 
 #include <span>
@@ -58,7 +58,8 @@ class CommandTable {
  public:
   CommandTable() = default;
 
-  // The table for Redis 6.0-7.2, built once on first use; never destroyed.
+  // The table for Redis 6.0-7.2 (and the keyed commands of Redis 7.4-8.4 and
+  // Valkey 9), built once on first use; never destroyed.
   static const CommandTable& Builtin();
 
   // A table from a live server's COMMAND reply (RESP2 or RESP3), on top of a

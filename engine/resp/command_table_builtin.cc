@@ -1,4 +1,5 @@
-// The built-in command table: Redis 6.0-7.2.
+// The built-in command table: Redis 6.0-7.2, and the keyed commands of
+// Redis 7.4-8.4 and Valkey 9 (see the block before the keyless rows).
 //
 // The keyed rows were generated from the key specs in the COMMAND reply of a
 // Redis 7.0.15 server (7.0 knows every command of 6.x; 7.2 added none with
@@ -256,6 +257,33 @@ std::vector<CommandInfo> BuiltinCommands() {
   r.Container("XGROUP");
   r.Container("XINFO");
 
+  // Redis 7.4-8.4 and Valkey 9 (hash-field expiries, conditional deletes,
+  // MSETEX, stream deletes with references), from their commands/*.json key
+  // specs, for sources whose COMMAND reply is not available.
+  r.Keyed("DELEX", -2, kWrite, {IndexRange(1, 0)});
+  r.Keyed("DELIFEQ", 3, kWrite, {IndexRange(1, 0)});
+  r.Keyed("HEXPIRE", -6, kWrite, {IndexRange(1, 0)});
+  r.Keyed("HEXPIREAT", -6, kWrite, {IndexRange(1, 0)});
+  r.Keyed("HEXPIRETIME", -5, kRead, {IndexRange(1, 0)});
+  r.Keyed("HGETDEL", -5, kWrite, {IndexRange(1, 0)});
+  r.Keyed("HGETEX", -5, kWrite, {IndexRange(1, 0)});
+  r.Keyed("HPERSIST", -5, kWrite, {IndexRange(1, 0)});
+  r.Keyed("HPEXPIRE", -6, kWrite, {IndexRange(1, 0)});
+  r.Keyed("HPEXPIREAT", -6, kWrite, {IndexRange(1, 0)});
+  r.Keyed("HPEXPIRETIME", -5, kRead, {IndexRange(1, 0)});
+  r.Keyed("HPTTL", -5, kRead, {IndexRange(1, 0)});
+  r.Keyed("HSETEX", -6, kWrite, {IndexRange(1, 0)});
+  r.Keyed("HTTL", -5, kRead, {IndexRange(1, 0)});
+  // MSETEX numkeys k v [k v ...] [NX|XX] [EX s|PX ms|...]: split like MSET,
+  // each part with its own count and the same conditions and expiry (the
+  // source has checked NX/XX on all the keys at once).
+  r.Split("MSETEX", -4, kWrite, {IndexKeynum(1, 0, 1, 2)});
+  // Redis 8's vector sets (a module built in; COMMAND reports arity -1).
+  r.Keyed("VADD", -1, kWrite, {IndexRange(1, 0)});
+  r.Keyed("VREM", -1, kWrite, {IndexRange(1, 0)});
+  r.Keyed("VSETATTR", -1, kWrite, {IndexRange(1, 0)});
+  r.Keyed("XACKDEL", -6, kWrite, {IndexRange(1, 0)});
+  r.Keyed("XDELEX", -5, kWrite, {IndexRange(1, 0)});
   // Without keys.
   r.Keyless("DISCARD", 1, kRead, RouteKind::kDiscard);
   r.Keyless("EXEC", 1, kRead, RouteKind::kExec);

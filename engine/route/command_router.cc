@@ -275,8 +275,10 @@ absl::Status CommandRouter::RouteSplit(const CommandInfo& info, const RespComman
                                        std::vector<std::string>* out) {
   const size_t n = filters_.size();
   const size_t k = keys_.size();
-  // The keys must be evenly spaced units running to the end of the command
-  // (DEL k1 k2, MSET k1 v1 k2 v2), or a part would lose or misplace arguments.
+  // The keys must be evenly spaced units (DEL k1 k2, MSET k1 v1 k2 v2), or a
+  // part would lose or misplace arguments. They run to the end of the command,
+  // except after a key count (MSETEX 2 k1 v1 k2 v2 NX PX 100), where what
+  // follows them goes to every part and each part gets its own count.
   size_t step = info.key_specs.empty() ? 1 : static_cast<size_t>(info.key_specs[0].keystep);
   if (step == 0) step = 1;
   size_t first = keys_[0];
@@ -285,7 +287,11 @@ absl::Status CommandRouter::RouteSplit(const CommandInfo& info, const RespComman
       return absl::InternalError(absl::StrCat(info.name, ": keys are not evenly spaced"));
     }
   }
-  if (first + k * step != cmd.args.size()) {
+  const bool counted = !info.key_specs.empty() && info.key_specs[0].find == KeySpec::Find::kKeynum;
+  const size_t count_index =
+      counted ? static_cast<size_t>(info.key_specs[0].index + info.key_specs[0].keynumidx) : 0;
+  if (counted ? first + k * step > cmd.args.size() || count_index >= first
+              : first + k * step != cmd.args.size()) {
     return absl::InvalidArgumentError(absl::StrCat(CommandName(info, cmd), ": ", cmd.args.size(),
                                                    " arguments do not split into keys"));
   }
@@ -304,10 +310,13 @@ absl::Status CommandRouter::RouteSplit(const CommandInfo& info, const RespComman
     }
     ++counters_[i].commands_split;
     part_.assign(cmd.args.begin(), cmd.args.begin() + first);
+    std::string count = std::to_string(mine);
+    if (counted) part_[count_index] = count;
     for (size_t j = 0; j < k; ++j) {
       if (!selected_[j * n + i]) continue;
       part_.insert(part_.end(), cmd.args.begin() + keys_[j], cmd.args.begin() + keys_[j] + step);
     }
+    part_.insert(part_.end(), cmd.args.begin() + first + k * step, cmd.args.end());
     AppendCommand(&SinkInDb(i, db, out), part_);
   }
   return absl::OkStatus();

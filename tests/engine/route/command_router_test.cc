@@ -133,6 +133,45 @@ TEST_F(CommandRouterTest, MsetIsSplitByPairs) {
             "INVALID_ARGUMENT: MSET: 4 arguments do not split into keys");
 }
 
+TEST_F(CommandRouterTest, MsetexIsSplitByPairsWithItsOwnCountAndTheSameConditions) {
+  router_.SetSourceDb(0);
+  Ok({"MSETEX", "3", "a1", "1", "b1", "2", "a2", "3", "NX", "PXAT", "4102444800000"});
+  Ok({"MSETEX", "2", "b1", "x", "b2", "y", "KEEPTTL"});
+  Ok({"MSETEX", "1", "a1", "z"});
+  EXPECT_EQ(
+      Take(),
+      Got(Select("0") + W({"MSETEX", "2", "a1", "1", "a2", "3", "NX", "PXAT", "4102444800000"}) +
+              W({"MSETEX", "1", "a1", "z"}),
+          Select("0") + W({"MSETEX", "1", "b1", "2", "NX", "PXAT", "4102444800000"}) +
+              W({"MSETEX", "2", "b1", "x", "b2", "y", "KEEPTTL"})));
+  EXPECT_EQ(router_.counters(0).commands_split, 1u);
+  EXPECT_EQ(router_.counters(1).commands_split, 1u);
+  EXPECT_EQ(Route({"MSETEX", "3", "a1", "1", "b1", "2"}).ToString(),
+            "INVALID_ARGUMENT: MSETEX: keys expected at arguments 2..6 of 6");
+}
+
+TEST_F(CommandRouterTest, HashFieldExpiryAndConditionalDeletesGoByTheirKey) {
+  router_.SetSourceDb(0);
+  Ok({"HSETEX", "a1", "FNX", "PXAT", "4102444800000", "FIELDS", "1", "f", "v"});
+  Ok({"HGETDEL", "b1", "FIELDS", "1", "f"});
+  Ok({"HGETEX", "a2", "PERSIST", "FIELDS", "1", "f"});
+  Ok({"HPEXPIREAT", "b2", "4102444800000", "FIELDS", "1", "f"});
+  Ok({"HPERSIST", "a1", "FIELDS", "1", "f"});
+  Ok({"DELIFEQ", "b1", "v"});
+  Ok({"DELEX", "a1", "IFEQ", "v"});
+  Ok({"XDELEX", "b1", "IDS", "1", "1-1"});
+  Ok({"XACKDEL", "a1", "g", "IDS", "1", "1-1"});
+  EXPECT_EQ(Take(),
+            Got(Select("0") +
+                    W({"HSETEX", "a1", "FNX", "PXAT", "4102444800000", "FIELDS", "1", "f", "v"}) +
+                    W({"HGETEX", "a2", "PERSIST", "FIELDS", "1", "f"}) +
+                    W({"HPERSIST", "a1", "FIELDS", "1", "f"}) + W({"DELEX", "a1", "IFEQ", "v"}) +
+                    W({"XACKDEL", "a1", "g", "IDS", "1", "1-1"}),
+                Select("0") + W({"HGETDEL", "b1", "FIELDS", "1", "f"}) +
+                    W({"HPEXPIREAT", "b2", "4102444800000", "FIELDS", "1", "f"}) +
+                    W({"DELIFEQ", "b1", "v"}) + W({"XDELEX", "b1", "IDS", "1", "1-1"})));
+}
+
 TEST_F(CommandRouterTest, MultiKeyCommandsOnOneTargetGoWhole) {
   router_.SetSourceDb(0);
   Ok({"RENAME", "a1", "a2"});
