@@ -50,7 +50,11 @@ absl::StatusOr<RdbMagic> ParseRdbMagic(std::string_view first9) {
                        ? out.version == kValkeyVersion
                        : out.version >= 1 && out.version <= kMaxRedisVersion;
   if (!supported) {
-    return absl::FailedPreconditionError(absl::StrCat("unsupported RDB version ", out.version));
+    // A newer (or foreign) format is refused at its header, never guessed at.
+    return absl::FailedPreconditionError(
+        absl::StrCat("rdb offset 0: header: unsupported RDB version ", out.version, " ('",
+                     AsAbsl(magic), "'; this reshardd reads REDIS0001 to REDIS00", kMaxRedisVersion,
+                     " and VALKEY0", kValkeyVersion, ")"));
   }
   return out;
 }

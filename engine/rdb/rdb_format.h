@@ -135,7 +135,8 @@ struct RdbMagic {
 // the 9th are ignored. Errors:
 //   DATA_LOSS            "not an RDB: bad magic '<escaped bytes>'" (unknown
 //                        prefix, non-digits, or fewer than 9 bytes);
-//   FAILED_PRECONDITION  "unsupported RDB version N": a Redis version outside
+//   FAILED_PRECONDITION  "rdb offset 0: header: unsupported RDB version N (...)": a Redis version
+//   outside
 //                        1..kMaxRedisVersion, or a Valkey one other than 80.
 absl::StatusOr<RdbMagic> ParseRdbMagic(std::string_view first9);
 
@@ -148,6 +149,22 @@ constexpr bool IsSlotImport(uint8_t op, RdbFlavour f) {
 constexpr bool IsKeyMeta(uint8_t op, const RdbMagic& m) {
   return op == kOpKeyMeta && m.flavour == RdbFlavour::kRedis &&
          m.version >= kFirstVersionWithKeyMeta;
+}
+
+// Whether `t` is a value type in a file of `m`'s dialect and version: Valkey's
+// VALKEY080 has the open-source types and its own 22 (hash with field TTLs);
+// Redis adds 16-19 in RDB 10, 20-21 in 11, 22-25 in 12, 26 in 13. A type
+// byte outside that is corrupt or from a newer format, and is refused rather
+// than read by another version's layout.
+constexpr bool IsKnownTypeIn(uint8_t t, const RdbMagic& m) {
+  if (!IsKnownType(t)) return false;
+  if (m.flavour == RdbFlavour::kValkey) return t <= kTypeValkeyHash2;
+  int newest = m.version >= 13   ? kTypeStreamListpacks4
+               : m.version >= 12 ? kTypeHashListpackEx
+               : m.version >= 11 ? kTypeStreamListpacks3
+               : m.version >= 10 ? kTypeStreamListpacks2
+                                 : kTypeStreamListpacks;
+  return t <= newest;
 }
 
 // The type's name for people ("hash-listpack", "stream-v2"; Valkey's 22 is

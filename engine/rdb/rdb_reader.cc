@@ -57,7 +57,7 @@ asio::awaitable<absl::Status> RdbReader::ReadEntry(uint8_t first) {
   c.SetContext("key prefix");
   int64_t expire_ms = -1;
   uint8_t b = first;
-  while (!rdb::IsKnownType(b)) {
+  while (!rdb::IsKnownTypeIn(b, magic_)) {
     uint64_t v = 0;
     if (b == rdb::kOpExpireTimeMs) {
       CO_RETURN_IF_ERROR(co_await c.ReadFixed(8, &v));
@@ -233,7 +233,7 @@ asio::awaitable<absl::Status> RdbReader::Run() {
       default:
         if (rdb::IsSlotImport(op, magic_.flavour)) {
           CO_RETURN_IF_ERROR(co_await ReadGlobal(op));
-        } else if (IsKeyPrefixOpcode(op, magic_) || rdb::IsKnownType(op)) {
+        } else if (IsKeyPrefixOpcode(op, magic_) || rdb::IsKnownTypeIn(op, magic_)) {
           CO_RETURN_IF_ERROR(co_await ReadEntry(op));
         } else {
           c.Unread(1);

@@ -18,7 +18,7 @@
 //                        "rdb offset N: <what was being read>: <problem>"
 //                        (engine/base/parse_error.h), e.g. "rdb offset 19:
 //                        value of key 'user:1' (type 4): bad length encoding".
-//   FAILED_PRECONDITION  "unsupported RDB version N" (> 13 and not 80).
+//   FAILED_PRECONDITION  "rdb offset 0: header: unsupported RDB version N (...)" (> 13 and not 80).
 //   anything the source's Fill or the handler's WaitWritable returned, the
 //   former with "rdb offset N: <what was being read>: " prepended.
 //

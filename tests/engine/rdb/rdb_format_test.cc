@@ -35,16 +35,26 @@ TEST(ParseRdbMagicTest, BadMagicIsDataLoss) {
 }
 
 TEST(ParseRdbMagicTest, UnsupportedVersionIsFailedPrecondition) {
-  EXPECT_EQ(ParseRdbMagic("REDIS0000").status(),
-            absl::FailedPreconditionError("unsupported RDB version 0"));
+  EXPECT_EQ(
+      ParseRdbMagic("REDIS0000").status(),
+      absl::FailedPreconditionError("rdb offset 0: header: unsupported RDB version 0 ('REDIS0000'; "
+                                    "this reshardd reads REDIS0001 to REDIS0013 and VALKEY080)"));
   EXPECT_EQ(ParseRdbMagic("REDIS0014").status(),
-            absl::FailedPreconditionError("unsupported RDB version 14"));
+            absl::FailedPreconditionError(
+                "rdb offset 0: header: unsupported RDB version 14 ('REDIS0014'; this reshardd "
+                "reads REDIS0001 to REDIS0013 and VALKEY080)"));
   EXPECT_EQ(ParseRdbMagic("REDIS0080").status(),
-            absl::FailedPreconditionError("unsupported RDB version 80"));
+            absl::FailedPreconditionError(
+                "rdb offset 0: header: unsupported RDB version 80 ('REDIS0080'; this reshardd "
+                "reads REDIS0001 to REDIS0013 and VALKEY080)"));
   EXPECT_EQ(ParseRdbMagic("VALKEY079").status(),
-            absl::FailedPreconditionError("unsupported RDB version 79"));
+            absl::FailedPreconditionError(
+                "rdb offset 0: header: unsupported RDB version 79 ('VALKEY079'; this reshardd "
+                "reads REDIS0001 to REDIS0013 and VALKEY080)"));
   EXPECT_EQ(ParseRdbMagic("VALKEY011").status(),
-            absl::FailedPreconditionError("unsupported RDB version 11"));
+            absl::FailedPreconditionError(
+                "rdb offset 0: header: unsupported RDB version 11 ('VALKEY011'; this reshardd "
+                "reads REDIS0001 to REDIS0013 and VALKEY080)"));
 }
 
 TEST(RdbFormatTest, KnownTypesAreZeroToSevenAndNineToTwentySix) {

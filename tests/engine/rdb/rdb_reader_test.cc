@@ -492,9 +492,13 @@ TEST(RdbReaderTest, ExactErrorMessages) {
   {
     RecordingRdbHandler h;
     EXPECT_EQ(Parse(RdbBuilder(14).Finish(), &h),
-              absl::FailedPreconditionError("unsupported RDB version 14"));
+              absl::FailedPreconditionError(
+                  "rdb offset 0: header: unsupported RDB version 14 ('REDIS0014'; this reshardd "
+                  "reads REDIS0001 to REDIS0013 and VALKEY080)"));
     EXPECT_EQ(Parse(RdbBuilder(79, true).Finish(), &h),
-              absl::FailedPreconditionError("unsupported RDB version 79"));
+              absl::FailedPreconditionError(
+                  "rdb offset 0: header: unsupported RDB version 79 ('VALKEY079'; this reshardd "
+                  "reads REDIS0001 to REDIS0013 and VALKEY080)"));
     EXPECT_EQ(Parse("HELLO0010", &h),
               absl::DataLossError("rdb offset 0: header: not an RDB: bad magic 'HELLO0010'"));
   }
@@ -506,6 +510,40 @@ TEST(RdbReaderTest, ExactErrorMessages) {
     EXPECT_EQ(s, absl::DataLossError("rdb offset 16: key (type 0): truncated: needed 7 bytes, "
                                      "input has 0 left"));
   }
+}
+
+// Types and opcodes of other dialects or newer versions are refused where they
+// stand, never read with another format's layout (issue: Valkey's 22/23/242 and
+// Redis's 22-26 share numbers).
+TEST(RdbReaderTest, TypesOfAnotherDialectOrANewerVersionAreRefused) {
+  struct Case {
+    int version;
+    bool valkey;
+    uint8_t type;
+    std::string error;
+  };
+  const Case cases[] = {
+      // VALKEY081 (9.2) types: a path hash, and inline UPDATE records.
+      {80, true, 23, "rdb offset 11: opcode: unknown type or opcode 23"},
+      {80, true, 242, "rdb offset 11: opcode: unknown type or opcode 242"},
+      // Redis 7.4's hash-field-TTL types in an RDB 11 file; 8.6's stream v4 in 12.
+      {11, false, 24, "rdb offset 11: opcode: unknown type or opcode 24"},
+      {12, false, 26, "rdb offset 11: opcode: unknown type or opcode 26"},
+      // Redis 8.8's types 27 and 28 (RDB 14 is refused at its header anyway).
+      {13, false, 27, "rdb offset 11: opcode: unknown type or opcode 27"},
+  };
+  for (const Case& c : cases) {
+    std::string rdb = RdbBuilder(c.version, c.valkey).SelectDb(0).Byte(c.type).Str("k").Finish();
+    RecordingRdbHandler h;
+    EXPECT_EQ(Parse(rdb, &h), absl::DataLossError(c.error))
+        << "version " << c.version << (c.valkey ? " (Valkey)" : "") << " type " << int{c.type};
+  }
+  RecordingRdbHandler h;
+  EXPECT_EQ(
+      Parse(RdbBuilder(81, true).Finish(), &h),
+      absl::FailedPreconditionError(
+          "rdb offset 0: header: unsupported RDB version 81 ('VALKEY081'; this reshardd reads "
+          "REDIS0001 to REDIS0013 and VALKEY080)"));
 }
 
 TEST(RdbReaderTest, BigValueIsStreamedInBoundedChunks) {
