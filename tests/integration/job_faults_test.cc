@@ -229,6 +229,52 @@ TEST(JobFaultsTest, CorruptSnapshotNeverReachesATargetAndFailsWithDataLoss) {
   EXPECT_EQ(*target_client.InfoField("replication", "master_link_status"), "down");
 }
 
+// A Valkey 9 source whose hash fields expire cannot write RDB 11 (what it
+// sends when reshardd announces no version, because a target is not a Valkey
+// 9): its BGSAVE child fails and it closes the link. The job says so and where
+// to look, instead of a bare "connection lost".
+TEST(JobFaultsTest, SourceThatDropsTheLinkDuringTheSnapshotIsNamedWithWhatToCheck) {
+  const std::string fetched9 = "valkey-9.1/bin/valkey-server";
+  const std::string fetched8 = "valkey-8.0/bin/valkey-server";
+  std::optional<std::string> valkey9 =
+      testing::FindServerBinary("RESHARD_VALKEY9_SERVER", fetched9);
+  std::optional<std::string> valkey8 = testing::FindServerBinary("RESHARD_VALKEY_SERVER", fetched8);
+  if (!valkey9.has_value() || !valkey8.has_value()) {
+    GTEST_SKIP() << "needs Valkey 9.1 and 8.0 (" << testing::FetchedServerPath(fetched9) << ", "
+                 << testing::FetchedServerPath(fetched8) << "): run scripts/fetch_servers.sh";
+  }
+  testing::RedisServerOptions source_options, target_options;
+  source_options.binary = *valkey9;
+  target_options.binary = *valkey8;
+  absl::StatusOr<std::unique_ptr<RedisServer>> source = RedisServer::Start(source_options);
+  absl::StatusOr<std::unique_ptr<RedisServer>> target = RedisServer::Start(target_options);
+  ASSERT_TRUE(source.ok() && target.ok()) << source.status() << target.status();
+  RedisClient source_client = Connect(**source);
+  testing::RunWithoutErrors(source_client, {{"HSET", "h", "f", "v", "g", "w"},
+                                            {"HPEXPIRE", "h", "3600000", "FIELDS", "1", "f"},
+                                            {"SET", "s", "1"}});
+  JobSpec spec;
+  spec.source.address = (*source)->address();
+  spec.targets.push_back(
+      MakeTarget("v8", {FilterKind::kGlob, "*"}, testing::PickFreePort(), target->get()));
+  Job job("dropped", spec);
+  job.Start();
+  JobStatus status = WaitForState(job, JobState::kFailed, absl::Seconds(30));
+  ASSERT_EQ(status.state, JobState::kFailed) << status.detail;
+  EXPECT_EQ(status.error.code(), absl::StatusCode::kUnavailable) << status.error;
+  std::string message(status.error.message());
+  EXPECT_EQ(message.rfind(absl::StrCat("source ", (*source)->address(),
+                                       " closed the link during the snapshot, after "),
+                          0),
+            0u)
+      << message;
+  EXPECT_NE(message.find("the source's log says why, e.g. a failed BGSAVE child"),
+            std::string::npos)
+      << message;
+  RedisClient target_client = Connect(**target);
+  EXPECT_EQ(target_client.CheckedCommand({"DBSIZE"})->integer, 0);
+}
+
 TEST(JobFaultsTest, UnreachableSourceFailsWithTheAddress) {
   JobSpec spec;
   uint16_t dead_port = testing::PickFreePort();
