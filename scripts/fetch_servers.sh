@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
-# Fetches old and alternative servers for compatibility tests, without
-# installing them: Redis 6.0 (Debian 11 "bullseye" packages redis-server and
-# redis-tools) and Valkey 8.0 (Debian 12 bookworm-backports packages
-# valkey-server and valkey-tools), unpacked with dpkg -x into
+# Fetches old, newer and alternative servers for compatibility tests, without
+# installing them:
 #
 #   DIR/redis-6.0/bin/{redis-server,redis-check-rdb,redis-cli}
+#       Debian 11 "bullseye" packages redis-server and redis-tools
 #   DIR/valkey-8.0/bin/{valkey-server,valkey-check-rdb,valkey-cli}
+#       Debian 12 bookworm-backports packages valkey-server and valkey-tools
+#   DIR/redis-8.0/bin/{redis-server,redis-check-rdb,redis-cli}
+#   DIR/valkey-9.1/bin/{valkey-server,valkey-check-rdb,valkey-cli}
+#       built here (make BUILD_TLS=yes, needs libssl-dev) from the upstream
+#       tarball of Debian unstable's ("sid") source packages redis and valkey:
+#       their binary packages need a newer glibc than Debian 12 has. A few
+#       minutes each on 2 cores; the log is DIR/.build/<tree>.log.
 #
-# (small wrappers that set LD_LIBRARY_PATH for shared libraries Debian 12 no
-# longer has, e.g. libssl1.1, fetched into the same tree).
+# The fetched packages are unpacked with dpkg -x; DIR/<tree>/bin holds small
+# wrappers that set LD_LIBRARY_PATH for shared libraries Debian 12 no longer
+# has (e.g. libssl1.1), fetched into the same tree. The built binaries need
+# only the system's libraries.
 #
 # apt runs with a private configuration under DIR/.apt-<suite> (its own
 # sources.list, state and cache); the system's apt sources and state are only
 # read, never written. The mirror is the one the system's own apt sources use
 # (override with RESHARD_DEBIAN_MIRROR=URL). Safe to run again: finished trees
-# are left as they are. Needs no root.
+# (marked DIR/<tree>/.complete) are left as they are. A tree that cannot be
+# fetched or built is reported and left out; the others are still made, and
+# the exit status is then 1. Needs no root.
 #
 #   scripts/fetch_servers.sh DIR
 set -euo pipefail
@@ -64,13 +74,14 @@ if [[ -z "$MIRROR" ]]; then
 fi
 [[ -r "$KEYRING" ]] || die "$KEYRING is missing (package debian-archive-keyring)"
 
-# apt-get with a private root for one suite: DIR/.apt-<suite>.
+# apt-get with a private root for one suite: DIR/.apt-<suite>. TYPE is deb
+# (binary packages, the default) or deb-src (source packages).
 APT_OPTS=()
 apt_root() {
-  local suite="$1" root="$DIR/.apt-$1"
+  local suite="$1" type="${2:-deb}" root="$DIR/.apt-$1"
   mkdir -p "$root/state/lists/partial" "$root/cache/archives/partial" "$root/debs"
   touch "$root/state/status"
-  echo "deb [signed-by=$KEYRING] $MIRROR $suite main" > "$root/sources.list"
+  echo "$type [signed-by=$KEYRING] $MIRROR $suite main" > "$root/sources.list"
   APT_OPTS=(
     -o "Dir::Etc::SourceList=$root/sources.list"
     -o "Dir::Etc::SourceParts=/dev/null"
@@ -202,13 +213,98 @@ fetch_server() {
   touch "$tree/.complete"
 }
 
-fetch_server redis-6.0 bullseye 6.0 redis-tools redis-server -- \
+# build_server NAME SUITE VERSION-PREFIX SOURCE-PACKAGE -- BINARY...
+# Downloads the newest source package version starting with VERSION-PREFIX
+# from SUITE, builds its upstream tarball with TLS and copies BINARY... from
+# its src/ into DIR/NAME/bin.
+#
+# Debian's debian/patches are not applied: the upstream tarball builds as it
+# is on Debian 12 (with the jemalloc, Lua and hiredis copies in its deps/), and
+# the result is the release as its developers ship it. The patches are Debian
+# integration (configuration-file defaults, CPPFLAGS, an opt-in system
+# jemalloc, kFreeBSD) and, for redis, backported security fixes for hostile
+# input (cluster bus packets, corrupt RESTORE payloads, scripts timing out
+# during a full sync, CLIENT KILL across pending TLS connections), which the
+# tests' own loopback servers do not meet.
+build_server() {
+  local name="$1" suite="$2" prefix="$3" pkg="$4"
+  shift 5
+  local binaries=("$@")
+  local tree="$DIR/$name" work="$DIR/.build/$name" log="$DIR/.build/$name.log"
+  if [[ -e "$tree/.complete" ]]; then
+    echo "fetch_servers.sh: $name already in $tree"
+    return 0
+  fi
+  SUITE="$suite"
+  apt_root "$suite" deb-src
+  local version upstream src="$DIR/.apt-$suite/src"
+  version="$(pick_version "$pkg" "$prefix")"
+  [[ -n "$version" ]] || die "no source package $pkg $prefix* in $suite (see: apt-cache showsrc $pkg)"
+  upstream="${version#*:}"
+  upstream="${upstream%-*}"
+  mkdir -p "$src" "$DIR/.build"
+  rm -rf "$tree" "$work"
+  local orig="$src/${pkg}_$upstream.orig.tar.gz"
+  if [[ ! -s "$orig" ]]; then
+    (cd "$src" && apt-get "${APT_OPTS[@]}" -q source --download-only "$pkg=$version" > /dev/null) ||
+      die "apt-get source $pkg=$version failed (stale lists? remove $DIR/.apt-$suite/state/updated)"
+    [[ -s "$orig" ]] || die "apt-get source $pkg=$version gave no $orig"
+  fi
+  mkdir -p "$work"
+  tar -xzf "$orig" -C "$work" --strip-components=1
+  echo "fetch_servers.sh: $name: building $pkg $upstream from $suite (make -j2 BUILD_TLS=yes; log: $log)"
+  local start=$SECONDS
+  # GIT_CEILING_DIRECTORIES: the server's mkreleasehdr.sh asks git for its
+  # commit, and would otherwise find the repository DIR is in.
+  GIT_CEILING_DIRECTORIES="$DIR/.build" make -C "$work" -j2 BUILD_TLS=yes > "$log" 2>&1 ||
+    die "building $pkg $upstream failed; see $log (last lines: $(tail -n3 "$log" | tr '\n' ' '))"
+  mkdir -p "$tree/bin"
+  local binary
+  for binary in "${binaries[@]}"; do
+    [[ -x "$work/src/$binary" ]] || die "the build of $pkg $upstream made no src/$binary; see $log"
+    cp -L "$work/src/$binary" "$tree/bin/$binary"
+  done
+  "$tree/bin/${binaries[0]}" --version | grep -q "v=$upstream " ||
+    die "$tree/bin/${binaries[0]} --version does not say v=$upstream"
+  rm -rf "$work"
+  echo "$pkg $version from $suite, built in $((SECONDS - start))s" > "$tree/.complete"
+  echo "fetch_servers.sh: $name: built in $((SECONDS - start))s"
+}
+
+# Each tree in a subshell: one that fails is reported and left out without
+# stopping the others. (Not "( ... ) || ...": bash ignores set -e there.)
+failed=()
+make_tree() {
+  local name="$1" rc
+  shift
+  set +e
+  (
+    set -e
+    "$@"
+  )
+  rc=$?
+  set -e
+  [[ $rc -eq 0 ]] || failed+=("$name")
+}
+
+make_tree redis-6.0 fetch_server redis-6.0 bullseye 6.0 redis-tools redis-server -- \
   redis-server redis-check-rdb redis-cli
-fetch_server valkey-8.0 bookworm-backports 8.0 valkey-tools valkey-server -- \
+make_tree valkey-8.0 fetch_server valkey-8.0 bookworm-backports 8.0 valkey-tools valkey-server -- \
+  valkey-server valkey-check-rdb valkey-cli
+make_tree redis-8.0 build_server redis-8.0 sid 8.0. redis -- \
+  redis-server redis-check-rdb redis-cli
+make_tree valkey-9.1 build_server valkey-9.1 sid 9.1. valkey -- \
   valkey-server valkey-check-rdb valkey-cli
 
 echo "fetch_servers.sh: ready:"
 for b in redis-6.0/bin/redis-server redis-6.0/bin/redis-check-rdb \
-  valkey-8.0/bin/valkey-server valkey-8.0/bin/valkey-check-rdb; do
+  valkey-8.0/bin/valkey-server valkey-8.0/bin/valkey-check-rdb \
+  redis-8.0/bin/redis-server redis-8.0/bin/redis-check-rdb \
+  valkey-9.1/bin/valkey-server valkey-9.1/bin/valkey-check-rdb; do
+  [[ -e "$DIR/${b%%/*}/.complete" ]] || continue
   printf '  %-45s %s\n' "$DIR/$b" "$("$DIR/$b" --version 2>&1 | head -n1)"
 done
+if [[ ${#failed[@]} -gt 0 ]]; then
+  echo "fetch_servers.sh: not made (see the messages above): ${failed[*]}" >&2
+  exit 1
+fi

@@ -3,8 +3,8 @@
 # is already there. Safe to run again. Run as root (or with sudo available).
 #
 #   scripts/setup.sh                       # Debian packages only
-#   scripts/setup.sh --fetch-servers DIR   # also Redis 6.0 and Valkey 8.0 into DIR
-#                                          # (see scripts/fetch_servers.sh)
+#   scripts/setup.sh --fetch-servers DIR   # also Redis 6.0 / 8.0 and Valkey 8.0 / 9.1
+#                                          # into DIR (see scripts/fetch_servers.sh)
 #   scripts/setup.sh --fuzz                # also clang + libFuzzer (scripts/fuzz.sh)
 set -euo pipefail
 
@@ -13,6 +13,8 @@ PACKAGES=(
   libabsl-dev libre2-dev libgtest-dev libgmock-dev prometheus-cpp-dev
   libasio-dev liblzf-dev ninja-build cmake g++ pkg-config libbenchmark-dev
   redis-server redis-tools prometheus
+  # scripts/fetch_servers.sh builds Redis 8.0 and Valkey 9.1 (with g++ above).
+  make libssl-dev
 )
 # For the libFuzzer targets (scripts/fuzz.sh): clang 14, its compiler-rt
 # (libFuzzer, ASan) and llvm-symbolizer for readable crash stacks.

@@ -11,15 +11,23 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${RESHARD_BUILD_DIR:-$root/build}"
 
 bash "$root/scripts/build.sh"
-# Redis 6.0 and Valkey 8.0 for the version tests; when they cannot be fetched
-# those tests skip (and say so) rather than failing the whole run.
+# Redis 6.0 and Valkey 8.0 (fetched), Redis 8.0 and Valkey 9.1 (built once,
+# cached in $build/servers) for the version tests; a server that cannot be
+# fetched or built is left out, and the tests that need it skip (and say so)
+# rather than failing the whole run.
 bash "$root/scripts/fetch_servers.sh" "$build/servers" ||
-  echo "test.sh: could not fetch Redis 6.0 / Valkey 8.0; their tests will skip" >&2
-# Tests that take a server binary from the environment find the fetched ones.
-[[ -x "$build/servers/redis-6.0/bin/redis-server" ]] &&
-  export RESHARD_REDIS6_SERVER="${RESHARD_REDIS6_SERVER:-$build/servers/redis-6.0/bin/redis-server}"
-[[ -x "$build/servers/valkey-8.0/bin/valkey-server" ]] &&
-  export RESHARD_VALKEY_SERVER="${RESHARD_VALKEY_SERVER:-$build/servers/valkey-8.0/bin/valkey-server}"
+  echo "test.sh: some servers could not be fetched or built (see above); their tests will skip" >&2
+# Tests that take a server binary from the environment find these ones.
+server_env() {
+  local var="$1" binary="$build/servers/$2"
+  if [[ -z "${!var:-}" && -x "$binary" && -e "$build/servers/${2%%/*}/.complete" ]]; then
+    export "$var=$binary"
+  fi
+}
+server_env RESHARD_REDIS6_SERVER redis-6.0/bin/redis-server
+server_env RESHARD_VALKEY_SERVER valkey-8.0/bin/valkey-server
+server_env RESHARD_REDIS8_SERVER redis-8.0/bin/redis-server
+server_env RESHARD_VALKEY9_SERVER valkey-9.1/bin/valkey-server
 cd "$build"
 ctest_rc=0
 ctest --output-on-failure --timeout 900 -j "${RESHARD_TEST_JOBS:-2}" "$@" 2>&1 |
