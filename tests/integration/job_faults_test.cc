@@ -275,6 +275,44 @@ TEST(JobFaultsTest, SourceThatDropsTheLinkDuringTheSnapshotIsNamedWithWhatToChec
   EXPECT_EQ(target_client.CheckedCommand({"DBSIZE"})->integer, 0);
 }
 
+// An unmanaged Valkey target says its version only with REPLCONF version;
+// that is checked against the snapshot's header before a byte is sent.
+TEST(JobFaultsTest, UnmanagedTargetTooOldForTheSnapshotIsRefusedByItsAnnouncedVersion) {
+  const std::string fetched8 = "redis-8.0/bin/redis-server";
+  const std::string fetchedv = "valkey-8.0/bin/valkey-server";
+  std::optional<std::string> redis8 = testing::FindServerBinary("RESHARD_REDIS8_SERVER", fetched8);
+  std::optional<std::string> valkey8 = testing::FindServerBinary("RESHARD_VALKEY_SERVER", fetchedv);
+  if (!redis8.has_value() || !valkey8.has_value()) {
+    GTEST_SKIP() << "needs Redis 8.0 and Valkey 8.0 (" << testing::FetchedServerPath(fetched8)
+                 << ", " << testing::FetchedServerPath(fetchedv)
+                 << "): run scripts/fetch_servers.sh";
+  }
+  testing::RedisServerOptions source_options, target_options;
+  source_options.binary = *redis8;   // RDB 12
+  target_options.binary = *valkey8;  // announces 8.0.1: loads RDB 11
+  absl::StatusOr<std::unique_ptr<RedisServer>> source = RedisServer::Start(source_options);
+  absl::StatusOr<std::unique_ptr<RedisServer>> target = RedisServer::Start(target_options);
+  ASSERT_TRUE(source.ok() && target.ok()) << source.status() << target.status();
+  RedisClient source_client = Connect(**source);
+  ASSERT_TRUE(source_client.CheckedCommand({"SET", "k", "v"}).ok());
+  JobSpec spec;
+  spec.source.address = (*source)->address();
+  uint16_t listen = testing::PickFreePort();
+  spec.targets.push_back(MakeTarget("v8", {FilterKind::kGlob, "*"}, listen, nullptr));
+  Job job("announced", spec);
+  job.Start();
+  RedisClient target_client = Connect(**target);
+  ASSERT_TRUE(
+      target_client.CheckedCommand({"REPLICAOF", "127.0.0.1", std::to_string(listen)}).ok());
+  JobStatus status = WaitForState(job, JobState::kFailed, absl::Seconds(30));
+  ASSERT_EQ(status.state, JobState::kFailed) << status.detail;
+  EXPECT_EQ(status.error.code(), absl::StatusCode::kFailedPrecondition) << status.error;
+  EXPECT_EQ(status.error.message(),
+            "target 'v8' runs Valkey 8.0.1 (RDB 11), which cannot load the snapshot of the source "
+            "(Redis 8.0.6 (RDB 12), RDB 12): upgrade the target to a release that reads RDB 12");
+  EXPECT_EQ(target_client.CheckedCommand({"DBSIZE"})->integer, 0);
+}
+
 TEST(JobFaultsTest, UnreachableSourceFailsWithTheAddress) {
   JobSpec spec;
   uint16_t dead_port = testing::PickFreePort();
