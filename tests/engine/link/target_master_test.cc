@@ -34,8 +34,17 @@ class TargetMasterTest : public ::testing::Test {
  protected:
   void SetUp() override { MakeMaster(Credentials{}); }
 
+  // A master's accept loop still runs on io_ after Close(): a replaced master
+  // is kept until the test ends, as the job keeps its masters until its loop
+  // has stopped.
+  void Retire() {
+    if (master_ == nullptr) return;
+    master_->Close();
+    retired_.push_back(std::move(master_));
+  }
+
   void MakeMaster(Credentials credentials) {
-    if (master_ != nullptr) master_->Close();
+    Retire();
     TargetMaster::Options options;
     options.name = "t";
     options.listen_field = "targets[0].listen";
@@ -78,6 +87,7 @@ class TargetMasterTest : public ::testing::Test {
   }
 
   asio::io_context io_;
+  std::vector<std::unique_ptr<TargetMaster>> retired_;
   std::unique_ptr<TargetMaster> master_;
   int attaches_ = 0;
   std::optional<absl::Status> fatal_;
@@ -210,7 +220,7 @@ TEST_F(TargetMasterTest, HeldStreamPastItsBoundIsFatal) {
   options.name = "t";
   options.listen = HostPort{"127.0.0.1", 0};
   options.max_held_stream_bytes = 10;
-  master_->Close();
+  Retire();
   master_ = std::make_unique<TargetMaster>(
       options, io_.get_executor(),
       TargetMaster::Callbacks{.on_fatal = [this](absl::Status s) { fatal_ = s; }});
