@@ -178,8 +178,12 @@ void JobRunner::Finish(JobState state, absl::Status error) {
 }
 
 void JobRunner::Publish() {
-  JobStatus previous = Snapshot();
-  JobStatus status = BuildJobStatus(job_, previous, created_unix_ms_);
+  uint64_t previous_rdb_bytes_read;
+  {
+    absl::MutexLock lock(&mu_);
+    previous_rdb_bytes_read = status_.rdb_bytes_read;
+  }
+  JobStatus status = BuildJobStatus(job_, previous_rdb_bytes_read, created_unix_ms_);
   absl::MutexLock lock(&mu_);
   status.error = status_.error;
   status.version = status_.version + 1;

@@ -32,7 +32,7 @@ TargetStatus TargetStatusOf(const JobContext& job, size_t i) {
 
 }  // namespace
 
-JobStatus BuildJobStatus(const JobContext& job, const JobStatus& previous,
+JobStatus BuildJobStatus(const JobContext& job, uint64_t previous_rdb_bytes_read,
                          int64_t created_unix_ms) {
   JobStatus status;
   status.state = job.state;
@@ -50,7 +50,7 @@ JobStatus BuildJobStatus(const JobContext& job, const JobStatus& previous,
   }
   if (status.rdb_bytes_read == 0) {
     status.rdb_bytes_read =
-        job.snapshot.rdb_bytes > 0 ? job.snapshot.rdb_bytes : previous.rdb_bytes_read;
+        job.snapshot.rdb_bytes > 0 ? job.snapshot.rdb_bytes : previous_rdb_bytes_read;
   }
   status.rdb_bytes_total = job.snapshot.rdb_total;
   if (job.splitter != nullptr) status.rdb_keys_read = job.splitter->keys_read();

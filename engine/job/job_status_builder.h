@@ -10,9 +10,10 @@
 
 namespace reshard::engine {
 
-// The status of `job` now. `previous` is the last published status: values
-// that are no longer live (RDB bytes read once the snapshot is done, the
-// error) are carried from it. `version` and `error` are left for the caller.
-JobStatus BuildJobStatus(const JobContext& job, const JobStatus& previous, int64_t created_unix_ms);
+// The status of `job` now. `previous_rdb_bytes_read` is the last published
+// figure, kept when the snapshot's progress is no longer live (a sync that
+// failed part-way). `version` and `error` are left for the caller.
+JobStatus BuildJobStatus(const JobContext& job, uint64_t previous_rdb_bytes_read,
+                         int64_t created_unix_ms);
 
 }  // namespace reshard::engine
