@@ -15,6 +15,8 @@ namespace {
 // no ACK for repl-timeout (60 s by default), and a replica drops a master it
 // has not heard from for as long.
 constexpr int kMaxIntervalMs = 30000;
+constexpr int kMinTimeoutMs = 100;
+constexpr int kMaxTimeoutMs = 3600000;
 
 std::string S(std::string_view text) { return std::string(text); }
 
@@ -47,6 +49,14 @@ absl::Status ValidateInterval(std::string_view field, int value_ms) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateTimeout(std::string_view field, int value_ms) {
+  if (value_ms < kMinTimeoutMs || value_ms > kMaxTimeoutMs) {
+    return FieldError(field, absl::StrCat("must be between ", kMinTimeoutMs, " and ",
+                                          kMaxTimeoutMs, " ms, got ", value_ms));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateOptions(const JobOptions& options) {
   if (auto s = ValidateInterval("options.ack_interval_ms", options.ack_interval_ms); !s.ok()) {
     return s;
@@ -69,6 +79,24 @@ absl::Status ValidateOptions(const JobOptions& options) {
   if (options.connect_attempts < 1) {
     return FieldError("options.connect_attempts",
                       absl::StrCat("must be >= 1, got ", options.connect_attempts));
+  }
+  if (options.spool_max_bytes < options.max_target_queue_bytes) {
+    return FieldError("options.spool_max_bytes",
+                      absl::StrCat("must be >= options.max_target_queue_bytes (",
+                                   options.max_target_queue_bytes, "), got ",
+                                   options.spool_max_bytes));
+  }
+  if (auto s = ValidateTimeout("options.source_timeout_ms", options.source_timeout_ms); !s.ok()) {
+    return s;
+  }
+  if (auto s = ValidateTimeout("options.listener_handshake_timeout_ms",
+                                options.listener_handshake_timeout_ms);
+      !s.ok()) {
+    return s;
+  }
+  if (options.max_listener_connections < 1) {
+    return FieldError("options.max_listener_connections",
+                      absl::StrCat("must be >= 1, got ", options.max_listener_connections));
   }
   return absl::OkStatus();
 }

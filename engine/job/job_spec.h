@@ -39,14 +39,32 @@ struct JobOptions {
   int target_ping_interval_ms = 10000;
   // Per-target backlog for partial resynchronisation of a reconnecting target.
   uint64_t target_backlog_bytes = 16 << 20;
-  // The RDB reader (and the stream) pause while a target has more than this
-  // many bytes waiting for its next socket write (one more such batch can be
-  // in flight).
+  // Bytes waiting for a target kept in memory; past this they go to its
+  // spool file (spool_dir). The source is never slowed down for a target.
   uint64_t max_target_queue_bytes = 4 << 20;
-  // Stream bytes held for a target between the end of its snapshot and its
-  // first ACK (while it loads); past this the job fails (like Redis's
-  // client-output-buffer-limit for replicas, 256 MB hard).
+  // Ignored (kept so that older specs still parse): stream bytes held while a
+  // target loads its snapshot are spooled like any other.
   uint64_t max_held_stream_bytes = 256ull << 20;
+  // Per-target bound of what waits for it (memory + disk). Past it the target
+  // is cut off, and resynced (its own snapshot) when it asks again.
+  uint64_t spool_max_bytes = 1ull << 30;
+  // Where spool files go (the daemon's --spool_dir, else <state_dir>/spool,
+  // else the system's temp dir).
+  std::string spool_dir;
+  // What the job acknowledges to the source (REPLCONF ACK), so WAIT and
+  // min-replicas-to-write on the source mean what the operator asks for.
+  enum class AckMode {
+    kApplied,   // the smallest source offset every target has applied
+    kReceived,  // what reshardd has read from the source
+  };
+  AckMode ack_mode = AckMode::kApplied;
+  // No byte from the source for this long while streaming: the link is taken
+  // as dead and re-established with PSYNC (Redis's repl-timeout, 60 s).
+  int source_timeout_ms = 60000;
+  // A connection to a target listener that has not completed PSYNC within
+  // this is closed; at most max_listener_connections at once per listener.
+  int listener_handshake_timeout_ms = 10000;
+  int max_listener_connections = 16;
   // How long to wait for every target to attach before failing the job (0: forever).
   int target_attach_timeout_ms = 0;
   // How many times to retry the initial source connection before failing.

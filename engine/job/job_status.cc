@@ -12,12 +12,38 @@ std::string_view JobStateName(JobState state) {
       return "SYNCING";
     case JobState::kStreaming:
       return "STREAMING";
+    case JobState::kDegraded:
+      return "DEGRADED";
     case JobState::kPaused:
       return "PAUSED";
     case JobState::kFailed:
       return "FAILED";
     case JobState::kCancelled:
       return "CANCELLED";
+  }
+  return "UNKNOWN";
+}
+
+std::string_view TargetStateName(TargetState state) {
+  switch (state) {
+    case TargetState::kWaiting:
+      return "WAITING";
+    case TargetState::kSnapshot:
+      return "SNAPSHOT";
+    case TargetState::kLoading:
+      return "LOADING";
+    case TargetState::kStreaming:
+      return "STREAMING";
+    case TargetState::kSpooling:
+      return "SPOOLING";
+    case TargetState::kResyncing:
+      return "RESYNCING";
+    case TargetState::kCutOff:
+      return "CUT_OFF";
+    case TargetState::kDisconnected:
+      return "DISCONNECTED";
+    case TargetState::kPaused:
+      return "PAUSED";
   }
   return "UNKNOWN";
 }

@@ -16,8 +16,11 @@ enum class JobState {
   kPending,     // created, thread not yet running
   kConnecting,  // connecting to the source, waiting for targets to attach
   kSyncing,     // receiving and splitting the RDB snapshot
-  kStreaming,   // forwarding the live command stream
-  kPaused,
+  kStreaming,   // forwarding the live command stream to every target
+  // Reading the source, but at least one target is not receiving its stream
+  // (resyncing, spooling behind, cut off, disconnected); detail says which.
+  kDegraded,
+  kPaused,  // reading the source and spooling; delivery to targets stopped
   kFailed,
   kCancelled,
 };
@@ -25,8 +28,24 @@ enum class JobState {
 std::string_view JobStateName(JobState state);  // "PENDING", ...
 bool IsTerminal(JobState state);
 
+// Where one target stands.
+enum class TargetState {
+  kWaiting,       // no replica has attached yet
+  kSnapshot,      // receiving its snapshot (the job's, or its own resync)
+  kLoading,       // snapshot sent; waiting for the target's first ACK
+  kStreaming,     // receiving the stream, nothing spooled
+  kSpooling,      // behind: its stream waits in its spool (memory + disk)
+  kResyncing,     // asked for a full sync; waiting for its own snapshot
+  kCutOff,        // its spool passed options.spool_max_bytes: needs a resync
+  kDisconnected,  // no replica connected; its stream is kept for a PSYNC
+  kPaused,        // the job is paused: its stream is spooled
+};
+std::string_view TargetStateName(TargetState state);  // "STREAMING", ...
+
 struct TargetStatus {
   std::string name;
+  TargetState state = TargetState::kWaiting;
+  std::string state_reason;  // why it is not streaming (empty when it is)
   bool attached = false;  // a replica has sent PSYNC to the listener
   uint32_t connected_replicas = 0;
   uint64_t rdb_keys_kept = 0;      // keys of the snapshot sent to this target
@@ -40,6 +59,12 @@ struct TargetStatus {
   uint64_t acked_offset = 0;       // last REPLCONF ACK from the target
   uint64_t lag_bytes = 0;          // offset - acked_offset
   double lag_seconds = 0;          // age of the oldest unacknowledged stream byte
+  uint64_t spool_bytes = 0;        // bytes waiting for it (memory + disk)
+  uint64_t spool_disk_bytes = 0;   // of which on disk
+  // The source offset this target has confirmed applying (its ACK mapped
+  // back to the source's offsets); 0 before it loaded its snapshot.
+  uint64_t source_acked_offset = 0;
+  uint64_t resyncs = 0;  // full resyncs of this target after the job's snapshot
 };
 
 struct JobStatus {
@@ -50,7 +75,16 @@ struct JobStatus {
   uint64_t rdb_bytes_total = 0;  // 0 when unknown (EOF-framed transfer)
   uint64_t rdb_bytes_read = 0;
   uint64_t rdb_keys_read = 0;
-  uint64_t source_offset = 0;  // source replication offset applied
+  uint64_t rdb_keys_total = 0;  // the source's key count at job start (INFO keyspace); 0 unknown
+  uint64_t source_offset = 0;   // source replication offset applied
+  // The source's own master_repl_offset, polled every second on a side
+  // connection (0: not known yet), and how far the job is behind it.
+  uint64_t source_master_offset = 0;
+  uint64_t source_lag_bytes = 0;
+  double source_lag_seconds = 0;
+  // What the job acknowledges upstream (REPLCONF ACK): with
+  // options.ack_mode APPLIED, the smallest source offset every target applied.
+  uint64_t upstream_acked_offset = 0;
   uint64_t upstream_reconnects = 0;
   bool upstream_connected = false;
   int64_t created_unix_ms = 0;
