@@ -65,7 +65,9 @@ class SourceMonitor {
   // Spawns the polling coroutine; a second call does nothing.
   void Start();
   // Stops polling and closes the connection. Idempotent; the coroutine ends
-  // at its next resumption without touching this object.
+  // at its next resumption without touching this object (a connect in
+  // progress finishes first: at most its 5 s timeout). Destroy the monitor
+  // before the executor's io_context (it cancels a timer of it).
   void Close();
 
   // The source's key count from INFO keyspace (read once); nullopt until read.
