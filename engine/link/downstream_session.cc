@@ -1,5 +1,7 @@
 #include "engine/link/downstream_session.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -23,12 +25,13 @@ std::string Lower(std::string_view s) { return absl::AsciiStrToLower(std::string
 
 }  // namespace
 
-DownstreamSession::DownstreamSession(asio::ip::tcp::socket socket, Credentials credentials,
+DownstreamSession::DownstreamSession(asio::ip::tcp::socket socket, Options options,
                                      DownstreamEvents* events)
     : socket_(std::move(socket)),
-      credentials_(std::move(credentials)),
+      options_(std::move(options)),
       events_(events),
-      wake_writer_(socket_.get_executor(), asio::steady_timer::time_point::max()) {
+      wake_writer_(socket_.get_executor(), asio::steady_timer::time_point::max()),
+      handshake_timer_(socket_.get_executor()) {
   asio::error_code ec;
   auto endpoint = socket_.remote_endpoint(ec);
   peer_ = ec ? "unknown" : absl::StrCat(endpoint.address().to_string(), ":", endpoint.port());
@@ -40,6 +43,25 @@ void DownstreamSession::Start() {
       socket_.get_executor(), [self]() { return self->ReadLoop(); }, asio::detached);
   asio::co_spawn(
       socket_.get_executor(), [self]() { return self->WriteLoop(); }, asio::detached);
+  StartHandshakeTimer();
+}
+
+void DownstreamSession::StartHandshakeTimer() {
+  absl::Duration timeout = options_.handshake_timeout;
+  if (timeout == absl::InfiniteDuration()) return;
+  handshake_timer_.expires_after(
+      absl::ToChronoNanoseconds(std::max(timeout, absl::ZeroDuration())));
+  // A weak reference: the timer must not keep a closed session alive. The
+  // expiry may already be queued when PSYNC is answered or the session
+  // closes, so the handler looks again.
+  std::weak_ptr<DownstreamSession> weak = weak_from_this();
+  handshake_timer_.async_wait([weak, timeout](const asio::error_code& ec) {
+    std::shared_ptr<DownstreamSession> self = weak.lock();
+    if (ec || self == nullptr || self->synced_ || !self->open_) return;
+    self->Close(absl::DeadlineExceededError(
+        absl::StrCat("replica ", self->peer_, " did not complete its handshake within ",
+                     absl::ToInt64Milliseconds(timeout), " ms")));
+  });
 }
 
 void DownstreamSession::Enqueue(std::string_view bytes) {
@@ -55,6 +77,7 @@ void DownstreamSession::Close(absl::Status why) {
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
   wake_writer_.cancel();
+  handshake_timer_.cancel();
   events_->OnSessionClosed(this, why);
 }
 
@@ -134,13 +157,15 @@ asio::awaitable<void> DownstreamSession::ReadLoop() {
 void DownstreamSession::HandleCommand(const std::vector<std::string_view>& args,
                                       std::string* reply) {
   std::string name = Lower(args[0]);
-  bool auth_required = !credentials_.password.empty();
+  const Credentials& credentials = options_.credentials;
+  bool auth_required = !credentials.password.empty();
 
   if (synced_) {
     // After PSYNC a replica only sends REPLCONF ACK <offset> [FACK <offset>].
     uint64_t offset = 0;
     if (name == "replconf" && args.size() >= 3 && absl::EqualsIgnoreCase(AsAbsl(args[1]), "ack") &&
         absl::SimpleAtoi(AsAbsl(args[2]), &offset)) {
+      last_ack_time_ = absl::Now();
       events_->OnAck(offset);
     }
     return;
@@ -151,8 +176,8 @@ void DownstreamSession::HandleCommand(const std::vector<std::string_view>& args,
     }
     std::string_view user = args.size() == 3 ? args[1] : "default";
     std::string_view expected_user =
-        credentials_.username.empty() ? "default" : std::string_view(credentials_.username);
-    if (auth_required && user == expected_user && args.back() == credentials_.password) {
+        credentials.username.empty() ? "default" : std::string_view(credentials.username);
+    if (auth_required && user == expected_user && args.back() == credentials.password) {
       authenticated_ = true;
       return AppendSimpleString(reply, "OK");
     }
@@ -186,6 +211,12 @@ void DownstreamSession::HandleCommand(const std::vector<std::string_view>& args,
                                   "' on a replication listener"));
 }
 
+void DownstreamSession::MarkSynced() {
+  synced_ = true;
+  last_ack_time_ = absl::Now();
+  handshake_timer_.cancel();
+}
+
 void DownstreamSession::HandlePsync(const std::vector<std::string_view>& args, std::string* reply) {
   if (args.size() != 3) {
     return AppendError(reply, "ERR wrong number of arguments for 'psync' command");
@@ -200,11 +231,11 @@ void DownstreamSession::HandlePsync(const std::vector<std::string_view>& args, s
       PsyncRequest{.replid = args[1], .offset = args[2], .announced_version = announced_version_});
   switch (answer.kind) {
     case PsyncAnswer::Kind::kFullResync:
-      synced_ = true;
+      MarkSynced();
       return AppendSimpleString(reply,
                                 absl::StrCat("FULLRESYNC ", answer.replid, " ", answer.offset));
     case PsyncAnswer::Kind::kContinue:
-      synced_ = true;
+      MarkSynced();
       AppendSimpleString(reply, absl::StrCat("CONTINUE ", answer.replid));
       reply->append(answer.backlog);
       return;

@@ -94,8 +94,9 @@ asio::awaitable<void> TargetMaster::AcceptLoop() {
       continue;  // e.g. EMFILE: keep serving
     }
     socket.set_option(asio::ip::tcp::no_delay(true), ec);
-    auto session = std::make_shared<DownstreamSession>(std::move(socket), options_.credentials,
-                                                       static_cast<DownstreamEvents*>(this));
+    auto session = std::make_shared<DownstreamSession>(
+        std::move(socket), DownstreamSession::Options{options_.credentials, absl::Seconds(10)},
+        static_cast<DownstreamEvents*>(this));
     sessions_.insert(session);
     session->Start();
   }

@@ -1,6 +1,7 @@
 // DownstreamSession against a fake replica on loopback and recording events:
 // the handshake replies it writes itself, how it encodes each PSYNC answer,
-// the ACKs it reports after the sync, and when it closes.
+// the ACKs it reports after the sync, and when it closes (a replica that does
+// not finish its handshake in time included).
 
 #include "engine/link/downstream_session.h"
 
@@ -9,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "asio/io_context.hpp"
 #include "asio/ip/tcp.hpp"
 #include "engine/resp/resp_writer.h"
@@ -56,12 +59,13 @@ class RecordingEvents : public DownstreamEvents {
 
 class DownstreamSessionTest : public ::testing::Test {
  protected:
-  void Open(Credentials credentials = {}) {
+  void Open(Credentials credentials = {}, absl::Duration handshake_timeout = absl::Seconds(10)) {
     asio::ip::tcp::acceptor acceptor(io_, {asio::ip::make_address("127.0.0.1"), 0});
     replica_ = std::make_unique<LoopbackPeer>(&io_, acceptor.local_endpoint().port());
     ASSERT_TRUE(replica_->connected());
     asio::ip::tcp::socket socket = acceptor.accept();
-    session_ = std::make_shared<DownstreamSession>(std::move(socket), credentials, &events_);
+    session_ = std::make_shared<DownstreamSession>(
+        std::move(socket), DownstreamSession::Options{credentials, handshake_timeout}, &events_);
     session_->Start();
   }
 
@@ -208,6 +212,71 @@ TEST_F(DownstreamSessionTest, AReplicaThatLeavesIsReportedOnce) {
   EXPECT_EQ(events_.closes[0].code(), absl::StatusCode::kUnavailable);
   session_->Close(absl::CancelledError("again"));
   EXPECT_EQ(events_.closes.size(), 1u);
+}
+
+TEST_F(DownstreamSessionTest, AReplicaThatOnlyPingsIsClosedAfterTheHandshakeTimeout) {
+  Open(Credentials{}, absl::Milliseconds(300));
+  absl::Time start = absl::Now();
+  EXPECT_EQ(Ask(Command({"PING"})), "+PONG\r\n");
+  ASSERT_TRUE(replica_->RunUntil([&](const std::string&) { return replica_->closed_by_peer(); }));
+  absl::Duration took = absl::Now() - start;
+  EXPECT_GE(took, absl::Milliseconds(290));
+  EXPECT_LT(took, absl::Seconds(2));
+  ASSERT_EQ(events_.closes.size(), 1u);
+  EXPECT_EQ(events_.closes[0].code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(
+      events_.closes[0].message(),
+      absl::StrCat("replica ", session_->peer(), " did not complete its handshake within 300 ms"));
+  EXPECT_THAT(session_->peer(), ::testing::StartsWith("127.0.0.1:"));
+  EXPECT_FALSE(session_->open());
+  EXPECT_FALSE(session_->synced());
+  EXPECT_EQ(session_->last_ack_time(), absl::InfinitePast());
+}
+
+TEST_F(DownstreamSessionTest, ARefusedPsyncDoesNotStopTheHandshakeClock) {
+  Open(Credentials{}, absl::Milliseconds(200));
+  Ask(Command({"REPLCONF", "capa", "eof"}));
+  events_.answer.kind = PsyncAnswer::Kind::kRefused;
+  events_.answer.error = "ERR reshard: no";
+  EXPECT_EQ(Ask(Command({"PSYNC", "x", "1"})), "-ERR reshard: no\r\n");
+  ASSERT_TRUE(replica_->RunUntil([&](const std::string&) { return replica_->closed_by_peer(); }));
+  ASSERT_EQ(events_.closes.size(), 1u);
+  EXPECT_EQ(events_.closes[0].code(), absl::StatusCode::kDeadlineExceeded);
+}
+
+TEST_F(DownstreamSessionTest, AReplicaThatSyncsInTimeStaysOpenAndItsAcksAreTimed) {
+  Open(Credentials{}, absl::Milliseconds(200));
+  Ask(Command({"REPLCONF", "capa", "eof"}));
+  events_.answer.kind = PsyncAnswer::Kind::kFullResync;
+  events_.answer.replid = std::string(40, 'a');
+  absl::Time before_psync = absl::Now();
+  EXPECT_EQ(Ask(Command({"PSYNC", "?", "-1"})), "+FULLRESYNC " + std::string(40, 'a') + " 0\r\n");
+  EXPECT_TRUE(session_->synced());
+  absl::Time answered = session_->last_ack_time();
+  EXPECT_GE(answered, before_psync);
+  EXPECT_LE(answered, absl::Now());
+  Run(absl::Milliseconds(500));  // well past the handshake timeout
+  EXPECT_TRUE(events_.closes.empty()) << events_.closes[0];
+  EXPECT_TRUE(session_->open());
+  EXPECT_FALSE(replica_->closed_by_peer());
+  absl::Time before_ack = absl::Now();
+  replica_->Send(Command({"REPLCONF", "ACK", "0"}));
+  Run(absl::Milliseconds(30));
+  EXPECT_THAT(events_.acks, ElementsAre(0));
+  EXPECT_GE(session_->last_ack_time(), before_ack);
+  EXPECT_GT(session_->last_ack_time(), answered);
+}
+
+TEST_F(DownstreamSessionTest, AContinueAlsoEndsTheHandshake) {
+  Open(Credentials{}, absl::Milliseconds(200));
+  Ask(Command({"REPLCONF", "capa", "eof"}));
+  events_.answer.kind = PsyncAnswer::Kind::kContinue;
+  events_.answer.replid = std::string(40, 'b');
+  EXPECT_EQ(Ask(Command({"PSYNC", std::string(40, 'b'), "5"})),
+            "+CONTINUE " + std::string(40, 'b') + "\r\n");
+  Run(absl::Milliseconds(400));
+  EXPECT_TRUE(events_.closes.empty());
+  EXPECT_TRUE(session_->synced());
 }
 
 }  // namespace

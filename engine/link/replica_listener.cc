@@ -1,0 +1,174 @@
+#include "engine/link/replica_listener.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "asio/co_spawn.hpp"
+#include "asio/detached.hpp"
+#include "asio/redirect_error.hpp"
+#include "asio/steady_timer.hpp"
+#include "asio/use_awaitable.hpp"
+#include "asio/write.hpp"
+#include "engine/base/await_timeout.h"
+
+namespace reshard::engine {
+namespace {
+
+using asio::ip::tcp;
+
+// How long a refused connection is given to read its -ERR line before it is
+// closed (closing with unread input would reset the connection and could
+// discard the line).
+constexpr absl::Duration kRefusalLinger = absl::Milliseconds(500);
+
+// Reads and drops until the peer closes; returns true then.
+asio::awaitable<bool> DrainUntilClosed(tcp::socket& socket) {
+  char chunk[512];
+  while (true) {
+    asio::error_code ec;
+    co_await socket.async_read_some(asio::buffer(chunk),
+                                    asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return true;
+  }
+}
+
+// Tells the peer why, then closes.
+asio::awaitable<void> Refuse(tcp::socket socket, std::string line) {
+  asio::error_code ec;
+  co_await asio::async_write(socket, asio::buffer(line),
+                             asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec) {
+    socket.shutdown(tcp::socket::shutdown_send, ec);
+    co_await WithTimeout(DrainUntilClosed(socket), kRefusalLinger);
+  }
+  socket.close(ec);
+}
+
+}  // namespace
+
+struct ReplicaListener::State {
+  State(asio::any_io_executor executor, Options options)
+      : executor(executor), options(std::move(options)), acceptor(executor), backoff(executor) {}
+
+  // `self` keeps the state alive while the loop runs.
+  static asio::awaitable<void> AcceptLoop(std::shared_ptr<State> self);
+  uint16_t Port() const {
+    asio::error_code ec;
+    auto endpoint = acceptor.local_endpoint(ec);
+    return ec ? 0 : endpoint.port();
+  }
+
+  asio::any_io_executor executor;
+  const Options options;
+  tcp::acceptor acceptor;
+  asio::steady_timer backoff;  // between failed accepts
+  bool closed = false;
+  bool accepting = false;
+  uint64_t accept_errors = 0;
+  absl::Status last_accept_error;
+  uint64_t refused = 0;
+  std::function<void(tcp::socket)> on_socket;
+  std::function<size_t()> live_connections;
+};
+
+asio::awaitable<void> ReplicaListener::State::AcceptLoop(std::shared_ptr<State> self) {
+  State& s = *self;
+  absl::Duration pause = kFirstBackoff;
+  while (!s.closed) {
+    asio::error_code ec;
+    tcp::socket socket =
+        co_await s.acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (s.closed) break;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) break;
+      ++s.accept_errors;
+      s.last_accept_error = absl::UnavailableError(
+          absl::StrCat(s.options.listen_field, ": cannot accept on ",
+                       HostPort{s.options.listen.host, s.Port()}.ToString(), ": ", ec.message()));
+      s.backoff.expires_after(absl::ToChronoNanoseconds(pause));
+      co_await s.backoff.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      pause = std::min(pause * 2, kMaxBackoff);
+      continue;
+    }
+    pause = kFirstBackoff;
+    socket.set_option(tcp::no_delay(true), ec);
+    if (s.live_connections != nullptr &&
+        s.live_connections() >= static_cast<size_t>(std::max(s.options.max_connections, 0))) {
+      ++s.refused;
+      asio::co_spawn(s.executor,
+                     Refuse(std::move(socket),
+                            absl::StrCat("-ERR reshard: too many connections to the listener of "
+                                         "target '",
+                                         s.options.name, "' (options.max_listener_connections = ",
+                                         s.options.max_connections, ")\r\n")),
+                     asio::detached);
+      continue;
+    }
+    if (s.on_socket != nullptr) s.on_socket(std::move(socket));
+  }
+  // The owner may be gone: drop what its callbacks hold.
+  s.on_socket = nullptr;
+  s.live_connections = nullptr;
+}
+
+ReplicaListener::ReplicaListener(asio::any_io_executor executor, Options options)
+    : state_(std::make_shared<State>(executor, std::move(options))) {}
+
+ReplicaListener::~ReplicaListener() { Close(); }
+
+absl::Status ReplicaListener::Listen() {
+  const std::string& field = state_->options.listen_field;
+  const HostPort& address = state_->options.listen;
+  asio::error_code ec;
+  asio::ip::address ip = asio::ip::make_address(address.host, ec);
+  if (ec) {
+    tcp::resolver resolver(state_->executor);
+    auto results = resolver.resolve(address.host, std::to_string(address.port), ec);
+    if (ec || results.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": cannot resolve '", address.host, "'"));
+    }
+    ip = results.begin()->endpoint().address();
+  }
+  tcp::endpoint endpoint(ip, address.port);
+  tcp::acceptor& acceptor = state_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    asio::error_code ignored;
+    acceptor.close(ignored);
+    return absl::UnavailableError(
+        absl::StrCat(field, ": cannot listen on ", address.ToString(), ": ", ec.message()));
+  }
+  return absl::OkStatus();
+}
+
+void ReplicaListener::StartAccepting(std::function<void(tcp::socket)> on_socket,
+                                     std::function<size_t()> live_connections) {
+  State& state = *state_;
+  if (state.closed || state.accepting || !state.acceptor.is_open()) return;
+  state.accepting = true;
+  state.on_socket = std::move(on_socket);
+  state.live_connections = std::move(live_connections);
+  asio::co_spawn(state.executor, State::AcceptLoop(state_), asio::detached);
+}
+
+void ReplicaListener::Close() {
+  State& state = *state_;
+  if (state.closed) return;
+  state.closed = true;
+  asio::error_code ec;
+  state.acceptor.close(ec);
+  state.backoff.cancel();
+}
+
+uint16_t ReplicaListener::bound_port() const { return state_->Port(); }
+uint64_t ReplicaListener::accept_errors() const { return state_->accept_errors; }
+absl::Status ReplicaListener::last_accept_error() const { return state_->last_accept_error; }
+uint64_t ReplicaListener::refused_connections() const { return state_->refused; }
+const ReplicaListener::Options& ReplicaListener::options() const { return state_->options; }
+
+}  // namespace reshard::engine
