@@ -26,6 +26,7 @@
 #include "engine/job/job_status.h"
 #include "engine/job/offset_map.h"
 #include "engine/link/key_materializer.h"
+#include "engine/link/source_monitor.h"
 #include "engine/link/target_master.h"
 #include "engine/link/upstream_link.h"
 #include "engine/rdb/rdb_version.h"
@@ -98,6 +99,8 @@ class JobContext {
   std::unique_ptr<KeyMaterializer> materializer;
   SourceState source;
   SnapshotState snapshot;
+  // Polls the source's own offset and key count on a side connection.
+  std::unique_ptr<SourceMonitor> monitor;
 
   // Per target (index-aligned): its offsets mapped to the source's, the
   // source offset it has confirmed applying, and its share of the stream

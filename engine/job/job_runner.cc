@@ -143,6 +143,7 @@ void JobRunner::ThreadMain() {
   // Tear down on this thread, where every socket and timer lives.
   job_.router.reset();
   job_.splitter.reset();
+  if (job_.monitor != nullptr) job_.monitor->Close();
   if (job_.upstream != nullptr) job_.upstream->Close();
   for (auto& target : job_.targets) target->Close();
   absl::MutexLock lock(&mu_);
@@ -173,8 +174,10 @@ void JobRunner::Finish(JobState state, absl::Status error) {
   job_.state = state;
   job_.detail = state == JobState::kCancelled ? "cancelled" : std::string(error.message());
   if (job_.upstream != nullptr) job_.upstream->Close();
+  if (job_.monitor != nullptr) job_.monitor->Close();
   for (auto& target : job_.targets) target->Close();
   job_.wake.cancel();
+  job_.resync_wake.cancel();
   {
     absl::MutexLock lock(&mu_);
     status_.error = error;

@@ -50,6 +50,14 @@ JobStatus BuildJobStatus(const JobContext& job, uint64_t previous_rdb_bytes_read
   status.upstream_reconnects = job.source.reconnects;
   status.source_offset = job.source.applied_offset;
   status.upstream_acked_offset = job.upstream_acked;
+  if (job.monitor != nullptr && !job.source.replid.empty()) {
+    status.source_master_offset = job.monitor->master_offset();
+    if (status.source_master_offset > status.source_offset) {
+      status.source_lag_bytes = status.source_master_offset - status.source_offset;
+    }
+    status.source_lag_seconds = job.monitor->SecondsBehind(status.source_offset);
+  }
+  if (job.monitor != nullptr) status.rdb_keys_total = job.monitor->key_total().value_or(0);
   if (job.upstream != nullptr && job.upstream->connected()) {
     status.upstream_connected = !job.finished;
     status.bytes_received = job.upstream->source().bytes_received();

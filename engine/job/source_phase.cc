@@ -34,6 +34,8 @@ asio::awaitable<absl::Status> ConnectSource(JobContext& job) {
 
 asio::awaitable<void> LearnSource(JobContext& job) {
   SourceState& source = job.source;
+  job.monitor = std::make_unique<SourceMonitor>(job.io.get_executor(), job.addresses.source);
+  job.monitor->Start();
   // Redis 7 key specs place module commands and commands newer than this build.
   std::vector<std::string> command = {"COMMAND"};
   absl::StatusOr<RespValue> reply = co_await job.upstream->Command(std::move(command));

@@ -150,8 +150,11 @@ asio::awaitable<absl::Status> StreamCommands(JobContext& job) {
   job.router->SetAppliedOffset(job.source.applied_offset);
   std::vector<HeldStream*> held_before(job.targets.size());
   while (!job.finished) {
-    // The link (and its buffer) is replaced when it reconnects.
+    // The link (and its buffer) is replaced when it reconnects. A link that
+    // stays silent past the timeout is taken as dead (the source PINGs its
+    // replicas every 10 s by default).
     SocketByteSource& source = job.upstream->source();
+    source.set_idle_timeout(absl::Milliseconds(job.spec.options.source_timeout_ms));
     // What arrived from the source arrived now: relative expiries count from here.
     job.router->SetNowMs(absl::ToUnixMillis(absl::Now()));
     std::string_view input = source.Available();

@@ -22,6 +22,8 @@ struct PsyncRequest {
   std::string_view offset;  // as sent, unparsed
   // REPLCONF version <x.y.z> (Valkey replicas send it); empty when not sent.
   std::string_view announced_version;
+  std::string_view peer_host;       // the connection's address, without the port
+  std::string_view listening_port;  // REPLCONF listening-port; empty when not sent
 };
 
 // The master's answer to PSYNC <replid> <offset>.

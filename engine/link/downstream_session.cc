@@ -35,6 +35,7 @@ DownstreamSession::DownstreamSession(asio::ip::tcp::socket socket, Options optio
   asio::error_code ec;
   auto endpoint = socket_.remote_endpoint(ec);
   peer_ = ec ? "unknown" : absl::StrCat(endpoint.address().to_string(), ":", endpoint.port());
+  peer_host_ = ec ? "unknown" : endpoint.address().to_string();
 }
 
 void DownstreamSession::Start() {
@@ -199,6 +200,8 @@ void DownstreamSession::HandleCommand(const std::vector<std::string_view>& args,
         capa_eof_ = true;
       } else if (absl::EqualsIgnoreCase(AsAbsl(args[i]), "version")) {
         announced_version_ = std::string(args[i + 1]);
+      } else if (absl::EqualsIgnoreCase(AsAbsl(args[i]), "listening-port")) {
+        listening_port_ = std::string(args[i + 1]);
       }
     }
     return AppendSimpleString(reply, "OK");
@@ -226,9 +229,12 @@ void DownstreamSession::HandlePsync(const std::vector<std::string_view>& args, s
                        "ERR reshard streams snapshots with an EOF mark: the replica must announce "
                        "REPLCONF capa eof (Redis >= 2.8.18)");
   }
-  PsyncAnswer answer = events_->OnPsync(
-      shared_from_this(),
-      PsyncRequest{.replid = args[1], .offset = args[2], .announced_version = announced_version_});
+  PsyncAnswer answer =
+      events_->OnPsync(shared_from_this(), PsyncRequest{.replid = args[1],
+                                                        .offset = args[2],
+                                                        .announced_version = announced_version_,
+                                                        .peer_host = peer_host_,
+                                                        .listening_port = listening_port_});
   switch (answer.kind) {
     case PsyncAnswer::Kind::kFullResync:
       MarkSynced();

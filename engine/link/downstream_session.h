@@ -75,6 +75,8 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   bool open_ = true;
   bool authenticated_ = false;
   bool capa_eof_ = false;
+  std::string peer_host_;
+  std::string listening_port_;     // REPLCONF listening-port <port>
   std::string announced_version_;  // REPLCONF version <x.y.z>
   bool synced_ = false;            // PSYNC answered: replies stop, ACKs start
   absl::Time last_ack_time_ = absl::InfinitePast();

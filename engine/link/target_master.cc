@@ -13,6 +13,7 @@
 #include "asio/use_awaitable.hpp"
 #include "engine/base/absl_view.h"
 #include "engine/link/downstream_session.h"
+#include "engine/link/replica_listener.h"
 
 namespace reshard::engine {
 namespace {
@@ -31,7 +32,10 @@ TargetMaster::TargetMaster(Options options, asio::any_io_executor executor, Call
     : options_(std::move(options)),
       executor_(executor),
       callbacks_(std::move(callbacks)),
-      acceptor_(executor),
+      listener_(executor, ReplicaListener::Options{.name = options_.name,
+                                                   .listen_field = options_.listen_field,
+                                                   .listen = options_.listen,
+                                                   .max_connections = options_.max_connections}),
       drained_(executor, asio::steady_timer::time_point::max()),
       replid_(RandomHex(40)),
       eof_mark_(RandomHex(40)),
@@ -50,63 +54,27 @@ TargetMaster::~TargetMaster() {
   Close();
 }
 
-absl::Status TargetMaster::Listen() {
-  const std::string& field = options_.listen_field;
-  const HostPort* address = &options_.listen;
-  asio::error_code ec;
-  asio::ip::address ip = asio::ip::make_address(address->host, ec);
-  if (ec) {
-    asio::ip::tcp::resolver resolver(executor_);
-    auto results = resolver.resolve(address->host, std::to_string(address->port), ec);
-    if (ec || results.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ": cannot resolve '", address->host, "'"));
-    }
-    ip = results.begin()->endpoint().address();
-  }
-  asio::ip::tcp::endpoint endpoint(ip, address->port);
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat(field, ": cannot listen on ", address->ToString(), ": ", ec.message()));
-  }
-  return absl::OkStatus();
-}
+absl::Status TargetMaster::Listen() { return listener_.Listen(); }
 
-uint16_t TargetMaster::bound_port() const {
-  asio::error_code ec;
-  auto endpoint = acceptor_.local_endpoint(ec);
-  return ec ? 0 : endpoint.port();
-}
+uint16_t TargetMaster::bound_port() const { return listener_.bound_port(); }
 
-void TargetMaster::StartAccepting() { asio::co_spawn(executor_, AcceptLoop(), asio::detached); }
-
-asio::awaitable<void> TargetMaster::AcceptLoop() {
-  while (!closing_) {
-    asio::error_code ec;
-    asio::ip::tcp::socket socket =
-        co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) {
-      if (closing_ || ec == asio::error::operation_aborted) co_return;
-      continue;  // e.g. EMFILE: keep serving
-    }
-    socket.set_option(asio::ip::tcp::no_delay(true), ec);
-    auto session = std::make_shared<DownstreamSession>(
-        std::move(socket), DownstreamSession::Options{options_.credentials, absl::Seconds(10)},
-        static_cast<DownstreamEvents*>(this));
-    sessions_.insert(session);
-    session->Start();
-  }
+void TargetMaster::StartAccepting() {
+  listener_.StartAccepting(
+      [this](asio::ip::tcp::socket socket) {
+        auto session = std::make_shared<DownstreamSession>(
+            std::move(socket),
+            DownstreamSession::Options{options_.credentials, options_.handshake_timeout},
+            static_cast<DownstreamEvents*>(this));
+        sessions_.insert(session);
+        session->Start();
+      },
+      [this] { return sessions_.size(); });
 }
 
 void TargetMaster::Close() {
   if (closing_) return;
   closing_ = true;
-  asio::error_code ec;
-  acceptor_.close(ec);
+  listener_.Close();
   // Closing calls back OnSessionClosed, which edits sessions_.
   auto sessions = sessions_;
   for (const auto& session : sessions) session->Close(absl::CancelledError("job stopped"));
@@ -116,9 +84,29 @@ void TargetMaster::Close() {
   drained_.cancel();
 }
 
+std::string TargetMaster::ReplacementRefusal(const DownstreamSession& session,
+                                             const PsyncRequest& request) const {
+  if (active_ == nullptr || active_.get() == &session) return "";
+  absl::Duration silent = absl::Now() - active_->last_ack_time();
+  if (silent >= kSilentReplica) return "";
+  if (request.peer_host == active_host_ && request.listening_port == active_listening_port_) {
+    return "";  // the same replica, reconnecting (restarted, or a link it gave up on)
+  }
+  return absl::StrCat("ERR reshard: target '", options_.name, "' already has a live replica (",
+                      active_host_, ", listening-port ",
+                      active_listening_port_.empty() ? "?" : active_listening_port_,
+                      "); another replaces it only from the same host and listening-port, or "
+                      "once it has been silent for ",
+                      absl::FormatDuration(kSilentReplica));
+}
+
 PsyncAnswer TargetMaster::OnPsync(std::shared_ptr<DownstreamSession> session,
                                   const PsyncRequest& request) {
   PsyncAnswer answer;
+  if (std::string refusal = ReplacementRefusal(*session, request); !refusal.empty()) {
+    answer.error = std::move(refusal);
+    return answer;
+  }
   switch (phase_) {
     case Phase::kWaiting:
     case Phase::kAttached:
@@ -134,7 +122,7 @@ PsyncAnswer TargetMaster::OnPsync(std::shared_ptr<DownstreamSession> session,
     case Phase::kStreaming: {
       uint64_t offset = 0;
       if (request.replid == replid_ && absl::SimpleAtoi(AsAbsl(request.offset), &offset) &&
-          TryContinue(session, offset, &answer)) {
+          TryContinue(session, request, offset, &answer)) {
         return answer;
       }
       // As a Redis master: a replica that cannot continue gets a full resync.
@@ -162,7 +150,7 @@ PsyncAnswer TargetMaster::OnPsync(std::shared_ptr<DownstreamSession> session,
 
 PsyncAnswer TargetMaster::FullResync(std::shared_ptr<DownstreamSession> session,
                                      const PsyncRequest& request) {
-  Attach(std::move(session), "replaced by a new connection");
+  Attach(std::move(session), request, "replaced by a new connection");
   replica_version_ = std::string(request.announced_version);
   outbox_.Clear();
   gate_ = UINT64_MAX;
@@ -176,8 +164,8 @@ PsyncAnswer TargetMaster::FullResync(std::shared_ptr<DownstreamSession> session,
   return answer;
 }
 
-bool TargetMaster::TryContinue(std::shared_ptr<DownstreamSession>& session, uint64_t offset,
-                               PsyncAnswer* answer) {
+bool TargetMaster::TryContinue(std::shared_ptr<DownstreamSession>& session,
+                               const PsyncRequest& request, uint64_t offset, PsyncAnswer* answer) {
   // What the replica lacks: [offset, end]. The outbox holds the unsent tail
   // [outbox_start, end]; the backlog the most recent bytes before it.
   uint64_t end = backlog_.end_offset();
@@ -191,7 +179,7 @@ bool TargetMaster::TryContinue(std::shared_ptr<DownstreamSession>& session, uint
   } else {
     outbox_.Pop(offset - outbox_start);
   }
-  Attach(std::move(session), "replaced by a reconnecting replica");
+  Attach(std::move(session), request, "replaced by a reconnecting replica");
   // A replica that continues has loaded its snapshot.
   waiting_for_first_ack_ = false;
   gate_ = UINT64_MAX;
@@ -250,8 +238,10 @@ void TargetMaster::DropStream(std::string reason, bool cut_off) {
   }
 }
 
-void TargetMaster::Attach(std::shared_ptr<DownstreamSession> session,
+void TargetMaster::Attach(std::shared_ptr<DownstreamSession> session, const PsyncRequest& request,
                           std::string_view why_replaced) {
+  active_host_ = std::string(request.peer_host);
+  active_listening_port_ = std::string(request.listening_port);
   if (active_ != nullptr && active_ != session) {
     auto old = std::move(active_);
     active_.reset();

@@ -34,6 +34,7 @@
 #include "engine/io/endpoint.h"
 #include "engine/link/backlog.h"
 #include "engine/link/downstream_events.h"
+#include "engine/link/replica_listener.h"
 #include "engine/link/spool.h"
 #include "engine/rdb/rdb_sink.h"
 
@@ -164,27 +165,33 @@ class TargetMaster : public RdbSink, private DownstreamEvents {
   // +FULLRESYNC for `session`; the phase it leads to is the caller's.
   PsyncAnswer FullResync(std::shared_ptr<DownstreamSession> session, const PsyncRequest& request);
   // +CONTINUE from `offset` when the backlog and outbox hold it.
-  bool TryContinue(std::shared_ptr<DownstreamSession>& session, uint64_t offset,
-                   PsyncAnswer* answer);
+  bool TryContinue(std::shared_ptr<DownstreamSession>& session, const PsyncRequest& request,
+                   uint64_t offset, PsyncAnswer* answer);
   // Drops the stream: new replication id, empty backlog and outbox.
   void EnterNeedsResync(std::string reason, bool cut_off);
   void CutOff(std::string reason);
   // Enters kNeedsResync and closes the replica.
   void DropStream(std::string reason, bool cut_off);
   // Makes `session` the one the snapshot and stream go to, closing another.
-  void Attach(std::shared_ptr<DownstreamSession> session, std::string_view why_replaced);
+  void Attach(std::shared_ptr<DownstreamSession> session, const PsyncRequest& request,
+              std::string_view why_replaced);
   // Moves outbox bytes to the replica's socket queue while it has room.
   void Pump();
   void PumpLater();
   // Bytes of the outbox that belong to the stream (after the snapshot's end).
   uint64_t StreamBytesInOutbox() const;
   std::string RefusalFor(std::string_view replid, std::string_view offset) const;
-  asio::awaitable<void> AcceptLoop();
+  // Why `session`'s PSYNC may not replace the attached replica; empty when
+  // it may (none attached, the same host and listening-port, or silent).
+  std::string ReplacementRefusal(const DownstreamSession& session,
+                                 const PsyncRequest& request) const;
+
+  static constexpr absl::Duration kSilentReplica = absl::Seconds(5);
 
   const Options options_;
   asio::any_io_executor executor_;
   Callbacks callbacks_;
-  asio::ip::tcp::acceptor acceptor_;
+  ReplicaListener listener_;
   asio::steady_timer drained_;  // cancelled when the outbox drains
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   Phase phase_ = Phase::kWaiting;
@@ -203,6 +210,8 @@ class TargetMaster : public RdbSink, private DownstreamEvents {
   bool cut_off_ = false;
   std::string reason_;  // why the phase is what it is (kNeedsResync, kResyncing)
   std::shared_ptr<DownstreamSession> active_;
+  std::string active_host_;            // where the attached replica connects from
+  std::string active_listening_port_;  // and the port it announced
   std::set<std::shared_ptr<DownstreamSession>> sessions_;
   bool closing_ = false;
   int snapshot_rdb_version_ = 0;

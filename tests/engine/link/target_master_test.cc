@@ -67,8 +67,9 @@ class TargetMasterTest : public ::testing::Test {
   }
 
   // A replica that completed PSYNC ? -1; returns the +FULLRESYNC line.
-  std::string FullSync(LoopbackPeer& replica) {
-    replica.Send(Command({"REPLCONF", "capa", "eof", "capa", "psync2"}));
+  std::string FullSync(LoopbackPeer& replica, std::string_view listening_port = "7001") {
+    replica.Send(
+        Command({"REPLCONF", "listening-port", listening_port, "capa", "eof", "capa", "psync2"}));
     EXPECT_TRUE(replica.WaitFor("+OK\r\n"));
     replica.Take();
     replica.Send(Command({"PSYNC", "?", "-1"}));
@@ -216,7 +217,7 @@ TEST_F(TargetMasterTest, RefusesASecondReplicaDuringTheSnapshot) {
   FullSync(*replica);
   master_->BeginSnapshot();
   auto other = Connect();
-  other->Send(Command({"REPLCONF", "capa", "eof"}));
+  other->Send(Command({"REPLCONF", "listening-port", "7001", "capa", "eof"}));
   other->Send(Command({"PSYNC", "?", "-1"}));
   ASSERT_TRUE(other->WaitFor("connection\r\n"));
   EXPECT_THAT(other->Take(), HasSubstr("-ERR reshard: target 't' is receiving its snapshot on "
@@ -342,6 +343,23 @@ TEST_F(TargetMasterTest, PausedDeliveryKeepsTheStreamUntilResumed) {
   EXPECT_EQ(status.state, TargetLinkState::kPaused);
   EXPECT_EQ(status.spool_bytes, set.size());
   master_->SetDeliveryPaused(false);
+  ASSERT_TRUE(replica->WaitForBytes(set.size()));
+  EXPECT_EQ(replica->Take(), set);
+}
+
+TEST_F(TargetMasterTest, AnotherReplicaDoesNotReplaceALiveOne) {
+  auto replica = Connect();
+  Stream(*replica);
+  auto intruder = Connect();
+  EXPECT_THAT(FullSync(*intruder, "7999"),
+              HasSubstr("-ERR reshard: target 't' already has a live replica (127.0.0.1, "
+                        "listening-port 7001); another replaces it only from the same host and "
+                        "listening-port, or once it has been silent for 5s\r\n"));
+  EXPECT_EQ(master_->phase(), TargetMaster::Phase::kStreaming);
+  EXPECT_EQ(master_->Status().state, TargetLinkState::kStreaming);
+  // The attached replica still gets its stream.
+  std::string set = Command({"SET", "a", "1"});
+  master_->AppendStream(set);
   ASSERT_TRUE(replica->WaitForBytes(set.size()));
   EXPECT_EQ(replica->Take(), set);
 }
