@@ -8,6 +8,7 @@
 #include "asio/use_awaitable.hpp"
 #include "engine/base/absl_view.h"
 #include "engine/base/status_macros.h"
+#include "engine/job/job_health.h"
 #include "engine/job/resync_phase.h"
 #include "engine/job/source_phase.h"
 #include "engine/resp/resp_parser.h"
@@ -135,6 +136,7 @@ uint64_t UpstreamAckOffset(JobContext& job) {
 
 asio::awaitable<absl::Status> StreamCommands(JobContext& job) {
   job.SetState(JobState::kStreaming, absl::StrCat("streaming; ", job.source.command_table_note));
+  RefreshStreamingState(job);  // DEGRADED while a target loads its snapshot
   RespParser parser(RespParser::Limits{});
   std::vector<std::string> out(job.targets.size());
   std::vector<Materialization> materialize;
