@@ -118,9 +118,6 @@ void AppendBatch(JobContext& job, std::vector<std::string>* out) {
 }  // namespace
 
 uint64_t UpstreamAckOffset(JobContext& job) {
-  if (job.spec.options.ack_mode == JobOptions::AckMode::kReceived) {
-    return job.source.applied_offset;
-  }
   uint64_t ack = job.source.applied_offset;
   for (size_t i = 0; i < job.targets.size(); ++i) {
     const TargetMaster& target = *job.targets[i];
@@ -130,6 +127,8 @@ uint64_t UpstreamAckOffset(JobContext& job) {
     }
     ack = std::min(ack, job.source_acked[i]);
   }
+  // The targets' figures are kept either way: the status shows them.
+  if (job.spec.options.ack_mode == JobOptions::AckMode::kReceived) ack = job.source.applied_offset;
   job.upstream_acked = std::max(job.upstream_acked, ack);
   return job.upstream_acked;
 }

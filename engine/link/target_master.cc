@@ -373,8 +373,9 @@ void TargetMaster::AppendStream(std::string_view bytes) {
   }
   absl::Status pushed = outbox_.Push(bytes);
   if (!pushed.ok()) return CutOff(absl::StrCat("cannot spool its stream: ", pushed.message()));
-  if (outbox_.size() > options_.spool_max_bytes) {
-    return CutOff(absl::StrCat("cut off: ", outbox_.size(),
+  // What waits for it in all: the outbox and the socket's queue.
+  if (uint64_t waiting = queued_bytes(); waiting > options_.spool_max_bytes) {
+    return CutOff(absl::StrCat("cut off: ", waiting,
                                " bytes of stream waited for it (options.spool_max_bytes = ",
                                options_.spool_max_bytes, ")"));
   }
