@@ -58,7 +58,9 @@ void ExpectResyncPath(const std::vector<TargetState>& states, const std::string&
   bool snapshot = false;
   for (size_t i = first; i < states.size(); ++i) {
     snapshot = snapshot || states[i] == TargetState::kSnapshot;
-    if (i > first) EXPECT_LE(ResyncRank(states[i - 1]), ResyncRank(states[i])) << history;
+    if (i > first) {
+      EXPECT_LE(ResyncRank(states[i - 1]), ResyncRank(states[i])) << history;
+    }
   }
   EXPECT_TRUE(snapshot) << history;
   EXPECT_EQ(states.back(), TargetState::kStreaming) << history;
