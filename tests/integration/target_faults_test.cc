@@ -270,7 +270,7 @@ TEST_F(TargetFaultsTest, PausedJobKeepsReadingTheSourceAndDrainsOnResume) {
                                 absl::Seconds(10), "PAUSED");
   ASSERT_FALSE(HasFailure());
   ASSERT_TRUE(source_client_->CheckedCommand({"SET", "2:paused", "1"}).ok());
-  uint64_t read_at_pause = status.source_offset;
+  uint64_t read_at_pause = status.bytes_received;
   uint64_t max_omem = 0;
   for (int second = 1; second <= 60; ++second) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -285,7 +285,7 @@ TEST_F(TargetFaultsTest, PausedJobKeepsReadingTheSourceAndDrainsOnResume) {
     EXPECT_GT(target.spool_bytes, kMiB) << Describe(status);
     EXPECT_GT(target.spool_disk_bytes, 0u) << Describe(status);
   }
-  EXPECT_GT(status.source_offset, read_at_pause + 10 * kMiB) << "the source was not read";
+  EXPECT_GT(status.bytes_received, read_at_pause + 10 * kMiB) << "the source was not read";
   EXPECT_LT(max_omem, kMiB) << "the source buffered for reshardd while paused";
   RedisClient left = testing::Connect(*targets_[0]);
   EXPECT_EQ(left.CheckedCommand({"EXISTS", "2:paused"})->integer, 0) << "delivered while paused";
