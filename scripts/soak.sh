@@ -13,12 +13,15 @@
 # spool seen and the resyncs; exits non-zero on any difference.
 #   SOAK_KEYS (default 50000) keys are loaded before the job starts.
 #   SOAK_SEED seeds the choice of faults (default: random, printed).
+#   SOAK_CATCHUP_SECONDS (default 180) bounds the wait for the targets at the end.
+#   SOAK_FAULTS limits the kinds drawn from (default "kill stop pause master source").
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${RESHARD_BUILD_DIR:-$root/build}"
 minutes="${SOAK_MINUTES:-10}"
 fault_every="${SOAK_FAULT_EVERY:-30}"
 keys="${SOAK_KEYS:-50000}"
+catchup="${SOAK_CATCHUP_SECONDS:-180}"
 seed="${SOAK_SEED:-$RANDOM}"
 RANDOM=$seed
 
@@ -162,11 +165,15 @@ restart_target() {  # t: kill -9, restart empty on the same port, point it at it
 }
 declare -A injected=([kill]=0 [stop]=0 [pause]=0 [master]=0 [source]=0)
 kinds=(kill stop pause master source)
+read -r -a drawn <<<"${SOAK_FAULTS:-${kinds[*]}}"
+for kind in "${drawn[@]}"; do
+  [ -n "${injected[$kind]+set}" ] || { echo "soak: SOAK_FAULTS: unknown fault '$kind'" >&2; exit 2; }
+done
 end=$((SECONDS + minutes * 60))
 echo "== writing for $minutes min, a fault every ${fault_every}s"
 while [ $((SECONDS + fault_every)) -le "$end" ]; do
   next=$((SECONDS + fault_every))
-  kind=${kinds[RANDOM % 5]}
+  kind=${drawn[RANDOM % ${#drawn[@]}]}
   t=$((RANDOM % 3))
   case "$kind" in
     kill) log "kill -9 ${names[t]}, restart empty"; restart_target "$t" ;;
@@ -200,7 +207,8 @@ touch "$work/stop"; wait "$writer_pid" || true; writer_pid=""
 echo "== writes done; waiting for the targets to catch up"
 caught_up=0
 for t in 0 1 2; do redis-cli -p "$src_port" SET "${markers[t]}" 1 >/dev/null; done
-for _ in $(seq 3000); do
+deadline=$((SECONDS + catchup))
+while [ "$SECONDS" -lt "$deadline" ]; do
   arrived=0
   for t in 0 1 2; do
     [ "$(redis-cli -p "${tgt_port[t]}" EXISTS "${markers[t]}" 2>/dev/null)" = 1 ] &&
@@ -210,7 +218,7 @@ for _ in $(seq 3000); do
   sleep 0.1
 done
 # Then every target streaming with nothing unacknowledged.
-for _ in $(seq 120); do
+while [ "$caught_up" = 1 ] && [ "$SECONDS" -lt "$deadline" ]; do
   ctl -o json get "$job" >"$work/final.json" || true
   jq -e '.status.state == "STREAMING" and
     ([.status.targets[] | (.lag_bytes // "0") | tonumber] | max) == 0' "$work/final.json" \
@@ -218,7 +226,8 @@ for _ in $(seq 120); do
   sleep 1
 done
 touch "$work/stop-monitor"; wait "$monitor_pid" || true; monitor_pid=""
-ctl get "$job"
+ctl -o json get "$job" >"$work/final.json" || true
+ctl get "$job" || true
 
 echo "== checking every key"
 canon='local k = KEYS[1]
@@ -265,8 +274,8 @@ done
 
 faults=0; for k in "${kinds[@]}"; do faults=$((faults + injected[$k])); done
 resyncs=$(jq -r '[.status.targets[] | "\(.name)=\(.resyncs // "n/a")"] | join(" ")' \
-  "$work/final.json")
-reconnects=$(jq -r '.status.upstream_reconnects' "$work/final.json")
+  "$work/final.json" || echo n/a)
+reconnects=$(jq -r '.status.upstream_reconnects' "$work/final.json" || echo n/a)
 echo "== figures (seed $seed, $minutes min)"
 echo "faults injected:   $faults (kill ${injected[kill]}, stop ${injected[stop]}," \
   "pause ${injected[pause]}, master ${injected[master]}, source ${injected[source]})"
