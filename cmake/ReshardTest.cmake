@@ -1,4 +1,4 @@
-# reshard_test(NAME src... LIBS lib... [LABELS label...] [TIMEOUT seconds])
+# reshard_test(NAME src... LIBS lib... [LABELS label] [TIMEOUT seconds])
 # Builds one gtest binary and registers its tests with ctest. TIMEOUT bounds
 # each of its tests (else ctest's --timeout, or its default, applies).
 include(GoogleTest)
@@ -17,6 +17,8 @@ function(reshard_test name)
   # Parameterised suites name their instances (INSTANTIATE_TEST_SUITE_P with a
   # name generator): NO_PRETTY_VALUES keeps ctest's name to that name, without
   # gtest's "# GetParam() = ..." comment.
+  # One label only: gtest_discover_tests passes PROPERTIES on as a flat list,
+  # so a second label would be read as the next property's name.
   set(properties LABELS "${labels}")
   if(ARG_TIMEOUT)
     list(APPEND properties TIMEOUT ${ARG_TIMEOUT})
