@@ -247,12 +247,16 @@ void TargetFaultsTest::StartJob(const std::string& id, bool managed) {
 
 JobStatus TargetFaultsTest::WaitStatus(const std::function<bool(const JobStatus&)>& done,
                                        absl::Duration timeout, const std::string& what) {
+  // `done` may index every target.
+  auto ready = [&](const JobStatus& status) {
+    return status.targets.size() == kTargets && done(status);
+  };
   absl::Time deadline = absl::Now() + timeout;
   JobStatus status = job_->Snapshot();
-  while (!done(status) && absl::Now() < deadline && !engine::IsTerminal(status.state)) {
+  while (!ready(status) && absl::Now() < deadline && !engine::IsTerminal(status.state)) {
     status = job_->WaitForChange(status.version, absl::Milliseconds(100));
   }
-  EXPECT_TRUE(done(status)) << "waited " << timeout << " for " << what << "; " << Describe(status);
+  EXPECT_TRUE(ready(status)) << "waited " << timeout << " for " << what << "; " << Describe(status);
   return status;
 }
 
