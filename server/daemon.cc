@@ -23,7 +23,11 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
     }
     store = std::make_unique<JobStore>(options.state_dir);
   }
-  daemon->manager_ = std::make_unique<JobManager>(std::move(store));
+  std::string spool_dir = options.spool_dir;
+  if (spool_dir.empty() && !options.state_dir.empty()) {
+    spool_dir = (std::filesystem::path(options.state_dir) / "spool").string();
+  }
+  daemon->manager_ = std::make_unique<JobManager>(std::move(store), spool_dir);
   RETURN_IF_ERROR(daemon->manager_->Restore());
 
   daemon->service_ = std::make_unique<JobServiceImpl>(daemon->manager_.get());

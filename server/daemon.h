@@ -20,6 +20,9 @@ struct DaemonOptions {
   std::string grpc_listen = "127.0.0.1:50051";    // port 0: pick a free one
   std::string metrics_listen = "127.0.0.1:9121";  // empty: no /metrics
   std::string state_dir;                          // empty: nothing persisted
+  // Where jobs keep their targets' spool files. Empty: <state_dir>/spool when
+  // state_dir is set, else the engine uses the system's temp dir.
+  std::string spool_dir;
 };
 
 class Daemon {

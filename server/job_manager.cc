@@ -1,6 +1,7 @@
 #include "server/job_manager.h"
 
 #include <atomic>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -49,7 +50,22 @@ void LogLine(const std::string& line) {
 
 }  // namespace
 
-JobManager::JobManager(std::unique_ptr<JobStore> store) : store_(std::move(store)) {}
+JobManager::JobManager(std::unique_ptr<JobStore> store, std::string spool_dir)
+    : store_(std::move(store)), spool_dir_(std::move(spool_dir)) {}
+
+absl::Status JobManager::PrepareSpoolDir() const {
+  if (spool_dir_.empty()) return absl::OkStatus();
+  std::error_code error;
+  std::filesystem::create_directories(spool_dir_, error);
+  if (!error && !std::filesystem::is_directory(spool_dir_, error)) {
+    error = std::make_error_code(std::errc::not_a_directory);
+  }
+  if (error) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("spool_dir: cannot create ", spool_dir_, ": ", error.message()));
+  }
+  return absl::OkStatus();
+}
 
 JobManager::~JobManager() { Shutdown(); }
 
@@ -70,6 +86,7 @@ absl::Status JobManager::ValidateJobId(std::string_view id) {
 std::shared_ptr<JobManager::Entry> JobManager::StartEntry(std::string id, engine::JobSpec spec) {
   auto entry = std::make_shared<Entry>();
   entry->id = std::move(id);
+  spec.options.spool_dir = spool_dir_;
   entry->spec = spec;
   entry->job = std::make_unique<engine::Job>(entry->id, std::move(spec));
   entry->job->Start();
@@ -118,6 +135,7 @@ void JobManager::StopEntry(Entry& entry) {
 }
 
 absl::Status JobManager::Restore() {
+  RETURN_IF_ERROR(PrepareSpoolDir());
   if (store_ == nullptr) return absl::OkStatus();
   std::vector<StoredJob> stored;
   {
@@ -139,7 +157,9 @@ absl::Status JobManager::Restore() {
       entry->final_status.updated_unix_ms = job.updated_unix_ms;
       entry->final_status.version = 1;
       for (const engine::TargetSpec& target : entry->spec.targets) {
-        entry->final_status.targets.push_back(engine::TargetStatus{.name = target.name});
+        engine::TargetStatus status;
+        status.name = target.name;
+        entry->final_status.targets.push_back(std::move(status));
       }
       LogLine(absl::StrCat("reshardd: job ", job.id, ": restored as ",
                            DescribeState(entry->final_status)));
@@ -170,6 +190,7 @@ absl::StatusOr<JobView> JobManager::Create(std::string id, engine::JobSpec spec)
         return absl::AlreadyExistsError(absl::StrCat("job ", id, " already exists"));
       }
     }
+    RETURN_IF_ERROR(PrepareSpoolDir());
     if (store_ != nullptr) {
       StoredJob stored;
       stored.id = id;

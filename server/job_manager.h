@@ -34,19 +34,23 @@ struct JobView {
 
 class JobManager {
  public:
-  // `store` may be null (no persistence).
-  explicit JobManager(std::unique_ptr<JobStore> store);
+  // `store` may be null (no persistence). `spool_dir` is set as
+  // options.spool_dir of every job created or restored (empty: the engine
+  // uses the system's temp dir); it is created when a job needs it.
+  explicit JobManager(std::unique_ptr<JobStore> store, std::string spool_dir = "");
   ~JobManager();  // Shutdown()
   JobManager(const JobManager&) = delete;
   JobManager& operator=(const JobManager&) = delete;
 
   // Loads the store's jobs: terminal ones are listed with their last state,
   // the others are started again from scratch (a new full sync).
+  // FAILED_PRECONDITION when the spool directory cannot be created.
   absl::Status Restore();
 
   // `spec` must have passed ValidateJobSpec. `id` empty: "job-<8 hex>".
   // INVALID_ARGUMENT for a malformed id, ALREADY_EXISTS for a taken one,
-  // UNAVAILABLE after Shutdown.
+  // UNAVAILABLE after Shutdown, FAILED_PRECONDITION when the spool directory
+  // cannot be created ("spool_dir: cannot create DIR: ...").
   absl::StatusOr<JobView> Create(std::string id, engine::JobSpec spec);
   absl::StatusOr<JobView> Get(std::string_view id) const;
   std::vector<JobView> List() const;  // ordered by id
@@ -85,7 +89,11 @@ class JobManager {
   void Persist(const Entry& entry, const engine::JobStatus& status);
   static void StopEntry(Entry& entry);
 
+  // Creates spool_dir_ if it is set and missing.
+  absl::Status PrepareSpoolDir() const;
+
   const std::unique_ptr<JobStore> store_;
+  const std::string spool_dir_;
   mutable absl::Mutex store_mu_;  // serialises store_ writes
   mutable absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<Entry>, std::less<>> jobs_ ABSL_GUARDED_BY(mu_);

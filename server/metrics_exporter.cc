@@ -1,7 +1,6 @@
 #include "server/metrics_exporter.h"
 
 #include <exception>
-#include <initializer_list>
 
 #include "absl/strings/str_cat.h"
 #include "engine/job/job_spec.h"
@@ -16,9 +15,21 @@ using prometheus::MetricType;
 
 constexpr engine::JobState kAllStates[] = {
     engine::JobState::kPending,   engine::JobState::kConnecting, engine::JobState::kSyncing,
-    engine::JobState::kStreaming, engine::JobState::kPaused,     engine::JobState::kFailed,
-    engine::JobState::kCancelled,
+    engine::JobState::kStreaming, engine::JobState::kDegraded,   engine::JobState::kPaused,
+    engine::JobState::kFailed,    engine::JobState::kCancelled,
 };
+
+constexpr engine::TargetState kAllTargetStates[] = {
+    engine::TargetState::kWaiting,  engine::TargetState::kSnapshot,
+    engine::TargetState::kLoading,  engine::TargetState::kStreaming,
+    engine::TargetState::kSpooling, engine::TargetState::kResyncing,
+    engine::TargetState::kCutOff,   engine::TargetState::kDisconnected,
+    engine::TargetState::kPaused,
+};
+
+// The job id's label. Not `job`: Prometheus gives every scrape target a `job`
+// label of its own, which would rename ours to `exported_job`.
+constexpr char kJobLabel[] = "job_id";
 
 MetricFamily Family(const char* name, const char* help, MetricType type) {
   MetricFamily family;
@@ -39,11 +50,58 @@ void Add(MetricFamily& family, std::vector<ClientMetric::Label> labels, double v
   family.metric.push_back(std::move(metric));
 }
 
+// A per-job family and how to read its value from a JobStatus.
+struct JobFamily {
+  MetricFamily family;
+  double (*value)(const engine::JobStatus&);
+};
+
 // A per-target family and how to read its value from a TargetStatus.
 struct TargetFamily {
   MetricFamily family;
   double (*value)(const engine::TargetStatus&);
 };
+
+std::vector<JobFamily> JobFamilies() {
+  return {
+      {Family("reshard_bytes_received_total",
+              "Bytes received from the source (RDB snapshot and command stream).",
+              MetricType::Counter),
+       [](const engine::JobStatus& s) { return double(s.bytes_received); }},
+      {Family("reshard_rdb_bytes_read_total", "Bytes of the source's RDB snapshot read.",
+              MetricType::Counter),
+       [](const engine::JobStatus& s) { return double(s.rdb_bytes_read); }},
+      {Family("reshard_rdb_keys_read_total", "Keys of the source's RDB snapshot read.",
+              MetricType::Counter),
+       [](const engine::JobStatus& s) { return double(s.rdb_keys_read); }},
+      // Not "_total": promtool's lint keeps that suffix for counters.
+      {Family("reshard_rdb_keys_expected",
+              "The source's key count at job start (INFO keyspace); 0 when unknown.",
+              MetricType::Gauge),
+       [](const engine::JobStatus& s) { return double(s.rdb_keys_total); }},
+      {Family("reshard_upstream_connected",
+              "1 while the replication link to the source is connected, else 0.",
+              MetricType::Gauge),
+       [](const engine::JobStatus& s) { return s.upstream_connected ? 1.0 : 0.0; }},
+      {Family("reshard_upstream_reconnects_total",
+              "Times the replication link to the source was re-established.", MetricType::Counter),
+       [](const engine::JobStatus& s) { return double(s.upstream_reconnects); }},
+      {Family("reshard_source_master_offset",
+              "The source's own master_repl_offset (polled); 0 when not known yet.",
+              MetricType::Gauge),
+       [](const engine::JobStatus& s) { return double(s.source_master_offset); }},
+      {Family("reshard_source_lag_bytes",
+              "Bytes of the source's replication stream the job has not applied yet.",
+              MetricType::Gauge),
+       [](const engine::JobStatus& s) { return double(s.source_lag_bytes); }},
+      {Family("reshard_source_lag_seconds",
+              "How long ago the source passed the offset the job has applied.", MetricType::Gauge),
+       [](const engine::JobStatus& s) { return s.source_lag_seconds; }},
+      {Family("reshard_upstream_acked_offset",
+              "The source offset the job acknowledges upstream (REPLCONF ACK).", MetricType::Gauge),
+       [](const engine::JobStatus& s) { return double(s.upstream_acked_offset); }},
+  };
+}
 
 }  // namespace
 
@@ -51,20 +109,11 @@ std::vector<MetricFamily> JobMetricFamilies(const std::vector<JobView>& jobs) {
   MetricFamily state = Family(
       "reshard_job_state", "Current state of the job: 1 for the state it is in, 0 for the others.",
       MetricType::Gauge);
-  MetricFamily bytes_received = Family(
-      "reshard_bytes_received_total",
-      "Bytes received from the source (RDB snapshot and command stream).", MetricType::Counter);
-  MetricFamily rdb_bytes = Family("reshard_rdb_bytes_read_total",
-                                  "Bytes of the source's RDB snapshot read.", MetricType::Counter);
-  MetricFamily rdb_keys = Family("reshard_rdb_keys_read_total",
-                                 "Keys of the source's RDB snapshot read.", MetricType::Counter);
-  MetricFamily upstream_connected =
-      Family("reshard_upstream_connected",
-             "1 while the replication link to the source is connected, else 0.", MetricType::Gauge);
-  MetricFamily upstream_reconnects =
-      Family("reshard_upstream_reconnects_total",
-             "Times the replication link to the source was re-established.", MetricType::Counter);
-
+  MetricFamily target_state =
+      Family("reshard_target_state",
+             "Current state of the target: 1 for the state it is in, 0 for the others.",
+             MetricType::Gauge);
+  std::vector<JobFamily> job_families = JobFamilies();
   std::vector<TargetFamily> targets = {
       {Family("reshard_target_bytes_sent_total",
               "Bytes written to the target (RDB snapshot and command stream).",
@@ -101,31 +150,51 @@ std::vector<MetricFamily> JobMetricFamilies(const std::vector<JobView>& jobs) {
       {Family("reshard_target_connected_replicas",
               "Replicas currently replicating from the target's listener.", MetricType::Gauge),
        [](const engine::TargetStatus& t) { return double(t.connected_replicas); }},
+      {Family("reshard_target_spool_bytes",
+              "Stream bytes waiting for the target (memory + disk spool).", MetricType::Gauge),
+       [](const engine::TargetStatus& t) { return double(t.spool_bytes); }},
+      {Family("reshard_target_spool_disk_bytes",
+              "Of reshard_target_spool_bytes, the bytes in the target's spool file.",
+              MetricType::Gauge),
+       [](const engine::TargetStatus& t) { return double(t.spool_disk_bytes); }},
+      {Family("reshard_target_source_acked_offset",
+              "The source offset the target has confirmed applying; 0 before its snapshot "
+              "loaded.",
+              MetricType::Gauge),
+       [](const engine::TargetStatus& t) { return double(t.source_acked_offset); }},
+      {Family("reshard_target_resyncs",
+              "Full resyncs of the target after the job's snapshot (only increases).",
+              MetricType::Gauge),
+       [](const engine::TargetStatus& t) { return double(t.resyncs); }},
   };
 
   for (const JobView& job : jobs) {
     const engine::JobStatus& s = job.status;
     for (engine::JobState candidate : kAllStates) {
-      Add(state, {{"job", job.id}, {"state", std::string(engine::JobStateName(candidate))}},
+      Add(state, {{kJobLabel, job.id}, {"state", std::string(engine::JobStateName(candidate))}},
           candidate == s.state ? 1 : 0);
     }
-    Add(bytes_received, {{"job", job.id}}, double(s.bytes_received));
-    Add(rdb_bytes, {{"job", job.id}}, double(s.rdb_bytes_read));
-    Add(rdb_keys, {{"job", job.id}}, double(s.rdb_keys_read));
-    Add(upstream_connected, {{"job", job.id}}, s.upstream_connected ? 1 : 0);
-    Add(upstream_reconnects, {{"job", job.id}}, double(s.upstream_reconnects));
+    for (JobFamily& family : job_families) {
+      Add(family.family, {{kJobLabel, job.id}}, family.value(s));
+    }
     for (const engine::TargetStatus& target : s.targets) {
+      for (engine::TargetState candidate : kAllTargetStates) {
+        Add(target_state,
+            {{kJobLabel, job.id},
+             {"target", target.name},
+             {"state", std::string(engine::TargetStateName(candidate))}},
+            candidate == target.state ? 1 : 0);
+      }
       for (TargetFamily& family : targets) {
-        Add(family.family, {{"job", job.id}, {"target", target.name}}, family.value(target));
+        Add(family.family, {{kJobLabel, job.id}, {"target", target.name}}, family.value(target));
       }
     }
   }
 
   std::vector<MetricFamily> families;
-  for (MetricFamily* family : {&state, &bytes_received, &rdb_bytes, &rdb_keys, &upstream_connected,
-                               &upstream_reconnects}) {
-    families.push_back(std::move(*family));
-  }
+  families.push_back(std::move(state));
+  for (JobFamily& family : job_families) families.push_back(std::move(family.family));
+  families.push_back(std::move(target_state));
   for (TargetFamily& family : targets) families.push_back(std::move(family.family));
   return families;
 }

@@ -5,17 +5,25 @@
 // the metric families from JobManager snapshots at each scrape, so deleted
 // jobs disappear and new ones appear without bookkeeping.
 //
-// Families (labels job, plus target for reshard_target_*):
+// Families (label job_id, plus target for reshard_target_*; not `job`, which
+// Prometheus sets to the scrape job's name):
 //   reshard_job_state{state}             gauge, 1 for the current state
 //   reshard_bytes_received_total         counter
 //   reshard_rdb_bytes_read_total         counter
 //   reshard_rdb_keys_read_total          counter
+//   reshard_rdb_keys_expected            gauge, source keys at job start (0 unknown)
 //   reshard_upstream_connected           gauge 0/1
 //   reshard_upstream_reconnects_total    counter
+//   reshard_source_master_offset, reshard_source_lag_bytes, reshard_source_lag_seconds
+//   reshard_upstream_acked_offset        gauge
+//   reshard_target_state{state}          gauge, 1 for the target's current state
 //   reshard_target_bytes_sent_total      counter
-//   reshard_target_keys_{kept,dropped}_total
+//   reshard_target_keys_{kept,dropped,materialized}_total
 //   reshard_target_commands_{kept,dropped,split}_total
 //   reshard_target_lag_bytes, reshard_target_lag_seconds, reshard_target_connected_replicas
+//   reshard_target_spool_bytes, reshard_target_spool_disk_bytes
+//   reshard_target_source_acked_offset   gauge
+//   reshard_target_resyncs               gauge that only increases
 
 #include <memory>
 #include <string>

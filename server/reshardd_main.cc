@@ -20,9 +20,15 @@ ABSL_FLAG(std::string, state_dir, "",
           "directory where job specs are persisted (passwords in separate 0600 files); "
           "jobs are restored from it at start. Empty: nothing is persisted");
 
+ABSL_FLAG(std::string, spool_dir, "",
+          "directory for the targets' spool files (stream bytes waiting for a slow or "
+          "disconnected target). Empty: <state_dir>/spool with --state_dir, else the "
+          "system's temp dir");
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "reshardd --grpc_listen=HOST:PORT --metrics_listen=HOST:PORT [--state_dir=DIR]");
+      "reshardd --grpc_listen=HOST:PORT --metrics_listen=HOST:PORT [--state_dir=DIR] "
+      "[--spool_dir=DIR]");
   absl::ParseCommandLine(argc, argv);
 
   // Block the shutdown signals before gRPC or civetweb start threads, so that
@@ -39,6 +45,7 @@ int main(int argc, char** argv) {
   options.grpc_listen = absl::GetFlag(FLAGS_grpc_listen);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.state_dir = absl::GetFlag(FLAGS_state_dir);
+  options.spool_dir = absl::GetFlag(FLAGS_spool_dir);
   auto daemon = reshard::server::Daemon::Start(options);
   if (!daemon.ok()) {
     std::cerr << "reshardd: " << daemon.status().ToString() << std::endl;

@@ -1,5 +1,6 @@
 #include "client/output/job_printer.h"
 
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -29,6 +30,50 @@ std::string FilterText(const v1::Filter& filter) {
   return "-";
 }
 
+std::string TargetStateName(const v1::TargetStatus& target) {
+  return v1::TargetStatus::State_Name(target.state());
+}
+
+// "8.8 KiB", or "8.8 KiB (4.0 KiB on disk)" when part of it is on disk.
+std::string SpoolText(const v1::TargetStatus& target) {
+  std::string text = HumanBytes(target.spool_bytes());
+  if (target.spool_disk_bytes() != 0) {
+    absl::StrAppend(&text, " (", HumanBytes(target.spool_disk_bytes()), " on disk)");
+  }
+  return text;
+}
+
+// The job's lag behind its source, or why it is not known.
+std::string SourceLagText(const v1::JobStatus& status) {
+  if (status.source_master_offset() == 0) return "unknown (the source's offset is not known yet)";
+  return absl::StrFormat("%s, %.1f s behind the source (master offset %d, applied %d)",
+                         HumanBytes(status.source_lag_bytes()), status.source_lag_seconds(),
+                         status.source_master_offset(), status.source_offset());
+}
+
+// The RDB progress: by bytes when the size is known, else by keys against
+// the source's key count when that is known.
+std::string RdbText(const v1::RdbProgress& rdb, std::optional<double> keys_per_second) {
+  if (rdb.bytes_total() == 0 && rdb.keys_total() != 0) {
+    return absl::StrCat(KeysProgress(rdb.keys_read(), rdb.keys_total(), keys_per_second, 30), ", ",
+                        HumanBytes(rdb.bytes_read()), " read");
+  }
+  std::string text = absl::StrCat(ProgressBar(rdb.bytes_read(), rdb.bytes_total(), 30), " ",
+                                  HumanBytes(rdb.bytes_read()));
+  if (rdb.bytes_total() != 0) absl::StrAppend(&text, " / ", HumanBytes(rdb.bytes_total()));
+  absl::StrAppend(&text, ", ", rdb.keys_read(), " keys");
+  return text;
+}
+
+void PrintHead(const v1::Job& job, std::ostream& out) {
+  const v1::JobStatus& status = job.status();
+  out << "job " << job.id() << ": " << StateName(status) << "\n";
+  if (!status.error().code().empty()) {
+    out << "  error:    " << status.error().code() << ": " << status.error().message() << "\n";
+  }
+  if (!status.detail().empty()) out << "  detail:   " << status.detail() << "\n";
+}
+
 }  // namespace
 
 std::string StateName(const v1::JobStatus& status) {
@@ -37,41 +82,67 @@ std::string StateName(const v1::JobStatus& status) {
 
 void PrintJob(const v1::Job& job, std::ostream& out) {
   const v1::JobStatus& status = job.status();
-  out << "job " << job.id() << ": " << StateName(status) << "\n";
-  if (!status.error().code().empty()) {
-    out << "  error:    " << status.error().code() << ": " << status.error().message() << "\n";
-  }
-  if (!status.detail().empty()) out << "  detail:   " << status.detail() << "\n";
+  PrintHead(job, out);
   out << "  source:   " << job.spec().source().address() << " ("
       << (status.upstream_connected() ? "connected" : "not connected") << ", offset "
       << status.source_offset() << ", " << status.upstream_reconnects() << " reconnects, "
       << HumanBytes(status.bytes_received()) << " received)\n";
-  const v1::RdbProgress& rdb = status.rdb();
-  out << "  rdb:      " << ProgressBar(rdb.bytes_read(), rdb.bytes_total(), 30) << " "
-      << HumanBytes(rdb.bytes_read());
-  if (rdb.bytes_total() != 0) out << " / " << HumanBytes(rdb.bytes_total());
-  out << ", " << rdb.keys_read() << " keys\n";
+  out << "  lag:      " << SourceLagText(status) << "\n";
+  out << "  upstream: acked offset " << status.upstream_acked_offset() << "\n";
+  out << "  rdb:      " << RdbText(status.rdb(), std::nullopt) << "\n";
 
   std::vector<std::vector<std::string>> rows = {
-      {"TARGET", "FILTER", "LISTEN", "REPLICAS", "KEYS KEPT", "KEYS DROPPED", "CMDS KEPT",
-       "CMDS DROPPED", "SPLIT", "MATERIALIZED", "SENT", "LAG", "LAG S"}};
+      {"TARGET", "FILTER", "LISTEN", "STATE", "REPLICAS", "KEYS KEPT", "KEYS DROPPED", "CMDS KEPT",
+       "CMDS DROPPED", "SPLIT", "MATERIALIZED", "SENT", "LAG", "LAG S", "SPOOL", "SOURCE ACKED",
+       "RESYNCS"}};
+  std::vector<std::string> reasons;
   for (int i = 0; i < job.spec().targets_size(); ++i) {
     const v1::TargetSpec& spec = job.spec().targets(i);
     v1::TargetStatus target;
     for (const v1::TargetStatus& t : status.targets()) {
       if (t.name() == spec.name()) target = t;
     }
-    rows.push_back({spec.name(), FilterText(spec.filter()), spec.listen(),
+    rows.push_back({spec.name(), FilterText(spec.filter()), spec.listen(), TargetStateName(target),
                     absl::StrCat(target.connected_replicas()), absl::StrCat(target.rdb_keys_kept()),
                     absl::StrCat(target.rdb_keys_dropped()), absl::StrCat(target.commands_kept()),
                     absl::StrCat(target.commands_dropped()), absl::StrCat(target.commands_split()),
                     absl::StrCat(target.keys_materialized()), HumanBytes(target.bytes_sent()),
-                    HumanBytes(target.lag_bytes()), absl::StrFormat("%.1f", target.lag_seconds())});
+                    HumanBytes(target.lag_bytes()), absl::StrFormat("%.1f", target.lag_seconds()),
+                    SpoolText(target), absl::StrCat(target.source_acked_offset()),
+                    absl::StrCat(target.resyncs())});
+    if (target.state() != v1::TargetStatus::STREAMING && !target.state_reason().empty()) {
+      reasons.push_back(absl::StrCat("target ", spec.name(), ": ", TargetStateName(target), ": ",
+                                     target.state_reason()));
+    }
   }
   std::ostringstream table;
   PrintTable(rows, table);
   std::istringstream lines(table.str());
   for (std::string line; std::getline(lines, line);) out << "  " << line << "\n";
+  for (const std::string& reason : reasons) out << "  " << reason << "\n";
+}
+
+void PrintJobCompact(const v1::Job& job, std::optional<double> keys_per_second, std::ostream& out) {
+  const v1::JobStatus& status = job.status();
+  PrintHead(job, out);
+  out << "  source:   " << (status.upstream_connected() ? "connected" : "not connected");
+  if (status.source_master_offset() == 0) {
+    out << ", lag ?, offset " << status.source_offset();
+  } else {
+    out << absl::StrFormat(", lag %s / %.1f s, offset %d of %d",
+                           HumanBytes(status.source_lag_bytes()), status.source_lag_seconds(),
+                           status.source_offset(), status.source_master_offset());
+  }
+  out << ", upstream acked " << status.upstream_acked_offset() << "\n";
+  out << "  rdb:      " << RdbText(status.rdb(), keys_per_second) << "\n";
+  for (const v1::TargetStatus& target : status.targets()) {
+    out << "  " << target.name() << ": " << TargetStateName(target);
+    if (target.state() != v1::TargetStatus::STREAMING && !target.state_reason().empty()) {
+      out << " (" << target.state_reason() << ")";
+    }
+    out << ", spool " << SpoolText(target) << ", source acked " << target.source_acked_offset()
+        << ", " << target.resyncs() << " resyncs\n";
+  }
 }
 
 void PrintJobAs(const v1::Job& job, OutputFormat format, std::ostream& out) {

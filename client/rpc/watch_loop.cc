@@ -7,6 +7,7 @@
 #include "client/cli/exit_code.h"
 #include "client/output/job_printer.h"
 #include "client/output/json_writer.h"
+#include "client/output/progress_rate.h"
 
 namespace reshard::client {
 
@@ -22,20 +23,24 @@ int WatchJob(const std::string& id, const CtlOptions& options, ServerConnection&
   // change is enough; the final state is always printed.
   auto last_print = std::chrono::steady_clock::time_point();
   v1::JobStatus::State last_state = v1::JobStatus::STATE_UNSPECIFIED;
+  ProgressRate keys_rate;  // of a snapshot whose size is unknown (diskless source)
   while (reader->Read(&job)) {
     got_any = true;
+    // DEGRADED (a target not receiving its stream) is not final: the watch
+    // goes on until the job streams or ends.
     v1::JobStatus::State current = job.status().state();
     bool final_state = current == v1::JobStatus::STREAMING || current == v1::JobStatus::FAILED ||
                        current == v1::JobStatus::CANCELLED;
     auto now = std::chrono::steady_clock::now();
+    keys_rate.Add(job.status().rdb().keys_read(), now);
     if (options.output == OutputFormat::kJson) {
       out << MessageToJson(job, /*multi_line=*/false) << "\n";
     } else if (options.redraw) {
       out << "\033[H\033[2J";
-      PrintJob(job, out);
+      PrintJobCompact(job, keys_rate.PerSecond(), out);
     } else if (final_state || current != last_state ||
                now - last_print >= std::chrono::seconds(1)) {
-      PrintJob(job, out);
+      PrintJobCompact(job, keys_rate.PerSecond(), out);
       out << "\n";
       last_print = now;
       last_state = current;

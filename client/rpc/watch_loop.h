@@ -15,8 +15,10 @@ namespace reshard::client {
 // kJson; for a table, a redrawn screen per update (options.redraw) or a frame
 // per state change and at most one per second otherwise (the final state is
 // always printed). No deadline: a watch lasts as long as it must.
-// Returns kExitOk once the job is STREAMING; kExitError (the reason on `err`)
-// when it FAILED or was CANCELLED, the stream ended first, or the call failed.
+// Tables are PrintJobCompact frames, with the key rate of a diskless snapshot.
+// Returns kExitOk once the job is STREAMING (a DEGRADED job is watched on);
+// kExitError (the reason on `err`) when it FAILED or was CANCELLED, the stream
+// ended first, or the call failed.
 int WatchJob(const std::string& id, const CtlOptions& options, ServerConnection& server,
              std::ostream& out, std::ostream& err);
 

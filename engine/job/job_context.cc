@@ -1,7 +1,11 @@
 #include "engine/job/job_context.h"
 
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
 #include "asio/redirect_error.hpp"
 #include "asio/use_awaitable.hpp"
+#include "engine/base/absl_view.h"
 
 namespace reshard::engine {
 
@@ -10,7 +14,16 @@ JobContext::JobContext(std::string id, const JobSpec& spec, JobAddresses address
       spec(spec),
       addresses(std::move(addresses)),
       wake(io, asio::steady_timer::time_point::max()),
+      resync_wake(io, asio::steady_timer::time_point::max()),
       hooks_(std::move(hooks)) {}
+
+Spool::Options JobContext::SpoolOptions(size_t i, std::string_view what) const {
+  return Spool::Options{.dir = spec.options.spool_dir.empty()
+                                   ? std::filesystem::temp_directory_path().string()
+                                   : spec.options.spool_dir,
+                        .name = absl::StrCat("reshard-", id, "-", i, "-", AsAbsl(what)),
+                        .memory_bytes = spec.options.max_target_queue_bytes};
+}
 
 void JobContext::SetState(JobState new_state, std::string new_detail) {
   if (finished) return;

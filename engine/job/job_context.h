@@ -21,8 +21,10 @@
 #include "asio/io_context.hpp"
 #include "asio/steady_timer.hpp"
 #include "engine/base/status_context.h"
+#include "engine/job/held_stream.h"
 #include "engine/job/job_spec.h"
 #include "engine/job/job_status.h"
+#include "engine/job/offset_map.h"
 #include "engine/link/key_materializer.h"
 #include "engine/link/target_master.h"
 #include "engine/link/upstream_link.h"
@@ -75,7 +77,8 @@ class JobContext {
   const JobSpec& spec;
   const JobAddresses addresses;
   asio::io_context io;
-  asio::steady_timer wake;  // cancelled on attach, resume and finish
+  asio::steady_timer wake;         // cancelled on attach, resume and finish
+  asio::steady_timer resync_wake;  // cancelled when a target asks for a full resync
 
   JobState state = JobState::kPending;
   std::string detail;
@@ -95,6 +98,16 @@ class JobContext {
   std::unique_ptr<KeyMaterializer> materializer;
   SourceState source;
   SnapshotState snapshot;
+
+  // Per target (index-aligned): its offsets mapped to the source's, the
+  // source offset it has confirmed applying, and its share of the stream
+  // while it waits for a resync snapshot (null otherwise).
+  std::vector<OffsetMap> offset_maps;
+  std::vector<uint64_t> source_acked;
+  std::vector<std::unique_ptr<HeldStream>> held;
+  uint64_t upstream_acked = 0;  // the last REPLCONF ACK sent to the source
+  // Spool options for target i's files.
+  Spool::Options SpoolOptions(size_t i, std::string_view what) const;
 
  private:
   Hooks hooks_;

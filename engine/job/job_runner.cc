@@ -75,7 +75,9 @@ absl::Status JobRunner::CheckTransition(JobState required, JobState target,
                                         std::string_view verb) const {
   absl::MutexLock lock(&mu_);
   if (status_.state == target) return absl::OkStatus();
-  if (status_.state != required) {
+  // A DEGRADED job streams too: it can be paused (and is resumed to STREAMING).
+  bool streaming = required == JobState::kStreaming && status_.state == JobState::kDegraded;
+  if (status_.state != required && !streaming) {
     return absl::FailedPreconditionError(
         absl::StrCat("job ", job_.id, " is ", AsAbsl(JobStateName(status_.state)), "; only a ",
                      AsAbsl(JobStateName(required)), " job can be ", AsAbsl(verb)));
@@ -86,9 +88,12 @@ absl::Status JobRunner::CheckTransition(JobState required, JobState target,
 absl::Status JobRunner::Pause() {
   RETURN_IF_ERROR(CheckTransition(JobState::kStreaming, JobState::kPaused, "paused"));
   asio::post(job_.io, [this] {
-    if (job_.finished || job_.state != JobState::kStreaming) return;
+    if (job_.finished || job_.paused) return;
+    if (job_.state != JobState::kStreaming && job_.state != JobState::kDegraded) return;
     job_.paused = true;
-    job_.SetState(JobState::kPaused, "paused: not reading the source");
+    for (auto& target : job_.targets) target->SetDeliveryPaused(true);
+    job_.SetState(JobState::kPaused,
+                  "paused: reading the source; the targets' streams wait in their spools");
   });
   return absl::OkStatus();
 }
@@ -98,6 +103,7 @@ absl::Status JobRunner::Resume() {
   asio::post(job_.io, [this] {
     if (job_.finished || !job_.paused) return;
     job_.paused = false;
+    for (auto& target : job_.targets) target->SetDeliveryPaused(false);
     job_.SetState(JobState::kStreaming,
                   absl::StrCat("streaming; ", job_.source.command_table_note));
     job_.wake.cancel();

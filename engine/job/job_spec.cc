@@ -51,8 +51,8 @@ absl::Status ValidateInterval(std::string_view field, int value_ms) {
 
 absl::Status ValidateTimeout(std::string_view field, int value_ms) {
   if (value_ms < kMinTimeoutMs || value_ms > kMaxTimeoutMs) {
-    return FieldError(field, absl::StrCat("must be between ", kMinTimeoutMs, " and ",
-                                          kMaxTimeoutMs, " ms, got ", value_ms));
+    return FieldError(field, absl::StrCat("must be between ", kMinTimeoutMs, " and ", kMaxTimeoutMs,
+                                          " ms, got ", value_ms));
   }
   return absl::OkStatus();
 }
@@ -81,16 +81,16 @@ absl::Status ValidateOptions(const JobOptions& options) {
                       absl::StrCat("must be >= 1, got ", options.connect_attempts));
   }
   if (options.spool_max_bytes < options.max_target_queue_bytes) {
-    return FieldError("options.spool_max_bytes",
-                      absl::StrCat("must be >= options.max_target_queue_bytes (",
-                                   options.max_target_queue_bytes, "), got ",
-                                   options.spool_max_bytes));
+    return FieldError(
+        "options.spool_max_bytes",
+        absl::StrCat("must be >= options.max_target_queue_bytes (", options.max_target_queue_bytes,
+                     "), got ", options.spool_max_bytes));
   }
   if (auto s = ValidateTimeout("options.source_timeout_ms", options.source_timeout_ms); !s.ok()) {
     return s;
   }
   if (auto s = ValidateTimeout("options.listener_handshake_timeout_ms",
-                                options.listener_handshake_timeout_ms);
+                               options.listener_handshake_timeout_ms);
       !s.ok()) {
     return s;
   }

@@ -46,7 +46,7 @@ struct TargetStatus {
   std::string name;
   TargetState state = TargetState::kWaiting;
   std::string state_reason;  // why it is not streaming (empty when it is)
-  bool attached = false;  // a replica has sent PSYNC to the listener
+  bool attached = false;     // a replica has sent PSYNC to the listener
   uint32_t connected_replicas = 0;
   uint64_t rdb_keys_kept = 0;      // keys of the snapshot sent to this target
   uint64_t rdb_keys_dropped = 0;   // keys of the snapshot not for this target

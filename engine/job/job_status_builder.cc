@@ -1,5 +1,7 @@
 #include "engine/job/job_status_builder.h"
 
+#include "engine/job/job_health.h"
+
 namespace reshard::engine {
 namespace {
 
@@ -15,7 +17,13 @@ TargetStatus TargetStatusOf(const JobContext& job, size_t i) {
     t.acked_offset = link.acked_offset;
     t.lag_bytes = link.lag_bytes;
     t.lag_seconds = link.lag_seconds;
+    t.state = TargetStateOf(link);
+    if (t.state != TargetState::kStreaming) t.state_reason = link.reason;
+    t.spool_bytes = link.spool_bytes;
+    t.spool_disk_bytes = link.spool_disk_bytes;
+    t.resyncs = link.resyncs;
   }
+  if (i < job.source_acked.size()) t.source_acked_offset = job.source_acked[i];
   if (job.splitter != nullptr) {
     t.rdb_keys_kept = job.splitter->keys_kept(i);
     t.rdb_keys_dropped = job.splitter->keys_dropped(i);
@@ -41,6 +49,7 @@ JobStatus BuildJobStatus(const JobContext& job, uint64_t previous_rdb_bytes_read
   status.updated_unix_ms = absl::ToUnixMillis(absl::Now());
   status.upstream_reconnects = job.source.reconnects;
   status.source_offset = job.source.applied_offset;
+  status.upstream_acked_offset = job.upstream_acked;
   if (job.upstream != nullptr && job.upstream->connected()) {
     status.upstream_connected = !job.finished;
     status.bytes_received = job.upstream->source().bytes_received();

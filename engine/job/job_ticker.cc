@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "engine/job/job_health.h"
+#include "engine/job/stream_phase.h"
 #include "engine/resp/resp_writer.h"
 
 namespace reshard::engine {
@@ -19,11 +21,12 @@ asio::awaitable<void> RunJobTicker(JobContext& job, std::function<void()> publis
   const absl::Duration ping_interval = absl::Milliseconds(job.spec.options.target_ping_interval_ms);
   while (co_await job.Sleep(kTick)) {
     absl::Time now = absl::Now();
-    bool streaming = job.state == JobState::kStreaming || job.state == JobState::kPaused;
+    bool streaming = job.state == JobState::kStreaming || job.state == JobState::kDegraded ||
+                     job.state == JobState::kPaused;
     if (streaming && !job.reconnecting && now - last_ack >= ack_interval) {
       last_ack = now;
       // A failed write shows up as a read error in the stream phase.
-      job.upstream->SendAck(job.source.applied_offset).IgnoreError();
+      job.upstream->SendAck(UpstreamAckOffset(job)).IgnoreError();
     }
     if (now - last_keepalive >= absl::Seconds(1)) {
       last_keepalive = now;
@@ -31,10 +34,15 @@ asio::awaitable<void> RunJobTicker(JobContext& job, std::function<void()> publis
     }
     if (streaming && now - last_ping >= ping_interval) {
       last_ping = now;
-      for (auto& target : job.targets) {
-        if (target->phase() == TargetMaster::Phase::kStreaming) target->AppendStream(ping);
+      for (size_t i = 0; i < job.targets.size(); ++i) {
+        // Not between the parts of a stream held for a resync.
+        if (i < job.held.size() && job.held[i] != nullptr) continue;
+        if (job.targets[i]->phase() == TargetMaster::Phase::kStreaming) {
+          job.targets[i]->AppendStream(ping);
+        }
       }
     }
+    RefreshStreamingState(job);
     publish();
   }
 }

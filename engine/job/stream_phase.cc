@@ -2,10 +2,13 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "asio/co_spawn.hpp"
+#include "asio/detached.hpp"
 #include "asio/redirect_error.hpp"
 #include "asio/use_awaitable.hpp"
 #include "engine/base/absl_view.h"
 #include "engine/base/status_macros.h"
+#include "engine/job/resync_phase.h"
 #include "engine/job/source_phase.h"
 #include "engine/resp/resp_parser.h"
 
@@ -44,8 +47,9 @@ asio::awaitable<absl::Status> RouteCommand(JobContext& job, const RespCommand& c
                                            std::vector<std::string>* out,
                                            std::vector<Materialization>* materialize) {
   if (IsReplconf(command)) {
-    // REPLCONF GETACK *: answer with the offset before this command.
-    if (IsGetAck(command)) job.upstream->SendAck(job.source.applied_offset).IgnoreError();
+    // REPLCONF GETACK *: answer with what the job acknowledges (at most the
+    // offset before this command).
+    if (IsGetAck(command)) job.upstream->SendAck(UpstreamAckOffset(job)).IgnoreError();
     co_return absl::OkStatus();
   }
   materialize->clear();
@@ -57,13 +61,77 @@ asio::awaitable<absl::Status> RouteCommand(JobContext& job, const RespCommand& c
   co_return WithContext(routed, absl::StrCat("source offset ", job.source.applied_offset, ": "));
 }
 
-asio::awaitable<void> WaitWhilePaused(JobContext& job) {
-  job.wake.expires_at(asio::steady_timer::time_point::max());
-  asio::error_code ec;
-  co_await job.wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+// Routes one command, keeping the shares of targets that wait for a resync
+// snapshot in their held streams (with the command's end offset).
+asio::awaitable<absl::Status> RouteAndHold(JobContext& job, const RespCommand& command,
+                                           uint64_t consumed, std::vector<std::string>* out,
+                                           std::vector<Materialization>* materialize,
+                                           std::vector<HeldStream*>* held_before) {
+  const uint64_t start = job.source.applied_offset;
+  bool holding = false;
+  for (size_t i = 0; i < job.held.size(); ++i) {
+    HeldStream* held = job.held[i].get();
+    (*held_before)[i] = held;
+    if (held == nullptr) continue;
+    holding = true;
+    if (held->NeedsSelect(start)) job.router->SetTargetDb(i, kUnknownDb);
+  }
+  if (!command.args.empty()) {
+    CO_RETURN_IF_ERROR(co_await RouteCommand(job, command, out, materialize));
+  }
+  job.source.applied_offset += consumed;
+  job.router->SetAppliedOffset(job.source.applied_offset);
+  if (!holding) co_return absl::OkStatus();
+  for (size_t i = 0; i < job.held.size(); ++i) {
+    HeldStream* held = job.held[i].get();
+    if (held == nullptr) continue;  // released meanwhile: out[i] follows its held bytes
+    // Held from this command on: what it routed before is in the snapshot.
+    if (held != (*held_before)[i]) {
+      (*out)[i].clear();
+      continue;
+    }
+    if (absl::Status added = held->Add(job.source.applied_offset, (*out)[i]); !added.ok()) {
+      job.held[i].reset();
+      job.targets[i]->Abandon(absl::StrCat("cannot hold its stream: ", added.message()));
+    }
+    (*out)[i].clear();
+  }
+  co_return absl::OkStatus();
+}
+
+// After a batch: each streaming target's share is appended, and its offset
+// recorded against the source's.
+void AppendBatch(JobContext& job, std::vector<std::string>* out) {
+  for (size_t i = 0; i < out->size(); ++i) {
+    TargetMaster& target = *job.targets[i];
+    if (!(*out)[i].empty()) {
+      target.AppendStream((*out)[i]);
+      (*out)[i].clear();
+    }
+    if (job.held[i] == nullptr && target.phase() == TargetMaster::Phase::kStreaming) {
+      job.offset_maps[i].Record(job.source.applied_offset, target.offset());
+    }
+  }
 }
 
 }  // namespace
+
+uint64_t UpstreamAckOffset(JobContext& job) {
+  if (job.spec.options.ack_mode == JobOptions::AckMode::kReceived) {
+    return job.source.applied_offset;
+  }
+  uint64_t ack = job.source.applied_offset;
+  for (size_t i = 0; i < job.targets.size(); ++i) {
+    const TargetMaster& target = *job.targets[i];
+    if (target.loaded()) {
+      job.source_acked[i] =
+          std::max(job.source_acked[i], job.offset_maps[i].SourceOffsetFor(target.acked_offset()));
+    }
+    ack = std::min(ack, job.source_acked[i]);
+  }
+  job.upstream_acked = std::max(job.upstream_acked, ack);
+  return job.upstream_acked;
+}
 
 asio::awaitable<absl::Status> StreamCommands(JobContext& job) {
   job.SetState(JobState::kStreaming, absl::StrCat("streaming; ", job.source.command_table_note));
@@ -71,12 +139,17 @@ asio::awaitable<absl::Status> StreamCommands(JobContext& job) {
   std::vector<std::string> out(job.targets.size());
   std::vector<Materialization> materialize;
   job.router->set_fail_on_cross_target(job.spec.options.fail_on_cross_target_write);
+  // Every target's stream starts at the snapshot's source offset.
+  job.offset_maps.assign(job.targets.size(), OffsetMap());
+  job.source_acked.assign(job.targets.size(), 0);
+  job.held.resize(job.targets.size());
+  for (size_t i = 0; i < job.targets.size(); ++i) {
+    job.offset_maps[i].Reset(job.source.applied_offset, job.targets[i]->offset());
+  }
+  asio::co_spawn(job.io, RunTargetResyncs(job), asio::detached);
   job.router->SetAppliedOffset(job.source.applied_offset);
+  std::vector<HeldStream*> held_before(job.targets.size());
   while (!job.finished) {
-    if (job.paused) {
-      co_await WaitWhilePaused(job);
-      continue;
-    }
     // The link (and its buffer) is replaced when it reconnects.
     SocketByteSource& source = job.upstream->source();
     // What arrived from the source arrived now: relative expiries count from here.
@@ -94,21 +167,12 @@ asio::awaitable<absl::Status> StreamCommands(JobContext& job) {
                                                    parser.error()));
       }
       used += consumed;
-      if (!command.args.empty()) {
-        CO_RETURN_IF_ERROR(co_await RouteCommand(job, command, &out, &materialize));
-      }
-      job.source.applied_offset += consumed;
-      job.router->SetAppliedOffset(job.source.applied_offset);
+      CO_RETURN_IF_ERROR(
+          co_await RouteAndHold(job, command, consumed, &out, &materialize, &held_before));
     }
-    for (size_t i = 0; i < out.size(); ++i) {
-      if (out[i].empty()) continue;
-      job.targets[i]->AppendStream(out[i]);
-      out[i].clear();
-    }
+    AppendBatch(job, &out);
     source.Consume(used);
-    for (auto& target : job.targets) {
-      if (target->Backlogged()) CO_RETURN_IF_ERROR(co_await target->WaitWritable());
-    }
+    // Nothing waits for a target: a slow one's bytes wait in its outbox.
     absl::Status filled = co_await source.Fill(source.Available().size() + 1);
     if (filled.ok()) continue;
     if (job.finished) co_return absl::CancelledError("cancelled");

@@ -16,4 +16,9 @@ namespace reshard::engine {
 // the reconnect's error when the source does not come back.
 asio::awaitable<absl::Status> StreamCommands(JobContext& job);
 
+// What the job acknowledges to the source (REPLCONF ACK, and the answer to
+// GETACK): with options.ack_mode kApplied the smallest source offset every
+// target has confirmed applying (never decreasing), else what was read.
+uint64_t UpstreamAckOffset(JobContext& job);
+
 }  // namespace reshard::engine

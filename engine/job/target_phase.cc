@@ -23,7 +23,12 @@ TargetMaster::Options MasterOptions(const JobContext& job, size_t i) {
   options.credentials = spec.credentials;
   options.backlog_bytes = job.spec.options.target_backlog_bytes;
   options.max_queue_bytes = job.spec.options.max_target_queue_bytes;
-  options.max_held_stream_bytes = job.spec.options.max_held_stream_bytes;
+  options.spool_max_bytes = job.spec.options.spool_max_bytes;
+  Spool::Options spool = job.SpoolOptions(i, "outbox");
+  options.spool_dir = spool.dir;
+  options.spool_name = spool.name;
+  options.handshake_timeout = absl::Milliseconds(job.spec.options.listener_handshake_timeout_ms);
+  options.max_connections = job.spec.options.max_listener_connections;
   return options;
 }
 
@@ -39,6 +44,7 @@ absl::Status OpenListeners(JobContext& job) {
     job.filters.push_back(std::move(*filter));
     TargetMaster::Callbacks callbacks;
     callbacks.on_attach = [&job] { job.wake.cancel(); };
+    callbacks.on_resync_needed = [&job] { job.resync_wake.cancel(); };
     callbacks.on_fatal = [&job](absl::Status status) {
       asio::post(job.io, [&job, status] { job.Fail(status); });
     };

@@ -1,12 +1,14 @@
 #include "engine/link/target_master.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "absl/random/random.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "asio/co_spawn.hpp"
 #include "asio/detached.hpp"
+#include "asio/post.hpp"
 #include "asio/redirect_error.hpp"
 #include "asio/use_awaitable.hpp"
 #include "engine/base/absl_view.h"
@@ -33,11 +35,20 @@ TargetMaster::TargetMaster(Options options, asio::any_io_executor executor, Call
       drained_(executor, asio::steady_timer::time_point::max()),
       replid_(RandomHex(40)),
       eof_mark_(RandomHex(40)),
-      backlog_(options_.backlog_bytes) {
+      backlog_(options_.backlog_bytes),
+      outbox_(Spool::Options{
+          .dir = options_.spool_dir.empty() ? std::filesystem::temp_directory_path().string()
+                                            : options_.spool_dir,
+          .name = options_.spool_name.empty() ? absl::StrCat("reshard-", replid_.substr(0, 8))
+                                              : options_.spool_name,
+          .memory_bytes = options_.max_queue_bytes}) {
   backlog_.Reset(0);
 }
 
-TargetMaster::~TargetMaster() { Close(); }
+TargetMaster::~TargetMaster() {
+  *alive_ = false;
+  Close();
+}
 
 absl::Status TargetMaster::Listen() {
   const std::string& field = options_.listen_field;
@@ -100,25 +111,20 @@ void TargetMaster::Close() {
   for (const auto& session : sessions) session->Close(absl::CancelledError("job stopped"));
   sessions_.clear();
   active_.reset();
+  outbox_.Clear();
   drained_.cancel();
 }
 
 PsyncAnswer TargetMaster::OnPsync(std::shared_ptr<DownstreamSession> session,
                                   const PsyncRequest& request) {
-  std::string_view replid = request.replid;
-  std::string_view offset_text = request.offset;
   PsyncAnswer answer;
   switch (phase_) {
     case Phase::kWaiting:
     case Phase::kAttached:
-      // A replica that reconnects before its snapshot started just starts over.
-      Attach(std::move(session), "replaced by a new connection");
-      replica_version_ = std::string(request.announced_version);
+      // A replica that reconnects before the job's snapshot just starts over.
+      answer = FullResync(std::move(session), request);
       phase_ = Phase::kAttached;
       if (callbacks_.on_attach) callbacks_.on_attach();
-      answer.kind = PsyncAnswer::Kind::kFullResync;
-      answer.replid = replid_;
-      answer.offset = backlog_.end_offset();
       return answer;
     case Phase::kSnapshot:
       answer.error = absl::StrCat("ERR reshard: target '", options_.name,
@@ -126,18 +132,26 @@ PsyncAnswer TargetMaster::OnPsync(std::shared_ptr<DownstreamSession> session,
       return answer;
     case Phase::kStreaming: {
       uint64_t offset = 0;
-      if (replid == replid_ && absl::SimpleAtoi(AsAbsl(offset_text), &offset) &&
-          backlog_.CanContinueFrom(offset)) {
-        Attach(std::move(session), "replaced by a reconnecting replica");
-        // A replica that continues has loaded its snapshot.
-        waiting_for_first_ack_ = false;
-        std::string().swap(held_stream_);
-        answer.kind = PsyncAnswer::Kind::kContinue;
-        answer.replid = replid_;
-        answer.backlog = backlog_.CopyFrom(offset);
+      if (request.replid == replid_ && absl::SimpleAtoi(AsAbsl(request.offset), &offset) &&
+          TryContinue(session, offset, &answer)) {
         return answer;
       }
-      answer.error = RefusalFor(replid, offset_text);
+      // As a Redis master: a replica that cannot continue gets a full resync.
+      reason_ = absl::StrCat("asked for a full sync: ",
+                             RefusalFor(request.replid, request.offset).substr(13));
+      EnterNeedsResync(reason_, /*cut_off=*/false);
+      [[fallthrough]];
+    }
+    case Phase::kNeedsResync:
+    case Phase::kResyncing: {
+      bool was_resyncing = phase_ == Phase::kResyncing;
+      if (phase_ == Phase::kNeedsResync && reason_.empty()) reason_ = "asked for a full sync";
+      answer = FullResync(std::move(session), request);
+      phase_ = Phase::kResyncing;
+      if (!was_resyncing) {
+        ++resyncs_;
+        if (callbacks_.on_resync_needed) callbacks_.on_resync_needed();
+      }
       return answer;
     }
   }
@@ -145,12 +159,56 @@ PsyncAnswer TargetMaster::OnPsync(std::shared_ptr<DownstreamSession> session,
   return answer;
 }
 
+PsyncAnswer TargetMaster::FullResync(std::shared_ptr<DownstreamSession> session,
+                                     const PsyncRequest& request) {
+  Attach(std::move(session), "replaced by a new connection");
+  replica_version_ = std::string(request.announced_version);
+  outbox_.Clear();
+  gate_ = UINT64_MAX;
+  waiting_for_first_ack_ = false;
+  acked_offset_ = backlog_.end_offset();
+  offset_times_.clear();
+  PsyncAnswer answer;
+  answer.kind = PsyncAnswer::Kind::kFullResync;
+  answer.replid = replid_;
+  answer.offset = backlog_.end_offset();
+  return answer;
+}
+
+bool TargetMaster::TryContinue(std::shared_ptr<DownstreamSession>& session, uint64_t offset,
+                               PsyncAnswer* answer) {
+  // What the replica lacks: [offset, end]. The outbox holds the unsent tail
+  // [outbox_start, end]; the backlog the most recent bytes before it.
+  uint64_t end = backlog_.end_offset();
+  if (offset > end + 1 || outbox_.popped() < snapshot_end_) return false;
+  uint64_t outbox_start = end + 1 - StreamBytesInOutbox();
+  std::string from_backlog;
+  if (offset < outbox_start) {
+    if (!backlog_.CanContinueFrom(offset)) return false;
+    from_backlog = backlog_.CopyFrom(offset);
+    from_backlog.resize(outbox_start - offset);
+  } else {
+    outbox_.Pop(offset - outbox_start);
+  }
+  Attach(std::move(session), "replaced by a reconnecting replica");
+  // A replica that continues has loaded its snapshot.
+  waiting_for_first_ack_ = false;
+  gate_ = UINT64_MAX;
+  acked_offset_ = std::max(acked_offset_, offset > 0 ? offset - 1 : 0);
+  reason_.clear();
+  answer->kind = PsyncAnswer::Kind::kContinue;
+  answer->replid = replid_;
+  answer->backlog = std::move(from_backlog);
+  // After the session has queued +CONTINUE and the backlog part.
+  PumpLater();
+  return true;
+}
+
 std::string TargetMaster::RefusalFor(std::string_view replid, std::string_view offset) const {
   return absl::StrCat(
       "ERR reshard: target '", options_.name, "' cannot continue from offset ", AsAbsl(offset),
       " of replication id ", AsAbsl(replid), " (reshardd has id ", replid_, ", offsets ",
-      backlog_.start_offset(), "-", backlog_.end_offset() + 1,
-      "); a full resync of this target needs a new job",
+      backlog_.start_offset(), "-", backlog_.end_offset() + 1, ")",
       replid == "?" && snapshot_rdb_version_ > 0
           ? absl::StrCat(" (a target that asks again for a full sync often could not load its "
                          "snapshot: it was RDB version ",
@@ -158,22 +216,59 @@ std::string TargetMaster::RefusalFor(std::string_view replid, std::string_view o
           : std::string());
 }
 
+void TargetMaster::EnterNeedsResync(std::string reason, bool cut_off) {
+  phase_ = Phase::kNeedsResync;
+  cut_off_ = cut_off;
+  reason_ = std::move(reason);
+  // The stream this target gets from now has a gap: no replica may continue it.
+  replid_ = RandomHex(40);
+  backlog_.Reset(backlog_.end_offset());
+  outbox_.Clear();
+  snapshot_end_ = 0;
+  gate_ = UINT64_MAX;
+  waiting_for_first_ack_ = false;
+  offset_times_.clear();
+  drained_.cancel();
+}
+
+void TargetMaster::CutOff(std::string reason) { DropStream(std::move(reason), /*cut_off=*/true); }
+
+void TargetMaster::Abandon(std::string reason) { DropStream(std::move(reason), false); }
+
+void TargetMaster::ResyncFailed(std::string reason) {
+  if (phase_ == Phase::kSnapshot) return Abandon(std::move(reason));
+  if (phase_ == Phase::kResyncing) reason_ = std::move(reason);
+}
+
+void TargetMaster::DropStream(std::string reason, bool cut_off) {
+  EnterNeedsResync(reason, cut_off);
+  if (active_ != nullptr) {
+    auto session = active_;
+    active_.reset();
+    session->Close(absl::ResourceExhaustedError(reason));
+  }
+}
+
 void TargetMaster::Attach(std::shared_ptr<DownstreamSession> session,
                           std::string_view why_replaced) {
   if (active_ != nullptr && active_ != session) {
-    active_->Close(absl::AbortedError(AsAbsl(why_replaced)));
+    auto old = std::move(active_);
+    active_.reset();
+    old->Close(absl::AbortedError(AsAbsl(why_replaced)));
   }
   active_ = std::move(session);
+  cut_off_ = false;
 }
 
 void TargetMaster::OnAck(uint64_t offset) {
-  if (waiting_for_first_ack_ && phase_ == Phase::kStreaming) {
+  if (waiting_for_first_ack_ && phase_ == Phase::kStreaming && outbox_.popped() >= snapshot_end_) {
     // The replica has loaded its snapshot: the stream can flow.
     waiting_for_first_ack_ = false;
-    if (active_ != nullptr && !held_stream_.empty()) active_->Enqueue(held_stream_);
-    std::string().swap(held_stream_);
+    gate_ = UINT64_MAX;
+    reason_.clear();
+    Pump();
   }
-  acked_offset_ = std::min(offset, backlog_.end_offset());
+  acked_offset_ = std::min(std::max(acked_offset_, offset), backlog_.end_offset());
   while (!offset_times_.empty() && offset_times_.front().first <= acked_offset_) {
     offset_times_.pop_front();
   }
@@ -181,12 +276,10 @@ void TargetMaster::OnAck(uint64_t offset) {
 
 void TargetMaster::OnWritten(uint64_t bytes) {
   bytes_sent_ += bytes;
-  if (!Backlogged()) drained_.cancel();
+  Pump();
 }
 
-void TargetMaster::OnPendingTaken() {
-  if (!Backlogged()) drained_.cancel();
-}
+void TargetMaster::OnPendingTaken() { Pump(); }
 
 void TargetMaster::OnSessionClosed(DownstreamSession* session, const absl::Status& why) {
   bool was_active = active_.get() == session;
@@ -199,35 +292,73 @@ void TargetMaster::OnSessionClosed(DownstreamSession* session, const absl::Statu
   if (!was_active) return;
   active_.reset();
   drained_.cancel();
-  if (phase_ == Phase::kSnapshot && !closing_ && callbacks_.on_fatal) {
-    callbacks_.on_fatal(absl::UnavailableError(absl::StrCat(
-        "target '", options_.name, "' disconnected during its snapshot: ", why.message())));
+  if (closing_) return;
+  switch (phase_) {
+    case Phase::kAttached:
+      phase_ = Phase::kWaiting;
+      break;
+    case Phase::kSnapshot:
+      EnterNeedsResync(absl::StrCat("disconnected during its snapshot (", why.message(), ")"),
+                       false);
+      break;
+    case Phase::kStreaming:
+      // Bytes of the snapshot that never reached it: it must start over.
+      if (outbox_.popped() < snapshot_end_) {
+        EnterNeedsResync(
+            absl::StrCat("disconnected before its snapshot was sent (", why.message(), ")"), false);
+      } else {
+        reason_ = absl::StrCat("disconnected (", why.message(), ")");
+      }
+      break;
+    default:
+      break;
   }
 }
 
 void TargetMaster::BeginSnapshot() {
+  if (phase_ != Phase::kWaiting && phase_ != Phase::kAttached && phase_ != Phase::kResyncing) {
+    return;
+  }
+  if (active_ == nullptr) {
+    EnterNeedsResync("not connected when its snapshot began", false);
+    return;
+  }
   phase_ = Phase::kSnapshot;
-  if (active_ != nullptr) active_->Enqueue(absl::StrCat("$EOF:", eof_mark_, "\r\n"));
+  reason_.clear();
+  outbox_.Clear();
+  gate_ = UINT64_MAX;
+  Write(absl::StrCat("$EOF:", eof_mark_, "\r\n"));
 }
 
 void TargetMaster::EndSnapshot() {
-  if (active_ != nullptr) active_->Enqueue(eof_mark_);
+  if (phase_ != Phase::kSnapshot) return;
+  Write(eof_mark_);
+  if (phase_ != Phase::kSnapshot) return;  // cut off by that write
   phase_ = Phase::kStreaming;
+  snapshot_end_ = outbox_.pushed();
+  gate_ = snapshot_end_;
   waiting_for_first_ack_ = true;
+  reason_ = "loading its snapshot";
 }
 
 void TargetMaster::Write(std::string_view bytes) {
-  if (active_ != nullptr) active_->Enqueue(bytes);
+  if (phase_ != Phase::kSnapshot) return;
+  if (absl::Status pushed = outbox_.Push(bytes); !pushed.ok()) {
+    CutOff(absl::StrCat("cannot spool its snapshot: ", pushed.message()));
+    return;
+  }
+  Pump();
 }
 
 uint64_t TargetMaster::queued_bytes() const {
-  return active_ == nullptr ? 0 : active_->queued_bytes();
+  return outbox_.size() + (active_ == nullptr ? 0 : active_->queued_bytes());
 }
 
-// Only bytes not yet handed to the socket count: the producer refills while a
-// write is in flight, so reading the source and writing the target overlap.
+// The snapshot reader waits while half the bound waits for the replica; the
+// stream never waits (past the bound the target is cut off instead).
 bool TargetMaster::Backlogged() const {
-  return active_ != nullptr && active_->pending_bytes() > options_.max_queue_bytes;
+  return phase_ == Phase::kSnapshot && active_ != nullptr &&
+         outbox_.size() > std::max(options_.spool_max_bytes / 2, options_.max_queue_bytes);
 }
 
 asio::awaitable<absl::Status> TargetMaster::WaitWritable() {
@@ -237,14 +368,11 @@ asio::awaitable<absl::Status> TargetMaster::WaitWritable() {
     co_await drained_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (closing_) co_return absl::CancelledError("job stopped");
   }
-  if (phase_ == Phase::kSnapshot && active_ == nullptr) {
-    co_return absl::UnavailableError(
-        absl::StrCat("target '", options_.name, "' disconnected during its snapshot"));
-  }
   co_return absl::OkStatus();
 }
 
 void TargetMaster::AppendStream(std::string_view bytes) {
+  if (phase_ != Phase::kStreaming || bytes.empty()) return;
   backlog_.Append(bytes);
   absl::Time now = absl::Now();
   if (offset_times_.empty() || now - offset_times_.back().second > absl::Milliseconds(100)) {
@@ -252,21 +380,51 @@ void TargetMaster::AppendStream(std::string_view bytes) {
   } else {
     offset_times_.back().first = backlog_.end_offset();
   }
-  if (active_ == nullptr || phase_ != Phase::kStreaming) return;
-  if (!waiting_for_first_ack_) {
-    active_->Enqueue(bytes);
-    return;
+  absl::Status pushed = outbox_.Push(bytes);
+  if (!pushed.ok()) return CutOff(absl::StrCat("cannot spool its stream: ", pushed.message()));
+  if (outbox_.size() > options_.spool_max_bytes) {
+    return CutOff(absl::StrCat("cut off: ", outbox_.size(),
+                               " bytes of stream waited for it (options.spool_max_bytes = ",
+                               options_.spool_max_bytes, ")"));
   }
-  held_stream_.append(bytes.data(), bytes.size());
-  if (held_stream_.size() > options_.max_held_stream_bytes && callbacks_.on_fatal) {
-    callbacks_.on_fatal(absl::ResourceExhaustedError(absl::StrCat(
-        "target '", options_.name, "' has not confirmed loading its snapshot while ",
-        held_stream_.size(), " bytes of stream piled up for it (options.max_held_stream_bytes)")));
+  Pump();
+}
+
+void TargetMaster::Pump() {
+  constexpr uint64_t kSocketQueue = 1 << 20;
+  while (active_ != nullptr && !delivery_paused_ && active_->pending_bytes() < kSocketQueue) {
+    uint64_t allowed = std::min<uint64_t>(outbox_.size(), gate_ - outbox_.popped());
+    if (allowed == 0) break;
+    absl::StatusOr<std::string_view> front = outbox_.Front(std::min<uint64_t>(allowed, 1 << 20));
+    if (!front.ok())
+      return CutOff(absl::StrCat("cannot read its spool: ", front.status().message()));
+    size_t n = std::min<uint64_t>(front->size(), allowed);
+    active_->Enqueue(front->substr(0, n));
+    outbox_.Pop(n);
   }
+  if (!Backlogged()) drained_.cancel();
+}
+
+void TargetMaster::PumpLater() {
+  asio::post(executor_, [this, alive = alive_] {
+    if (*alive) Pump();
+  });
+}
+
+uint64_t TargetMaster::StreamBytesInOutbox() const {
+  uint64_t snapshot_left = snapshot_end_ > outbox_.popped() ? snapshot_end_ - outbox_.popped() : 0;
+  return outbox_.size() - snapshot_left;
+}
+
+void TargetMaster::SetDeliveryPaused(bool paused) {
+  delivery_paused_ = paused;
+  if (!paused) Pump();
 }
 
 void TargetMaster::SendKeepalive() {
-  if (active_ != nullptr && phase_ == Phase::kAttached) active_->Enqueue("\n");
+  if (active_ != nullptr && (phase_ == Phase::kAttached || phase_ == Phase::kResyncing)) {
+    active_->Enqueue("\n");
+  }
 }
 
 TargetLinkStatus TargetMaster::Status() const {
@@ -276,9 +434,47 @@ TargetLinkStatus TargetMaster::Status() const {
   status.bytes_sent = bytes_sent_;
   status.offset = backlog_.end_offset();
   status.acked_offset = acked_offset_;
-  status.lag_bytes = phase_ == Phase::kStreaming ? status.offset - acked_offset_ : 0;
-  if (phase_ == Phase::kStreaming && !offset_times_.empty() && acked_offset_ < status.offset) {
+  status.spool_bytes = queued_bytes();
+  status.spool_disk_bytes = outbox_.disk_bytes();
+  status.resyncs = resyncs_;
+  status.reason = reason_;
+  bool streaming = phase_ == Phase::kStreaming;
+  status.lag_bytes = streaming ? status.offset - acked_offset_ : 0;
+  if (streaming && !offset_times_.empty() && acked_offset_ < status.offset) {
     status.lag_seconds = absl::ToDoubleSeconds(absl::Now() - offset_times_.front().second);
+  }
+  switch (phase_) {
+    case Phase::kWaiting:
+    case Phase::kAttached:
+      status.state = TargetLinkState::kWaiting;
+      break;
+    case Phase::kSnapshot:
+      status.state = TargetLinkState::kSnapshot;
+      break;
+    case Phase::kResyncing:
+      status.state = TargetLinkState::kResyncing;
+      break;
+    case Phase::kNeedsResync:
+      status.state = cut_off_ ? TargetLinkState::kCutOff : TargetLinkState::kDisconnected;
+      status.reason = absl::StrCat(reason_, "; needs a full resync when it asks again");
+      break;
+    case Phase::kStreaming:
+      if (active_ == nullptr) {
+        status.state = TargetLinkState::kDisconnected;
+      } else if (waiting_for_first_ack_) {
+        status.state = TargetLinkState::kLoading;
+      } else if (delivery_paused_) {
+        status.state = TargetLinkState::kPaused;
+        status.reason = "the job is paused";
+      } else if (outbox_.disk_bytes() > 0 || outbox_.size() >= (1 << 20)) {
+        status.state = TargetLinkState::kSpooling;
+        status.reason = absl::StrCat(status.spool_bytes, " bytes wait for it (",
+                                     outbox_.disk_bytes(), " on disk)");
+      } else {
+        status.state = TargetLinkState::kStreaming;
+        status.reason.clear();
+      }
+      break;
   }
   return status;
 }

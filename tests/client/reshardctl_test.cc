@@ -231,6 +231,10 @@ TEST_F(ReshardctlTest, CreateListGetCancelWatchDelete) {
   EXPECT_THAT(get.out, StartsWith("job life: "));
   EXPECT_THAT(get.out, HasSubstr("  source:   " + Address(source.port())));
   EXPECT_THAT(get.out, HasSubstr("regex:^[0-4]"));
+  // A source that never answers: its offset is not known, nothing acked.
+  EXPECT_THAT(get.out, HasSubstr("\n  lag:      unknown (the source's offset is not known yet)\n"
+                                 "  upstream: acked offset 0\n"));
+  EXPECT_THAT(get.out, HasSubstr("SPOOL  SOURCE ACKED  RESYNCS\n"));
   EXPECT_THAT(get.out, Not(HasSubstr("top-secret")));
 
   Result json = Ctl({"-o", "json", "get", "life"});
@@ -241,6 +245,11 @@ TEST_F(ReshardctlTest, CreateListGetCancelWatchDelete) {
   EXPECT_EQ(job.spec().targets(1).filter().regex(), "^[5-9]");
   EXPECT_EQ(job.spec().source().password(), "");
   EXPECT_THAT(json.out, HasSubstr("\"rdb_keys_kept\": \"0\""));
+  EXPECT_THAT(json.out, HasSubstr("\"source_lag_bytes\": \"0\""));
+  EXPECT_THAT(json.out, HasSubstr("\"ack_mode\": \"APPLIED\""));
+  EXPECT_THAT(json.out, HasSubstr("\"spool_max_bytes\": \"1073741824\""));
+  ASSERT_EQ(job.status().targets_size(), 2);
+  EXPECT_EQ(job.status().targets(0).state(), v1::TargetStatus::WAITING);
   EXPECT_THAT(json.out, Not(HasSubstr("top-secret")));
 
   Result cancel = Ctl({"cancel", "life"});

@@ -133,6 +133,56 @@ TEST(JobSpecConvertTest, ReconnectHeldStreamAndCrossTargetOptions) {
             "options.reconnect_window_ms: must not be negative, got -1");
 }
 
+TEST(JobSpecConvertTest, SpoolAckModeAndTimeoutOptions) {
+  absl::StatusOr<engine::JobSpec> spec =
+      FromJson(R"({"source":{"address":"127.0.0.1:6379"},)"
+               R"("targets":[{"name":"a","filter":{"regex":"^a"},"listen":"127.0.0.1:7001"}],)"
+               R"("options":{"spool_max_bytes":"8388608","ack_mode":"RECEIVED",)"
+               R"("source_timeout_ms":7000,"listener_handshake_timeout_ms":3000,)"
+               R"("max_listener_connections":4}})");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->options.spool_max_bytes, 8388608u);
+  EXPECT_EQ(spec->options.ack_mode, engine::JobOptions::AckMode::kReceived);
+  EXPECT_EQ(spec->options.source_timeout_ms, 7000);
+  EXPECT_EQ(spec->options.listener_handshake_timeout_ms, 3000);
+  EXPECT_EQ(spec->options.max_listener_connections, 4);
+  EXPECT_EQ(spec->options.spool_dir, "");
+
+  v1::JobOptions proto = OptionsToProto(spec->options);
+  EXPECT_EQ(proto.spool_max_bytes(), 8388608u);
+  EXPECT_EQ(proto.ack_mode(), v1::JobOptions::RECEIVED);
+  EXPECT_EQ(proto.source_timeout_ms(), 7000);
+  EXPECT_EQ(proto.listener_handshake_timeout_ms(), 3000);
+  EXPECT_EQ(proto.max_listener_connections(), 4);
+
+  v1::JobOptions applied;
+  applied.set_ack_mode(v1::JobOptions::APPLIED);
+  absl::StatusOr<engine::JobOptions> options = OptionsFromProto(applied);
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->ack_mode, engine::JobOptions::AckMode::kApplied);
+
+  // 0 / unspecified: the engine defaults.
+  options = OptionsFromProto(v1::JobOptions());
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->spool_max_bytes, 1ull << 30);
+  EXPECT_EQ(options->ack_mode, engine::JobOptions::AckMode::kApplied);
+  EXPECT_EQ(options->source_timeout_ms, 60000);
+  EXPECT_EQ(options->listener_handshake_timeout_ms, 10000);
+  EXPECT_EQ(options->max_listener_connections, 16);
+
+  v1::JobOptions negative;
+  negative.set_max_listener_connections(-2);
+  EXPECT_EQ(OptionsFromProto(negative).status().message(),
+            "options.max_listener_connections: must not be negative, got -2");
+  negative.set_max_listener_connections(0);
+  negative.set_source_timeout_ms(-1);
+  EXPECT_EQ(OptionsFromProto(negative).status().message(),
+            "options.source_timeout_ms: must not be negative, got -1");
+  v1::JobOptions bad_mode;
+  bad_mode.set_ack_mode(static_cast<v1::JobOptions::AckMode>(7));
+  EXPECT_EQ(OptionsFromProto(bad_mode).status().message(), "options.ack_mode: not an ack mode: 7");
+}
+
 TEST(JobSpecConvertTest, TargetWithoutFilter) {
   ExpectInvalid(FromJson(TwoTargets(R"("name":"b","listen":"127.0.0.1:7002")")),
                 "targets[1].filter: required: set one of regex, prefix, glob, slots");
@@ -255,6 +305,16 @@ TEST(JobSpecConvertTest, OptionsToProtoGivesEffectiveValues) {
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->target_backlog_bytes, defaults.target_backlog_bytes);
   EXPECT_EQ(back->reconnect_window_ms, defaults.reconnect_window_ms);
+  EXPECT_EQ(proto.spool_max_bytes(), 1ull << 30);
+  EXPECT_EQ(proto.ack_mode(), v1::JobOptions::APPLIED);
+  EXPECT_EQ(proto.source_timeout_ms(), 60000);
+  EXPECT_EQ(proto.listener_handshake_timeout_ms(), 10000);
+  EXPECT_EQ(proto.max_listener_connections(), 16);
+  EXPECT_EQ(back->spool_max_bytes, defaults.spool_max_bytes);
+  EXPECT_EQ(back->ack_mode, defaults.ack_mode);
+  EXPECT_EQ(back->source_timeout_ms, defaults.source_timeout_ms);
+  EXPECT_EQ(back->listener_handshake_timeout_ms, defaults.listener_handshake_timeout_ms);
+  EXPECT_EQ(back->max_listener_connections, defaults.max_listener_connections);
 }
 
 }  // namespace

@@ -31,7 +31,7 @@ TEST(JobStatusConvertTest, StateNamesInJson) {
       {engine::JobState::kPending, "PENDING"},     {engine::JobState::kConnecting, "CONNECTING"},
       {engine::JobState::kSyncing, "SYNCING"},     {engine::JobState::kStreaming, "STREAMING"},
       {engine::JobState::kPaused, "PAUSED"},       {engine::JobState::kFailed, "FAILED"},
-      {engine::JobState::kCancelled, "CANCELLED"},
+      {engine::JobState::kCancelled, "CANCELLED"}, {engine::JobState::kDegraded, "DEGRADED"},
   };
   for (const auto& [state, name] : kStates) {
     engine::JobStatus status;
@@ -44,6 +44,70 @@ TEST(JobStatusConvertTest, StateNamesInJson) {
     EXPECT_EQ(*back, state);
   }
   EXPECT_FALSE(StateFromProto(v1::JobStatus::STATE_UNSPECIFIED).ok());
+}
+
+TEST(JobStatusConvertTest, TargetStateNamesInJson) {
+  const std::pair<engine::TargetState, const char*> kStates[] = {
+      {engine::TargetState::kWaiting, "WAITING"},
+      {engine::TargetState::kSnapshot, "SNAPSHOT"},
+      {engine::TargetState::kLoading, "LOADING"},
+      {engine::TargetState::kStreaming, "STREAMING"},
+      {engine::TargetState::kSpooling, "SPOOLING"},
+      {engine::TargetState::kResyncing, "RESYNCING"},
+      {engine::TargetState::kCutOff, "CUT_OFF"},
+      {engine::TargetState::kDisconnected, "DISCONNECTED"},
+      {engine::TargetState::kPaused, "PAUSED"},
+  };
+  for (const auto& [state, name] : kStates) {
+    engine::JobStatus status;
+    engine::TargetStatus target;
+    target.name = "a";
+    target.state = state;
+    status.targets.push_back(target);
+    v1::JobStatus proto = StatusToProto(status);
+    EXPECT_EQ(v1::TargetStatus::State_Name(proto.targets(0).state()), name);
+    EXPECT_EQ(engine::TargetStateName(state), name);
+    EXPECT_THAT(ToJson(proto), HasSubstr(std::string(R"("state":")") + name + "\""));
+  }
+}
+
+TEST(JobStatusConvertTest, StatusCarriesSourceLagSpoolAndResyncs) {
+  engine::JobStatus status;
+  status.state = engine::JobState::kDegraded;
+  status.rdb_keys_total = 1000;
+  status.source_offset = 5000;
+  status.source_master_offset = 5600;
+  status.source_lag_bytes = 600;
+  status.source_lag_seconds = 2.5;
+  status.upstream_acked_offset = 4900;
+  engine::TargetStatus target;
+  target.name = "b";
+  target.state = engine::TargetState::kSpooling;
+  target.state_reason = "120 bytes behind";
+  target.spool_bytes = 9000;
+  target.spool_disk_bytes = 4000;
+  target.source_acked_offset = 4900;
+  target.resyncs = 3;
+  status.targets.push_back(target);
+
+  v1::JobStatus proto = StatusToProto(status);
+  EXPECT_EQ(proto.state(), v1::JobStatus::DEGRADED);
+  EXPECT_EQ(proto.rdb().keys_total(), 1000u);
+  EXPECT_EQ(proto.source_master_offset(), 5600u);
+  EXPECT_EQ(proto.source_lag_bytes(), 600u);
+  EXPECT_DOUBLE_EQ(proto.source_lag_seconds(), 2.5);
+  EXPECT_EQ(proto.upstream_acked_offset(), 4900u);
+  ASSERT_EQ(proto.targets_size(), 1);
+  EXPECT_EQ(proto.targets(0).state(), v1::TargetStatus::SPOOLING);
+  EXPECT_EQ(proto.targets(0).state_reason(), "120 bytes behind");
+  EXPECT_EQ(proto.targets(0).spool_bytes(), 9000u);
+  EXPECT_EQ(proto.targets(0).spool_disk_bytes(), 4000u);
+  EXPECT_EQ(proto.targets(0).source_acked_offset(), 4900u);
+  EXPECT_EQ(proto.targets(0).resyncs(), 3u);
+  std::string json = ToJson(proto);
+  EXPECT_THAT(json, HasSubstr(R"("source_lag_bytes":"600")"));
+  EXPECT_THAT(json, HasSubstr(R"("keys_total":"1000")"));
+  EXPECT_THAT(json, HasSubstr(R"("state":"SPOOLING","state_reason":"120 bytes behind")"));
 }
 
 TEST(JobStatusConvertTest, StatusCarriesErrorProgressTargetsAndTimes) {

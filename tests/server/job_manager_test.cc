@@ -220,6 +220,46 @@ TEST_F(JobManagerStoreTest, RestoreListsEndedJobsAndRestartsTheOthers) {
   EXPECT_TRUE(restored.WaitForChange("ended", 0, absl::Milliseconds(1)).ok());
 }
 
+TEST_F(JobManagerStoreTest, EveryJobGetsTheSpoolDirCreatedOrRestored) {
+  SilentListener source;
+  const fs::path spool = dir_ / "spool" / "deeper";
+  {
+    JobManager manager(Store(), spool.string());
+    absl::StatusOr<JobView> created = manager.Create("spooled", SpecFor(Address(source.port())));
+    ASSERT_TRUE(created.ok()) << created.status();
+    EXPECT_EQ(created->spec.options.spool_dir, spool.string());
+    EXPECT_TRUE(fs::is_directory(spool));
+  }
+  fs::remove_all(dir_ / "spool");
+  JobManager restored(Store(), spool.string());
+  ASSERT_TRUE(restored.Restore().ok());
+  EXPECT_TRUE(fs::is_directory(spool));
+  absl::StatusOr<JobView> view = restored.Get("spooled");
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(view->spec.options.spool_dir, spool.string());
+
+  // Without one the engine picks the system's temp dir.
+  JobManager plain(nullptr);
+  absl::StatusOr<JobView> unspooled = plain.Create("plain", SpecFor(Address(source.port())));
+  ASSERT_TRUE(unspooled.ok()) << unspooled.status();
+  EXPECT_EQ(unspooled->spec.options.spool_dir, "");
+}
+
+TEST_F(JobManagerStoreTest, AnUncreatableSpoolDirIsAClearError) {
+  SilentListener source;
+  std::ofstream(dir_ / "file") << "x";
+  const std::string spool = (dir_ / "file" / "spool").string();
+  JobManager manager(nullptr, spool);
+  ExpectError(manager.Create("nope", SpecFor(Address(source.port()))).status(),
+              absl::StatusCode::kFailedPrecondition,
+              "spool_dir: cannot create " + spool + ": Not a directory");
+  EXPECT_TRUE(manager.List().empty());
+  std::ofstream(dir_ / "plain") << "x";
+  JobManager on_a_file(Store(), (dir_ / "plain").string());
+  ExpectError(on_a_file.Restore(), absl::StatusCode::kFailedPrecondition,
+              "spool_dir: cannot create " + (dir_ / "plain").string() + ": Not a directory");
+}
+
 TEST_F(JobManagerStoreTest, DeleteRemovesTheFiles) {
   SilentListener source;
   JobManager manager(Store());

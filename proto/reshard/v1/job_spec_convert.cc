@@ -92,6 +92,10 @@ absl::StatusOr<engine::JobOptions> OptionsFromProto(const v1::JobOptions& proto)
   RETURN_IF_ERROR(CheckNotNegative(proto.target_attach_timeout_ms(), "target_attach_timeout_ms"));
   RETURN_IF_ERROR(CheckNotNegative(proto.connect_attempts(), "connect_attempts"));
   RETURN_IF_ERROR(CheckNotNegative(proto.reconnect_window_ms(), "reconnect_window_ms"));
+  RETURN_IF_ERROR(CheckNotNegative(proto.source_timeout_ms(), "source_timeout_ms"));
+  RETURN_IF_ERROR(
+      CheckNotNegative(proto.listener_handshake_timeout_ms(), "listener_handshake_timeout_ms"));
+  RETURN_IF_ERROR(CheckNotNegative(proto.max_listener_connections(), "max_listener_connections"));
   if (proto.ack_interval_ms() != 0) options.ack_interval_ms = proto.ack_interval_ms();
   if (proto.target_ping_interval_ms() != 0) {
     options.target_ping_interval_ms = proto.target_ping_interval_ms();
@@ -111,6 +115,27 @@ absl::StatusOr<engine::JobOptions> OptionsFromProto(const v1::JobOptions& proto)
     options.max_held_stream_bytes = proto.max_held_stream_bytes();
   }
   options.fail_on_cross_target_write = proto.fail_on_cross_target_write();
+  if (proto.spool_max_bytes() != 0) options.spool_max_bytes = proto.spool_max_bytes();
+  switch (proto.ack_mode()) {
+    case v1::JobOptions::ACK_MODE_UNSPECIFIED:
+      break;  // the engine default (APPLIED)
+    case v1::JobOptions::APPLIED:
+      options.ack_mode = engine::JobOptions::AckMode::kApplied;
+      break;
+    case v1::JobOptions::RECEIVED:
+      options.ack_mode = engine::JobOptions::AckMode::kReceived;
+      break;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("options.ack_mode: not an ack mode: ", proto.ack_mode()));
+  }
+  if (proto.source_timeout_ms() != 0) options.source_timeout_ms = proto.source_timeout_ms();
+  if (proto.listener_handshake_timeout_ms() != 0) {
+    options.listener_handshake_timeout_ms = proto.listener_handshake_timeout_ms();
+  }
+  if (proto.max_listener_connections() != 0) {
+    options.max_listener_connections = proto.max_listener_connections();
+  }
   return options;
 }
 
@@ -125,6 +150,13 @@ v1::JobOptions OptionsToProto(const engine::JobOptions& options) {
   proto.set_reconnect_window_ms(options.reconnect_window_ms);
   proto.set_max_held_stream_bytes(options.max_held_stream_bytes);
   proto.set_fail_on_cross_target_write(options.fail_on_cross_target_write);
+  proto.set_spool_max_bytes(options.spool_max_bytes);
+  proto.set_ack_mode(options.ack_mode == engine::JobOptions::AckMode::kReceived
+                         ? v1::JobOptions::RECEIVED
+                         : v1::JobOptions::APPLIED);
+  proto.set_source_timeout_ms(options.source_timeout_ms);
+  proto.set_listener_handshake_timeout_ms(options.listener_handshake_timeout_ms);
+  proto.set_max_listener_connections(options.max_listener_connections);
   return proto;
 }
 

@@ -15,6 +15,8 @@ v1::JobStatus::State StateToProto(engine::JobState state) {
       return v1::JobStatus::SYNCING;
     case engine::JobState::kStreaming:
       return v1::JobStatus::STREAMING;
+    case engine::JobState::kDegraded:
+      return v1::JobStatus::DEGRADED;
     case engine::JobState::kPaused:
       return v1::JobStatus::PAUSED;
     case engine::JobState::kFailed:
@@ -23,6 +25,30 @@ v1::JobStatus::State StateToProto(engine::JobState state) {
       return v1::JobStatus::CANCELLED;
   }
   return v1::JobStatus::STATE_UNSPECIFIED;
+}
+
+v1::TargetStatus::State TargetStateToProto(engine::TargetState state) {
+  switch (state) {
+    case engine::TargetState::kWaiting:
+      return v1::TargetStatus::WAITING;
+    case engine::TargetState::kSnapshot:
+      return v1::TargetStatus::SNAPSHOT;
+    case engine::TargetState::kLoading:
+      return v1::TargetStatus::LOADING;
+    case engine::TargetState::kStreaming:
+      return v1::TargetStatus::STREAMING;
+    case engine::TargetState::kSpooling:
+      return v1::TargetStatus::SPOOLING;
+    case engine::TargetState::kResyncing:
+      return v1::TargetStatus::RESYNCING;
+    case engine::TargetState::kCutOff:
+      return v1::TargetStatus::CUT_OFF;
+    case engine::TargetState::kDisconnected:
+      return v1::TargetStatus::DISCONNECTED;
+    case engine::TargetState::kPaused:
+      return v1::TargetStatus::PAUSED;
+  }
+  return v1::TargetStatus::STATE_UNSPECIFIED;
 }
 
 absl::StatusOr<engine::JobState> StateFromProto(v1::JobStatus::State state) {
@@ -35,6 +61,8 @@ absl::StatusOr<engine::JobState> StateFromProto(v1::JobStatus::State state) {
       return engine::JobState::kSyncing;
     case v1::JobStatus::STREAMING:
       return engine::JobState::kStreaming;
+    case v1::JobStatus::DEGRADED:
+      return engine::JobState::kDegraded;
     case v1::JobStatus::PAUSED:
       return engine::JobState::kPaused;
     case v1::JobStatus::FAILED:
@@ -91,7 +119,12 @@ v1::JobStatus StatusToProto(const engine::JobStatus& status) {
   proto.mutable_rdb()->set_bytes_total(status.rdb_bytes_total);
   proto.mutable_rdb()->set_bytes_read(status.rdb_bytes_read);
   proto.mutable_rdb()->set_keys_read(status.rdb_keys_read);
+  proto.mutable_rdb()->set_keys_total(status.rdb_keys_total);
   proto.set_source_offset(status.source_offset);
+  proto.set_source_master_offset(status.source_master_offset);
+  proto.set_source_lag_bytes(status.source_lag_bytes);
+  proto.set_source_lag_seconds(status.source_lag_seconds);
+  proto.set_upstream_acked_offset(status.upstream_acked_offset);
   proto.set_upstream_connected(status.upstream_connected);
   proto.set_upstream_reconnects(status.upstream_reconnects);
   for (const engine::TargetStatus& target : status.targets) {
@@ -110,6 +143,12 @@ v1::JobStatus StatusToProto(const engine::JobStatus& status) {
     t->set_acked_offset(target.acked_offset);
     t->set_lag_bytes(target.lag_bytes);
     t->set_lag_seconds(target.lag_seconds);
+    t->set_state(TargetStateToProto(target.state));
+    t->set_state_reason(target.state_reason);
+    t->set_spool_bytes(target.spool_bytes);
+    t->set_spool_disk_bytes(target.spool_disk_bytes);
+    t->set_source_acked_offset(target.source_acked_offset);
+    t->set_resyncs(target.resyncs);
   }
   if (status.created_unix_ms != 0) {
     *proto.mutable_create_time() = TimestampFromUnixMillis(status.created_unix_ms);

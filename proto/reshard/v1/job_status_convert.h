@@ -16,6 +16,7 @@
 namespace reshard::api {
 
 v1::JobStatus::State StateToProto(engine::JobState state);
+v1::TargetStatus::State TargetStateToProto(engine::TargetState state);
 // Inverse of StateToProto; INVALID_ARGUMENT for STATE_UNSPECIFIED.
 absl::StatusOr<engine::JobState> StateFromProto(v1::JobStatus::State state);
 

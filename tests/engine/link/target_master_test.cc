@@ -53,6 +53,7 @@ class TargetMasterTest : public ::testing::Test {
     options.backlog_bytes = 1024;
     TargetMaster::Callbacks callbacks;
     callbacks.on_attach = [this] { ++attaches_; };
+    callbacks.on_resync_needed = [this] { ++resyncs_needed_; };
     callbacks.on_fatal = [this](absl::Status status) { fatal_ = status; };
     master_ = std::make_unique<TargetMaster>(options, io_.get_executor(), callbacks);
     ASSERT_TRUE(master_->Listen().ok());
@@ -90,6 +91,7 @@ class TargetMasterTest : public ::testing::Test {
   std::vector<std::unique_ptr<TargetMaster>> retired_;
   std::unique_ptr<TargetMaster> master_;
   int attaches_ = 0;
+  int resyncs_needed_ = 0;
   std::optional<absl::Status> fatal_;
 };
 
@@ -171,21 +173,42 @@ TEST_F(TargetMasterTest, ReconnectingReplicaContinuesFromTheBacklog) {
   EXPECT_FALSE(fatal_.has_value());
 }
 
-TEST_F(TargetMasterTest, RefusesAnUnknownReplicationId) {
+TEST_F(TargetMasterTest, AReplicaThatCannotContinueGetsAFullResyncOfItsOwn) {
   auto replica = Connect();
   Stream(*replica);
-  master_->set_snapshot_rdb_version(11);
+  master_->AppendStream(Command({"SET", "a", "1"}));
+  std::string old_replid = master_->replid();
+  uint64_t offset = master_->offset();
   auto other = Connect();
-  other->Send(Command({"REPLCONF", "capa", "eof"}));
-  other->Send(Command({"PSYNC", "?", "-1"}));
-  ASSERT_TRUE(other->WaitFor("check the target's log)\r\n"));
-  EXPECT_THAT(other->Take(),
-              HasSubstr("-ERR reshard: target 't' cannot continue from offset -1 of replication "
-                        "id ? (reshardd has id " +
-                        master_->replid() +
-                        ", offsets 1-1); a full resync of this target needs a new job (a target "
-                        "that asks again for a full sync often could not load its snapshot: it "
-                        "was RDB version 11; check the target's log)\r\n"));
+  std::string line = FullSync(*other);
+  // A new replication id: no replica can continue the old stream past the gap
+  // that the job's resync leaves in it.
+  EXPECT_NE(master_->replid(), old_replid);
+  EXPECT_EQ(line, absl::StrCat("+FULLRESYNC ", master_->replid(), " ", offset, "\r\n"));
+  EXPECT_EQ(master_->phase(), TargetMaster::Phase::kResyncing);
+  EXPECT_EQ(resyncs_needed_, 1);
+  TargetLinkStatus status = master_->Status();
+  EXPECT_EQ(status.state, TargetLinkState::kResyncing);
+  EXPECT_EQ(status.resyncs, 1u);
+  EXPECT_THAT(status.reason, HasSubstr("asked for a full sync: target 't' cannot continue from "
+                                       "offset -1 of replication id ?"));
+  // Stream bytes are the job's to hold meanwhile.
+  master_->AppendStream(Command({"SET", "b", "2"}));
+  EXPECT_EQ(master_->offset(), offset);
+  // Its own snapshot, then the stream continues at the offset it was given.
+  master_->BeginSnapshot();
+  master_->Write("RDB2");
+  master_->EndSnapshot();
+  other->Send(Command({"REPLCONF", "ACK", std::to_string(offset)}));
+  std::string set = Command({"SET", "c", "3"});
+  master_->AppendStream(set);
+  ASSERT_TRUE(other->WaitFor(set));
+  std::string got = other->Take();
+  ASSERT_THAT(got, StartsWith("$EOF:"));
+  std::string mark = got.substr(5, 40);
+  EXPECT_EQ(got, absl::StrCat("$EOF:", mark, "\r\nRDB2", mark, set));
+  EXPECT_EQ(master_->offset(), offset + set.size());
+  EXPECT_EQ(master_->Status().state, TargetLinkState::kStreaming);
 }
 
 TEST_F(TargetMasterTest, RefusesASecondReplicaDuringTheSnapshot) {
@@ -200,40 +223,127 @@ TEST_F(TargetMasterTest, RefusesASecondReplicaDuringTheSnapshot) {
                                        "another connection\r\n"));
 }
 
-TEST_F(TargetMasterTest, ReplicaLostDuringItsSnapshotIsFatal) {
+TEST_F(TargetMasterTest, AReplicaLostDuringItsSnapshotNeedsAResync) {
   auto replica = Connect();
   FullSync(*replica);
   master_->BeginSnapshot();
+  master_->Write("RDB");
   replica->Close();
-  for (int i = 0; i < 100 && !fatal_.has_value(); ++i) {
+  for (int i = 0; i < 100 && master_->phase() == TargetMaster::Phase::kSnapshot; ++i) {
     io_.restart();
     io_.run_for(std::chrono::milliseconds(5));
   }
-  ASSERT_TRUE(fatal_.has_value());
-  EXPECT_EQ(fatal_->code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(std::string(fatal_->message()),
-              StartsWith("target 't' disconnected during its snapshot: replica "));
+  EXPECT_FALSE(fatal_.has_value()) << "only this target is affected";
+  EXPECT_EQ(master_->phase(), TargetMaster::Phase::kNeedsResync);
+  TargetLinkStatus status = master_->Status();
+  EXPECT_EQ(status.state, TargetLinkState::kDisconnected);
+  EXPECT_THAT(status.reason, StartsWith("disconnected during its snapshot (replica "));
+  EXPECT_THAT(status.reason, HasSubstr("; needs a full resync when it asks again"));
+  master_->Write("more");  // the rest of the job's snapshot goes nowhere
+  master_->EndSnapshot();
+  EXPECT_EQ(master_->phase(), TargetMaster::Phase::kNeedsResync);
+  auto again = Connect();
+  FullSync(*again);
+  EXPECT_EQ(master_->phase(), TargetMaster::Phase::kResyncing);
+  EXPECT_EQ(resyncs_needed_, 1);
 }
 
-TEST_F(TargetMasterTest, HeldStreamPastItsBoundIsFatal) {
+TEST_F(TargetMasterTest, AReplicaAbsentWhenTheSnapshotBeginsNeedsAResync) {
+  auto replica = Connect();
+  FullSync(*replica);
+  replica->Close();
+  for (int i = 0; i < 100 && master_->phase() == TargetMaster::Phase::kAttached; ++i) {
+    io_.restart();
+    io_.run_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(master_->phase(), TargetMaster::Phase::kWaiting);
+  auto again = Connect();
+  FullSync(*again);
+  again->Close();
+  for (int i = 0; i < 100 && master_->phase() == TargetMaster::Phase::kAttached; ++i) {
+    io_.restart();
+    io_.run_for(std::chrono::milliseconds(5));
+  }
+  master_->BeginSnapshot();
+  EXPECT_EQ(master_->phase(), TargetMaster::Phase::kNeedsResync);
+  EXPECT_EQ(master_->Status().reason,
+            "not connected when its snapshot began; needs a full resync when it asks again");
+}
+
+TEST_F(TargetMasterTest, StreamPastTheSpoolBoundCutsTheTargetOff) {
   TargetMaster::Options options;
   options.name = "t";
   options.listen = HostPort{"127.0.0.1", 0};
-  options.max_held_stream_bytes = 10;
+  options.max_queue_bytes = 8;
+  options.spool_max_bytes = 80;
   Retire();
-  master_ = std::make_unique<TargetMaster>(
-      options, io_.get_executor(),
-      TargetMaster::Callbacks{.on_fatal = [this](absl::Status s) { fatal_ = s; }});
+  master_ = std::make_unique<TargetMaster>(options, io_.get_executor(), TargetMaster::Callbacks{});
   ASSERT_TRUE(master_->Listen().ok());
   master_->StartAccepting();
   auto replica = Connect();
   FullSync(*replica);
   master_->BeginSnapshot();
   master_->EndSnapshot();
-  master_->AppendStream(Command({"SET", "key", "value"}));
-  ASSERT_TRUE(fatal_.has_value());
-  EXPECT_EQ(fatal_->code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_THAT(std::string(fatal_->message()), HasSubstr("(options.max_held_stream_bytes)"));
+  // The replica never ACKs: the stream waits for it, then passes the bound.
+  std::string set = Command({"SET", "key", "value"});
+  int appended = 0;
+  while (master_->phase() == TargetMaster::Phase::kStreaming && appended < 10) {
+    master_->AppendStream(set);
+    ++appended;
+  }
+  EXPECT_EQ(appended, 3) << "the third command passes 80 bytes";
+  EXPECT_EQ(master_->phase(), TargetMaster::Phase::kNeedsResync);
+  TargetLinkStatus status = master_->Status();
+  EXPECT_EQ(status.state, TargetLinkState::kCutOff);
+  EXPECT_EQ(status.reason,
+            absl::StrCat("cut off: ", 3 * set.size(),
+                         " bytes of stream waited for it (options.spool_max_bytes = 80); needs a "
+                         "full resync when it asks again"));
+  EXPECT_EQ(status.spool_bytes, 0u);
+  LoopbackPeer* peer = replica.get();
+  EXPECT_TRUE(peer->RunUntil([peer](const std::string&) { return peer->closed_by_peer(); }));
+}
+
+TEST_F(TargetMasterTest, ADisconnectedReplicaContinuesWithWhatWasKeptForIt) {
+  auto replica = Connect();
+  Stream(*replica);
+  std::string first = Command({"SET", "a", "1"});
+  master_->AppendStream(first);
+  ASSERT_TRUE(replica->WaitForBytes(first.size()));
+  replica->Close();
+  for (int i = 0; i < 100 && master_->Status().connected_replicas > 0; ++i) {
+    io_.restart();
+    io_.run_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(master_->Status().state, TargetLinkState::kDisconnected);
+  // Written while it is away: kept in its outbox, not lost.
+  std::string second = Command({"SET", "b", "2"});
+  master_->AppendStream(second);
+  auto again = Connect();
+  again->Send(Command({"REPLCONF", "capa", "eof"}));
+  ASSERT_TRUE(again->WaitFor("+OK\r\n"));
+  again->Take();
+  again->Send(Command({"PSYNC", master_->replid(), "1"}));
+  std::string expected = absl::StrCat("+CONTINUE ", master_->replid(), "\r\n", first, second);
+  ASSERT_TRUE(again->WaitForBytes(expected.size()));
+  EXPECT_EQ(again->Take(), expected);
+  EXPECT_EQ(master_->Status().state, TargetLinkState::kStreaming);
+}
+
+TEST_F(TargetMasterTest, PausedDeliveryKeepsTheStreamUntilResumed) {
+  auto replica = Connect();
+  Stream(*replica);
+  master_->SetDeliveryPaused(true);
+  std::string set = Command({"SET", "a", "1"});
+  master_->AppendStream(set);
+  replica->RunFor(absl::Milliseconds(50));
+  EXPECT_EQ(replica->Take(), "");
+  TargetLinkStatus status = master_->Status();
+  EXPECT_EQ(status.state, TargetLinkState::kPaused);
+  EXPECT_EQ(status.spool_bytes, set.size());
+  master_->SetDeliveryPaused(false);
+  ASSERT_TRUE(replica->WaitForBytes(set.size()));
+  EXPECT_EQ(replica->Take(), set);
 }
 
 TEST_F(TargetMasterTest, ListenErrorsNameTheField) {

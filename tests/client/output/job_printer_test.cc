@@ -1,0 +1,153 @@
+// PrintJob (`get`) and PrintJobCompact (`watch` frames): the exact text for a
+// DEGRADED job with a spooling target, a diskless snapshot counted in keys,
+// and a job whose source offset is not known yet.
+
+#include "client/output/job_printer.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <string>
+
+#include "google/protobuf/text_format.h"
+
+namespace reshard::client {
+namespace {
+
+v1::Job JobFromText(const std::string& text) {
+  v1::Job job;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &job)) << text;
+  return job;
+}
+
+// Two targets, b spooling behind (partly on disk); the RDB came diskless.
+v1::Job DegradedJob() {
+  return JobFromText(R"pb(
+    id: "split"
+    spec {
+      source { address: "127.0.0.1:7000" }
+      targets {
+        name: "a"
+        filter { prefix: "a:" }
+        listen: "127.0.0.1:7001"
+      }
+      targets {
+        name: "b"
+        filter { slots: "0-8191" }
+        listen: "127.0.0.1:7002"
+      }
+    }
+    status {
+      state: DEGRADED
+      detail: "target b is spooling"
+      bytes_received: 5000
+      rdb { bytes_total: 0 bytes_read: 2048 keys_read: 70 keys_total: 100 }
+      source_offset: 4000
+      source_master_offset: 4600
+      source_lag_bytes: 600
+      source_lag_seconds: 2.5
+      upstream_acked_offset: 3900
+      upstream_connected: true
+      targets {
+        name: "a"
+        state: STREAMING
+        connected_replicas: 1
+        rdb_keys_kept: 30
+        source_acked_offset: 4000
+      }
+      targets {
+        name: "b"
+        state: SPOOLING
+        state_reason: "9000 bytes behind"
+        connected_replicas: 1
+        rdb_keys_kept: 40
+        spool_bytes: 9000
+        spool_disk_bytes: 4096
+        source_acked_offset: 3900
+        resyncs: 2
+      }
+    }
+  )pb");
+}
+
+std::string Get(const v1::Job& job) {
+  std::ostringstream out;
+  PrintJob(job, out);
+  return out.str();
+}
+
+std::string Frame(const v1::Job& job, std::optional<double> rate) {
+  std::ostringstream out;
+  PrintJobCompact(job, rate, out);
+  return out.str();
+}
+
+TEST(JobPrinterTest, GetShowsSourceLagUpstreamAckAndTargetStates) {
+  EXPECT_EQ(
+      Get(DegradedJob()),
+      "job split: DEGRADED\n"
+      "  detail:   target b is spooling\n"
+      "  source:   127.0.0.1:7000 (connected, offset 4000, 0 reconnects, 4.9 KiB received)\n"
+      "  lag:      600 B, 2.5 s behind the source (master offset 4600, applied 4000)\n"
+      "  upstream: acked offset 3900\n"
+      "  rdb:      [#####################---------]  70% 70 / 100 keys, 2.0 KiB read\n"
+      "  TARGET  FILTER        LISTEN          STATE      REPLICAS  KEYS KEPT  KEYS DROPPED  "
+      "CMDS KEPT  CMDS DROPPED  SPLIT  MATERIALIZED  SENT  LAG  LAG S  SPOOL                      "
+      "SOURCE ACKED  RESYNCS\n"
+      "  a       prefix:a:     127.0.0.1:7001  STREAMING  1         30         0             "
+      "0          0             0      0             0 B   0 B  0.0    0 B                        "
+      "4000          0\n"
+      "  b       slots:0-8191  127.0.0.1:7002  SPOOLING   1         40         0             "
+      "0          0             0      0             0 B   0 B  0.0    8.8 KiB (4.0 KiB on disk)  "
+      "3900          2\n"
+      "  target b: SPOOLING: 9000 bytes behind\n");
+}
+
+TEST(JobPrinterTest, WatchFrameIsCompactWithKeyRateAndEta) {
+  const std::string head =
+      "job split: DEGRADED\n"
+      "  detail:   target b is spooling\n"
+      "  source:   connected, lag 600 B / 2.5 s, offset 4000 of 4600, upstream acked 3900\n";
+  const std::string targets =
+      "  a: STREAMING, spool 0 B, source acked 4000, 0 resyncs\n"
+      "  b: SPOOLING (9000 bytes behind), spool 8.8 KiB (4.0 KiB on disk), source acked 3900, "
+      "2 resyncs\n";
+  EXPECT_EQ(Frame(DegradedJob(), 10.0),
+            head +
+                "  rdb:      [#####################---------]  70% 70 / 100 keys, 10.0 keys/s, "
+                "ETA 3s, 2.0 KiB read\n" +
+                targets);
+  // No rate measured yet (the first frame).
+  EXPECT_EQ(Frame(DegradedJob(), std::nullopt),
+            head +
+                "  rdb:      [#####################---------]  70% 70 / 100 keys, 2.0 KiB read\n" +
+                targets);
+}
+
+TEST(JobPrinterTest, UnknownSourceOffsetAndKnownRdbSize) {
+  v1::Job job = JobFromText(R"pb(
+    id: "early"
+    spec { source { address: "127.0.0.1:7000" } }
+    status {
+      state: SYNCING
+      rdb { bytes_total: 4096 bytes_read: 1024 keys_read: 3 keys_total: 10 }
+      source_offset: 0
+    }
+  )pb");
+  // The RDB size is known: progress by bytes, no key rate.
+  EXPECT_EQ(Frame(job, 1.0),
+            "job early: SYNCING\n"
+            "  source:   not connected, lag ?, offset 0, upstream acked 0\n"
+            "  rdb:      [#######-----------------------]  25% 1.0 KiB / 4.0 KiB, 3 keys\n");
+  EXPECT_EQ(Get(job),
+            "job early: SYNCING\n"
+            "  source:   127.0.0.1:7000 (not connected, offset 0, 0 reconnects, 0 B received)\n"
+            "  lag:      unknown (the source's offset is not known yet)\n"
+            "  upstream: acked offset 0\n"
+            "  rdb:      [#######-----------------------]  25% 1.0 KiB / 4.0 KiB, 3 keys\n"
+            "  TARGET  FILTER  LISTEN  STATE  REPLICAS  KEYS KEPT  KEYS DROPPED  CMDS KEPT  "
+            "CMDS DROPPED  SPLIT  MATERIALIZED  SENT  LAG  LAG S  SPOOL  SOURCE ACKED  RESYNCS\n");
+}
+
+}  // namespace
+}  // namespace reshard::client

@@ -1,0 +1,118 @@
+// JobMetricFamilies in the Prometheus text format: the exact lines a scrape
+// gets for a job (label job_id, never `job`) and its targets.
+
+#include "server/metrics_exporter.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "prometheus/text_serializer.h"
+
+namespace reshard::server {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string Exposition(const std::vector<JobView>& jobs) {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, JobMetricFamilies(jobs));
+  return out.str();
+}
+
+JobView DegradedJob() {
+  JobView job;
+  job.id = "split-1";
+  engine::JobStatus& s = job.status;
+  s.state = engine::JobState::kDegraded;
+  s.bytes_received = 5000;
+  s.rdb_keys_read = 70;
+  s.rdb_keys_total = 100;
+  s.source_offset = 4000;
+  s.source_master_offset = 4600;
+  s.source_lag_bytes = 600;
+  s.source_lag_seconds = 2.5;
+  s.upstream_acked_offset = 3900;
+  s.upstream_connected = true;
+  engine::TargetStatus a;
+  a.name = "a";
+  a.state = engine::TargetState::kStreaming;
+  a.source_acked_offset = 4000;
+  engine::TargetStatus b;
+  b.name = "b";
+  b.state = engine::TargetState::kSpooling;
+  b.state_reason = "behind";
+  b.spool_bytes = 9000;
+  b.spool_disk_bytes = 4096;
+  b.source_acked_offset = 3900;
+  b.resyncs = 2;
+  s.targets = {a, b};
+  return job;
+}
+
+TEST(MetricsExporterTest, JobLevelLinesUseJobId) {
+  const std::string text = Exposition({DegradedJob()});
+  for (const char* line : {
+           "reshard_job_state{job_id=\"split-1\",state=\"DEGRADED\"} 1\n",
+           "reshard_job_state{job_id=\"split-1\",state=\"STREAMING\"} 0\n",
+           "reshard_bytes_received_total{job_id=\"split-1\"} 5000\n",
+           "reshard_rdb_keys_read_total{job_id=\"split-1\"} 70\n",
+           "reshard_rdb_keys_expected{job_id=\"split-1\"} 100\n",
+           "reshard_source_master_offset{job_id=\"split-1\"} 4600\n",
+           "reshard_source_lag_bytes{job_id=\"split-1\"} 600\n",
+           "reshard_source_lag_seconds{job_id=\"split-1\"} 2.5\n",
+           "reshard_upstream_acked_offset{job_id=\"split-1\"} 3900\n",
+           "reshard_upstream_connected{job_id=\"split-1\"} 1\n",
+           "# TYPE reshard_source_lag_seconds gauge\n",
+           "# TYPE reshard_target_resyncs gauge\n",
+       }) {
+    EXPECT_THAT(text, HasSubstr(line)) << line;
+  }
+  EXPECT_THAT(text, Not(HasSubstr("{job=")));
+}
+
+TEST(MetricsExporterTest, TargetStateIsOneHotOverEveryState) {
+  const std::string text = Exposition({DegradedJob()});
+  const char* kStates[] = {"WAITING",   "SNAPSHOT", "LOADING",      "STREAMING", "SPOOLING",
+                           "RESYNCING", "CUT_OFF",  "DISCONNECTED", "PAUSED"};
+  for (const char* state : kStates) {
+    const std::string prefix =
+        std::string("reshard_target_state{job_id=\"split-1\",target=\"b\",state=\"") + state +
+        "\"} ";
+    EXPECT_THAT(text, HasSubstr(prefix + (std::string(state) == "SPOOLING" ? "1\n" : "0\n")))
+        << state;
+  }
+  EXPECT_THAT(
+      text,
+      HasSubstr("reshard_target_state{job_id=\"split-1\",target=\"a\",state=\"STREAMING\"} 1\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("reshard_target_state{job_id=\"split-1\",target=\"a\",state=\"SPOOLING\"} 0\n"));
+}
+
+TEST(MetricsExporterTest, TargetSpoolOffsetAndResyncLines) {
+  const std::string text = Exposition({DegradedJob()});
+  for (const char* line : {
+           "reshard_target_spool_bytes{job_id=\"split-1\",target=\"b\"} 9000\n",
+           "reshard_target_spool_disk_bytes{job_id=\"split-1\",target=\"b\"} 4096\n",
+           "reshard_target_source_acked_offset{job_id=\"split-1\",target=\"b\"} 3900\n",
+           "reshard_target_resyncs{job_id=\"split-1\",target=\"b\"} 2\n",
+           "reshard_target_spool_bytes{job_id=\"split-1\",target=\"a\"} 0\n",
+           "reshard_target_source_acked_offset{job_id=\"split-1\",target=\"a\"} 4000\n",
+       }) {
+    EXPECT_THAT(text, HasSubstr(line)) << line;
+  }
+}
+
+TEST(MetricsExporterTest, NoJobsNoSamples) {
+  for (const auto& family : JobMetricFamilies({})) {
+    EXPECT_TRUE(family.metric.empty()) << family.name;
+  }
+}
+
+}  // namespace
+}  // namespace reshard::server
