@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <string>
@@ -36,6 +37,7 @@ int ResyncRank(TargetState state) {
   switch (state) {
     case TargetState::kWaiting:
     case TargetState::kDisconnected:
+    case TargetState::kCutOff:
       return 0;
     case TargetState::kResyncing:
       return 1;
@@ -48,13 +50,13 @@ int ResyncRank(TargetState state) {
   }
 }
 
-// From its first state that is not STREAMING on, `states` never goes back
-// (DISCONNECTED, RESYNCING, SNAPSHOT, LOADING, STREAMING), passes through
-// SNAPSHOT and ends streaming.
+// From the state where it lost its stream on (DISCONNECTED, CUT_OFF, ...),
+// `states` never goes back (then RESYNCING, SNAPSHOT, LOADING, STREAMING),
+// passes through SNAPSHOT and ends streaming.
 void ExpectResyncPath(const std::vector<TargetState>& states, const std::string& history) {
   size_t first = 0;
-  while (first < states.size() && states[first] == TargetState::kStreaming) ++first;
-  ASSERT_LT(first, states.size()) << "never left STREAMING: " << history;
+  while (first < states.size() && ResyncRank(states[first]) == 4) ++first;
+  ASSERT_LT(first, states.size()) << "never lost its stream: " << history;
   bool snapshot = false;
   for (size_t i = first; i < states.size(); ++i) {
     snapshot = snapshot || states[i] == TargetState::kSnapshot;
@@ -168,9 +170,9 @@ TEST_F(TargetFaultsTest, TargetKilledDuringTheSnapshotIsResyncedWhenItReturns) {
       absl::Seconds(60), "the snapshot to be under way");
   ASSERT_FALSE(HasFailure());
   ASSERT_NO_FATAL_FAILURE(RestartEmpty(1));
-  JobStatus killed_at = job_->Snapshot();
-  EXPECT_LT(killed_at.rdb_keys_read, killed_at.rdb_keys_total)
-      << "the snapshot ended before middle was killed: " << Describe(killed_at);
+  // The source was still writing the snapshot (its BGSAVE child running).
+  EXPECT_EQ(*source_client_->InfoField("persistence", "rdb_bgsave_in_progress"), "1")
+      << "the snapshot ended before middle was killed: " << Describe(job_->Snapshot());
   ASSERT_TRUE(source_client_->CheckedCommand({"CONFIG", "SET", "rdb-key-save-delay", "0"}).ok());
 
   WaitAllStreaming(absl::Seconds(120));
@@ -185,20 +187,29 @@ TEST_F(TargetFaultsTest, TargetKilledDuringTheSnapshotIsResyncedWhenItReturns) {
 
 TEST_F(TargetFaultsTest, TargetDownWhenTheSnapshotStartsIsResyncedWhenItReturns) {
   ASSERT_NO_FATAL_FAILURE(StartServers(4000));
-  StartJob("down", /*managed=*/false);
-  // "right" attaches, then dies before the others attach: the snapshot
-  // starts without it.
-  ASSERT_NO_FATAL_FAILURE(AttachTarget(2));
-  WaitStatus([](const JobStatus& s) { return s.targets[2].attached; }, absl::Seconds(20),
-             "right to attach");
+  // The source waits 5 s before it sends the snapshot it was asked for:
+  // every target attached, the job asked, and "right" dies meanwhile.
+  ASSERT_TRUE(
+      source_client_->CheckedCommand({"CONFIG", "SET", "repl-diskless-sync-delay", "5"}).ok());
+  Workload workload(source_->port(), 128);
+  StartJob("down");
+  StateRecorder recorder(job_.get());
+  WaitStatus(
+      [&](const JobStatus& s) {
+        return s.rdb_bytes_read == 0 &&
+               std::all_of(
+                   s.targets.begin(), s.targets.end(),
+                   [](const engine::TargetStatus& t) { return t.connected_replicas == 1; }) &&
+               *source_client_->InfoField("replication", "connected_slaves") == "1";
+      },
+      absl::Seconds(20), "the job to ask for the snapshot with every target attached");
+  ASSERT_FALSE(HasFailure());
   ASSERT_TRUE(targets_[2]->Kill().ok());
   WaitStatus([](const JobStatus& s) { return s.targets[2].connected_replicas == 0; },
-             absl::Seconds(20), "right's link to close");
-  ASSERT_FALSE(HasFailure());
-  Workload workload(source_->port(), 128);
-  StateRecorder recorder(job_.get());
-  ASSERT_NO_FATAL_FAILURE(AttachTarget(0));
-  ASSERT_NO_FATAL_FAILURE(AttachTarget(1));
+             absl::Seconds(5), "right's link to close");
+  EXPECT_EQ(job_->Snapshot().rdb_bytes_read, 0u) << "the snapshot began before right was killed";
+  ASSERT_TRUE(
+      source_client_->CheckedCommand({"CONFIG", "SET", "repl-diskless-sync-delay", "0"}).ok());
   JobStatus status = WaitStatus(
       [](const JobStatus& s) {
         return s.state == JobState::kDegraded && s.targets[0].state == TargetState::kStreaming &&
@@ -339,7 +350,9 @@ TEST_F(TargetFaultsTest, TargetPastTheSpoolBoundIsCutOffAndResyncedWhenItReturns
   EXPECT_EQ(status.state, JobState::kDegraded) << Describe(status);
   EXPECT_NE(status.detail.find("right"), std::string::npos) << status.detail;
   EXPECT_TRUE(recorder.SawTarget(2, TargetState::kSpooling)) << recorder.TargetHistory(2);
-  EXPECT_LE(recorder.max_spool_bytes(2), 9 * kMiB) << "the spool outgrew its bound";
+  // The bound is the outbox's (memory + disk); spool_bytes also counts what
+  // the connection holds (up to 1 MiB) and the last write may pass it.
+  EXPECT_LE(recorder.max_spool_bytes(2), 10 * kMiB + 512 * 1024) << "the spool outgrew its bound";
   absl::StatusOr<uint64_t> omem = ReplicaOutputMemory(*source_client_);
   ASSERT_TRUE(omem.ok()) << omem.status();
   EXPECT_LT(*omem, kMiB);
