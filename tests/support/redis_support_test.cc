@@ -16,6 +16,7 @@
 #include "tests/support/redis_client.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/server_binaries.h"
+#include "tests/support/stall_proxy.h"
 #include "tests/support/temp_dir.h"
 
 namespace reshard::testing {
@@ -225,6 +226,29 @@ TEST(FindServerBinaryTest, TheVariableFirstThenTheFetchedBuild) {
   ::unsetenv(kVariable);
   EXPECT_EQ(FetchedServerPath("redis-6.0/bin/redis-server"),
             std::string(RESHARD_BINARY_DIR) + "/servers/redis-6.0/bin/redis-server");
+}
+
+TEST(StallProxyTest, StallFreezesOpenConnectionsOnlyAndForwardsNewOnes) {
+  auto server = RedisServer::Start();
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto proxy = StallProxy::Start((*server)->port());
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  auto first = RedisClient::Connect("127.0.0.1", (*proxy)->port(), absl::Milliseconds(300));
+  auto second = RedisClient::Connect("127.0.0.1", (*proxy)->port(), absl::Milliseconds(300));
+  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_TRUE(first->CheckedCommand({"SET", "k", "1"}).ok());
+  ASSERT_TRUE(second->CheckedCommand({"GET", "k"}).ok());
+  EXPECT_EQ((*proxy)->Stall(), 2);
+  EXPECT_EQ((*proxy)->Stall(), 0);  // already frozen
+  // No answer, and no close either: the read times out.
+  absl::StatusOr<RespValue> frozen = first->Command({"PING"});
+  EXPECT_EQ(frozen.status().code(), absl::StatusCode::kDeadlineExceeded) << frozen.status();
+  auto third = RedisClient::Connect("127.0.0.1", (*proxy)->port());
+  ASSERT_TRUE(third.ok()) << third.status();
+  absl::StatusOr<RespValue> value = third->CheckedCommand({"GET", "k"});
+  ASSERT_TRUE(value.ok()) << value.status();
+  EXPECT_EQ(value->str, "1");
+  EXPECT_EQ((*proxy)->accepted(), 3);
 }
 
 TEST(RedisClientTest, WaitForPollsUntilTrueOrTimesOut) {
