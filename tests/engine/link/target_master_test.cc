@@ -285,6 +285,8 @@ TEST_F(TargetMasterTest, StreamPastTheSpoolBoundCutsTheTargetOff) {
   FullSync(*replica);
   master_->BeginSnapshot();
   master_->EndSnapshot();
+  replica->RunFor(absl::Milliseconds(20));  // the snapshot leaves the socket's queue
+  replica->Take();
   // The replica never ACKs: the stream waits for it, then passes the bound.
   std::string set = Command({"SET", "key", "value"});
   int appended = 0;
