@@ -116,6 +116,16 @@ void ExpectResyncs(const JobStatus& status, std::vector<uint64_t> resyncs) {
   }
 }
 
+// This process's resident memory (VmRSS), 0 when unreadable.
+uint64_t ResidentBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
 TEST_F(TargetFaultsTest, KilledTargetRestartedEmptyGetsItsOwnSnapshotWhileTheOthersStream) {
   ASSERT_NO_FATAL_FAILURE(StartServers(4000));
   StartJob("killed");
@@ -234,6 +244,9 @@ TEST_F(TargetFaultsTest, StoppedTargetIsSpooledToDiskWhileTheSourceIsReadAtFullS
   testing::TempDir spool("target-faults-spool");
   spec_.options.spool_dir = spool.path();
   spec_.options.max_target_queue_bytes = kMiB;
+  // Small backlogs, so that what the memory check sees is the spool's doing
+  // (a backlog's ring fills its pages as the stream passes).
+  spec_.options.target_backlog_bytes = kMiB;
   StartJob("stopped");
   WaitAllStreaming();
   ASSERT_FALSE(HasFailure());
@@ -243,11 +256,19 @@ TEST_F(TargetFaultsTest, StoppedTargetIsSpooledToDiskWhileTheSourceIsReadAtFullS
   RedisClient left = testing::Connect(*targets_[0]);
   RedisClient right = testing::Connect(*targets_[2]);
 
+  // The stopped target must not time its master out on SIGCONT (it would
+  // come back with a PSYNC the 1 MiB backlog may not cover).
+  RedisClient middle = testing::Connect(*targets_[1]);
+  ASSERT_TRUE(middle.CheckedCommand({"CONFIG", "SET", "repl-timeout", "600"}).ok());
   ASSERT_NO_FATAL_FAILURE(StopTarget(1));
   uint64_t max_omem = 0;
   bool spool_files = false;
+  // The job runs in this process: its memory is this process's.
+  const uint64_t rss_at_stop = ResidentBytes();
+  uint64_t max_rss = rss_at_stop;
   for (int second = 1; second <= 60; ++second) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
+    max_rss = std::max(max_rss, ResidentBytes());
     absl::StatusOr<uint64_t> omem = ReplicaOutputMemory(*source_client_);
     ASSERT_TRUE(omem.ok()) << omem.status();
     max_omem = std::max(max_omem, *omem);
@@ -273,6 +294,10 @@ TEST_F(TargetFaultsTest, StoppedTargetIsSpooledToDiskWhileTheSourceIsReadAtFullS
   EXPECT_GT(recorder.max_spool_disk_bytes(1), 0u);
   EXPECT_TRUE(spool_files) << "no file in " << spool.path() << " while spooling to disk";
   EXPECT_LT(max_omem, kMiB) << "the source buffered for reshardd: it fell behind";
+  // What waits for the stopped target is on disk: memory stays bounded (its
+  // outbox's memory part is 1 MiB, each backlog 1 MiB).
+  EXPECT_LT(max_rss - rss_at_stop, 24 * kMiB)
+      << "RSS grew while " << status.targets[1].spool_bytes << " bytes were spooled";
   EXPECT_FALSE(recorder.SawTarget(1, TargetState::kCutOff)) << recorder.TargetHistory(1);
 
   ASSERT_NO_FATAL_FAILURE(ContinueTarget(1));
