@@ -39,12 +39,21 @@ std::string Names(const JobContext& job, const std::vector<size_t>& round) {
 
 // Sends target i what was held for it after its snapshot, in chunks, letting
 // the stream go on meanwhile (it keeps adding to the held stream until the
-// held stream is empty; then the target gets the stream directly).
+// held stream is empty; then the target gets the stream directly). The hold
+// lasts until the job has read the source past the snapshot's offset: what
+// comes before it (the snapshot has it) is still dropped.
 asio::awaitable<void> SendHeldStream(JobContext& job, size_t i) {
   TargetMaster& target = *job.targets[i];
   HeldStream* held = job.held[i].get();
+  const uint64_t snapshot_offset = held->snapshot_offset().value_or(0);
   Spool& bytes = held->bytes();
-  while (!bytes.empty() && target.phase() == TargetMaster::Phase::kStreaming) {
+  while (target.phase() == TargetMaster::Phase::kStreaming &&
+         (!bytes.empty() || job.source.applied_offset < snapshot_offset)) {
+    if (bytes.empty()) {
+      if (!co_await job.Sleep(absl::Milliseconds(10))) co_return;
+      if (job.held[i].get() != held) co_return;
+      continue;
+    }
     absl::StatusOr<std::string_view> front = bytes.Front(1 << 20);
     if (!front.ok()) {
       target.Abandon(

@@ -225,7 +225,12 @@ TEST(JobSplitTest, StreamWaitsForTheTargetsFirstAckAfterItsSnapshot) {
     rdb += *byte;
   }
   ASSERT_EQ(rdb.substr(0, 5), "REDIS");
-  ASSERT_EQ(WaitForState(job, JobState::kStreaming, absl::Seconds(10)).state, JobState::kStreaming);
+  // The stream phase has begun, but the target has not loaded: DEGRADED, it is LOADING.
+  JobStatus loading = WaitForState(job, JobState::kDegraded, absl::Seconds(10));
+  ASSERT_EQ(loading.state, JobState::kDegraded) << loading.detail;
+  EXPECT_EQ(loading.targets[0].state, engine::TargetState::kLoading);
+  EXPECT_EQ(loading.detail,
+            "not every target receives its stream: target 'a' LOADING: loading its snapshot");
   // Nothing may follow the mark before the ACK, though k2 is waiting.
   absl::SleepFor(absl::Milliseconds(300));
   absl::StatusOr<std::string> early = replica->ReadBytes(1);
@@ -244,6 +249,8 @@ TEST(JobSplitTest, StreamWaitsForTheTargetsFirstAckAfterItsSnapshot) {
   ASSERT_EQ(set->elements.size(), 3u) << set->ToString();
   EXPECT_EQ(set->elements[1].str, "k2");
   EXPECT_EQ(set->elements[2].str, "v2");
+  // Loaded: every target streams, and so does the job.
+  EXPECT_EQ(WaitForState(job, JobState::kStreaming, absl::Seconds(10)).state, JobState::kStreaming);
 }
 
 }  // namespace
