@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <string>
 #include <system_error>
 
 #include "absl/strings/numbers.h"
@@ -356,6 +358,56 @@ void TargetFaultsTest::ExpectExactAfterCatchUp(Workload* workload) {
   EXPECT_TRUE(report->ok()) << report->Summary();
   EXPECT_GT(report->source_keys, static_cast<size_t>(kWorkloadKeys));
   for (size_t t = 0; t < kTargets; ++t) EXPECT_GT(report->keys_per_target[t], 1000u) << kNames[t];
+}
+
+// Where a resyncing target stands on its way back; SPOOLING (draining what
+// waited while it loaded) ranks with STREAMING.
+namespace {
+
+int ResyncRank(TargetState state) {
+  switch (state) {
+    case TargetState::kWaiting:
+    case TargetState::kDisconnected:
+    case TargetState::kCutOff:
+      return 0;
+    case TargetState::kResyncing:
+      return 1;
+    case TargetState::kSnapshot:
+      return 2;
+    case TargetState::kLoading:
+      return 3;
+    default:
+      return 4;
+  }
+}
+
+}  // namespace
+
+// From the state where it lost its stream on (DISCONNECTED, CUT_OFF, ...),
+// `states` never goes back (then RESYNCING, SNAPSHOT, LOADING, STREAMING),
+// passes through SNAPSHOT and ends streaming.
+void ExpectResyncPath(const std::vector<TargetState>& states, const std::string& history) {
+  size_t first = 0;
+  while (first < states.size() && ResyncRank(states[first]) == 4) ++first;
+  ASSERT_LT(first, states.size()) << "never lost its stream: " << history;
+  bool snapshot = false;
+  for (size_t i = first; i < states.size(); ++i) {
+    snapshot = snapshot || states[i] == TargetState::kSnapshot;
+    if (i > first) {
+      EXPECT_LE(ResyncRank(states[i - 1]), ResyncRank(states[i])) << history;
+    }
+  }
+  EXPECT_TRUE(snapshot) << history;
+  EXPECT_EQ(states.back(), TargetState::kStreaming) << history;
+}
+
+uint64_t ResidentBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
 }
 
 }  // namespace reshard::integration

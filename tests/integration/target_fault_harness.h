@@ -89,6 +89,15 @@ class StateRecorder {
 // The largest omem= of the source's replica connections (CLIENT LIST TYPE
 // replica); NOT_FOUND when there is none.
 absl::StatusOr<uint64_t> ReplicaOutputMemory(testing::RedisClient& source);
+
+// From the state where it lost its stream on (DISCONNECTED, CUT_OFF, ...),
+// `states` never goes back (then RESYNCING, SNAPSHOT, LOADING, STREAMING),
+// passes through SNAPSHOT and ends streaming.
+void ExpectResyncPath(const std::vector<engine::TargetState>& states, const std::string& history);
+
+// This process's resident memory (VmRSS; the job under test runs in it), 0
+// when unreadable.
+uint64_t ResidentBytes();
 // master_repl_offset of INFO replication.
 absl::StatusOr<uint64_t> MasterReplOffset(testing::RedisClient& source);
 // One line per job and target state, offsets and spool, for failure messages.

@@ -31,43 +31,6 @@ using testing::RedisClient;
 
 constexpr uint64_t kMiB = 1 << 20;
 
-// Where a resyncing target stands on its way back; SPOOLING (draining what
-// waited while it loaded) ranks with STREAMING.
-int ResyncRank(TargetState state) {
-  switch (state) {
-    case TargetState::kWaiting:
-    case TargetState::kDisconnected:
-    case TargetState::kCutOff:
-      return 0;
-    case TargetState::kResyncing:
-      return 1;
-    case TargetState::kSnapshot:
-      return 2;
-    case TargetState::kLoading:
-      return 3;
-    default:
-      return 4;
-  }
-}
-
-// From the state where it lost its stream on (DISCONNECTED, CUT_OFF, ...),
-// `states` never goes back (then RESYNCING, SNAPSHOT, LOADING, STREAMING),
-// passes through SNAPSHOT and ends streaming.
-void ExpectResyncPath(const std::vector<TargetState>& states, const std::string& history) {
-  size_t first = 0;
-  while (first < states.size() && ResyncRank(states[first]) == 4) ++first;
-  ASSERT_LT(first, states.size()) << "never lost its stream: " << history;
-  bool snapshot = false;
-  for (size_t i = first; i < states.size(); ++i) {
-    snapshot = snapshot || states[i] == TargetState::kSnapshot;
-    if (i > first) {
-      EXPECT_LE(ResyncRank(states[i - 1]), ResyncRank(states[i])) << history;
-    }
-  }
-  EXPECT_TRUE(snapshot) << history;
-  EXPECT_EQ(states.back(), TargetState::kStreaming) << history;
-}
-
 // SET `key` on the source (db 0) and wait until `target` has it.
 absl::Status WriteAndWait(RedisClient& source, RedisClient& target, const std::string& key,
                           absl::Duration timeout) {
@@ -114,16 +77,6 @@ void ExpectResyncs(const JobStatus& status, std::vector<uint64_t> resyncs) {
   for (size_t t = 0; t < resyncs.size(); ++t) {
     EXPECT_EQ(status.targets[t].resyncs, resyncs[t]) << status.targets[t].name;
   }
-}
-
-// This process's resident memory (VmRSS), 0 when unreadable.
-uint64_t ResidentBytes() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
-  }
-  return 0;
 }
 
 TEST_F(TargetFaultsTest, KilledTargetRestartedEmptyGetsItsOwnSnapshotWhileTheOthersStream) {
