@@ -43,6 +43,8 @@ asio::awaitable<void> RunJobTicker(JobContext& job, std::function<void()> publis
       }
     }
     RefreshStreamingState(job);
+    // The acknowledged offsets are current in every status, not only when sent.
+    if (streaming && !job.offset_maps.empty()) UpstreamAckOffset(job);
     publish();
   }
 }
