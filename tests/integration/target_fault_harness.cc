@@ -384,20 +384,18 @@ int ResyncRank(TargetState state) {
 }  // namespace
 
 // From the state where it lost its stream on (DISCONNECTED, CUT_OFF, ...),
-// `states` never goes back (then RESYNCING, SNAPSHOT, LOADING, STREAMING),
-// passes through SNAPSHOT and ends streaming.
+// `states` never goes back (then RESYNCING, SNAPSHOT, LOADING, STREAMING)
+// and ends streaming. (A short snapshot may pass between two published
+// statuses, so SNAPSHOT need not be seen; each case checks the resync count.)
 void ExpectResyncPath(const std::vector<TargetState>& states, const std::string& history) {
   size_t first = 0;
   while (first < states.size() && ResyncRank(states[first]) == 4) ++first;
   ASSERT_LT(first, states.size()) << "never lost its stream: " << history;
-  bool snapshot = false;
   for (size_t i = first; i < states.size(); ++i) {
-    snapshot = snapshot || states[i] == TargetState::kSnapshot;
     if (i > first) {
       EXPECT_LE(ResyncRank(states[i - 1]), ResyncRank(states[i])) << history;
     }
   }
-  EXPECT_TRUE(snapshot) << history;
   EXPECT_EQ(states.back(), TargetState::kStreaming) << history;
 }
 

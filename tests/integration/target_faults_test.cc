@@ -39,20 +39,22 @@ absl::Status WriteAndWait(RedisClient& source, RedisClient& target, const std::s
   return target.WaitForKey(key, timeout, key);
 }
 
-// WAIT 1 1000 after a write of `key` on `client`: how many replicas had it.
-int64_t WriteAndWaitReplicas(RedisClient& client, const std::string& key) {
+// WAIT 1 <timeout_ms> after a write of `key` on `client`: how many replicas had it.
+int64_t WriteAndWaitReplicas(RedisClient& client, const std::string& key, int timeout_ms = 1000) {
   EXPECT_TRUE(client.CheckedCommand({"SET", key, "w"}).ok());
-  absl::StatusOr<engine::RespValue> acked = client.CheckedCommand({"WAIT", "1", "1000"});
+  absl::StatusOr<engine::RespValue> acked =
+      client.CheckedCommand({"WAIT", "1", std::to_string(timeout_ms)});
   EXPECT_TRUE(acked.ok()) << acked.status();
   return acked.ok() ? acked->integer : -1;
 }
 
 // WriteAndWaitReplicas until it counts one replica, at most `attempts` times;
-// the last count.
+// the last count. 3 s each: a write is acknowledged end to end after the
+// targets' ACK (every second) and reshardd's own (every second, or at GETACK).
 int64_t WaitForOneReplica(RedisClient& client, const std::string& key, int attempts) {
   int64_t replicas = 0;
   for (int attempt = 0; attempt < attempts && replicas != 1; ++attempt) {
-    replicas = WriteAndWaitReplicas(client, key);
+    replicas = WriteAndWaitReplicas(client, key, 3000);
   }
   return replicas;
 }
@@ -412,7 +414,7 @@ TEST_F(TargetFaultsTest, WaitOnTheSourceCountsOnlyWhatEveryTargetApplied) {
   }
 
   ASSERT_NO_FATAL_FAILURE(ContinueTarget(0));
-  EXPECT_EQ(WaitForOneReplica(client, "1:wait", 30), 1)
+  EXPECT_EQ(WaitForOneReplica(client, "1:wait", 15), 1)
       << "left caught up, yet WAIT still counts no replica; " << Describe(job_->Snapshot());
   ASSERT_NO_FATAL_FAILURE(ExpectExactAfterCatchUp(&workload));
 }
