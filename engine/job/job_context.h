@@ -37,6 +37,12 @@
 
 namespace reshard::engine {
 
+// How long a connection to the source or a target may take, and how long the
+// source may take to start sending a snapshot it was asked for (it forks and
+// writes or streams it first, sending "\n" keepalives meanwhile).
+inline constexpr absl::Duration kConnectTimeout = absl::Seconds(5);
+inline constexpr absl::Duration kSnapshotStartTimeout = absl::Hours(1);
+
 // What the job has learnt about its source.
 struct SourceState {
   std::string replid;                    // the source's replication id (for PSYNC)

@@ -17,8 +17,6 @@
 namespace reshard::engine {
 namespace {
 
-constexpr absl::Duration kConnectTimeout = absl::Seconds(5);
-constexpr absl::Duration kSnapshotStartTimeout = absl::Hours(1);
 // Targets that ask within this of each other share one sync.
 constexpr absl::Duration kGatherDelay = absl::Milliseconds(200);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(30);

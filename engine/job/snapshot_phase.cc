@@ -11,10 +11,6 @@
 namespace reshard::engine {
 namespace {
 
-// The source forks and writes (or streams) its snapshot before the payload
-// starts; it sends "\n" keepalives meanwhile.
-constexpr absl::Duration kSnapshotStartTimeout = absl::Hours(1);
-
 // Unmanaged targets' versions: what their replicas announced (Valkey's do).
 void LearnAnnouncedVersions(JobContext& job) {
   for (size_t i = 0; i < job.targets.size(); ++i) {

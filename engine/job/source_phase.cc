@@ -5,11 +5,6 @@
 #include "absl/strings/str_cat.h"
 
 namespace reshard::engine {
-namespace {
-
-constexpr absl::Duration kConnectTimeout = absl::Seconds(5);
-
-}  // namespace
 
 asio::awaitable<absl::Status> ConnectSource(JobContext& job) {
   // The first target's listen port is what the source lists for this replica.

@@ -12,8 +12,6 @@
 namespace reshard::engine {
 namespace {
 
-constexpr absl::Duration kConnectTimeout = absl::Seconds(5);
-
 TargetMaster::Options MasterOptions(const JobContext& job, size_t i) {
   const TargetSpec& spec = job.spec.targets[i];
   TargetMaster::Options options;
