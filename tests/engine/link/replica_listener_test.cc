@@ -187,6 +187,12 @@ class DescriptorExhaustion {
 };
 
 TEST_F(ReplicaListenerTest, AcceptErrorsPauseInsteadOfSpinningAndTheListenerRecovers) {
+#ifdef RESHARD_SANITIZED
+  // UBSan's vptr check probes memory through a pipe(); with every descriptor
+  // taken it cannot, and reports valid objects (asio's reactor) as having an
+  // "invalid vptr". The plain build runs this test.
+  GTEST_SKIP() << "needs the process out of descriptors, which the sanitizer runtime cannot bear";
+#endif
   Start();
   auto first = Connect();  // waits in the kernel's backlog
   {
