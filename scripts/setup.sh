@@ -13,6 +13,11 @@ PACKAGES=(
   libabsl-dev libre2-dev libgtest-dev libgmock-dev prometheus-cpp-dev
   libasio-dev liblzf-dev ninja-build cmake g++ pkg-config libbenchmark-dev
   redis-server redis-tools prometheus
+  # reshardctl's tests: watch on a real terminal (tmux), the completions
+  # (bash is always there; zsh), Grafana's provisioning files (python3-yaml).
+  tmux zsh python3-yaml
+  # The Debian package (cpack -G DEB: dpkg-shlibdeps) and its unit check.
+  dpkg-dev systemd
   # scripts/fetch_servers.sh builds Redis 8.0 and Valkey 9.1 (with g++ above).
   make libssl-dev
 )

@@ -2,7 +2,7 @@
 
 #include <atomic>
 #include <filesystem>
-#include <iostream>
+#include <optional>
 #include <thread>
 
 #include "absl/random/random.h"
@@ -10,6 +10,8 @@
 #include "absl/strings/str_format.h"
 #include "engine/base/status_macros.h"
 #include "engine/job/job.h"
+#include "server/event_log.h"
+#include "server/job_events.h"
 
 namespace reshard::server {
 
@@ -41,11 +43,6 @@ std::string DescribeState(const engine::JobStatus& status) {
                     std::string(status.error.message()), ")");
   }
   return text;
-}
-
-void LogLine(const std::string& line) {
-  // One write per line so that lines from several monitors do not interleave.
-  std::cerr << (line + "\n") << std::flush;
 }
 
 }  // namespace
@@ -94,20 +91,25 @@ std::shared_ptr<JobManager::Entry> JobManager::StartEntry(std::string id, engine
   return entry;
 }
 
+// Logs every change between two published statuses (server/job_events.h)
+// and persists each change of the job's state.
 void JobManager::Monitor(std::shared_ptr<Entry> entry) {
   uint64_t seen = 0;
-  engine::JobState last = engine::JobState::kPending;
+  std::optional<engine::JobStatus> previous;
   while (!entry->stop_monitor.load()) {
     engine::JobStatus status = entry->job->WaitForChange(seen, kMonitorPoll);
+    if (status.version == seen) continue;
     seen = status.version;
     if (entry->stop_monitor.load()) break;
-    if (status.state != last) {
-      LogLine(absl::StrCat("reshardd: job ", entry->id, ": ", StateName(last), " -> ",
-                           DescribeState(status)));
-      last = status.state;
-      Persist(*entry, status);
+    for (const LogEvent& event :
+         JobStatusEvents(entry->id, previous ? &*previous : nullptr, status)) {
+      EventLog::Default().Write(event);
     }
-    if (engine::IsTerminal(status.state)) break;
+    const engine::JobState last = previous ? previous->state : engine::JobState::kPending;
+    if (status.state != last) Persist(*entry, status);
+    const bool ended = engine::IsTerminal(status.state);
+    previous = std::move(status);
+    if (ended) break;
   }
 }
 
@@ -125,7 +127,8 @@ void JobManager::Persist(const Entry& entry, const engine::JobStatus& status) {
   if (entry.deleted.load()) return;  // Delete removed the files meanwhile
   absl::Status saved = store_->Save(stored);
   if (!saved.ok()) {
-    LogLine(absl::StrCat("reshardd: job ", entry.id, ": cannot persist: ", saved.ToString()));
+    LogEventLine(LogLevel::kError, "job_persist_failed", entry.id,
+                 absl::StrCat("cannot persist the job: ", saved.ToString()));
   }
 }
 
@@ -161,12 +164,12 @@ absl::Status JobManager::Restore() {
         status.name = target.name;
         entry->final_status.targets.push_back(std::move(status));
       }
-      LogLine(absl::StrCat("reshardd: job ", job.id, ": restored as ",
-                           DescribeState(entry->final_status)));
+      LogEventLine(LogLevel::kInfo, "job_restored", job.id,
+                   absl::StrCat("restored as ", DescribeState(entry->final_status)));
       jobs_[job.id] = std::move(entry);
     } else {
-      LogLine(absl::StrCat("reshardd: job ", job.id, ": restored, restarting (was ",
-                           StateName(job.state), ")"));
+      LogEventLine(LogLevel::kInfo, "job_restored", job.id,
+                   absl::StrCat("restored, restarting (was ", StateName(job.state), ")"));
       std::string id = job.id;
       jobs_[id] = StartEntry(id, std::move(job.spec));
     }
@@ -200,8 +203,9 @@ absl::StatusOr<JobView> JobManager::Create(std::string id, engine::JobSpec spec)
     }
     // Logged before the job starts, so that it precedes the job's first
     // state change in the log.
-    LogLine(absl::StrCat("reshardd: job ", id, ": created with ", spec.targets.size(),
-                         " target(s), source ", spec.source.address));
+    LogEventLine(LogLevel::kInfo, "job_created", id,
+                 absl::StrCat("created with ", spec.targets.size(), " target(s), source ",
+                              spec.source.address));
     entry = StartEntry(id, std::move(spec));
     jobs_[id] = entry;
   }
@@ -295,10 +299,10 @@ absl::Status JobManager::Delete(std::string_view id) {
     absl::MutexLock lock(&store_mu_);
     absl::Status removed = store_->Remove(entry->id);
     if (!removed.ok()) {
-      LogLine(absl::StrCat("reshardd: job ", entry->id, ": ", removed.ToString()));
+      LogEventLine(LogLevel::kError, "job_delete_failed", entry->id, removed.ToString());
     }
   }
-  LogLine(absl::StrCat("reshardd: job ", entry->id, ": deleted"));
+  LogEventLine(LogLevel::kInfo, "job_deleted", entry->id, "deleted");
   // The engine::Job is destroyed (and its thread joined) when the last
   // reference goes, possibly in a WatchJob handler that still holds one.
   return absl::OkStatus();

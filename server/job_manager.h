@@ -4,8 +4,9 @@
 // waits on a job's I/O (engine::Job methods return at once), except
 // WaitForChange, which waits at most `timeout`.
 //
-// Each running job has a small monitor thread that logs one line per state
-// change to stderr and, with a JobStore, persists the job's state.
+// Each running job has a small monitor thread that logs each change of its
+// status once (server/job_events.h, through EventLog::Default()) and, with a
+// JobStore, persists the job's state.
 
 #include <map>
 #include <memory>

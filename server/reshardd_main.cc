@@ -10,7 +10,10 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/str_cat.h"
 #include "server/daemon.h"
+#include "server/event_log.h"
 
 ABSL_FLAG(std::string, grpc_listen, "127.0.0.1:50051",
           "host:port of the gRPC API (port 0: pick a free port and print it)");
@@ -25,11 +28,45 @@ ABSL_FLAG(std::string, spool_dir, "",
           "disconnected target). Empty: <state_dir>/spool with --state_dir, else the "
           "system's temp dir");
 
+ABSL_FLAG(std::string, log_format, "text",
+          "text: one line per event, 'TIME LEVEL job=ID target=NAME message'; json: one JSON "
+          "object per line (time, level, job, target, event, from, to, reason, message)");
+
+namespace {
+
+using reshard::server::LogEventLine;
+using reshard::server::LogLevel;
+
+// --help names the file that defines each flag: its name only, never the
+// build machine's path.
+void ConfigureFlagsUsage() {
+  absl::FlagsUsageConfig config;
+  config.normalize_filename = [](absl::string_view path) {
+    const size_t slash = path.rfind('/');
+    return std::string(slash == absl::string_view::npos ? path : path.substr(slash + 1));
+  };
+  config.contains_help_flags = [](absl::string_view file) { return file == "reshardd_main.cc"; };
+  config.contains_helpshort_flags = config.contains_help_flags;
+  config.version_string = [] { return std::string("reshardd " RESHARD_VERSION "\n"); };
+  absl::SetFlagsUsageConfig(config);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  ConfigureFlagsUsage();
   absl::SetProgramUsageMessage(
-      "reshardd --grpc_listen=HOST:PORT --metrics_listen=HOST:PORT [--state_dir=DIR] "
-      "[--spool_dir=DIR]");
+      "the reshard service: splits a live Redis into several.\n"
+      "usage: reshardd [--grpc_listen=HOST:PORT] [--metrics_listen=HOST:PORT] "
+      "[--state_dir=DIR] [--spool_dir=DIR] [--log_format=text|json]\n"
+      "       reshardd --version | --help");
   absl::ParseCommandLine(argc, argv);
+  const std::string log_format = absl::GetFlag(FLAGS_log_format);
+  if (!reshard::server::LogFormatNamed(log_format)) {
+    std::cerr << "reshardd: --log_format: expected text or json, got '" << log_format << "'\n";
+    return 2;
+  }
+  reshard::server::EventLog::Default().SetFormat(*reshard::server::LogFormatNamed(log_format));
 
   // Block the shutdown signals before gRPC or civetweb start threads, so that
   // every thread inherits the mask and only sigwait() below receives them.
@@ -46,25 +83,28 @@ int main(int argc, char** argv) {
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.state_dir = absl::GetFlag(FLAGS_state_dir);
   options.spool_dir = absl::GetFlag(FLAGS_spool_dir);
+  LogEventLine(LogLevel::kInfo, "daemon", "", "reshardd " RESHARD_VERSION " starting");
   auto daemon = reshard::server::Daemon::Start(options);
   if (!daemon.ok()) {
-    std::cerr << "reshardd: " << daemon.status().ToString() << std::endl;
+    LogEventLine(LogLevel::kError, "daemon", "",
+                 absl::StrCat("cannot start: ", daemon.status().ToString()));
     return 1;
   }
   std::string grpc_host = options.grpc_listen.substr(0, options.grpc_listen.rfind(':'));
-  std::cerr << "reshardd: gRPC listening on " << grpc_host << ":" << (*daemon)->grpc_port()
-            << std::endl;
+  LogEventLine(LogLevel::kInfo, "daemon", "",
+               absl::StrCat("gRPC listening on ", grpc_host, ":", (*daemon)->grpc_port()));
   if (!options.metrics_listen.empty()) {
     std::string host = options.metrics_listen.substr(0, options.metrics_listen.rfind(':'));
-    std::cerr << "reshardd: metrics listening on http://" << host << ":"
-              << (*daemon)->metrics_port() << "/metrics" << std::endl;
+    LogEventLine(LogLevel::kInfo, "daemon", "",
+                 absl::StrCat("metrics listening on http://", host, ":", (*daemon)->metrics_port(),
+                              "/metrics"));
   }
 
   int received = 0;
   sigwait(&signals, &received);
-  std::cerr << "reshardd: " << (received == SIGINT ? "SIGINT" : "SIGTERM") << ", shutting down"
-            << std::endl;
+  LogEventLine(LogLevel::kInfo, "daemon", "",
+               absl::StrCat(received == SIGINT ? "SIGINT" : "SIGTERM", ", shutting down"));
   (*daemon)->Shutdown();
-  std::cerr << "reshardd: stopped" << std::endl;
+  LogEventLine(LogLevel::kInfo, "daemon", "", "stopped");
   return 0;
 }

@@ -1,23 +1,29 @@
 #include "client/cli/ctl_args.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "client/cli/arg_parser.h"
+#include "client/cli/ctl_help.h"
 
 namespace reshard::client {
 
-const char kCtlUsage[] =
-    "usage: reshardctl [--server ADDR] [-o json|table] COMMAND\n"
-    "  create -f SPEC.json [--id ID]  create and start a job\n"
-    "  list                           list the jobs\n"
-    "  get JOB                        show one job\n"
-    "  watch JOB                      follow a job until it streams (exit 0) or ends (exit 1)\n"
-    "  pause JOB | resume JOB | cancel JOB | delete JOB\n"
-    "  rdb ...                        local commands on RDB files\n"
-    "ADDR defaults to 127.0.0.1:50051.\n";
+std::string CtlUsage() {
+  std::string text = "usage: reshardctl [--server ADDR] [-o table|wide|json] COMMAND [ARGS]\n";
+  for (const CommandHelp& help : CtlCommandHelp()) {
+    absl::StrAppendFormat(&text, "  %-33s %s\n", std::string(help.synopsis),
+                          std::string(help.summary));
+  }
+  absl::StrAppend(&text,
+                  "ADDR defaults to 127.0.0.1:50051. `reshardctl help COMMAND` tells more about "
+                  "one.\n",
+                  kCtlExitCodes);
+  return text;
+}
 
 absl::StatusOr<CtlInvocation> ParseCtlArgs(const std::vector<std::string>& args) {
   CtlInvocation inv;
   bool help = false;
+  bool version = false;
   ArgParser parser(ArgParser::InlineValues::kAccept);
   parser.AddValueOption({"--server", "-s"}, [&](const std::string& value) {
     inv.options.server = value;
@@ -26,7 +32,7 @@ absl::StatusOr<CtlInvocation> ParseCtlArgs(const std::vector<std::string>& args)
   parser.AddValueOption({"-o", "--output"}, [&](const std::string& value) {
     std::optional<OutputFormat> format = OutputFormatNamed(value);
     if (!format)
-      return std::optional(absl::StrCat("-o: expected json or table, got '", value, "'"));
+      return std::optional(absl::StrCat("-o: expected table, wide or json, got '", value, "'"));
     inv.options.output = *format;
     return std::optional<std::string>();
   });
@@ -39,18 +45,24 @@ absl::StatusOr<CtlInvocation> ParseCtlArgs(const std::vector<std::string>& args)
     return std::optional<std::string>();
   });
   parser.AddFlag({"-h", "--help"}, [&] { help = true; });
+  parser.AddFlag({"--version"}, [&] { version = true; });
 
   absl::StatusOr<std::vector<std::string>> positional = parser.Parse(args);
   if (!positional.ok()) return positional.status();
   if (help) {
+    // `reshardctl --help`, `reshardctl watch --help`: as `help [watch]`.
     inv.command = "help";
-  } else if (positional->empty()) {
-    return absl::InvalidArgumentError("no command given");
+    inv.positional.assign(positional->begin(), positional->end());
+    if (inv.positional.size() > 1) inv.positional.resize(1);
+    return inv;
   }
-  if (!positional->empty()) {
-    if (inv.command.empty()) inv.command = positional->front();
-    inv.positional.assign(positional->begin() + 1, positional->end());
+  if (version) {
+    inv.command = "version";
+    return inv;
   }
+  if (positional->empty()) return absl::InvalidArgumentError("no command given");
+  inv.command = positional->front();
+  inv.positional.assign(positional->begin() + 1, positional->end());
   return inv;
 }
 

@@ -2,12 +2,14 @@
 
 // The command line of reshardctl's RPC commands:
 //
-//   reshardctl [--server ADDR] [-o json|table] COMMAND
+//   reshardctl [--server ADDR] [-o table|wide|json] COMMAND
 //     create -f SPEC.json [--id ID]   list   get JOB   watch JOB
 //     pause JOB   resume JOB   cancel JOB   delete JOB
+//     help [COMMAND]   completion bash|zsh   version (--version)
 //
 // Options may come before or after the command, as `--name VALUE` or
-// `--name=VALUE`.
+// `--name=VALUE`. The commands and their help are listed in
+// client/cli/ctl_help.cc.
 
 #include <string>
 #include <vector>
@@ -17,8 +19,9 @@
 
 namespace reshard::client {
 
-// What `reshardctl -h` prints, and what follows a usage error.
-extern const char kCtlUsage[];
+// What `reshardctl -h` prints, and what follows a usage error: the commands
+// of client/cli/ctl_help.h, the defaults and the exit codes.
+std::string CtlUsage();
 
 struct CtlOptions {
   std::string server = "127.0.0.1:50051";
@@ -32,14 +35,16 @@ struct CtlOptions {
 // One parsed command line.
 struct CtlInvocation {
   CtlOptions options;
-  std::string command;                  // "help" for -h / --help
+  // "help" for -h / --help alone, "version" for --version; `COMMAND --help`
+  // is "help" with COMMAND as positional.
+  std::string command;
   std::vector<std::string> positional;  // after the command
   std::string spec_file;                // create -f
   std::string job_id;                   // create --id
 };
 
 // INVALID_ARGUMENT with the text to show for a usage error ("unknown option
-// -x", "no command given", "-o: expected json or table, got 'x'", ...).
+// -x", "no command given", "-o: expected table, wide or json, got 'x'", ...).
 absl::StatusOr<CtlInvocation> ParseCtlArgs(const std::vector<std::string>& args);
 
 }  // namespace reshard::client

@@ -24,7 +24,9 @@ absl::StatusOr<RdbArgs> ParseRdbArgs(const std::vector<std::string>& args) {
   });
   parser.AddValueOption({"-o", "--output"}, [&](const std::string& value) {
     std::optional<OutputFormat> format = OutputFormatNamed(value);
-    if (!format) return std::optional(absl::StrCat("-o takes table or json, not '", value, "'"));
+    if (!format || *format == OutputFormat::kWide) {
+      return std::optional(absl::StrCat("-o takes table or json, not '", value, "'"));
+    }
     parsed.output = *format;
     return std::optional<std::string>();
   });

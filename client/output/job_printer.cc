@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "client/output/byte_format.h"
 #include "client/output/json_writer.h"
 #include "client/output/progress_bar.h"
@@ -51,17 +52,49 @@ std::string SourceLagText(const v1::JobStatus& status) {
                          status.source_master_offset(), status.source_offset());
 }
 
-// The RDB progress: by bytes when the size is known, else by keys against
-// the source's key count when that is known.
-std::string RdbText(const v1::RdbProgress& rdb, std::optional<double> keys_per_second) {
-  if (rdb.bytes_total() == 0 && rdb.keys_total() != 0) {
-    return absl::StrCat(KeysProgress(rdb.keys_read(), rdb.keys_total(), keys_per_second, 30), ", ",
-                        HumanBytes(rdb.bytes_read()), " read");
+// "1.5 MiB/s".
+std::string BytesRate(double per_second) {
+  return absl::StrCat(HumanBytes(per_second > 0 ? static_cast<uint64_t>(per_second) : 0), "/s");
+}
+
+// Once the job streams, its snapshot is done.
+bool SnapshotDone(const v1::JobStatus& status) {
+  return status.state() == v1::JobStatus::STREAMING || status.state() == v1::JobStatus::DEGRADED ||
+         status.state() == v1::JobStatus::PAUSED;
+}
+
+// The RDB progress (see PrintJob).
+std::string RdbText(const v1::JobStatus& status, const WatchRates& rates) {
+  const v1::RdbProgress& rdb = status.rdb();
+  if (SnapshotDone(status)) {
+    std::string text =
+        absl::StrCat("done, ", rdb.keys_read(), " keys, ", HumanBytes(rdb.bytes_read()));
+    if (rdb.keys_total() != 0) {
+      absl::StrAppend(&text, " (the source had ", rdb.keys_total(), " keys at the start)");
+    }
+    return text;
   }
-  std::string text = absl::StrCat(ProgressBar(rdb.bytes_read(), rdb.bytes_total(), 30), " ",
-                                  HumanBytes(rdb.bytes_read()));
-  if (rdb.bytes_total() != 0) absl::StrAppend(&text, " / ", HumanBytes(rdb.bytes_total()));
-  absl::StrAppend(&text, ", ", rdb.keys_read(), " keys");
+  if (rdb.bytes_total() != 0) {
+    std::string text = absl::StrCat(ProgressBar(rdb.bytes_read(), rdb.bytes_total(), 30), " ",
+                                    HumanBytes(rdb.bytes_read()), " / ",
+                                    HumanBytes(rdb.bytes_total()), ", ", rdb.keys_read(), " keys");
+    if (rates.rdb_bytes_per_second) {
+      absl::StrAppend(&text, ", ", BytesRate(*rates.rdb_bytes_per_second), ", ETA ",
+                      EtaText(rdb.bytes_read(), rdb.bytes_total(), *rates.rdb_bytes_per_second));
+    }
+    return text;
+  }
+  if (rdb.keys_total() != 0) {
+    return absl::StrCat(
+        KeysProgress(rdb.keys_read(), rdb.keys_total(), rates.rdb_keys_per_second, 30), ", ",
+        HumanBytes(rdb.bytes_read()), " read");
+  }
+  // Neither the size nor the source's key count: a count, no bar.
+  std::string text = absl::StrCat(rdb.keys_read(), " keys, ", HumanBytes(rdb.bytes_read()),
+                                  " read (size unknown)");
+  if (rates.rdb_keys_per_second) {
+    absl::StrAppendFormat(&text, ", %.1f keys/s", *rates.rdb_keys_per_second);
+  }
   return text;
 }
 
@@ -80,7 +113,7 @@ std::string StateName(const v1::JobStatus& status) {
   return v1::JobStatus::State_Name(status.state());
 }
 
-void PrintJob(const v1::Job& job, std::ostream& out) {
+void PrintJob(const v1::Job& job, bool wide, std::ostream& out) {
   const v1::JobStatus& status = job.status();
   PrintHead(job, out);
   out << "  source:   " << job.spec().source().address() << " ("
@@ -89,12 +122,16 @@ void PrintJob(const v1::Job& job, std::ostream& out) {
       << HumanBytes(status.bytes_received()) << " received)\n";
   out << "  lag:      " << SourceLagText(status) << "\n";
   out << "  upstream: acked offset " << status.upstream_acked_offset() << "\n";
-  out << "  rdb:      " << RdbText(status.rdb(), std::nullopt) << "\n";
+  out << "  rdb:      " << RdbText(status, WatchRates()) << "\n";
 
-  std::vector<std::vector<std::string>> rows = {
-      {"TARGET", "FILTER", "LISTEN", "STATE", "REPLICAS", "KEYS KEPT", "KEYS DROPPED", "CMDS KEPT",
-       "CMDS DROPPED", "SPLIT", "MATERIALIZED", "SENT", "LAG", "LAG S", "SPOOL", "SOURCE ACKED",
-       "RESYNCS"}};
+  std::vector<std::vector<std::string>> rows;
+  if (wide) {
+    rows.push_back({"TARGET", "FILTER", "LISTEN", "STATE", "REPLICAS", "KEYS KEPT", "KEYS DROPPED",
+                    "CMDS KEPT", "CMDS DROPPED", "SPLIT", "MATERIALIZED", "SENT", "LAG", "LAG S",
+                    "SPOOL", "SOURCE ACKED", "RESYNCS"});
+  } else {
+    rows.push_back({"TARGET", "STATE", "REPLICAS", "KEYS KEPT", "SENT", "LAG", "SPOOL", "RESYNCS"});
+  }
   std::vector<std::string> reasons;
   for (int i = 0; i < job.spec().targets_size(); ++i) {
     const v1::TargetSpec& spec = job.spec().targets(i);
@@ -102,14 +139,22 @@ void PrintJob(const v1::Job& job, std::ostream& out) {
     for (const v1::TargetStatus& t : status.targets()) {
       if (t.name() == spec.name()) target = t;
     }
-    rows.push_back({spec.name(), FilterText(spec.filter()), spec.listen(), TargetStateName(target),
-                    absl::StrCat(target.connected_replicas()), absl::StrCat(target.rdb_keys_kept()),
-                    absl::StrCat(target.rdb_keys_dropped()), absl::StrCat(target.commands_kept()),
-                    absl::StrCat(target.commands_dropped()), absl::StrCat(target.commands_split()),
-                    absl::StrCat(target.keys_materialized()), HumanBytes(target.bytes_sent()),
-                    HumanBytes(target.lag_bytes()), absl::StrFormat("%.1f", target.lag_seconds()),
-                    SpoolText(target), absl::StrCat(target.source_acked_offset()),
-                    absl::StrCat(target.resyncs())});
+    if (wide) {
+      rows.push_back({spec.name(), FilterText(spec.filter()), spec.listen(),
+                      TargetStateName(target), absl::StrCat(target.connected_replicas()),
+                      absl::StrCat(target.rdb_keys_kept()), absl::StrCat(target.rdb_keys_dropped()),
+                      absl::StrCat(target.commands_kept()), absl::StrCat(target.commands_dropped()),
+                      absl::StrCat(target.commands_split()),
+                      absl::StrCat(target.keys_materialized()), HumanBytes(target.bytes_sent()),
+                      HumanBytes(target.lag_bytes()), absl::StrFormat("%.1f", target.lag_seconds()),
+                      SpoolText(target), absl::StrCat(target.source_acked_offset()),
+                      absl::StrCat(target.resyncs())});
+    } else {
+      rows.push_back(
+          {spec.name(), TargetStateName(target), absl::StrCat(target.connected_replicas()),
+           absl::StrCat(target.rdb_keys_kept()), HumanBytes(target.bytes_sent()),
+           HumanBytes(target.lag_bytes()), SpoolText(target), absl::StrCat(target.resyncs())});
+    }
     if (target.state() != v1::TargetStatus::STREAMING && !target.state_reason().empty()) {
       reasons.push_back(absl::StrCat("target ", spec.name(), ": ", TargetStateName(target), ": ",
                                      target.state_reason()));
@@ -122,10 +167,13 @@ void PrintJob(const v1::Job& job, std::ostream& out) {
   for (const std::string& reason : reasons) out << "  " << reason << "\n";
 }
 
-void PrintJobCompact(const v1::Job& job, std::optional<double> keys_per_second, std::ostream& out) {
+void PrintJobCompact(const v1::Job& job, const WatchRates& rates, std::ostream& out) {
   const v1::JobStatus& status = job.status();
   PrintHead(job, out);
   out << "  source:   " << (status.upstream_connected() ? "connected" : "not connected");
+  if (rates.received_bytes_per_second) {
+    out << ", reading " << BytesRate(*rates.received_bytes_per_second);
+  }
   if (status.source_master_offset() == 0) {
     out << ", lag ?, offset " << status.source_offset();
   } else {
@@ -134,7 +182,7 @@ void PrintJobCompact(const v1::Job& job, std::optional<double> keys_per_second, 
                            status.source_offset(), status.source_master_offset());
   }
   out << ", upstream acked " << status.upstream_acked_offset() << "\n";
-  out << "  rdb:      " << RdbText(status.rdb(), keys_per_second) << "\n";
+  out << "  rdb:      " << RdbText(status, rates) << "\n";
   for (const v1::TargetStatus& target : status.targets()) {
     out << "  " << target.name() << ": " << TargetStateName(target);
     if (target.state() != v1::TargetStatus::STREAMING && !target.state_reason().empty()) {
@@ -149,19 +197,41 @@ void PrintJobAs(const v1::Job& job, OutputFormat format, std::ostream& out) {
   if (format == OutputFormat::kJson) {
     out << MessageToJson(job, /*multi_line=*/true) << "\n";
   } else {
-    PrintJob(job, out);
+    PrintJob(job, format == OutputFormat::kWide, out);
   }
 }
 
-void PrintJobTable(const v1::ListJobsResponse& jobs, std::ostream& out) {
-  std::vector<std::vector<std::string>> rows = {{"ID", "STATE", "SOURCE", "TARGETS", "DETAIL"}};
+void PrintJobTable(const v1::ListJobsResponse& jobs, bool wide, std::ostream& out) {
+  std::vector<std::vector<std::string>> rows;
+  if (wide) {
+    rows.push_back(
+        {"ID", "STATE", "SOURCE", "TARGETS", "UPSTREAM", "SOURCE LAG", "TARGET STATES", "DETAIL"});
+  } else {
+    rows.push_back({"ID", "STATE", "SOURCE", "TARGETS", "DETAIL"});
+  }
   for (const v1::Job& job : jobs.jobs()) {
-    std::string detail = job.status().detail();
-    if (!job.status().error().code().empty()) {
-      detail = absl::StrCat(job.status().error().code(), ": ", job.status().error().message());
+    const v1::JobStatus& status = job.status();
+    std::string detail = status.detail();
+    if (!status.error().code().empty()) {
+      detail = absl::StrCat(status.error().code(), ": ", status.error().message());
     }
-    rows.push_back({job.id(), StateName(job.status()), job.spec().source().address(),
-                    absl::StrCat(job.spec().targets_size()), detail});
+    if (!wide) {
+      rows.push_back({job.id(), StateName(status), job.spec().source().address(),
+                      absl::StrCat(job.spec().targets_size()), detail});
+      continue;
+    }
+    std::vector<std::string> states;
+    for (const v1::TargetStatus& target : status.targets()) {
+      states.push_back(absl::StrCat(target.name(), "=", TargetStateName(target)));
+    }
+    rows.push_back({job.id(), StateName(status), job.spec().source().address(),
+                    absl::StrCat(job.spec().targets_size()),
+                    status.upstream_connected() ? "connected" : "not connected",
+                    status.source_master_offset() == 0
+                        ? "?"
+                        : absl::StrFormat("%s / %.1f s", HumanBytes(status.source_lag_bytes()),
+                                          status.source_lag_seconds()),
+                    states.empty() ? "-" : absl::StrJoin(states, ","), detail});
   }
   PrintTable(rows, out);
 }

@@ -25,6 +25,12 @@ std::string FormatEta(double seconds) {
   return absl::StrFormat("%dh%02dm", s / 3600, (s % 3600) / 60);
 }
 
+std::string EtaText(uint64_t done, uint64_t total, double per_second) {
+  if (done >= total) return "0s";
+  if (per_second <= 0 || !std::isfinite(per_second)) return "?";
+  return FormatEta(static_cast<double>(total - done) / per_second);
+}
+
 std::string KeysProgress(uint64_t read, uint64_t total, std::optional<double> keys_per_second,
                          int width) {
   if (total == 0) return absl::StrCat(ProgressBar(read, total, width), " ", read, " keys");
@@ -33,13 +39,7 @@ std::string KeysProgress(uint64_t read, uint64_t total, std::optional<double> ke
   if (!keys_per_second.has_value()) return text;
   const double rate = *keys_per_second;
   absl::StrAppendFormat(&text, ", %.1f keys/s, ETA ", rate);
-  if (read >= total) {
-    absl::StrAppend(&text, "0s");
-  } else if (rate <= 0 || !std::isfinite(rate)) {
-    absl::StrAppend(&text, "?");
-  } else {
-    absl::StrAppend(&text, FormatEta(static_cast<double>(total - read) / rate));
-  }
+  absl::StrAppend(&text, EtaText(read, total, rate));
   return text;
 }
 

@@ -15,6 +15,9 @@ std::string ProgressBar(uint64_t done, uint64_t total, int width);
 
 // "45s", "3m05s", "2h07m" (rounded down to the second / minute).
 std::string FormatEta(double seconds);
+// The time left to go from `done` to `total` at `per_second`: FormatEta, "0s"
+// when done, "?" when it does not move.
+std::string EtaText(uint64_t done, uint64_t total, double per_second);
 
 // ProgressBar over keys, then "<read> / <total> keys"; with a rate also
 // ", <rate> keys/s, ETA <FormatEta>" (", 0.0 keys/s, ETA ?" when it does not

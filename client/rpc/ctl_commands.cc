@@ -7,7 +7,9 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "client/cli/completion.h"
 #include "client/cli/ctl_args.h"
+#include "client/cli/ctl_help.h"
 #include "client/cli/exit_code.h"
 #include "client/cli/job_spec_json.h"
 #include "client/output/job_printer.h"
@@ -31,6 +33,8 @@ enum class Arguments {
   kSpecFile,  // -f SPEC.json [--id ID], no positional
   kNone,
   kOneJobId,
+  kOptionalOne,  // help [COMMAND]
+  kOne,          // completion SHELL
 };
 
 struct Command {
@@ -89,7 +93,7 @@ int RunList(CommandContext& c) {
   if (c.inv.options.output == OutputFormat::kJson) {
     c.out << MessageToJson(response, /*multi_line=*/true) << "\n";
   } else {
-    PrintJobTable(response, c.out);
+    PrintJobTable(response, c.inv.options.output == OutputFormat::kWide, c.out);
   }
   return kExitOk;
 }
@@ -154,6 +158,36 @@ int RunWatch(CommandContext& c) {
   return WatchJob(c.inv.positional[0], c.inv.options, c.server, c.out, c.err);
 }
 
+// help, completion, version: local, the server is not called.
+int RunHelp(CommandContext& c) {
+  if (c.inv.positional.empty()) {
+    c.out << CtlUsage();
+    return kExitOk;
+  }
+  const CommandHelp* help = FindCommandHelp(c.inv.positional[0]);
+  if (help == nullptr) {
+    c.err << "reshardctl: help: unknown command '" << c.inv.positional[0] << "'\n" << CtlUsage();
+    return kExitUsage;
+  }
+  c.out << CommandHelpText(*help);
+  return kExitOk;
+}
+
+int RunCompletion(CommandContext& c) {
+  std::optional<std::string> script = CompletionScript(c.inv.positional[0]);
+  if (!script) {
+    c.err << "reshardctl: completion: expected bash or zsh, got '" << c.inv.positional[0] << "'\n";
+    return kExitUsage;
+  }
+  c.out << *script;
+  return kExitOk;
+}
+
+int RunVersion(CommandContext& c) {
+  c.out << "reshardctl " << RESHARD_VERSION << "\n";
+  return kExitOk;
+}
+
 const Command kCommands[] = {
     {"create", Arguments::kSpecFile, RunCreate},
     {"list", Arguments::kNone, RunList},
@@ -172,6 +206,9 @@ const Command kCommands[] = {
        return RunJobAction<v1::CancelJobRequest>(c, &v1::JobService::Stub::CancelJob);
      }},
     {"delete", Arguments::kOneJobId, RunDelete},
+    {"help", Arguments::kOptionalOne, RunHelp},
+    {"completion", Arguments::kOne, RunCompletion},
+    {"version", Arguments::kNone, RunVersion},
 };
 
 const Command* FindCommand(std::string_view name) {
@@ -196,7 +233,15 @@ std::optional<int> CheckArguments(const Command& command, const CtlInvocation& i
       return kExitUsage;
     case Arguments::kOneJobId:
       if (inv.positional.size() == 1) return std::nullopt;
-      err << "reshardctl: " << inv.command << ": expected one JOB id\n" << kCtlUsage;
+      err << "reshardctl: " << inv.command << ": expected one JOB id\n" << CtlUsage();
+      return kExitUsage;
+    case Arguments::kOptionalOne:
+      if (inv.positional.size() <= 1) return std::nullopt;
+      err << "reshardctl: " << inv.command << ": expected at most one argument\n";
+      return kExitUsage;
+    case Arguments::kOne:
+      if (inv.positional.size() == 1) return std::nullopt;
+      err << "reshardctl: " << inv.command << ": expected one argument\n";
       return kExitUsage;
   }
   return std::nullopt;
@@ -208,18 +253,14 @@ int RunCtl(const std::vector<std::string>& args, std::ostream& out, std::ostream
            bool redraw) {
   absl::StatusOr<CtlInvocation> parsed = ParseCtlArgs(args);
   if (!parsed.ok()) {
-    err << "reshardctl: " << parsed.status().message() << "\n" << kCtlUsage;
+    err << "reshardctl: " << parsed.status().message() << "\n" << CtlUsage();
     return kExitUsage;
   }
   CtlInvocation& inv = *parsed;
   inv.options.redraw = redraw;
-  if (inv.command == "help") {
-    out << kCtlUsage;
-    return kExitOk;
-  }
   const Command* command = FindCommand(inv.command);
   if (command == nullptr) {
-    err << "reshardctl: unknown command '" << inv.command << "'\n" << kCtlUsage;
+    err << "reshardctl: unknown command '" << inv.command << "'\n" << CtlUsage();
     return kExitUsage;
   }
   if (std::optional<int> usage_error = CheckArguments(*command, inv, err)) return *usage_error;

@@ -7,10 +7,15 @@
 
 namespace reshard::client {
 
-ServerConnection::ServerConnection(const CtlOptions& options)
-    : options_(options),
-      stub_(v1::JobService::NewStub(
-          grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials()))) {}
+ServerConnection::ServerConnection(const CtlOptions& options) : options_(options) {}
+
+v1::JobService::Stub& ServerConnection::stub() {
+  if (stub_ == nullptr) {
+    stub_ = v1::JobService::NewStub(
+        grpc::CreateChannel(options_.server, grpc::InsecureChannelCredentials()));
+  }
+  return *stub_;
+}
 
 void ServerConnection::SetDeadline(grpc::ClientContext* context) const {
   context->set_deadline(std::chrono::system_clock::now() +

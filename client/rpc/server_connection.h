@@ -15,11 +15,12 @@ namespace reshard::client {
 
 class ServerConnection {
  public:
-  // Creates the channel to `options.server`; nothing is sent until a call.
-  // `options` is copied.
+  // `options` is copied. The channel to `options.server` is created by the
+  // first stub() (commands that need no server, like help, never make one);
+  // nothing is sent until a call.
   explicit ServerConnection(const CtlOptions& options);
 
-  v1::JobService::Stub& stub() { return *stub_; }
+  v1::JobService::Stub& stub();
 
   // Sets the deadline of a unary call: options.rpc_timeout_ms from now.
   void SetDeadline(grpc::ClientContext* context) const;

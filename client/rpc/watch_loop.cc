@@ -2,12 +2,14 @@
 
 #include <chrono>
 #include <memory>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "client/cli/exit_code.h"
 #include "client/output/job_printer.h"
 #include "client/output/json_writer.h"
 #include "client/output/progress_rate.h"
+#include "client/output/screen_redraw.h"
 
 namespace reshard::client {
 
@@ -23,7 +25,8 @@ int WatchJob(const std::string& id, const CtlOptions& options, ServerConnection&
   // change is enough; the final state is always printed.
   auto last_print = std::chrono::steady_clock::time_point();
   v1::JobStatus::State last_state = v1::JobStatus::STATE_UNSPECIFIED;
-  ProgressRate keys_rate;  // of a snapshot whose size is unknown (diskless source)
+  ProgressRate rdb_bytes, rdb_keys, received;
+  ScreenRedraw screen;
   while (reader->Read(&job)) {
     got_any = true;
     // DEGRADED (a target not receiving its stream) is not final: the watch
@@ -32,15 +35,19 @@ int WatchJob(const std::string& id, const CtlOptions& options, ServerConnection&
     bool final_state = current == v1::JobStatus::STREAMING || current == v1::JobStatus::FAILED ||
                        current == v1::JobStatus::CANCELLED;
     auto now = std::chrono::steady_clock::now();
-    keys_rate.Add(job.status().rdb().keys_read(), now);
+    rdb_bytes.Add(job.status().rdb().bytes_read(), now);
+    rdb_keys.Add(job.status().rdb().keys_read(), now);
+    received.Add(job.status().bytes_received(), now);
+    const WatchRates rates{rdb_bytes.PerSecond(), rdb_keys.PerSecond(), received.PerSecond()};
     if (options.output == OutputFormat::kJson) {
       out << MessageToJson(job, /*multi_line=*/false) << "\n";
     } else if (options.redraw) {
-      out << "\033[H\033[2J";
-      PrintJobCompact(job, keys_rate.PerSecond(), out);
+      std::ostringstream frame;
+      PrintJobCompact(job, rates, frame);
+      out << screen.Replace(frame.str(), StdoutTerminalSize());
     } else if (final_state || current != last_state ||
                now - last_print >= std::chrono::seconds(1)) {
-      PrintJobCompact(job, keys_rate.PerSecond(), out);
+      PrintJobCompact(job, rates, out);
       out << "\n";
       last_print = now;
       last_state = current;

@@ -12,10 +12,13 @@
 namespace reshard::client {
 
 // Prints each state of job `id` as it comes: one JSON line per update for
-// kJson; for a table, a redrawn screen per update (options.redraw) or a frame
-// per state change and at most one per second otherwise (the final state is
-// always printed). No deadline: a watch lasts as long as it must.
-// Tables are PrintJobCompact frames, with the key rate of a diskless snapshot.
+// kJson; for a table, one screen redrawn in place per update on a terminal
+// (options.redraw: ScreenRedraw, cut to the terminal's size) or plain frames
+// otherwise, one per state change and at most one per second (the final
+// state is always printed). No deadline: a watch lasts as long as it must.
+// Frames are PrintJobCompact's, with the rates the watch measures over the
+// last 10 s (bytes read from the source; the snapshot's bytes or keys, and
+// its ETA).
 // Returns kExitOk once the job is STREAMING (a DEGRADED job is watched on);
 // kExitError (the reason on `err`) when it FAILED or was CANCELLED, the stream
 // ended first, or the call failed.

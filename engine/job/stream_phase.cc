@@ -134,8 +134,12 @@ uint64_t UpstreamAckOffset(JobContext& job) {
 }
 
 asio::awaitable<absl::Status> StreamCommands(JobContext& job) {
-  job.SetState(JobState::kStreaming, absl::StrCat("streaming; ", job.source.command_table_note));
-  RefreshStreamingState(job);  // DEGRADED while a target loads its snapshot
+  // STREAMING only once every target streams: DEGRADED while a target loads
+  // its snapshot. The state is set without publishing it, so that no status
+  // says STREAMING before the targets were looked at (a watch would take it
+  // for done); RefreshStreamingState publishes whichever it is.
+  job.state = JobState::kDegraded;
+  RefreshStreamingState(job);
   RespParser parser(RespParser::Limits{});
   std::vector<std::string> out(job.targets.size());
   std::vector<Materialization> materialize;

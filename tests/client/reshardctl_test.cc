@@ -20,10 +20,13 @@
 #include <thread>
 #include <vector>
 
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "reshard/v1/job_service.pb.h"
 #include "tests/support/free_port.h"
+#include "tests/support/redis_client.h"
 #include "tests/support/silent_listener.h"
+#include "tests/support/test_servers.h"
 
 extern char** environ;
 
@@ -162,7 +165,8 @@ TEST_F(ReshardctlTest, UsageErrorsExitTwo) {
 
   Result bad_output = Ctl({"-o", "yaml", "list"});
   EXPECT_EQ(bad_output.exit_code, 2);
-  EXPECT_THAT(bad_output.err, StartsWith("reshardctl: -o: expected json or table, got 'yaml'\n"));
+  EXPECT_THAT(bad_output.err,
+              StartsWith("reshardctl: -o: expected table, wide or json, got 'yaml'\n"));
 
   // `reshardctl rdb ...` goes to the local RDB commands, which need no server.
   Result rdb = Ctl({"rdb", "frobnicate"}, /*with_server=*/false);
@@ -230,11 +234,10 @@ TEST_F(ReshardctlTest, CreateListGetCancelWatchDelete) {
   ASSERT_EQ(get.exit_code, 0) << get.err;
   EXPECT_THAT(get.out, StartsWith("job life: "));
   EXPECT_THAT(get.out, HasSubstr("  source:   " + Address(source.port())));
-  EXPECT_THAT(get.out, HasSubstr("regex:^[0-4]"));
   // A source that never answers: its offset is not known, nothing acked.
   EXPECT_THAT(get.out, HasSubstr("\n  lag:      unknown (the source's offset is not known yet)\n"
                                  "  upstream: acked offset 0\n"));
-  EXPECT_THAT(get.out, HasSubstr("SPOOL  SOURCE ACKED  RESYNCS\n"));
+  EXPECT_THAT(get.out, HasSubstr("SPOOL  RESYNCS\n"));
   EXPECT_THAT(get.out, Not(HasSubstr("top-secret")));
 
   Result json = Ctl({"-o", "json", "get", "life"});
@@ -310,6 +313,220 @@ TEST_F(ReshardctlTest, WatchOfAFailingJobPrintsTheErrorAndExitsNonZero) {
   Result list = Ctl({"list"});
   EXPECT_THAT(list.out, HasSubstr("FAILED"));
   EXPECT_THAT(list.out, HasSubstr("UNAVAILABLE: source " + source));
+}
+
+// Runs `command` with sh; its stdout (stderr with it).
+std::string Shell(const std::string& command, int* exit_code = nullptr) {
+  const std::string out = TempPath("shell.out");
+  int rc = std::system((command + " > " + out + " 2>&1").c_str());
+  if (exit_code != nullptr) *exit_code = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  return ReadFile(out);
+}
+
+TEST_F(ReshardctlTest, VersionAndHelpOfBothBinaries) {
+  int rc = -1;
+  const std::string version = Shell(kReshardd + " --version", &rc);
+  EXPECT_EQ(rc, 0);
+  EXPECT_THAT(version, ::testing::MatchesRegex("reshardd [0-9]+\\.[0-9]+\\.[0-9]+\n"));
+  EXPECT_EQ(Ctl({"--version"}, false).out, "reshardctl " + version.substr(9));
+
+  // --help lists reshardd's flags, naming no path of the build machine.
+  const std::string help = Shell(kReshardd + " --help", &rc);
+  for (const char* flag :
+       {"--grpc_listen", "--metrics_listen", "--state_dir", "--spool_dir", "--log_format"}) {
+    EXPECT_THAT(help, HasSubstr(flag));
+  }
+  EXPECT_THAT(help, HasSubstr("Flags from reshardd_main.cc:"));
+  EXPECT_THAT(help, Not(HasSubstr(RESHARD_SOURCE_DIR)));
+  EXPECT_THAT(help, Not(HasSubstr(RESHARD_BINARY_DIR)));
+
+  const std::string bad = Shell(kReshardd + " --log_format=xml", &rc);
+  EXPECT_EQ(rc, 2);
+  EXPECT_EQ(bad, "reshardd: --log_format: expected text or json, got 'xml'\n");
+}
+
+TEST_F(ReshardctlTest, GetAndListWide) {
+  SilentListener source;
+  ASSERT_EQ(Ctl({"create", "-f", WriteSpec("wide.json", SpecJson(Address(source.port()))), "--id",
+                 "wide"})
+                .exit_code,
+            0);
+  Result get = Ctl({"get", "wide"});
+  Result wide = Ctl({"-o", "wide", "get", "wide"});
+  EXPECT_THAT(get.out, HasSubstr("  TARGET  STATE    REPLICAS  KEYS KEPT  SENT  LAG  SPOOL  "
+                                 "RESYNCS\n"));
+  EXPECT_TRUE(std::regex_search(wide.out, std::regex("  TARGET +FILTER +LISTEN +STATE +REPLICAS +"
+                                                     "KEYS KEPT +KEYS DROPPED +CMDS KEPT")))
+      << wide.out;
+  EXPECT_THAT(wide.out, HasSubstr("regex:^[0-4]"));
+  const std::string list = Ctl({"list", "-o", "wide"}).out;
+  EXPECT_TRUE(std::regex_search(
+      list, std::regex("ID +STATE +SOURCE +TARGETS +UPSTREAM +SOURCE LAG +TARGET STATES +DETAIL\n"
+                       "wide +CONNECTING +127.0.0.1:[0-9]+ +2 +(not )?connected +\\? +"
+                       "a=WAITING,b=WAITING ")))
+      << list;
+}
+
+TEST_F(ReshardctlTest, LogHasOneLinePerEventWithTimeLevelAndJob) {
+  SilentListener source;
+  ASSERT_EQ(Ctl({"create", "-f", WriteSpec("log.json", SpecJson(Address(source.port()))), "--id",
+                 "logged"})
+                .exit_code,
+            0);
+  ASSERT_EQ(Ctl({"cancel", "logged"}).exit_code, 0);
+  ASSERT_TRUE(testing::RedisClient::WaitFor(
+                  [&] { return ReadFile(err_path_).find("-> CANCELLED") != std::string::npos; },
+                  absl::Seconds(20), "the CANCELLED line")
+                  .ok())
+      << ReadFile(err_path_);
+  const std::string log = ReadFile(err_path_);
+  const std::string time = "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z";
+  EXPECT_TRUE(std::regex_search(log, std::regex(time + " INFO gRPC listening on 127\\.0\\.0\\.1:")))
+      << log;
+  EXPECT_TRUE(std::regex_search(
+      log, std::regex(time + " INFO job=logged created with 2 target\\(s\\), source 127")))
+      << log;
+  EXPECT_TRUE(
+      std::regex_search(log, std::regex(time + " INFO job=logged job PENDING -> CONNECTING: ")))
+      << log;
+  EXPECT_TRUE(std::regex_search(
+      log, std::regex(time + " INFO job=logged job CONNECTING -> CANCELLED: cancelled\n")))
+      << log;
+  // Every line is an event line.
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_TRUE(std::regex_search(line, std::regex("^" + time + " (INFO|WARNING|ERROR) "))) << line;
+  }
+}
+
+TEST_F(ReshardctlTest, JsonLogFormatIsOneObjectPerLine) {
+  const std::string err = TempPath("json.err");
+  pid_t pid =
+      Spawn({kReshardd, "--grpc_listen=127.0.0.1:0", "--metrics_listen=", "--log_format=json"},
+            TempPath("json.out"), err);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(testing::RedisClient::WaitFor(
+                  [&] { return ReadFile(err).find("gRPC listening") != std::string::npos; },
+                  absl::Seconds(20), "reshardd started")
+                  .ok());
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  std::istringstream lines(ReadFile(err));
+  int count = 0;
+  for (std::string line; std::getline(lines, line); ++count) {
+    google::protobuf::Value value;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &value).ok()) << line;
+    const auto& fields = value.struct_value().fields();
+    EXPECT_TRUE(fields.contains("time") && fields.contains("level") && fields.contains("event") &&
+                fields.contains("message"))
+        << line;
+  }
+  EXPECT_GE(count, 3);  // starting, listening, SIGTERM, stopped
+  EXPECT_THAT(ReadFile(err), HasSubstr(R"("level":"INFO","event":"daemon","message":"stopped"})"));
+}
+
+TEST_F(ReshardctlTest, BashCompletionOffersTheServersJobIds) {
+  SilentListener source;
+  for (const char* id : {"alpha", "beta"}) {
+    ASSERT_EQ(
+        Ctl({"create", "-f", WriteSpec("c.json", SpecJson(Address(source.port()))), "--id", id})
+            .exit_code,
+        0);
+  }
+  const std::string script = TempPath("completion.bash");
+  std::ofstream(script) << Ctl({"completion", "bash"}, false).out;
+  // The line being completed: `reshardctl --server ADDR watch ` (an empty word).
+  const std::string words = kReshardctl + " --server " + server_ + " watch \"\"";
+  int rc = -1;
+  const std::string reply =
+      Shell("bash --norc -c 'source " + script + "; COMP_WORDS=(" + words +
+                "); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _reshardctl; printf \"%s\\n\" "
+                "\"${COMPREPLY[@]}\"'",
+            &rc);
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(reply, "alpha\nbeta\n");
+}
+
+// The watch on a real terminal: tmux runs it in a 100x30 pane while the job
+// waits for its target, then goes through the snapshot to STREAMING. The
+// pane and its whole scrollback must show one frame, the last: the earlier
+// ones were redrawn in place, not printed one after another.
+TEST_F(ReshardctlTest, WatchRedrawsOneScreenInPlaceOnATerminal) {
+  if (std::system("tmux -V > /dev/null 2>&1") != 0) GTEST_SKIP() << "tmux not installed";
+  auto source = testing::StartServer();
+  auto target = testing::StartServer();
+  ASSERT_TRUE(source && target);
+  testing::RedisClient writer = testing::Connect(*source);
+  std::vector<std::vector<std::string>> fill;
+  for (int i = 0; i < 5000; ++i) fill.push_back({"SET", "k" + std::to_string(i), "v"});
+  ASSERT_NO_FATAL_FAILURE(testing::RunWithoutErrors(writer, fill));
+  const uint16_t listen = testing::PickFreePort();
+  const std::string spec =
+      WriteSpec("tty.json", R"({"source":{"address":")" + source->address() +
+                                R"("},"targets":[{"name":"all","filter":{"glob":"*"},"listen":")" +
+                                Address(listen) + R"("}]})");
+  Result created = Ctl({"create", "-f", spec, "--id", "tty"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+
+  const std::string socket = TempPath("tmux.sock");
+  const std::string tmux = "TERM=xterm tmux -S " + socket + " -f /dev/null ";
+  const std::string watch =
+      kReshardctl + " --server " + server_ + " watch tty; echo EXIT=\\$?; sleep 300";
+  int rc = -1;
+  const std::string started =
+      Shell(tmux + "new-session -d -x 100 -y 30 -s w \"" + watch + "\"", &rc);
+  ASSERT_EQ(rc, 0) << "tmux did not start: " << started;
+  const std::string tmux_pid = Shell(tmux + "display-message -p -t w '#{pid}'");
+  // The pane and its scrollback, each line without the blanks that erasing
+  // to the end of a line leaves in tmux's cells.
+  auto screen = [&] {
+    std::istringstream lines(Shell(tmux + "capture-pane -p -J -S - -E - -t w"));
+    std::string text;
+    for (std::string line; std::getline(lines, line);) {
+      text += line.substr(0, line.find_last_not_of(' ') + 1) + "\n";
+    }
+    return text;
+  };
+  ASSERT_TRUE(testing::RedisClient::WaitFor(
+                  [&] { return screen().find("job tty: CONNECTING") != std::string::npos; },
+                  absl::Seconds(20), "the CONNECTING frame", absl::Milliseconds(200))
+                  .ok())
+      << screen();
+  const std::string waiting = screen();
+  EXPECT_THAT(waiting, HasSubstr("waiting for target"));
+
+  // The target attaches: the job syncs and streams; the watch ends.
+  testing::RedisClient replica = testing::Connect(*target);
+  ASSERT_TRUE(replica.CheckedCommand({"REPLICAOF", "127.0.0.1", std::to_string(listen)}).ok());
+  ASSERT_TRUE(
+      testing::RedisClient::WaitFor([&] { return screen().find("EXIT=") != std::string::npos; },
+                                    absl::Seconds(60), "the watch to end", absl::Milliseconds(200))
+          .ok())
+      << screen();
+  const std::string last = screen();
+  Shell(tmux + "kill-server");
+  if (!tmux_pid.empty()) ::kill(std::stoi(tmux_pid), SIGTERM);  // if kill-server did not
+
+  EXPECT_THAT(last, HasSubstr("EXIT=0"));
+  EXPECT_THAT(last, HasSubstr("job tty: STREAMING\n"));
+  EXPECT_THAT(last, HasSubstr("  rdb:      done, 5000 keys"));
+  EXPECT_THAT(last, HasSubstr("  all: STREAMING"));
+  EXPECT_TRUE(
+      std::regex_search(last, std::regex("source:   connected, reading [0-9.]+ [KMG]?i?B/s")))
+      << last;
+  // One frame in the pane and its scrollback: the earlier states are gone.
+  size_t frames = 0;
+  for (size_t at = last.find("job tty:"); at != std::string::npos;
+       at = last.find("job tty:", at + 1)) {
+    ++frames;
+  }
+  EXPECT_EQ(frames, 1u) << last;
+  EXPECT_THAT(last, Not(HasSubstr("CONNECTING")));
+  EXPECT_THAT(last, Not(HasSubstr("\033")));
+  std::istringstream lines(last);
+  for (std::string line; std::getline(lines, line);) EXPECT_LE(line.size(), 100u) << line;
 }
 
 }  // namespace

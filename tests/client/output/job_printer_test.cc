@@ -1,9 +1,11 @@
-// PrintJob (`get`) and PrintJobCompact (`watch` frames): the exact text for a
-// DEGRADED job with a spooling target, a diskless snapshot counted in keys,
+// PrintJob (`get`, `-o wide`), PrintJobCompact (`watch` frames) and
+// PrintJobTable (`list`, `-o wide`): the exact text for a DEGRADED job with a
+// spooling target, a diskless snapshot counted in keys (or not even that),
 // and a job whose source offset is not known yet.
 
 #include "client/output/job_printer.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -70,58 +72,110 @@ v1::Job DegradedJob() {
   )pb");
 }
 
-std::string Get(const v1::Job& job) {
+std::string Get(const v1::Job& job, bool wide = false) {
   std::ostringstream out;
-  PrintJob(job, out);
+  PrintJob(job, wide, out);
   return out.str();
 }
 
-std::string Frame(const v1::Job& job, std::optional<double> rate) {
+std::string Frame(const v1::Job& job, const WatchRates& rates = {}) {
   std::ostringstream out;
-  PrintJobCompact(job, rate, out);
+  PrintJobCompact(job, rates, out);
   return out.str();
 }
+
+const char kDegradedHead[] =
+    "job split: DEGRADED\n"
+    "  detail:   target b is spooling\n"
+    "  source:   127.0.0.1:7000 (connected, offset 4000, 0 reconnects, 4.9 KiB received)\n"
+    "  lag:      600 B, 2.5 s behind the source (master offset 4600, applied 4000)\n"
+    "  upstream: acked offset 3900\n"
+    "  rdb:      done, 70 keys, 2.0 KiB (the source had 100 keys at the start)\n";
 
 TEST(JobPrinterTest, GetShowsSourceLagUpstreamAckAndTargetStates) {
   EXPECT_EQ(
       Get(DegradedJob()),
-      "job split: DEGRADED\n"
-      "  detail:   target b is spooling\n"
-      "  source:   127.0.0.1:7000 (connected, offset 4000, 0 reconnects, 4.9 KiB received)\n"
-      "  lag:      600 B, 2.5 s behind the source (master offset 4600, applied 4000)\n"
-      "  upstream: acked offset 3900\n"
-      "  rdb:      [#####################---------]  70% 70 / 100 keys, 2.0 KiB read\n"
-      "  TARGET  FILTER        LISTEN          STATE      REPLICAS  KEYS KEPT  KEYS DROPPED  "
-      "CMDS KEPT  CMDS DROPPED  SPLIT  MATERIALIZED  SENT  LAG  LAG S  SPOOL                      "
-      "SOURCE ACKED  RESYNCS\n"
-      "  a       prefix:a:     127.0.0.1:7001  STREAMING  1         30         0             "
-      "0          0             0      0             0 B   0 B  0.0    0 B                        "
-      "4000          0\n"
-      "  b       slots:0-8191  127.0.0.1:7002  SPOOLING   1         40         0             "
-      "0          0             0      0             0 B   0 B  0.0    8.8 KiB (4.0 KiB on disk)  "
-      "3900          2\n"
-      "  target b: SPOOLING: 9000 bytes behind\n");
+      std::string(kDegradedHead) +
+          "  TARGET  STATE      REPLICAS  KEYS KEPT  SENT  LAG  SPOOL                      "
+          "RESYNCS\n"
+          "  a       STREAMING  1         30         0 B   0 B  0 B                        0\n"
+          "  b       SPOOLING   1         40         0 B   0 B  8.8 KiB (4.0 KiB on disk)  "
+          "2\n"
+          "  target b: SPOOLING: 9000 bytes behind\n");
 }
 
-TEST(JobPrinterTest, WatchFrameIsCompactWithKeyRateAndEta) {
-  const std::string head =
-      "job split: DEGRADED\n"
-      "  detail:   target b is spooling\n"
-      "  source:   connected, lag 600 B / 2.5 s, offset 4000 of 4600, upstream acked 3900\n";
+TEST(JobPrinterTest, GetWideShowsEveryColumn) {
+  EXPECT_EQ(
+      Get(DegradedJob(), /*wide=*/true),
+      std::string(kDegradedHead) +
+          "  TARGET  FILTER        LISTEN          STATE      REPLICAS  KEYS KEPT  KEYS DROPPED  "
+          "CMDS KEPT  CMDS DROPPED  SPLIT  MATERIALIZED  SENT  LAG  LAG S  SPOOL                   "
+          "   "
+          "SOURCE ACKED  RESYNCS\n"
+          "  a       prefix:a:     127.0.0.1:7001  STREAMING  1         30         0             "
+          "0          0             0      0             0 B   0 B  0.0    0 B                     "
+          "   "
+          "4000          0\n"
+          "  b       slots:0-8191  127.0.0.1:7002  SPOOLING   1         40         0             "
+          "0          0             0      0             0 B   0 B  0.0    8.8 KiB (4.0 KiB on "
+          "disk)  "
+          "3900          2\n"
+          "  target b: SPOOLING: 9000 bytes behind\n");
+}
+
+TEST(JobPrinterTest, WatchFrameIsCompactWithRates) {
   const std::string targets =
       "  a: STREAMING, spool 0 B, source acked 4000, 0 resyncs\n"
       "  b: SPOOLING (9000 bytes behind), spool 8.8 KiB (4.0 KiB on disk), source acked 3900, "
       "2 resyncs\n";
-  EXPECT_EQ(Frame(DegradedJob(), 10.0),
-            head +
-                "  rdb:      [#####################---------]  70% 70 / 100 keys, 10.0 keys/s, "
-                "ETA 3s, 2.0 KiB read\n" +
+  WatchRates rates;
+  rates.received_bytes_per_second = 3 * 1024 * 1024;
+  EXPECT_EQ(Frame(DegradedJob(), rates),
+            "job split: DEGRADED\n"
+            "  detail:   target b is spooling\n"
+            "  source:   connected, reading 3.0 MiB/s, lag 600 B / 2.5 s, offset 4000 of 4600, "
+            "upstream acked 3900\n"
+            "  rdb:      done, 70 keys, 2.0 KiB (the source had 100 keys at the start)\n" +
                 targets);
+}
+
+// A diskless snapshot in progress: no size, but the source's key count.
+v1::Job DisklessSync(uint64_t keys_total) {
+  v1::Job job = JobFromText(R"pb(
+    id: "diskless"
+    spec { source { address: "127.0.0.1:7000" } }
+    status {
+      state: SYNCING
+      upstream_connected: true
+      rdb { bytes_total: 0 bytes_read: 2048 keys_read: 70 }
+    }
+  )pb");
+  job.mutable_status()->mutable_rdb()->set_keys_total(keys_total);
+  return job;
+}
+
+TEST(JobPrinterTest, DisklessSnapshotShowsKeyRateAndEta) {
+  WatchRates rates;
+  rates.rdb_keys_per_second = 10.0;
+  EXPECT_EQ(Frame(DisklessSync(100), rates),
+            "job diskless: SYNCING\n"
+            "  source:   connected, lag ?, offset 0, upstream acked 0\n"
+            "  rdb:      [#####################---------]  70% 70 / 100 keys, 10.0 keys/s, "
+            "ETA 3s, 2.0 KiB read\n");
   // No rate measured yet (the first frame).
-  EXPECT_EQ(Frame(DegradedJob(), std::nullopt),
-            head +
-                "  rdb:      [#####################---------]  70% 70 / 100 keys, 2.0 KiB read\n" +
-                targets);
+  EXPECT_THAT(Frame(DisklessSync(100)),
+              ::testing::HasSubstr("  rdb:      [#####################---------]  70% 70 / 100 "
+                                   "keys, 2.0 KiB read\n"));
+}
+
+TEST(JobPrinterTest, SnapshotOfUnknownSizeAndKeyCountShowsNoBar) {
+  // Regression: this was an indeterminate bar, "[??????????]    ?".
+  WatchRates rates;
+  rates.rdb_keys_per_second = 12.5;
+  const std::string frame = Frame(DisklessSync(0), rates);
+  EXPECT_THAT(frame, ::testing::HasSubstr(
+                         "  rdb:      70 keys, 2.0 KiB read (size unknown), 12.5 keys/s\n"));
+  EXPECT_THAT(frame, ::testing::Not(::testing::HasSubstr("?]")));
 }
 
 TEST(JobPrinterTest, UnknownSourceOffsetAndKnownRdbSize) {
@@ -134,19 +188,38 @@ TEST(JobPrinterTest, UnknownSourceOffsetAndKnownRdbSize) {
       source_offset: 0
     }
   )pb");
-  // The RDB size is known: progress by bytes, no key rate.
-  EXPECT_EQ(Frame(job, 1.0),
+  // The RDB size is known: progress by bytes, with the byte rate and ETA.
+  WatchRates rates;
+  rates.rdb_bytes_per_second = 1024;
+  rates.rdb_keys_per_second = 1.0;
+  EXPECT_EQ(Frame(job, rates),
             "job early: SYNCING\n"
             "  source:   not connected, lag ?, offset 0, upstream acked 0\n"
-            "  rdb:      [#######-----------------------]  25% 1.0 KiB / 4.0 KiB, 3 keys\n");
+            "  rdb:      [#######-----------------------]  25% 1.0 KiB / 4.0 KiB, 3 keys, "
+            "1.0 KiB/s, ETA 3s\n");
   EXPECT_EQ(Get(job),
             "job early: SYNCING\n"
             "  source:   127.0.0.1:7000 (not connected, offset 0, 0 reconnects, 0 B received)\n"
             "  lag:      unknown (the source's offset is not known yet)\n"
             "  upstream: acked offset 0\n"
             "  rdb:      [#######-----------------------]  25% 1.0 KiB / 4.0 KiB, 3 keys\n"
-            "  TARGET  FILTER  LISTEN  STATE  REPLICAS  KEYS KEPT  KEYS DROPPED  CMDS KEPT  "
-            "CMDS DROPPED  SPLIT  MATERIALIZED  SENT  LAG  LAG S  SPOOL  SOURCE ACKED  RESYNCS\n");
+            "  TARGET  STATE  REPLICAS  KEYS KEPT  SENT  LAG  SPOOL  RESYNCS\n");
+}
+
+TEST(JobPrinterTest, ListWideShowsLinkLagAndTargetStates) {
+  v1::ListJobsResponse jobs;
+  *jobs.add_jobs() = DegradedJob();
+  std::ostringstream narrow, wide;
+  PrintJobTable(jobs, /*wide=*/false, narrow);
+  PrintJobTable(jobs, /*wide=*/true, wide);
+  EXPECT_EQ(narrow.str(),
+            "ID     STATE     SOURCE          TARGETS  DETAIL\n"
+            "split  DEGRADED  127.0.0.1:7000  2        target b is spooling\n");
+  EXPECT_EQ(wide.str(),
+            "ID     STATE     SOURCE          TARGETS  UPSTREAM   SOURCE LAG     TARGET STATES"
+            "           DETAIL\n"
+            "split  DEGRADED  127.0.0.1:7000  2        connected  600 B / 2.5 s  "
+            "a=STREAMING,b=SPOOLING  target b is spooling\n");
 }
 
 }  // namespace
