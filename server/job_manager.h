@@ -5,7 +5,9 @@
 // WaitForChange, which waits at most `timeout`.
 //
 // Each running job has a small monitor thread that logs one line per state
-// change to stderr and, with a JobStore, persists the job's state.
+// change to stderr and, with a JobStore, persists the job's state (with the
+// last cutover, status.cutover). A verification runs on a thread of its own
+// (engine::Verification) and is persisted with the job when it ends.
 
 #include <map>
 #include <memory>
@@ -18,8 +20,10 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "engine/job/cutover_report.h"
 #include "engine/job/job_spec.h"
 #include "engine/job/job_status.h"
+#include "engine/job/verify_report.h"
 #include "server/job_store.h"
 
 namespace reshard::server {
@@ -30,6 +34,9 @@ struct JobView {
   std::string id;
   engine::JobSpec spec;
   engine::JobStatus status;
+  // The verification running now or the last one; nullopt: never verified.
+  // (The cutover running now or the last one is status.cutover.)
+  std::optional<engine::VerifyReport> last_verification;
 };
 
 class JobManager {
@@ -42,8 +49,9 @@ class JobManager {
   JobManager(const JobManager&) = delete;
   JobManager& operator=(const JobManager&) = delete;
 
-  // Loads the store's jobs: terminal ones are listed with their last state,
-  // the others are started again from scratch (a new full sync).
+  // Loads the store's jobs: terminal ones (a DONE job among them) are listed
+  // with their last state, cutover and verification; the others are started
+  // again from scratch (a new full sync), their last verification kept.
   // FAILED_PRECONDITION when the spool directory cannot be created.
   absl::Status Restore();
 
@@ -64,6 +72,17 @@ class JobManager {
   // Any non-terminal state -> CANCELLED; FAILED_PRECONDITION when the job has
   // already ended ("job ID is FAILED; it has already ended").
   absl::StatusOr<JobView> Cancel(std::string_view id);
+  // Starts a verification of the job's data (engine::Verification) and
+  // returns at once; the view's last_verification is RUNNING. While the job
+  // streams, differences are re-checked against its applied offsets. The
+  // report is persisted with the job when it ends. INVALID_ARGUMENT for bad
+  // options; FAILED_PRECONDITION while one runs ("job ID: a verification is
+  // already running").
+  absl::StatusOr<JobView> Verify(std::string_view id, engine::VerifyOptions options);
+  // Starts a cutover (engine::Job::Cutover) and returns at once: the job
+  // goes CUTOVER, then DONE or back to STREAMING (status.cutover says how
+  // and why). FAILED_PRECONDITION unless the job is STREAMING or DEGRADED.
+  absl::StatusOr<JobView> Cutover(std::string_view id, const engine::CutoverOptions& options);
   // Cancels the job if it still runs, then forgets it (and its files).
   absl::Status Delete(std::string_view id);
 

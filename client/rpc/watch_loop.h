@@ -16,7 +16,8 @@ namespace reshard::client {
 // per state change and at most one per second otherwise (the final state is
 // always printed). No deadline: a watch lasts as long as it must.
 // Tables are PrintJobCompact frames, with the key rate of a diskless snapshot.
-// Returns kExitOk once the job is STREAMING (a DEGRADED job is watched on);
+// Returns kExitOk once the job is STREAMING or DONE (a DEGRADED job is
+// watched on, and so is one in CUTOVER);
 // kExitError (the reason on `err`) when it FAILED or was CANCELLED, the stream
 // ended first, or the call failed.
 int WatchJob(const std::string& id, const CtlOptions& options, ServerConnection& server,
