@@ -97,7 +97,8 @@ struct VerifyOptions {
   // (0, 1]: only keys whose hash falls in this fraction are checked (the same
   // keys every run). 1: every key.
   double sample_fraction = 1.0;
-  // Keys checked per second at most (source and target keys alike); 0:
+  // Keys read per second at most, by each pass: the source pass reads this
+  // many source keys a second, the target pass this many target keys. 0:
   // unlimited.
   double rate_keys_per_second = 10000;
   size_t max_problems = 20;

@@ -114,7 +114,7 @@ TEST_F(VerifyTest, CleanSplitThenExactlyTheDamage) {
   EXPECT_EQ(clean.keys_checked, source_keys);
   EXPECT_EQ(clean.target_keys_checked, source_keys);
   EXPECT_EQ(clean.unsettled, 0u);
-  EXPECT_EQ(clean.keys_total, 2 * source_keys);
+  EXPECT_EQ(clean.keys_total, 3 * source_keys);  // pre-check, source and target passes
   EXPECT_DOUBLE_EQ(clean.progress(), 1.0);
   ASSERT_EQ(clean.precheck.size(), 2u);
   for (const engine::DbPrecheck& db : clean.precheck) {
