@@ -107,7 +107,12 @@ echo "{\"source\":{\"address\":\"127.0.0.1:$src\"},\"targets\":[$targets]}" >"$w
 ctl create -f "$work/job.json" --id bench >/dev/null
 ctl watch bench >/dev/null
 for _ in $(seq 6000); do
-  sum=0; for tp in "${tports[@]}"; do sum=$((sum + $(redis-cli -p "$tp" DBSIZE))); done
+  sum=0
+  for tp in "${tports[@]}"; do
+    n=$(redis-cli -p "$tp" DBSIZE 2>/dev/null || true)
+    [[ "$n" =~ ^[0-9]+$ ]] || n=0  # LOADING
+    sum=$((sum + n))
+  done
   [ "$sum" = "$src_keys" ] && break; sleep 0.05
 done
 [ "$sum" = "$src_keys" ] || { echo "verify_bench: targets hold $sum keys, source $src_keys" >&2; exit 1; }

@@ -71,6 +71,8 @@ asio::awaitable<absl::Status> Verifier::RunChecks() {
     report_.precheck.push_back(std::move(precheck));
     Progress(true);
   }
+  report_.precheck_keys = report_.keys_scanned;
+  report_.precheck_duration = absl::Now() - report_.started;
   using namespace asio::experimental::awaitable_operators;
   for (int db : dbs) {
     CO_RETURN_IF_ERROR(co_await SelectDb(db));

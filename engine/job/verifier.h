@@ -125,7 +125,10 @@ class Verifier {
   // holds must be selected by its filter and be on the source.
   asio::awaitable<absl::Status> TargetPasses(int db);
   asio::awaitable<absl::Status> TargetPass(int db, size_t t);
-  // Which of `keys` (of target t) the source lacks: suspects.
+  // Which of `keys` (of target t) the source lacks: suspects. One EXISTS of
+  // them all (it counts a key once per mention: equal to the number of keys
+  // only when every one exists, duplicates or not); one EXISTS per key only
+  // when it counts fewer.
   asio::awaitable<absl::Status> CheckOnSource(size_t t, std::vector<std::string> keys);
 
   // verify_recheck.cc

@@ -28,9 +28,11 @@ double VerifyReport::keys_per_second() const {
 }
 
 absl::Duration VerifyReport::eta() const {
-  double done = progress();
-  if (state != VerifyState::kRunning || done <= 0.0 || done >= 1.0) return absl::ZeroDuration();
-  return duration * ((1.0 - done) / done);
+  if (state != VerifyState::kRunning || keys_scanned >= keys_total) return absl::ZeroDuration();
+  if (keys_scanned <= precheck_keys || duration <= precheck_duration) return absl::ZeroDuration();
+  double rate = static_cast<double>(keys_scanned - precheck_keys) /
+                absl::ToDoubleSeconds(duration - precheck_duration);
+  return absl::Seconds(static_cast<double>(keys_total - keys_scanned) / rate);
 }
 
 }  // namespace reshard::engine

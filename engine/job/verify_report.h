@@ -78,6 +78,10 @@ struct VerifyReport {
   // and those scanned so far.
   uint64_t keys_total = 0;
   uint64_t keys_scanned = 0;
+  // Of those, the pre-check's (a keys-only SCAN, much faster than the
+  // compare), and when it ended: the ETA is the compare's.
+  uint64_t precheck_keys = 0;
+  absl::Duration precheck_duration;
   absl::Time started;
   absl::Duration duration;  // so far, while running
   uint64_t problem_count() const { return missing + stray + different; }
@@ -85,7 +89,8 @@ struct VerifyReport {
   double progress() const;
   // Source keys compared per second of the run.
   double keys_per_second() const;
-  // How long the rest should take at the rate so far; zero when unknown or done.
+  // How long the rest should take at the compare's rate so far; zero when
+  // unknown (still in the pre-check) or done.
   absl::Duration eta() const;
 };
 

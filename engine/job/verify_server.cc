@@ -4,6 +4,7 @@
 #include "engine/base/status_macros.h"
 #include "engine/job/verify_sampling.h"
 #include "engine/link/source_monitor.h"
+#include "engine/resp/resp_writer.h"
 
 namespace reshard::engine {
 namespace {
@@ -84,6 +85,15 @@ void AppendKeyReads(const std::vector<std::string>& keys, const std::vector<size
     commands->push_back({"DUMP", keys[i]});
     commands->push_back({expiry_command, keys[i]});
   }
+}
+
+size_t AppendKeyReads(const std::vector<std::string>& keys, const std::vector<size_t>& which,
+                      const std::string& expiry_command, std::string* request) {
+  for (size_t i : which) {
+    AppendCommand(request, {"DUMP", keys[i]});
+    AppendCommand(request, {expiry_command, keys[i]});
+  }
+  return 2 * which.size();
 }
 
 absl::StatusOr<std::vector<KeyRead>> TakeKeyReads(const RedisConnection& connection,

@@ -64,6 +64,10 @@ bool HasFieldExpiry(const ServerVersion& version);
 void AppendKeyReads(const std::vector<std::string>& keys, const std::vector<size_t>& which,
                     const std::string& expiry_command,
                     std::vector<std::vector<std::string>>* commands);
+// The same, written as RESP straight into `request` (the hot path: no
+// vectors of strings); returns how many commands it appended.
+size_t AppendKeyReads(const std::vector<std::string>& keys, const std::vector<size_t>& which,
+                      const std::string& expiry_command, std::string* request);
 // `count` key reads from the replies to AppendKeyReads, from replies[*at]
 // on (moved out); *at is advanced past them.
 absl::StatusOr<std::vector<KeyRead>> TakeKeyReads(const RedisConnection& connection,

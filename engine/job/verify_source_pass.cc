@@ -15,6 +15,7 @@
 #include "engine/job/verifier.h"
 #include "engine/job/verify_logical.h"
 #include "engine/job/verify_sampling.h"
+#include "engine/resp/resp_writer.h"
 
 namespace reshard::engine {
 
@@ -35,18 +36,22 @@ absl::StatusOr<Verifier::SourceBatch> Verifier::StartBatch(RespValue scan) {
   }
   report_.keys_scanned += keys.size();
   batch.more = cursor != "0";
-  std::vector<std::vector<std::string>> commands;
-  AppendKeyReads(keys, batch.sampled, ExpiryCommand(), &commands);
-  if (WantOffsets()) commands.push_back({"INFO", "replication"});
-  if (batch.more) {
-    commands.push_back({"SCAN", cursor, "COUNT", std::to_string(options_.scan_count)});
+  const std::string expiry = ExpiryCommand();
+  std::string request;
+  batch.source_commands = AppendKeyReads(keys, batch.sampled, expiry, &request);
+  if (WantOffsets()) {
+    AppendCommand(&request, {"INFO", "replication"});
+    ++batch.source_commands;
   }
-  batch.source_commands = commands.size();
-  RETURN_IF_ERROR(source_.main->Send(commands));
+  if (batch.more) {
+    AppendCommand(&request, {"SCAN", cursor, "COUNT", std::to_string(options_.scan_count)});
+    ++batch.source_commands;
+  }
+  RETURN_IF_ERROR(source_.main->WriteSync(request));
   for (size_t t = 0; t < targets_.size(); ++t) {
-    commands.clear();
-    AppendKeyReads(keys, batch.selected[t], ExpiryCommand(), &commands);
-    RETURN_IF_ERROR(targets_[t].server.main->Send(commands));
+    request.clear();
+    if (AppendKeyReads(keys, batch.selected[t], expiry, &request) == 0) continue;
+    RETURN_IF_ERROR(targets_[t].server.main->WriteSync(request));
   }
   return batch;
 }

@@ -74,8 +74,6 @@ asio::awaitable<absl::Status> Verifier::TargetPass(int db, size_t t) {
 asio::awaitable<absl::Status> Verifier::CheckOnSource(size_t t, std::vector<std::string> keys) {
   if (keys.empty()) co_return absl::OkStatus();
   RedisConnection& source = *source_.side;
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   std::vector<std::vector<std::string>> commands(1, {"EXISTS"});
   commands[0].insert(commands[0].end(), keys.begin(), keys.end());
   if (WantOffsets()) commands.push_back({"INFO", "replication"});

@@ -53,8 +53,13 @@ TEST(VerifyReportTest, ProgressRateAndEta) {
   report.duration = absl::Seconds(2);
   EXPECT_DOUBLE_EQ(report.progress(), 0.25);
   EXPECT_DOUBLE_EQ(report.keys_per_second(), 100);
-  EXPECT_EQ(report.eta(), absl::Seconds(6));  // 3/4 left at 1/4 per 2 s
-  report.keys_scanned = 1200;                 // keys written since the start
+  EXPECT_EQ(report.eta(), absl::Seconds(6));  // 750 keys left at 125 keys/s
+  report.precheck_keys = 200;                 // scanned in the first 1.5 s
+  report.precheck_duration = absl::Milliseconds(1500);
+  EXPECT_EQ(report.eta(), absl::Seconds(7.5));  // 750 keys left at 50 / 0.5 s
+  report.keys_scanned = 100;                    // still in the pre-check: unknown
+  EXPECT_EQ(report.eta(), absl::ZeroDuration());
+  report.keys_scanned = 1200;  // keys written since the start
   EXPECT_DOUBLE_EQ(report.progress(), 1.0);
   EXPECT_EQ(report.eta(), absl::ZeroDuration());
   report.state = VerifyState::kDone;
