@@ -121,25 +121,33 @@ std::shared_ptr<JobManager::Entry> JobManager::StartEntry(std::string id, engine
 void JobManager::Monitor(std::shared_ptr<Entry> entry) {
   uint64_t seen = 0;
   engine::JobState last = engine::JobState::kPending;
+  int64_t cutover_logged = 0;  // start time of the last cutover whose end was logged
   while (!entry->stop_monitor.load()) {
     engine::JobStatus status = entry->job->WaitForChange(seen, kMonitorPoll);
     seen = status.version;
     if (entry->stop_monitor.load()) break;
-    if (status.state != last) {
+    const bool changed = status.state != last;
+    if (changed) {
       LogLine(absl::StrCat("reshardd: job ", entry->id, ": ", StateName(last), " -> ",
                            DescribeState(status)));
-      if (last == engine::JobState::kCutover && status.cutover.has_value()) {
-        const engine::CutoverReport& cutover = *status.cutover;
-        LogLine(absl::StrCat("reshardd: job ", entry->id, ": cutover ",
-                             engine::AsAbsl(engine::CutoverStateName(cutover.state)),
-                             cutover.error.empty()
-                                 ? absl::StrFormat(": write pause %.1f ms, final offset %d",
-                                                   cutover.write_pause_ms, cutover.final_offset)
-                                 : absl::StrCat(": ", cutover.error)));
-      }
       last = status.state;
-      Persist(*entry, status);
     }
+    // A cutover may pass between two looks at the state: its end is noted by
+    // its report (and a rollback persisted: the file said CUTOVER).
+    const bool cutover_ended = status.cutover.has_value() &&
+                               status.cutover->state != engine::CutoverState::kRunning &&
+                               status.cutover->started_unix_ms != cutover_logged;
+    if (cutover_ended) {
+      const engine::CutoverReport& cutover = *status.cutover;
+      cutover_logged = cutover.started_unix_ms;
+      LogLine(absl::StrCat("reshardd: job ", entry->id, ": cutover ",
+                           engine::AsAbsl(engine::CutoverStateName(cutover.state)),
+                           cutover.error.empty()
+                               ? absl::StrFormat(": write pause %.1f ms, final offset %d",
+                                                 cutover.write_pause_ms, cutover.final_offset)
+                               : absl::StrCat(": ", cutover.error)));
+    }
+    if (changed || cutover_ended) Persist(*entry, status);
     if (engine::IsTerminal(status.state)) break;
   }
 }
@@ -181,6 +189,14 @@ absl::Status JobManager::Restore() {
   if (shutting_down_) return absl::UnavailableError("reshardd is shutting down");
   for (StoredJob& job : stored) {
     if (jobs_.contains(job.id)) continue;
+    if (job.state == engine::JobState::kCutover) {
+      // Started again, the job would point promoted targets back at reshardd
+      // and resync them over what they took since: never.
+      job.state = engine::JobState::kFailed;
+      job.error = absl::FailedPreconditionError(
+          "reshardd stopped during a cutover: the source may have been paused and the targets "
+          "promoted; check them, then delete this job (a new job makes a new full sync)");
+    }
     if (engine::IsTerminal(job.state)) {
       auto entry = std::make_shared<Entry>();
       entry->id = job.id;
@@ -328,7 +344,19 @@ absl::StatusOr<JobView> JobManager::Cutover(std::string_view id,
   if (entry->job == nullptr) {
     return HasEnded(entry->id, entry->final_status.state, "only a STREAMING job can be cut over");
   }
-  RETURN_IF_ERROR(entry->job->Cutover(options));
+  // Persisted before it starts: a reshardd that stops during the cutover
+  // must not start the job again (Restore fails it).
+  engine::JobStatus status = entry->job->Snapshot();
+  const bool can_start =
+      status.state == engine::JobState::kStreaming || status.state == engine::JobState::kDegraded;
+  if (can_start) {
+    status.state = engine::JobState::kCutover;
+    Persist(*entry, status);
+  }
+  if (absl::Status started = entry->job->Cutover(options); !started.ok()) {
+    if (can_start) Persist(*entry, entry->job->Snapshot());
+    return started;
+  }
   LogLine(absl::StrCat("reshardd: job ", entry->id, ": cutover started (max write pause ",
                        absl::FormatDuration(options.max_write_pause),
                        options.promote ? ", promote" : "",

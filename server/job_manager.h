@@ -82,6 +82,9 @@ class JobManager {
   // Starts a cutover (engine::Job::Cutover) and returns at once: the job
   // goes CUTOVER, then DONE or back to STREAMING (status.cutover says how
   // and why). FAILED_PRECONDITION unless the job is STREAMING or DEGRADED.
+  // CUTOVER is persisted before it starts: a job the store says was in
+  // CUTOVER is restored FAILED, never started again (it would point promoted
+  // targets back at reshardd).
   absl::StatusOr<JobView> Cutover(std::string_view id, const engine::CutoverOptions& options);
   // Cancels the job if it still runs, then forgets it (and its files).
   absl::Status Delete(std::string_view id);

@@ -289,6 +289,29 @@ TEST_F(JobManagerStoreTest, DoneJobKeepsItsCutoverAndVerificationAcrossRestarts)
             "not selected by the target's filter prefix:user:");
 }
 
+// A job the store says was in CUTOVER (reshardd stopped mid-cutover) is not
+// started again: it could point promoted targets back at reshardd.
+TEST_F(JobManagerStoreTest, JobStoppedDuringACutoverIsRestoredFailed) {
+  SilentListener source;
+  StoredJob stored;
+  stored.id = "mid";
+  stored.spec = SpecFor(Address(source.port()), Address(testing::PickFreePort()));
+  stored.state = engine::JobState::kCutover;
+  ASSERT_TRUE(Store()->Save(stored).ok());
+  JobManager restored(Store());
+  ASSERT_TRUE(restored.Restore().ok());
+  absl::StatusOr<JobView> view = restored.Get("mid");
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(view->status.state, engine::JobState::kFailed);
+  EXPECT_EQ(view->status.error,
+            absl::FailedPreconditionError(
+                "reshardd stopped during a cutover: the source may have been paused and the "
+                "targets promoted; check them, then delete this job (a new job makes a new full "
+                "sync)"));
+  ExpectError(restored.Cancel("mid").status(), absl::StatusCode::kFailedPrecondition,
+              "job mid is FAILED; it has already ended");
+}
+
 TEST_F(JobManagerStoreTest, EveryJobGetsTheSpoolDirCreatedOrRestored) {
   SilentListener source;
   const fs::path spool = dir_ / "spool" / "deeper";
