@@ -281,6 +281,17 @@ absl::StatusOr<std::shared_ptr<JobManager::Entry>> JobManager::Find(std::string_
 
 absl::StatusOr<JobView> JobManager::Verify(std::string_view id, engine::VerifyOptions options) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  // Before the job streams, the targets are not complete: there is nothing
+  // to verify yet.
+  switch (engine::JobState state = entry->Snapshot().state) {
+    case engine::JobState::kPending:
+    case engine::JobState::kConnecting:
+    case engine::JobState::kSyncing:
+      return absl::FailedPreconditionError(absl::StrCat("job ", entry->id, " is ", StateName(state),
+                                                        "; a job is verified once it streams"));
+    default:
+      break;
+  }
   Entry* raw = entry.get();  // the Entry outlives its verification
   options.applied_offsets = [raw] { return raw->AppliedOffsets(); };
   auto on_done = [this, raw](const engine::VerifyReport& report) {

@@ -76,8 +76,9 @@ class JobManager {
   // returns at once; the view's last_verification is RUNNING. While the job
   // streams, differences are re-checked against its applied offsets. The
   // report is persisted with the job when it ends. INVALID_ARGUMENT for bad
-  // options; FAILED_PRECONDITION while one runs ("job ID: a verification is
-  // already running").
+  // options; FAILED_PRECONDITION before the job streams ("job ID is
+  // SYNCING; a job is verified once it streams") and while a verification
+  // runs ("job ID: a verification is already running").
   absl::StatusOr<JobView> Verify(std::string_view id, engine::VerifyOptions options);
   // Starts a cutover (engine::Job::Cutover) and returns at once: the job
   // goes CUTOVER, then DONE or back to STREAMING (status.cutover says how

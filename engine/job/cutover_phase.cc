@@ -72,7 +72,11 @@ class Cutover {
  private:
   CutoverReport& report() { return *job_.cutover; }
 
-  void Progress(std::string detail) { job_.SetState(JobState::kCutover, std::move(detail)); }
+  // Publishes what the cutover does now (only when it changes).
+  void Progress(std::string detail) {
+    if (job_.state == JobState::kCutover && job_.detail == detail) return;
+    job_.SetState(JobState::kCutover, std::move(detail));
+  }
   void StepDone(std::string line) {
     report().steps.push_back(line);
     Progress(absl::StrCat("cutover: ", line));

@@ -128,6 +128,11 @@ TEST(JobManagerTest, PauseAndResumeOfAConnectingJobAreTheEnginesRefusal) {
               "job hang is CONNECTING; only a STREAMING job can be paused");
   ExpectError(manager.Resume("hang").status(), absl::StatusCode::kFailedPrecondition,
               "job hang is CONNECTING; only a PAUSED job can be resumed");
+  // Nor is it verified or cut over before it streams.
+  ExpectError(manager.Verify("hang", {}).status(), absl::StatusCode::kFailedPrecondition,
+              "job hang is CONNECTING; a job is verified once it streams");
+  ExpectError(manager.Cutover("hang", {}).status(), absl::StatusCode::kFailedPrecondition,
+              "job hang is CONNECTING; only a STREAMING job can be cut over");
 }
 
 TEST(JobManagerTest, CancelEndsTheJobOnceThenRefuses) {
