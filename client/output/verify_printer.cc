@@ -72,7 +72,8 @@ void PrintVerifyReport(const v1::VerifyReport& report, std::ostream& out) {
   if (report.problems_size() > 0) {
     out << "\nproblems";
     if (static_cast<uint64_t>(report.problems_size()) < problems) {
-      out << " (first " << report.problems_size() << " of " << problems << ")";
+      out << " (" << report.problems_size() << " listed of " << problems
+          << ": the first of each kind)";
     }
     out << ":\n";
     std::vector<std::vector<std::string>> rows = {{"DB", "TARGET", "KIND", "KEY", "DETAIL"}};

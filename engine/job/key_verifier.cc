@@ -150,7 +150,10 @@ void Verifier::Report(int db, Found found) {
       ++report_.different;
       break;
   }
-  if (report_.problems.size() >= options_.max_problems) return;
+  // The first max_problems of each kind: many of one kind hide no other.
+  size_t of_kind = 0;
+  for (const VerifyProblem& p : report_.problems) of_kind += p.kind == found.difference.kind;
+  if (of_kind >= options_.max_problems) return;
   report_.problems.push_back({db, std::move(found.key), targets_[found.target].name,
                               found.difference.kind, std::move(found.difference.detail)});
 }

@@ -73,7 +73,7 @@ struct VerifyReport {
   double sample_fraction = 1.0;
   double rate_keys_per_second = 0;  // the bound it ran with; 0 = unlimited
   std::vector<DbPrecheck> precheck;
-  std::vector<VerifyProblem> problems;  // the first max_problems found
+  std::vector<VerifyProblem> problems;  // the first max_problems of each kind
   // Progress: the keys to scan (source and targets' DBSIZE at the start)
   // and those scanned so far.
   uint64_t keys_total = 0;
@@ -106,7 +106,7 @@ struct VerifyOptions {
   // many source keys a second, the target pass this many target keys. 0:
   // unlimited.
   double rate_keys_per_second = 10000;
-  size_t max_problems = 20;
+  size_t max_problems = 20;  // listed per kind (the counts are complete)
   // Expiry times (of keys and of hash fields) this close are equal.
   int64_t ttl_tolerance_ms = 2000;
   // A difference is checked again once every target concerned has applied

@@ -56,7 +56,7 @@ TEST(VerifyPrinterTest, CountsPrecheckAndProblems) {
             "DB   SOURCE  a          b\n"
             "db0  1000    500 / 500  500 / 501 !\n"
             "\n"
-            "problems (first 2 of 3):\n"
+            "problems (2 listed of 3: the first of each kind):\n"
             "DB  TARGET  KIND           KEY  DETAIL\n"
             "0   b       STRAY          5:x  not on the source\n"
             "0   a       DIFFERENT_TTL  1:y  ttl: source -1 ms, target 5000 ms\n");
