@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace reshard::server {
 namespace {
@@ -124,7 +125,32 @@ void AddUpstreamEvents(std::string_view job_id, const engine::JobStatus& before,
   }
 }
 
+void AddCutoverEvent(std::string_view job_id, const engine::JobStatus& after,
+                     std::vector<LogEvent>* events) {
+  const engine::CutoverReport& cutover = *after.cutover;
+  LogEvent event;
+  event.level = cutover.error.empty() ? LogLevel::kInfo : LogLevel::kError;
+  event.event = "cutover_ended";
+  event.job = std::string(job_id);
+  event.to = std::string(engine::CutoverStateName(cutover.state));
+  event.reason = cutover.error.empty()
+                     ? absl::StrFormat("write pause %.1f ms, final offset %d",
+                                       cutover.write_pause_ms, cutover.final_offset)
+                     : cutover.error;
+  event.message = absl::StrCat("cutover ", event.to, ": ", event.reason);
+  events->push_back(std::move(event));
+}
+
 }  // namespace
+
+bool CutoverEnded(const engine::JobStatus* before, const engine::JobStatus& after) {
+  if (!after.cutover.has_value() || after.cutover->state == engine::CutoverState::kRunning) {
+    return false;
+  }
+  if (before == nullptr || !before->cutover.has_value()) return true;
+  return before->cutover->started_unix_ms != after.cutover->started_unix_ms ||
+         before->cutover->state == engine::CutoverState::kRunning;
+}
 
 std::vector<LogEvent> JobStatusEvents(std::string_view job_id, const engine::JobStatus* before,
                                       const engine::JobStatus& after) {
@@ -134,6 +160,7 @@ std::vector<LogEvent> JobStatusEvents(std::string_view job_id, const engine::Job
   for (const engine::TargetStatus& target : after.targets) {
     AddTargetEvents(job_id, before, target, &events);
   }
+  if (CutoverEnded(before, after)) AddCutoverEvent(job_id, after, &events);
   AddJobStateEvent(job_id, before, after, &events);
   return events;
 }

@@ -6,7 +6,9 @@
 //
 // Each running job has a small monitor thread that logs each change of its
 // status once (server/job_events.h, through EventLog::Default()) and, with a
-// JobStore, persists the job's state.
+// JobStore, persists the job's state (with the last cutover, status.cutover).
+// A verification runs on a thread of its own (engine::Verification) and is
+// persisted with the job when it ends.
 
 #include <map>
 #include <memory>
@@ -19,8 +21,10 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "engine/job/cutover_report.h"
 #include "engine/job/job_spec.h"
 #include "engine/job/job_status.h"
+#include "engine/job/verify_report.h"
 #include "server/job_store.h"
 
 namespace reshard::server {
@@ -31,6 +35,9 @@ struct JobView {
   std::string id;
   engine::JobSpec spec;
   engine::JobStatus status;
+  // The verification running now or the last one; nullopt: never verified.
+  // (The cutover running now or the last one is status.cutover.)
+  std::optional<engine::VerifyReport> last_verification;
 };
 
 class JobManager {
@@ -43,8 +50,9 @@ class JobManager {
   JobManager(const JobManager&) = delete;
   JobManager& operator=(const JobManager&) = delete;
 
-  // Loads the store's jobs: terminal ones are listed with their last state,
-  // the others are started again from scratch (a new full sync).
+  // Loads the store's jobs: terminal ones (a DONE job among them) are listed
+  // with their last state, cutover and verification; the others are started
+  // again from scratch (a new full sync), their last verification kept.
   // FAILED_PRECONDITION when the spool directory cannot be created.
   absl::Status Restore();
 
@@ -65,6 +73,21 @@ class JobManager {
   // Any non-terminal state -> CANCELLED; FAILED_PRECONDITION when the job has
   // already ended ("job ID is FAILED; it has already ended").
   absl::StatusOr<JobView> Cancel(std::string_view id);
+  // Starts a verification of the job's data (engine::Verification) and
+  // returns at once; the view's last_verification is RUNNING. While the job
+  // streams, differences are re-checked against its applied offsets. The
+  // report is persisted with the job when it ends. INVALID_ARGUMENT for bad
+  // options; FAILED_PRECONDITION before the job streams ("job ID is
+  // SYNCING; a job is verified once it streams") and while a verification
+  // runs ("job ID: a verification is already running").
+  absl::StatusOr<JobView> Verify(std::string_view id, engine::VerifyOptions options);
+  // Starts a cutover (engine::Job::Cutover) and returns at once: the job
+  // goes CUTOVER, then DONE or back to STREAMING (status.cutover says how
+  // and why). FAILED_PRECONDITION unless the job is STREAMING or DEGRADED.
+  // CUTOVER is persisted before it starts: a job the store says was in
+  // CUTOVER is restored FAILED, never started again (it would point promoted
+  // targets back at reshardd).
+  absl::StatusOr<JobView> Cutover(std::string_view id, const engine::CutoverOptions& options);
   // Cancels the job if it still runs, then forgets it (and its files).
   absl::Status Delete(std::string_view id);
 

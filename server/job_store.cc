@@ -16,8 +16,10 @@
 #include "absl/strings/str_cat.h"
 #include "engine/base/status_macros.h"
 #include "google/protobuf/util/json_util.h"
+#include "proto/reshard/v1/cutover_convert.h"
 #include "proto/reshard/v1/job_spec_convert.h"
 #include "proto/reshard/v1/job_status_convert.h"
+#include "proto/reshard/v1/verify_convert.h"
 
 namespace reshard::server {
 namespace {
@@ -116,6 +118,13 @@ absl::Status JobStore::Save(const StoredJob& job) const {
   v1::JobStatus status_proto = api::StatusToProto(status);
   status_proto.clear_rdb();
   *proto.mutable_status() = status_proto;
+  if (job.last_cutover.has_value()) {
+    *proto.mutable_last_cutover() = api::CutoverReportToProto(*job.last_cutover);
+  }
+  if (job.last_verification.has_value()) {
+    *proto.mutable_last_verification() =
+        api::VerifyReportToProto(job.id, job.spec, *job.last_verification);
+  }
 
   google::protobuf::util::JsonPrintOptions print;
   print.add_whitespace = true;
@@ -184,6 +193,11 @@ absl::StatusOr<std::vector<StoredJob>> JobStore::LoadAll() const {
     job.detail = proto.status().detail();
     job.created_unix_ms = api::UnixMillisFromTimestamp(proto.status().create_time());
     job.updated_unix_ms = api::UnixMillisFromTimestamp(proto.status().update_time());
+    if (proto.has_last_cutover())
+      job.last_cutover = api::CutoverReportFromProto(proto.last_cutover());
+    if (proto.has_last_verification()) {
+      job.last_verification = api::VerifyReportFromProto(proto.last_verification());
+    }
     jobs.push_back(std::move(job));
   }
   return jobs;

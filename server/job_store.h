@@ -5,13 +5,15 @@
 //
 // Files, one pair per job:
 //   <dir>/<id>.json         the Job in protobuf JSON form: id, spec without any
-//                           password, and the last known state/error/detail.
+//                           password, the last known state/error/detail, and
+//                           the last cutover and verification reports.
 //   <dir>/<id>.secret.json  only when the spec has a password: a JobSpec in
 //                           JSON holding nothing but the password fields
 //                           (targets by index), created with mode 0600.
 // Both are written to a temporary file and renamed, so a crash leaves either
 // the old or the new version. Not thread-safe: callers serialise.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "engine/job/job_spec.h"
 #include "engine/job/job_status.h"
+#include "engine/job/verify_report.h"
 
 namespace reshard::server {
 
@@ -31,6 +34,8 @@ struct StoredJob {
   std::string detail;
   int64_t created_unix_ms = 0;
   int64_t updated_unix_ms = 0;
+  std::optional<engine::CutoverReport> last_cutover;
+  std::optional<engine::VerifyReport> last_verification;
 };
 
 class JobStore {

@@ -5,7 +5,8 @@
 //   OpenListeners -> ConnectSource -> LearnSource -> ConfigureManagedTargets
 //   -> WaitForTargets -> SyncSnapshot -> StreamCommands
 // (target_phase.h, source_phase.h, snapshot_phase.h, stream_phase.h); the
-// ticker (job_ticker.h) runs beside them. Nothing here is thread-safe: only
+// ticker (job_ticker.h), the per-target resyncs (resync_phase.h) and a
+// cutover (cutover_phase.h) run beside them. Nothing here is thread-safe: only
 // the job thread touches it; the runner publishes snapshots of it.
 
 #include <cstdint>
@@ -21,12 +22,14 @@
 #include "asio/io_context.hpp"
 #include "asio/steady_timer.hpp"
 #include "engine/base/status_context.h"
+#include "engine/job/cutover_report.h"
 #include "engine/job/held_stream.h"
 #include "engine/job/job_spec.h"
 #include "engine/job/job_status.h"
 #include "engine/job/offset_map.h"
 #include "engine/link/key_materializer.h"
 #include "engine/link/source_monitor.h"
+#include "engine/link/source_pause.h"
 #include "engine/link/target_master.h"
 #include "engine/link/upstream_link.h"
 #include "engine/rdb/rdb_version.h"
@@ -115,6 +118,11 @@ class JobContext {
   std::vector<uint64_t> source_acked;
   std::vector<std::unique_ptr<HeldStream>> held;
   uint64_t upstream_acked = 0;  // the last REPLCONF ACK sent to the source
+  // The cutover running now or the last one (cutover_phase.h), published
+  // with the status; and the write pause it holds on the source (released
+  // if the job finishes meanwhile).
+  std::optional<CutoverReport> cutover;
+  std::unique_ptr<SourcePause> source_pause;
   // Spool options for target i's files.
   Spool::Options SpoolOptions(size_t i, std::string_view what) const;
 

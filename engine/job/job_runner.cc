@@ -3,11 +3,14 @@
 #include <pthread.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "asio/co_spawn.hpp"
 #include "asio/detached.hpp"
 #include "asio/post.hpp"
 #include "engine/base/absl_view.h"
 #include "engine/base/status_macros.h"
+#include "engine/job/cutover_phase.h"
+#include "engine/job/job_health.h"
 #include "engine/job/job_status_builder.h"
 #include "engine/job/job_ticker.h"
 #include "engine/job/snapshot_phase.h"
@@ -111,6 +114,70 @@ absl::Status JobRunner::Resume() {
   return absl::OkStatus();
 }
 
+absl::Status JobRunner::StartCutover(const CutoverOptions& options) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (cutover_running_ || status_.state == JobState::kCutover) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("job ", job_.id, ": a cutover is already running"));
+    }
+    if (status_.state != JobState::kStreaming && status_.state != JobState::kDegraded) {
+      return absl::FailedPreconditionError(absl::StrCat("job ", job_.id, " is ",
+                                                        AsAbsl(JobStateName(status_.state)),
+                                                        "; only a STREAMING job can be cut over"));
+    }
+    cutover_running_ = true;
+  }
+  asio::post(job_.io, [this, options] {
+    CutoverReport report;
+    report.options = options;
+    report.started_unix_ms = absl::ToUnixMillis(absl::Now());
+    for (size_t i = 0; i < job_.spec.targets.size(); ++i) {
+      CutoverTargetReport target;
+      target.name = job_.spec.targets[i].name;
+      target.managed = job_.addresses.replica[i].has_value();
+      report.targets.push_back(std::move(target));
+    }
+    job_.cutover = std::move(report);
+    if (job_.finished ||
+        (job_.state != JobState::kStreaming && job_.state != JobState::kDegraded)) {
+      job_.cutover->state = CutoverState::kRolledBack;
+      job_.cutover->error =
+          absl::StrCat("cutover step 1 (start): the job is ", AsAbsl(JobStateName(job_.state)));
+      job_.cutover->finished_unix_ms = absl::ToUnixMillis(absl::Now());
+      {
+        absl::MutexLock lock(&mu_);
+        cutover_running_ = false;
+      }
+      Publish();
+      return;
+    }
+    job_.SetState(JobState::kCutover, "cutover step 1: starting");
+    asio::co_spawn(job_.io, CutOver(), asio::detached);
+  });
+  return absl::OkStatus();
+}
+
+asio::awaitable<void> JobRunner::CutOver() {
+  absl::Status status = co_await RunCutover(job_);
+  if (job_.finished) co_return;
+  job_.cutover->finished_unix_ms = absl::ToUnixMillis(absl::Now());
+  if (status.ok()) {
+    job_.cutover->state = CutoverState::kDone;
+    Finish(JobState::kDone, absl::OkStatus());
+  } else {
+    job_.cutover->state = CutoverState::kRolledBack;
+    job_.cutover->error = std::string(status.message());
+    // Back to what the job is; RefreshStreamingState corrects it to
+    // DEGRADED when a target does not receive its stream.
+    job_.SetState(JobState::kStreaming,
+                  absl::StrCat("streaming; the cutover rolled back: ", status.message()));
+    RefreshStreamingState(job_);
+  }
+  absl::MutexLock lock(&mu_);
+  cutover_running_ = false;
+}
+
 JobStatus JobRunner::Snapshot() const {
   absl::MutexLock lock(&mu_);
   return status_;
@@ -146,6 +213,7 @@ void JobRunner::ThreadMain() {
   if (job_.monitor != nullptr) job_.monitor->Close();
   if (job_.upstream != nullptr) job_.upstream->Close();
   for (auto& target : job_.targets) target->Close();
+  job_.source_pause.reset();
   absl::MutexLock lock(&mu_);
   thread_done_ = true;
 }
@@ -173,6 +241,14 @@ void JobRunner::Finish(JobState state, absl::Status error) {
   job_.finished = true;
   job_.state = state;
   job_.detail = state == JobState::kCancelled ? "cancelled" : std::string(error.message());
+  if (state == JobState::kDone && job_.cutover.has_value()) {
+    job_.detail =
+        absl::StrFormat("cut over at source offset %d; write pause %.1f ms%s",
+                        job_.cutover->final_offset, job_.cutover->write_pause_ms,
+                        job_.cutover->source_left_paused ? "; the source is still paused" : "");
+  }
+  // A pause a cutover holds ends with the job (a cancelled cutover).
+  if (job_.source_pause != nullptr) job_.source_pause->ReleaseNow();
   if (job_.upstream != nullptr) job_.upstream->Close();
   if (job_.monitor != nullptr) job_.monitor->Close();
   for (auto& target : job_.targets) target->Close();

@@ -4,11 +4,13 @@
 // read by the server (GetJob, WatchJob, /metrics). Plain values only.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "engine/job/cutover_report.h"
 
 namespace reshard::engine {
 
@@ -23,6 +25,12 @@ enum class JobState {
   kPaused,  // reading the source and spooling; delivery to targets stopped
   kFailed,
   kCancelled,
+  // A cutover runs (status.cutover says which step); the job streams on.
+  // Back to STREAMING when it rolls back.
+  kCutover,
+  // Cut over: every write up to the source's final offset is on every
+  // target, and the job has let go of the source and the targets.
+  kDone,
 };
 
 std::string_view JobStateName(JobState state);  // "PENDING", ...
@@ -91,6 +99,8 @@ struct JobStatus {
   int64_t updated_unix_ms = 0;
   uint64_t version = 0;  // increases with every published change
   std::vector<TargetStatus> targets;
+  // The cutover running now, or the last one (done or rolled back).
+  std::optional<CutoverReport> cutover;
 };
 
 }  // namespace reshard::engine

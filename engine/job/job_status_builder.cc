@@ -70,6 +70,7 @@ JobStatus BuildJobStatus(const JobContext& job, uint64_t previous_rdb_bytes_read
         job.snapshot.rdb_bytes > 0 ? job.snapshot.rdb_bytes : previous_rdb_bytes_read;
   }
   status.rdb_bytes_total = job.snapshot.rdb_total;
+  status.cutover = job.cutover;
   if (job.splitter != nullptr) status.rdb_keys_read = job.splitter->keys_read();
   for (size_t i = 0; i < job.spec.targets.size(); ++i) {
     status.targets.push_back(TargetStatusOf(job, i));

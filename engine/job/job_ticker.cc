@@ -22,7 +22,7 @@ asio::awaitable<void> RunJobTicker(JobContext& job, std::function<void()> publis
   while (co_await job.Sleep(kTick)) {
     absl::Time now = absl::Now();
     bool streaming = job.state == JobState::kStreaming || job.state == JobState::kDegraded ||
-                     job.state == JobState::kPaused;
+                     job.state == JobState::kPaused || job.state == JobState::kCutover;
     if (streaming && !job.reconnecting && now - last_ack >= ack_interval) {
       last_ack = now;
       // A failed write shows up as a read error in the stream phase.

@@ -32,6 +32,7 @@ TEST(JobStatusConvertTest, StateNamesInJson) {
       {engine::JobState::kSyncing, "SYNCING"},     {engine::JobState::kStreaming, "STREAMING"},
       {engine::JobState::kPaused, "PAUSED"},       {engine::JobState::kFailed, "FAILED"},
       {engine::JobState::kCancelled, "CANCELLED"}, {engine::JobState::kDegraded, "DEGRADED"},
+      {engine::JobState::kCutover, "CUTOVER"},     {engine::JobState::kDone, "DONE"},
   };
   for (const auto& [state, name] : kStates) {
     engine::JobStatus status;

@@ -113,6 +113,51 @@ TEST_F(JobStoreTest, SavedJobLoadsBackWithEveryField) {
   EXPECT_EQ(job.updated_unix_ms, 1700000001456);
 }
 
+// A DONE job keeps its cutover and its last verification, and loads back
+// DONE (terminal: a restarted reshardd does not start it again).
+TEST_F(JobStoreTest, CutoverAndVerificationLoadBack) {
+  JobStore store(dir_.string());
+  StoredJob job = JobWithoutPasswords("job-1");
+  job.state = engine::JobState::kDone;
+  job.error = absl::OkStatus();
+  engine::CutoverReport cutover;
+  cutover.state = engine::CutoverState::kDone;
+  cutover.write_pause_ms = 4.5;
+  cutover.final_offset = 12345;
+  cutover.steps = {"1 lag", "2 pause", "3 drain", "4 promote", "5 unpause"};
+  cutover.targets.push_back({"a", 12345, true, true, {{0, 7}}, 7});
+  job.last_cutover = cutover;
+  engine::VerifyReport verification;
+  verification.state = engine::VerifyState::kDone;
+  verification.keys_checked = 14;
+  verification.stray = 1;
+  verification.problems.push_back({0, "user:x", "a", engine::VerifyProblemKind::kStray, "why"});
+  job.last_verification = verification;
+  ASSERT_TRUE(store.Save(job).ok());
+  EXPECT_THAT(ReadFile(dir_ / "job-1.json"), HasSubstr("\"last_cutover\""));
+  absl::StatusOr<std::vector<StoredJob>> jobs = store.LoadAll();
+  ASSERT_TRUE(jobs.ok()) << jobs.status();
+  ASSERT_EQ(jobs->size(), 1u);
+  const StoredJob& back = (*jobs)[0];
+  EXPECT_EQ(back.state, engine::JobState::kDone);
+  EXPECT_TRUE(engine::IsTerminal(back.state));
+  ASSERT_TRUE(back.last_cutover.has_value());
+  EXPECT_EQ(back.last_cutover->state, engine::CutoverState::kDone);
+  EXPECT_EQ(back.last_cutover->write_pause_ms, 4.5);
+  EXPECT_EQ(back.last_cutover->steps, cutover.steps);
+  EXPECT_EQ(back.last_cutover->targets, cutover.targets);
+  ASSERT_TRUE(back.last_verification.has_value());
+  EXPECT_EQ(back.last_verification->state, engine::VerifyState::kDone);
+  EXPECT_EQ(back.last_verification->keys_checked, 14u);
+  EXPECT_EQ(back.last_verification->problems, verification.problems);
+  // A job saved without them has none.
+  ASSERT_TRUE(store.Save(JobWithoutPasswords("job-2")).ok());
+  jobs = store.LoadAll();
+  ASSERT_TRUE(jobs.ok()) << jobs.status();
+  EXPECT_FALSE((*jobs)[1].last_cutover.has_value());
+  EXPECT_FALSE((*jobs)[1].last_verification.has_value());
+}
+
 TEST_F(JobStoreTest, PasswordsLiveOnlyInTheSecretFileWithMode0600) {
   JobStore store(dir_.string());
   ASSERT_TRUE(store.Save(JobWithPasswords("job-1")).ok());
