@@ -25,7 +25,7 @@ enum class RouteKind {
                    // different targets are an error (cross-target write)
   kSplitKeys,      // split per target, each part with only that target's keys:
                    // the keys are one range spec, each key with the keystep-1
-                   // arguments after it (DEL, UNLINK, EXISTS, TOUCH, MSET)
+                   // arguments after it (DEL, UNLINK, EXISTS, TOUCH, MSET, MSETNX)
   kBroadcast,      // whole, to every target, whatever the db (PING, FLUSHALL,
                    // SWAPDB, PUBLISH, SCRIPT LOAD, FUNCTION LOAD, ...)
   kBroadcastInDb,  // whole, to every target, in the source's db (FLUSHDB)

@@ -141,7 +141,8 @@ std::vector<CommandInfo> BuiltinCommands() {
   r.Keyed("MGET", -2, kRead, {IndexRange(1, -1)});
   r.Keyed("MOVE", 3, kWrite, {IndexRange(1, 0)});
   r.Split("MSET", -3, kWrite, {IndexRange(1, -1, 2)});
-  r.Keyed("MSETNX", -3, kWrite, {IndexRange(1, -1, 2)});
+  // Replicated only when every key was set: split into MSET parts.
+  r.Split("MSETNX", -3, kWrite, {IndexRange(1, -1, 2)});
   r.Keyed("OBJECT|ENCODING", 3, kRead, {IndexRange(2, 0)});
   r.Keyed("OBJECT|FREQ", 3, kRead, {IndexRange(2, 0)});
   r.Keyed("OBJECT|IDLETIME", 3, kRead, {IndexRange(2, 0)});
