@@ -8,9 +8,13 @@
 namespace reshard::engine {
 
 uint64_t CopyBatches::Request(const KeyRef& ref) {
-  if (open_keys_.insert(DbKey{ref.db, std::string(ref.key)}).second) {
-    AddToRequests(std::span<const KeyRef>(&ref, 1), &open_);
-  }
+  if (open_keys_.contains(ref)) return open_id_;
+  open_keys_.insert(DbKey{ref.db, std::string(ref.key)});
+  // Each key once already: appended to its db's request without a search.
+  auto it = std::find_if(open_.begin(), open_.end(),
+                         [&](const Materialization& m) { return m.db == ref.db; });
+  if (it == open_.end()) it = open_.insert(open_.end(), Materialization{ref.db, {}});
+  it->keys.emplace_back(ref.key);
   return open_id_;
 }
 

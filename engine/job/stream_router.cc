@@ -22,21 +22,18 @@ constexpr size_t kKeepOutputCapacity = 1 << 20;
 
 void StreamRouter::Plan::Add(const CommandNeeds& needs) {
   barrier |= needs.barrier;
-  bool copy = needs.copy;
-  if (!copy && !copy_set.empty()) {
-    for (const KeyRef& ref : needs.keys) {
-      if (copy_set.contains(ref)) {
-        copy = true;
-        break;
-      }
-    }
-  }
+  // A key copied for an earlier command of the unit has a window at this
+  // one: every key it changes may be asked for.
+  bool after_copy = false;
   for (const KeyRef& ref : needs.keys) {
+    if (!copy_set.empty() && copy_set.contains(ref)) after_copy = true;
     if (!key_set.contains(ref)) {
       key_set.insert(DbKey{ref.db, std::string(ref.key)});
       keys.push_back(DbKey{ref.db, std::string(ref.key)});
     }
-    if (copy && !copy_set.contains(ref)) {
+  }
+  for (const KeyRef& ref : after_copy ? needs.written : needs.copies) {
+    if (!copy_set.contains(ref)) {
       copy_set.insert(DbKey{ref.db, std::string(ref.key)});
       copies.push_back(DbKey{ref.db, std::string(ref.key)});
     }

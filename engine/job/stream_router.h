@@ -94,9 +94,9 @@ class StreamRouter {
     absl::flat_hash_set<DbKey, DbKeyHash, DbKeyEq> key_set;
     absl::flat_hash_set<DbKey, DbKeyHash, DbKeyEq> copy_set;
 
-    // A command after the ones added: its keys are copied when the router
-    // copies them, or when it touches a key copied for an earlier one (its
-    // window is then open at the command).
+    // A command after the ones added: the keys the router would copy for
+    // it, or, when it touches a key copied for an earlier one (whose window
+    // is then open at it), every key it changes.
     void Add(const CommandNeeds& needs);
   };
 

@@ -6,6 +6,7 @@
 // source's own COMMAND reply (Redis 7 key specs, see key_spec.h) over a copy of it, which stays the
 // fallback for route kinds and for what an old server's reply leaves out.
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -95,10 +96,12 @@ class CommandTable {
 };
 
 // Appends to *keys the indexes into `args` of the command's keys, after
-// checking its arity. INVALID_ARGUMENT (naming the command) when the command
-// is malformed so that its keys cannot be found.
+// checking its arity, and to *read_only (when given) 1 for each key the
+// command only reads (key spec flag RO; SORT ... STORE's source). INVALID_ARGUMENT
+// (naming the command) when the command is malformed so that its keys cannot
+// be found.
 absl::Status FindCommandKeys(const CommandInfo& info, std::span<const std::string_view> args,
-                             std::vector<size_t>* keys);
+                             std::vector<size_t>* keys, std::vector<uint8_t>* read_only = nullptr);
 
 // The rows of CommandTable::Builtin() (command_table_builtin.cc).
 std::vector<CommandInfo> BuiltinCommands();

@@ -10,19 +10,23 @@ namespace reshard::engine {
 SkipWindows::Hit CommandRouter::CheckWindows(std::vector<KeyRef>* copies) const {
   if (skips_.empty()) return SkipWindows::Hit::kNone;
   bool any = false;
-  bool all_covered = true;
-  for (const KeyRef& ref : refs_) {
-    SkipWindows::Hit hit = skips_.Check(ref);
+  bool all_covered = true;  // every key it changes
+  for (size_t i = 0; i < refs_.size(); ++i) {
+    SkipWindows::Hit hit = skips_.Check(refs_[i]);
     any |= hit != SkipWindows::Hit::kNone;
-    all_covered &= hit == SkipWindows::Hit::kCovered;
+    if (ref_written_[i]) all_covered &= hit == SkipWindows::Hit::kCovered;
   }
+  // A key it only reads inside a window is ahead on its target: the command
+  // cannot run there, but what it changes can be copied.
   if (!any) return SkipWindows::Hit::kNone;
   if (all_covered) return SkipWindows::Hit::kCovered;
   if (copies != nullptr) {
     // A covered key already holds this command's effect (its copy is as of a
     // later offset): only the others are copied.
-    for (const KeyRef& ref : refs_) {
-      if (skips_.Check(ref) != SkipWindows::Hit::kCovered) copies->push_back(ref);
+    for (size_t i = 0; i < refs_.size(); ++i) {
+      if (ref_written_[i] && skips_.Check(refs_[i]) != SkipWindows::Hit::kCovered) {
+        copies->push_back(refs_[i]);
+      }
     }
   }
   return SkipWindows::Hit::kRecopy;
@@ -33,6 +37,8 @@ void CommandRouter::Inspect(const RespCommand& cmd, int* db, CommandNeeds* needs
   needs->barrier = false;
   needs->copy = false;
   needs->keys.clear();
+  needs->written.clear();
+  needs->copies.clear();
   if (cmd.args.empty()) return;
   const CommandInfo* info = table_->Find(cmd.args);
   if (info == nullptr) {
@@ -49,7 +55,8 @@ void CommandRouter::Inspect(const RespCommand& cmd, int* db, CommandNeeds* needs
         return;
       }
       needs->keys = refs_;
-      switch (CheckWindows(nullptr)) {
+      needs->written = written_;
+      switch (CheckWindows(&needs->copies)) {
         case SkipWindows::Hit::kCovered:
           return;
         case SkipWindows::Hit::kRecopy:
@@ -63,6 +70,7 @@ void CommandRouter::Inspect(const RespCommand& cmd, int* db, CommandNeeds* needs
         needs->barrier = true;
       } else {
         needs->copy = true;
+        needs->copies = written_;
       }
       return;
     }
@@ -75,6 +83,8 @@ void CommandRouter::Inspect(const RespCommand& cmd, int* db, CommandNeeds* needs
       if (!skips_.empty()) {
         skips_.AppendAffectedBy(*info, cmd, *db, &needs->keys);
         needs->copy = !needs->keys.empty();
+        needs->written = needs->keys;
+        needs->copies = needs->keys;
       }
       return;
     case RouteKind::kSelect:

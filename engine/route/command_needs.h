@@ -21,13 +21,17 @@ struct CommandNeeds {
   // malformed, before the source's db is known, or cross-target with
   // fail_on_cross_target).
   bool barrier = false;
-  // Route answers it with copy requests (for some of `keys`) instead of
-  // forwarding it.
+  // Route answers it with copy requests (for `copies`) instead of forwarding
+  // it.
   bool copy = false;
   // The (db, key) pairs it touches (for a flush or SWAPDB: the keys inside a
-  // window whose copies it changes). Views into the command or the router,
-  // valid until the next call on the router.
+  // window whose copies it changes); those of them it may change (a key its
+  // key spec flags read-only is left out, unless it changes none); and
+  // those Route would ask copies of, given the windows now. Views into the
+  // command or the router, valid until the next call on the router.
   std::vector<KeyRef> keys;
+  std::vector<KeyRef> written;
+  std::vector<KeyRef> copies;
 };
 
 }  // namespace reshard::engine

@@ -169,7 +169,8 @@ void CommandRouter::RouteBroadcast(const RespCommand& cmd, bool in_db,
 
 absl::Status CommandRouter::FindKeys(const CommandInfo& info, const RespCommand& cmd, int db) {
   keys_.clear();
-  RETURN_IF_ERROR(FindCommandKeys(info, cmd.args, &keys_));
+  read_only_.clear();
+  RETURN_IF_ERROR(FindCommandKeys(info, cmd.args, &keys_, &read_only_));
   if (keys_.empty()) {
     // EVAL with no keys, or a SORT without keys: nothing says where it belongs.
     return absl::FailedPreconditionError(
@@ -257,9 +258,10 @@ absl::Status CommandRouter::RouteByKeys(const CommandInfo& info, const RespComma
   }
   if (info.route == RouteKind::kSplitKeys) return RouteSplit(info, cmd, out);
   if (info.name == "SMOVE") return RouteMoveMember(cmd, out);
-  // Cross-target and not splittable: materialised, unless refused.
+  // Cross-target and not splittable: materialised, unless refused. Only the
+  // keys it changes: those it only reads are as they were on their targets.
   if (materialize == nullptr || fail_on_cross_target_) return RefuseCrossTarget(info, cmd);
-  AddToRequests(refs_, materialize);
+  AddToRequests(written_, materialize);
   return absl::OkStatus();
 }
 
@@ -296,11 +298,16 @@ absl::Status CommandRouter::RouteMoveMember(const RespCommand& cmd, std::vector<
 
 void CommandRouter::FillKeyRefs(const CommandInfo& info, const RespCommand& cmd, int db) {
   refs_.clear();
-  for (size_t index : keys_) refs_.push_back(KeyRef{db, cmd.args[index]});
+  ref_written_.clear();
+  for (size_t j = 0; j < keys_.size(); ++j) {
+    refs_.push_back(KeyRef{db, cmd.args[keys_[j]]});
+    ref_written_.push_back(j < read_only_.size() && read_only_[j] ? 0 : 1);
+  }
   if (info.name == "MOVE" && cmd.args.size() == 3) {
     // MOVE key db: the key also appears in the other db.
     if (std::optional<int> other = ParseDbIndex(cmd.args[2])) {
       refs_.push_back(KeyRef{*other, cmd.args[1]});
+      ref_written_.push_back(1);
     }
   } else if (info.name == "COPY" && refs_.size() == 2) {
     // COPY src dst [DB n] [REPLACE]: dst is in db n.
@@ -308,6 +315,14 @@ void CommandRouter::FillKeyRefs(const CommandInfo& info, const RespCommand& cmd,
       if (!absl::EqualsIgnoreCase(AsAbsl(cmd.args[i]), "DB")) continue;
       if (std::optional<int> other = ParseDbIndex(cmd.args[i + 1])) refs_[1].db = *other;
     }
+  }
+  // A command said to change none of its keys changes them all, for all we know.
+  if (std::find(ref_written_.begin(), ref_written_.end(), 1) == ref_written_.end()) {
+    ref_written_.assign(refs_.size(), 1);
+  }
+  written_.clear();
+  for (size_t i = 0; i < refs_.size(); ++i) {
+    if (ref_written_[i]) written_.push_back(refs_[i]);
   }
 }
 

@@ -152,12 +152,12 @@ class CommandRouter {
   absl::Status RouteByKeys(const CommandInfo& info, const RespCommand& cmd,
                            std::vector<std::string>* out,
                            std::vector<Materialization>* materialize);
-  // Fills keys_ and refs_ for a keyed command in `db`; an error for what
-  // Route refuses (no keys, SORT reading other keys, unknown db).
+  // Fills keys_, refs_ and written_ for a keyed command in `db`; an error for
+  // what Route refuses (no keys, SORT reading other keys, unknown db).
   absl::Status FindKeys(const CommandInfo& info, const RespCommand& cmd, int db);
   // What the skip windows say about refs_: kNone (no window), kCovered
-  // (every key in a covering window: drop it) or kRecopy (copy the keys not
-  // covered, appended to *copies when given).
+  // (every key it changes in a covering window: drop it) or kRecopy (copy the
+  // keys it changes that are not covered, appended to *copies when given).
   SkipWindows::Hit CheckWindows(std::vector<KeyRef>* copies) const;
   // Fills selected_ (keys x targets, row-major) from keys_; whether every
   // key selects the same targets.
@@ -205,7 +205,10 @@ class CommandRouter {
   std::vector<size_t> keys_;
   std::vector<uint8_t> selected_;
   std::vector<std::string_view> part_;
-  std::vector<KeyRef> refs_;
+  std::vector<uint8_t> read_only_;    // per key in keys_: its spec only reads it
+  std::vector<KeyRef> refs_;          // (db, key) of each key, and MOVE's other db
+  std::vector<uint8_t> ref_written_;  // per ref: the command may change it
+  std::vector<KeyRef> written_;       // the refs it may change
 };
 
 }  // namespace reshard::engine
