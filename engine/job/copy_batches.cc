@@ -36,7 +36,7 @@ absl::Status CopyBatches::Received(MaterializedBatch batch) {
   received.index.reserve(received.batch.keys.size());
   for (size_t i = 0; i < received.batch.keys.size(); ++i) {
     const auto& [db, key] = received.batch.keys[i];
-    received.index.emplace(DbKey{db, key.key}, i);
+    received.index.emplace(KeyRef{db, key.key}, i);
   }
   return absl::OkStatus();
 }

@@ -54,7 +54,8 @@ class CopyBatches {
  private:
   struct ReceivedBatch {
     MaterializedBatch batch;
-    absl::flat_hash_map<DbKey, size_t, DbKeyHash, DbKeyEq> index;  // key -> batch.keys[i]
+    // (db, key) -> i in batch.keys, viewing the batch's own key strings.
+    absl::flat_hash_map<KeyRef, size_t, DbKeyHash, DbKeyEq> index;
   };
 
   uint64_t open_id_ = 1;

@@ -8,22 +8,22 @@ bool DeferredUnits::MustWait(std::span<const KeyRef> keys) const {
   if (barriers_ > 0) return true;
   if (waiting_.empty()) return false;
   for (const KeyRef& key : keys) {
-    if (waiting_.contains(key)) return true;
+    if (waiting_.contains(KeyHash(key))) return true;
   }
   return false;
 }
 
-bool DeferredUnits::MustWait(std::span<const DbKey> keys) const {
+bool DeferredUnits::MustWait(std::span<const uint64_t> key_hashes) const {
   if (barriers_ > 0) return true;
   if (waiting_.empty()) return false;
-  for (const DbKey& key : keys) {
-    if (waiting_.contains(key)) return true;
+  for (uint64_t hash : key_hashes) {
+    if (waiting_.contains(hash)) return true;
   }
   return false;
 }
 
 void DeferredUnits::Push(StreamUnit unit) {
-  for (const DbKey& key : unit.keys) ++waiting_[key];
+  for (uint64_t hash : unit.key_hashes) ++waiting_[hash];
   if (unit.barrier) ++barriers_;
   bytes_ += unit.wire.size();
   units_.push_back(std::move(unit));
@@ -32,8 +32,8 @@ void DeferredUnits::Push(StreamUnit unit) {
 StreamUnit DeferredUnits::Pop() {
   StreamUnit unit = std::move(units_.front());
   units_.pop_front();
-  for (const DbKey& key : unit.keys) {
-    auto it = waiting_.find(key);
+  for (uint64_t hash : unit.key_hashes) {
+    auto it = waiting_.find(hash);
     if (it != waiting_.end() && --it->second == 0) waiting_.erase(it);
   }
   if (unit.barrier) --barriers_;

@@ -6,7 +6,8 @@
 // unit that touches one of their keys (each key's commands stay in order),
 // or behind a barrier (FLUSHALL, SWAPDB, ...: everything waits for it). Units
 // on other keys are routed at once, ahead of them (engine/job/stream_router.h).
-// Owns each unit's bytes. Single-threaded.
+// Owns each unit's bytes. Keys are kept as hashes: two keys with the same
+// hash make a unit wait when it need not, never the reverse. Single-threaded.
 
 #include <cstddef>
 #include <cstdint>
@@ -27,10 +28,13 @@ struct StreamUnit {
   int db = kUnknownDb;  // the source's db before it
   int64_t now_ms = 0;   // when it was read (its relative expiries count from then)
   bool barrier = false;
-  std::string wire;               // its commands, as the source sent them
-  std::vector<DbKey> keys;        // the keys it touches (each once)
-  std::vector<uint64_t> batches;  // the copy batches its keys' copies come in
+  std::string wire;                  // its commands, as the source sent them
+  std::vector<uint64_t> key_hashes;  // KeyHash of each key it touches
+  std::vector<uint64_t> batches;     // the copy batches its keys' copies come in
 };
+
+// What DeferredUnits keeps of a key.
+inline uint64_t KeyHash(const KeyRef& ref) { return DbKeyHash()(ref); }
 
 class DeferredUnits {
  public:
@@ -43,7 +47,7 @@ class DeferredUnits {
   // Whether a unit touching `keys` must wait behind the waiting ones: a
   // barrier waits, or a waiting unit touches one of the keys.
   bool MustWait(std::span<const KeyRef> keys) const;
-  bool MustWait(std::span<const DbKey> keys) const;
+  bool MustWait(std::span<const uint64_t> key_hashes) const;
 
   // Appends `unit`; its keys wait with it.
   void Push(StreamUnit unit);
@@ -54,8 +58,8 @@ class DeferredUnits {
 
  private:
   std::deque<StreamUnit> units_;
-  // Key -> how many waiting units touch it.
-  absl::flat_hash_map<DbKey, uint32_t, DbKeyHash, DbKeyEq> waiting_;
+  // Key hash -> how many waiting units touch it.
+  absl::flat_hash_map<uint64_t, uint32_t> waiting_;
   size_t barriers_ = 0;
   uint64_t bytes_ = 0;
 };

@@ -4,11 +4,13 @@
 #include <utility>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "asio/co_spawn.hpp"
 #include "asio/detached.hpp"
 #include "asio/redirect_error.hpp"
 #include "asio/use_awaitable.hpp"
+#include "engine/base/absl_view.h"
 #include "engine/base/status_context.h"
 #include "engine/base/status_macros.h"
 
@@ -18,7 +20,20 @@ namespace {
 // What a target's pending output may keep of its buffer between appends.
 constexpr size_t kKeepOutputCapacity = 1 << 20;
 
+bool IsMulti(const RespCommand& command) {
+  return command.args[0].size() == 5 && absl::EqualsIgnoreCase(AsAbsl(command.args[0]), "multi");
+}
+
 }  // namespace
+
+// Past this many copies a plan keeps them in a set too.
+constexpr size_t kPlanCopiesInSet = 16;
+
+bool StreamRouter::Plan::Copies(const KeyRef& ref) const {
+  if (copies.size() > kPlanCopiesInSet) return copy_set.contains(ref);
+  DbKeyEq eq;
+  return std::any_of(copies.begin(), copies.end(), [&](const DbKey& key) { return eq(key, ref); });
+}
 
 void StreamRouter::Plan::Add(const CommandNeeds& needs) {
   barrier |= needs.barrier;
@@ -26,16 +41,16 @@ void StreamRouter::Plan::Add(const CommandNeeds& needs) {
   // one: every key it changes may be asked for.
   bool after_copy = false;
   for (const KeyRef& ref : needs.keys) {
-    if (!copy_set.empty() && copy_set.contains(ref)) after_copy = true;
-    if (!key_set.contains(ref)) {
-      key_set.insert(DbKey{ref.db, std::string(ref.key)});
-      keys.push_back(DbKey{ref.db, std::string(ref.key)});
-    }
+    if (!copies.empty() && Copies(ref)) after_copy = true;
+    key_hashes.push_back(KeyHash(ref));
   }
   for (const KeyRef& ref : after_copy ? needs.written : needs.copies) {
-    if (!copy_set.contains(ref)) {
-      copy_set.insert(DbKey{ref.db, std::string(ref.key)});
-      copies.push_back(DbKey{ref.db, std::string(ref.key)});
+    if (Copies(ref)) continue;
+    copies.push_back(DbKey{ref.db, std::string(ref.key)});
+    if (copies.size() == kPlanCopiesInSet + 1) {
+      copy_set.insert(copies.begin(), copies.end());
+    } else if (copies.size() > kPlanCopiesInSet + 1) {
+      copy_set.insert(copies.back());
     }
   }
 }
@@ -78,6 +93,17 @@ absl::Status StreamRouter::Add(const RespCommand& command, uint64_t start, uint6
   if (txn_.has_value()) return AddToTransaction(command, end);
   router_.SetAppliedOffset(job_.source.routed_offset);
   router_.SetCommandOffset(start);
+  if (waiting_.empty() && router_.skipped_keys() == 0 && !IsMulti(command)) {
+    // The hot path: nothing waits and no key is inside a window, so the
+    // router routes it at once, or asks for copies and sends nothing.
+    bool needs_copies = false;
+    RETURN_IF_ERROR(
+        RouteUnit(std::span<const RespCommand>(&command, 1), start, end, {}, &needs_copies));
+    if (!needs_copies) {
+      UpdateRoutedOffset();
+      return absl::OkStatus();
+    }
+  }
   int db = router_.source_db();
   router_.Inspect(command, &db, &needs_);
   if (!needs_.barrier && needs_.route == RouteKind::kSelect) {
@@ -136,7 +162,7 @@ absl::Status StreamRouter::AddToTransaction(const RespCommand& command, uint64_t
   const bool defer =
       !txn_plan_.copies.empty() ||
       (!waiting_.empty() && (txn_plan_.barrier || AnyHeld() ||
-                             waiting_.MustWait(std::span<const DbKey>(txn_plan_.keys))));
+                             waiting_.MustWait(std::span<const uint64_t>(txn_plan_.key_hashes))));
   if (!defer) {
     ParseUnit(unit.wire);
     RETURN_IF_ERROR(RouteUnit(commands_, unit.start, unit.end, {}));
@@ -151,7 +177,7 @@ absl::Status StreamRouter::AddToTransaction(const RespCommand& command, uint64_t
 
 absl::Status StreamRouter::Defer(StreamUnit unit, Plan& plan) {
   unit.barrier = plan.barrier;
-  unit.keys = std::move(plan.keys);
+  unit.key_hashes = std::move(plan.key_hashes);
   if (!plan.copies.empty()) {
     uint64_t id = 0;
     for (const DbKey& key : plan.copies) id = batches_.Request(key.ref());
@@ -182,7 +208,8 @@ void StreamRouter::ParseUnit(const std::string& wire) {
 }
 
 absl::Status StreamRouter::RouteUnit(std::span<const RespCommand> commands, uint64_t start,
-                                     uint64_t end, std::span<const uint64_t> batches) {
+                                     uint64_t end, std::span<const uint64_t> batches,
+                                     bool* needs_copies) {
   bool holding = false;
   for (size_t i = 0; i < job_.held.size(); ++i) {
     HeldStream* held = job_.held[i].get();
@@ -198,7 +225,14 @@ absl::Status StreamRouter::RouteUnit(std::span<const RespCommand> commands, uint
   for (const RespCommand& command : commands) {
     requests_.clear();
     absl::Status routed = router_.Route(command, &out_, &requests_);
-    if (routed.ok() && !requests_.empty()) routed = EmitCopies(batches);
+    if (routed.ok() && !requests_.empty()) {
+      if (needs_copies != nullptr && !HasCopies(batches)) {
+        // A single command asking for copies has sent nothing yet.
+        *needs_copies = true;
+        return absl::OkStatus();
+      }
+      routed = EmitCopies(batches);
+    }
     if (!routed.ok()) return WithContext(routed, absl::StrCat("source offset ", start, ": "));
   }
   if (!holding) return absl::OkStatus();
@@ -212,6 +246,16 @@ absl::Status StreamRouter::RouteUnit(std::span<const RespCommand> commands, uint
     out_[i].clear();
   }
   return absl::OkStatus();
+}
+
+bool StreamRouter::HasCopies(std::span<const uint64_t> batches) const {
+  for (const Materialization& request : requests_) {
+    for (const std::string& key : request.keys) {
+      const MaterializedBatch* batch = nullptr;
+      if (batches_.Find(batches, KeyRef{request.db, key}, &batch) == nullptr) return false;
+    }
+  }
+  return true;
 }
 
 absl::Status StreamRouter::EmitCopies(std::span<const uint64_t> batches) {
@@ -236,24 +280,49 @@ absl::Status StreamRouter::DrainReady() {
     for (uint64_t id : unit.batches) {
       if (!batches_.received(id)) return absl::OkStatus();
     }
-    // Its plan again: windows opened since it was read may want more copies.
     ParseUnit(unit.wire);
     router_.SetAppliedOffset(unit.start);
-    int db = unit.db;
-    Plan plan;
-    for (const RespCommand& command : commands_) {
-      router_.Inspect(command, &db, &needs_);
-      plan.Add(needs_);
-    }
     bool missing = false;
     uint64_t id = 0;
-    for (const DbKey& key : plan.copies) {
+    auto request_missing = [&](const KeyRef& ref) {
       const MaterializedBatch* batch = nullptr;
-      if (batches_.Find(unit.batches, key.ref(), &batch) == nullptr) {
-        id = batches_.Request(key.ref());
-        missing = true;
+      if (batches_.Find(unit.batches, ref, &batch) != nullptr) return;
+      id = batches_.Request(ref);
+      missing = true;
+    };
+    // A single keyed command asking for a copy sends nothing; a transaction
+    // cannot stop half-way, nor a flush (sent before the copies it asks).
+    const bool single = commands_.size() == 1 && !unit.barrier;
+    if (!single) {
+      // Its plan again: a window opened since it was read may want more
+      // copies.
+      int db = unit.db;
+      Plan plan;
+      for (const RespCommand& command : commands_) {
+        router_.Inspect(command, &db, &needs_);
+        plan.Add(needs_);
+      }
+      for (const DbKey& key : plan.copies) request_missing(key.ref());
+    }
+    absl::Status routed;
+    if (!missing) {
+      const int stream_db = router_.source_db();
+      const int64_t stream_now = router_.now_ms();
+      router_.SetSourceDb(unit.db);
+      router_.SetNowMs(unit.now_ms);
+      // One command routed sends nothing when it asks for a copy not read.
+      bool needs_copies = false;
+      routed = RouteUnit(commands_, unit.start, unit.end, unit.batches,
+                         single ? &needs_copies : nullptr);
+      router_.SetSourceDb(stream_db);
+      router_.SetNowMs(stream_now);
+      if (needs_copies) {
+        for (const Materialization& request : requests_) {
+          for (const std::string& key : request.keys) request_missing(KeyRef{request.db, key});
+        }
       }
     }
+    RETURN_IF_ERROR(routed);
     if (missing) {
       if (unit.batches.empty() || unit.batches.back() != id) {
         unit.batches.push_back(id);
@@ -261,14 +330,6 @@ absl::Status StreamRouter::DrainReady() {
       }
       return SendOpenBatch();
     }
-    const int stream_db = router_.source_db();
-    const int64_t stream_now = router_.now_ms();
-    router_.SetSourceDb(unit.db);
-    router_.SetNowMs(unit.now_ms);
-    absl::Status routed = RouteUnit(commands_, unit.start, unit.end, unit.batches);
-    router_.SetSourceDb(stream_db);
-    router_.SetNowMs(stream_now);
-    RETURN_IF_ERROR(routed);
     StreamUnit done = waiting_.Pop();
     for (uint64_t batch : done.batches) batches_.Release(batch);
   }

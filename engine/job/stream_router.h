@@ -55,11 +55,11 @@ class StreamRouter {
   // Keys per batch before it is sent without waiting for the end of a read.
   static constexpr size_t kBatchKeys = 512;
   // Batches in flight on the copy connection.
-  static constexpr size_t kMaxInFlight = 8;
+  static constexpr size_t kMaxInFlight = 16;
   // Bounds of what waits; past them the stream is not read (full()).
   static constexpr size_t kMaxWaitingUnits = 65536;
   static constexpr uint64_t kMaxWaitingBytes = 16 << 20;
-  static constexpr size_t kMaxOpenKeys = 4 * kBatchKeys;
+  static constexpr size_t kMaxOpenKeys = 16 * kBatchKeys;
 
   // Uses (and creates when missing) job.materializer.
   explicit StreamRouter(JobContext& job);
@@ -89,10 +89,12 @@ class StreamRouter {
   // What a unit's commands need together (CommandRouter::Inspect of each).
   struct Plan {
     bool barrier = false;
-    std::vector<DbKey> keys;    // every key it touches, each once
-    std::vector<DbKey> copies;  // the keys to copy for it, each once
-    absl::flat_hash_set<DbKey, DbKeyHash, DbKeyEq> key_set;
+    std::vector<uint64_t> key_hashes;  // KeyHash of every key it touches
+    std::vector<DbKey> copies;         // the keys to copy for it, each once
+    // copies as a set, once there are more than a few.
     absl::flat_hash_set<DbKey, DbKeyHash, DbKeyEq> copy_set;
+
+    bool Copies(const KeyRef& ref) const;
 
     // A command after the ones added: the keys the router would copy for
     // it, or, when it touches a key copied for an earlier one (whose window
@@ -107,9 +109,13 @@ class StreamRouter {
   // Queues `unit` with its copies requested.
   absl::Status Defer(StreamUnit unit, Plan& plan);
   // Routes `commands` (a unit from `start` to `end`), serving the copies
-  // the router asks for from `batches`.
+  // the router asks for from `batches`. With `needs_copies` (one keyed
+  // command: it sends nothing when it asks for copies): when a copy it asks
+  // for is not there, sets it and leaves the request in requests_.
   absl::Status RouteUnit(std::span<const RespCommand> commands, uint64_t start, uint64_t end,
-                         std::span<const uint64_t> batches);
+                         std::span<const uint64_t> batches, bool* needs_copies = nullptr);
+  // Whether every copy in requests_ is in `batches`.
+  bool HasCopies(std::span<const uint64_t> batches) const;
   absl::Status EmitCopies(std::span<const uint64_t> batches);
   // Routes the waiting units, oldest first, while their copies are in.
   absl::Status DrainReady();

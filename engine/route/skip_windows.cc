@@ -20,7 +20,7 @@ bool SkipWindows::Open(int db, std::string_view key, uint64_t source_offset, boo
         window.end = source_offset;
         window.covering = covering;
         window.generation = generation_;
-        closing_.emplace(source_offset, db, std::string(key));
+        closing_.emplace(source_offset, db, &it->first);
       }
       // An older copy than the window's end (it was not covering): sent, and
       // every command up to the end still copies the key again.
@@ -28,8 +28,9 @@ bool SkipWindows::Open(int db, std::string_view key, uint64_t source_offset, boo
     }
   }
   if (source_offset <= applied_offset_) return true;
-  windows_[db].try_emplace(std::string(key), Window{source_offset, generation_, covering});
-  closing_.emplace(source_offset, db, std::string(key));
+  auto [it, inserted] =
+      windows_[db].try_emplace(std::string(key), Window{source_offset, generation_, covering});
+  closing_.emplace(source_offset, db, &it->first);
   ++count_;
   return true;
 }
@@ -41,7 +42,7 @@ void SkipWindows::SetAppliedOffset(uint64_t offset) {
     const auto& [end, db, key] = closing_.top();
     auto db_it = windows_.find(db);
     if (db_it != windows_.end()) {
-      auto it = db_it->second.find(key);
+      auto it = db_it->second.find(*key);
       // A window extended since has a later entry; this one is stale.
       if (it != db_it->second.end() && it->second.end == end) {
         db_it->second.erase(it);

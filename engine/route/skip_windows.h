@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "engine/resp/command_table.h"
 #include "engine/resp/resp_parser.h"
 #include "engine/route/materialization.h"
@@ -90,8 +91,10 @@ class SkipWindows {
     bool covering = false;
   };
   // (end, db, key): the order windows close in; stale entries (a window
-  // extended since) are skipped.
-  using Closing = std::tuple<uint64_t, int, std::string>;
+  // extended since) are skipped. The key points into windows_ (a node map:
+  // stable), which keeps a window until its latest entry, the last of its
+  // entries to come out, closes it.
+  using Closing = std::tuple<uint64_t, int, const std::string*>;
 
   // Appends the keys of `from` inside a window, as keys of db `as`.
   void AppendKeysOf(int from, int as, std::vector<KeyRef>* refs) const;
@@ -104,7 +107,7 @@ class SkipWindows {
   uint64_t generation_ = 0;
   uint64_t cover_generation_ = 0;
   // db -> key -> its window.
-  absl::flat_hash_map<int, absl::flat_hash_map<std::string, Window>> windows_;
+  absl::flat_hash_map<int, absl::node_hash_map<std::string, Window>> windows_;
   std::priority_queue<Closing, std::vector<Closing>, std::greater<Closing>> closing_;
   size_t count_ = 0;
 };

@@ -14,7 +14,7 @@ StreamUnit Unit(uint64_t start, std::vector<DbKey> keys, bool barrier = false) {
   unit.end = start + 10;
   unit.barrier = barrier;
   unit.wire = std::string(10, 'x');
-  unit.keys = std::move(keys);
+  for (const DbKey& key : keys) unit.key_hashes.push_back(KeyHash(key.ref()));
   return unit;
 }
 
@@ -35,8 +35,8 @@ TEST(DeferredUnitsTest, AUnitWaitsOnlyBehindOneTouchingAKeyOfItsOwn) {
   EXPECT_EQ(units.Pop().start, 100u);
   EXPECT_FALSE(Waits(units, {{0, "a"}}));
   EXPECT_TRUE(Waits(units, {{0, "b"}}));
-  std::vector<DbKey> owned = {{1, "c"}};
-  EXPECT_TRUE(units.MustWait(std::span<const DbKey>(owned)));
+  std::vector<uint64_t> hashes = {KeyHash({1, "c"})};
+  EXPECT_TRUE(units.MustWait(std::span<const uint64_t>(hashes)));
   EXPECT_EQ(units.Pop().start, 110u);
   EXPECT_TRUE(units.empty());
   EXPECT_EQ(units.bytes(), 0u);
