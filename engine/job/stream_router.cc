@@ -125,7 +125,8 @@ absl::Status StreamRouter::Add(const RespCommand& command, uint64_t start, uint6
     UpdateRoutedOffset();
     return absl::OkStatus();
   }
-  // One command: the hot path, with its keys as views while it is routed now.
+  // One command: routed now unless it waits for copies or behind a waiting
+  // unit (its keys are views into the stream until it is copied).
   const bool defer =
       needs_.copy ||
       (!waiting_.empty() && (needs_.barrier || AnyHeld() || waiting_.MustWait(needs_.keys)));
