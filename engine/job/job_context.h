@@ -48,8 +48,13 @@ inline constexpr absl::Duration kSnapshotStartTimeout = absl::Hours(1);
 
 // What the job has learnt about its source.
 struct SourceState {
-  std::string replid;                    // the source's replication id (for PSYNC)
-  uint64_t applied_offset = 0;           // source offset of the last command applied
+  std::string replid;           // the source's replication id (for PSYNC)
+  uint64_t applied_offset = 0;  // source offset of the last command read and accepted
+  // Every command before this source offset has been routed to the targets
+  // (<= applied_offset: the rest waits for key copies, see stream_router.h).
+  // What the targets' streams cover; applied_offset is where the stream
+  // continues after a reconnect.
+  uint64_t routed_offset = 0;
   std::optional<ServerVersion> version;  // from INFO server, when known
   // Key positions: from the source's COMMAND reply when it has one, else the
   // built-in table.

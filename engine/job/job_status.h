@@ -84,7 +84,7 @@ struct JobStatus {
   uint64_t rdb_bytes_read = 0;
   uint64_t rdb_keys_read = 0;
   uint64_t rdb_keys_total = 0;  // the source's key count at job start (INFO keyspace); 0 unknown
-  uint64_t source_offset = 0;   // source replication offset applied
+  uint64_t source_offset = 0;   // source offset up to which every command reached the targets
   // The source's own master_repl_offset, polled every second on a side
   // connection (0: not known yet), and how far the job is behind it.
   uint64_t source_master_offset = 0;

@@ -48,7 +48,7 @@ JobStatus BuildJobStatus(const JobContext& job, uint64_t previous_rdb_bytes_read
   status.created_unix_ms = created_unix_ms;
   status.updated_unix_ms = absl::ToUnixMillis(absl::Now());
   status.upstream_reconnects = job.source.reconnects;
-  status.source_offset = job.source.applied_offset;
+  status.source_offset = job.source.routed_offset;
   status.upstream_acked_offset = job.upstream_acked;
   if (job.monitor != nullptr && !job.source.replid.empty()) {
     status.source_master_offset = job.monitor->master_offset();

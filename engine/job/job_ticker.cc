@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "engine/base/memory_trim.h"
 #include "engine/job/job_health.h"
 #include "engine/job/stream_phase.h"
 #include "engine/resp/resp_writer.h"
@@ -43,6 +44,7 @@ asio::awaitable<void> RunJobTicker(JobContext& job, std::function<void()> publis
       }
     }
     RefreshStreamingState(job);
+    TrimFreeMemory(absl::Seconds(10));
     // The acknowledged offsets are current in every status, not only when sent.
     if (streaming && !job.offset_maps.empty()) UpstreamAckOffset(job);
     publish();

@@ -67,6 +67,7 @@ asio::awaitable<absl::Status> SyncSnapshot(JobContext& job) {
   }
   CO_ASSIGN_OR_RETURN(FullResync resync, co_await job.upstream->RequestFullSync());
   job.source.applied_offset = resync.offset;
+  job.source.routed_offset = resync.offset;
   job.source.replid = resync.replid;
   job.SetState(JobState::kConnecting, "waiting for the source's snapshot");
   absl::StatusOr<RdbFraming> framing_or =
