@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iostream>
 #include <thread>
+#include <tuple>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
@@ -50,8 +51,9 @@ void LogLine(const std::string& line) {
 
 }  // namespace
 
-JobManager::JobManager(std::unique_ptr<JobStore> store, std::string spool_dir)
-    : store_(std::move(store)), spool_dir_(std::move(spool_dir)) {}
+JobManager::JobManager(std::unique_ptr<JobStore> store, std::string spool_dir,
+                       engine::FsyncPolicy fsync)
+    : store_(std::move(store)), spool_dir_(std::move(spool_dir)), fsync_(fsync) {}
 
 absl::Status JobManager::PrepareSpoolDir() const {
   if (spool_dir_.empty()) return absl::OkStatus();
@@ -83,10 +85,14 @@ absl::Status JobManager::ValidateJobId(std::string_view id) {
   return absl::OkStatus();
 }
 
-std::shared_ptr<JobManager::Entry> JobManager::StartEntry(std::string id, engine::JobSpec spec) {
+std::shared_ptr<JobManager::Entry> JobManager::StartEntry(std::string id, engine::JobSpec spec,
+                                                          bool restored) {
   auto entry = std::make_shared<Entry>();
   entry->id = std::move(id);
   spec.options.spool_dir = spool_dir_;
+  spec.options.fsync = fsync_;
+  spec.options.restored = restored;
+  if (store_ != nullptr) spec.options.state_dir = store_->StateDir(entry->id);
   entry->spec = spec;
   entry->job = std::make_unique<engine::Job>(entry->id, std::move(spec));
   entry->job->Start();
@@ -97,10 +103,23 @@ std::shared_ptr<JobManager::Entry> JobManager::StartEntry(std::string id, engine
 void JobManager::Monitor(std::shared_ptr<Entry> entry) {
   uint64_t seen = 0;
   engine::JobState last = engine::JobState::kPending;
+  std::string restore_detail, backlog_advice, durable_error;
   while (!entry->stop_monitor.load()) {
     engine::JobStatus status = entry->job->WaitForChange(seen, kMonitorPoll);
     seen = status.version;
     if (entry->stop_monitor.load()) break;
+    // What a restart costs (or cost), said once each time it changes.
+    for (auto [field, text, what] :
+         {std::tuple{&restore_detail, &status.restore_detail, ""},
+          std::tuple{&backlog_advice, &status.source_backlog_advice, "source backlog"},
+          std::tuple{&durable_error, &status.durable_state_error, "durable state"}}) {
+      if (*text != *field) {
+        *field = *text;
+        if (!text->empty()) {
+          LogLine(absl::StrCat("reshardd: job ", entry->id, ": ", what, *what ? ": " : "", *text));
+        }
+      }
+    }
     if (status.state != last) {
       LogLine(absl::StrCat("reshardd: job ", entry->id, ": ", StateName(last), " -> ",
                            DescribeState(status)));
@@ -138,12 +157,17 @@ absl::Status JobManager::Restore() {
   RETURN_IF_ERROR(PrepareSpoolDir());
   if (store_ == nullptr) return absl::OkStatus();
   std::vector<StoredJob> stored;
+  std::vector<std::string> set_aside;
   {
     absl::MutexLock lock(&store_mu_);
-    ASSIGN_OR_RETURN(stored, store_->LoadAll());
+    ASSIGN_OR_RETURN(stored, store_->LoadAll(&set_aside));
   }
   absl::MutexLock lock(&mu_);
   if (shutting_down_) return absl::UnavailableError("reshardd is shutting down");
+  for (const std::string& problem : set_aside) {
+    LogLine(absl::StrCat("reshardd: cannot restore a job: ", problem));
+    restore_problems_.push_back(problem);
+  }
   for (StoredJob& job : stored) {
     if (jobs_.contains(job.id)) continue;
     if (engine::IsTerminal(job.state)) {
@@ -168,7 +192,8 @@ absl::Status JobManager::Restore() {
       LogLine(absl::StrCat("reshardd: job ", job.id, ": restored, restarting (was ",
                            StateName(job.state), ")"));
       std::string id = job.id;
-      jobs_[id] = StartEntry(id, std::move(job.spec));
+      RemoveStaleSpoolFiles(id);
+      jobs_[id] = StartEntry(id, std::move(job.spec), /*restored=*/true);
     }
   }
   return absl::OkStatus();
@@ -196,13 +221,15 @@ absl::StatusOr<JobView> JobManager::Create(std::string id, engine::JobSpec spec)
       stored.id = id;
       stored.spec = spec;
       absl::MutexLock store_lock(&store_mu_);
+      // A new job never continues what an old one of the same id left.
+      RETURN_IF_ERROR(store_->ClearState(id));
       RETURN_IF_ERROR(store_->Save(stored));
     }
     // Logged before the job starts, so that it precedes the job's first
     // state change in the log.
     LogLine(absl::StrCat("reshardd: job ", id, ": created with ", spec.targets.size(),
                          " target(s), source ", spec.source.address));
-    entry = StartEntry(id, std::move(spec));
+    entry = StartEntry(id, std::move(spec), /*restored=*/false);
     jobs_[id] = entry;
   }
   return entry->View();
@@ -333,6 +360,24 @@ void JobManager::Shutdown() {
     if (entry->job != nullptr) entry->job->Cancel();
   }
   jobs.clear();  // joins the job threads
+}
+
+std::vector<std::string> JobManager::restore_problems() const {
+  absl::MutexLock lock(&mu_);
+  return restore_problems_;
+}
+
+void JobManager::RemoveStaleSpoolFiles(const std::string& id) const {
+  // A process that was killed left its spool files (Spool deletes them only
+  // when it ends cleanly); the restored job writes new ones.
+  if (spool_dir_.empty()) return;
+  const std::string prefix = absl::StrCat("reshard-", id, "-");
+  std::error_code error;
+  for (const auto& file : std::filesystem::directory_iterator(spool_dir_, error)) {
+    if (file.path().filename().string().rfind(prefix, 0) == 0) {
+      std::filesystem::remove(file.path(), error);
+    }
+  }
 }
 
 bool JobManager::shutting_down() const {

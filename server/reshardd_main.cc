@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -17,8 +18,14 @@ ABSL_FLAG(std::string, grpc_listen, "127.0.0.1:50051",
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9121",
           "host:port of the Prometheus /metrics endpoint (empty: none)");
 ABSL_FLAG(std::string, state_dir, "",
-          "directory where job specs are persisted (passwords in separate 0600 files); "
-          "jobs are restored from it at start. Empty: nothing is persisted");
+          "directory where jobs are persisted: their specs (passwords in separate 0600 files) "
+          "and their durable state (checkpoints, the targets' stream logs), so that a "
+          "restarted reshardd continues them with PSYNC on both sides; locked by one reshardd "
+          "at a time. Empty: nothing is persisted");
+ABSL_FLAG(std::string, state_fsync, "everysec",
+          "when the jobs' durable state reaches the disk, as Redis's appendfsync: always, "
+          "everysec (a crash of the machine loses about a second: a full resync of a target "
+          "then), no. A crash of reshardd itself loses nothing whatever the setting");
 
 ABSL_FLAG(std::string, spool_dir, "",
           "directory for the targets' spool files (stream bytes waiting for a slow or "
@@ -28,7 +35,7 @@ ABSL_FLAG(std::string, spool_dir, "",
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "reshardd --grpc_listen=HOST:PORT --metrics_listen=HOST:PORT [--state_dir=DIR] "
-      "[--spool_dir=DIR]");
+      "[--state_fsync=always|everysec|no] [--spool_dir=DIR]");
   absl::ParseCommandLine(argc, argv);
 
   // Block the shutdown signals before gRPC or civetweb start threads, so that
@@ -46,6 +53,14 @@ int main(int argc, char** argv) {
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.state_dir = absl::GetFlag(FLAGS_state_dir);
   options.spool_dir = absl::GetFlag(FLAGS_spool_dir);
+  std::optional<reshard::engine::FsyncPolicy> fsync =
+      reshard::engine::ParseFsyncPolicy(absl::GetFlag(FLAGS_state_fsync));
+  if (!fsync.has_value()) {
+    std::cerr << "reshardd: --state_fsync: must be always, everysec or no, got '"
+              << absl::GetFlag(FLAGS_state_fsync) << "'" << std::endl;
+    return 1;
+  }
+  options.state_fsync = *fsync;
   auto daemon = reshard::server::Daemon::Start(options);
   if (!daemon.ok()) {
     std::cerr << "reshardd: " << daemon.status().ToString() << std::endl;

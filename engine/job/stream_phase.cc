@@ -8,6 +8,7 @@
 #include "asio/use_awaitable.hpp"
 #include "engine/base/absl_view.h"
 #include "engine/base/status_macros.h"
+#include "engine/job/durable_state.h"
 #include "engine/job/job_health.h"
 #include "engine/job/resync_phase.h"
 #include "engine/job/source_phase.h"
@@ -134,7 +135,14 @@ uint64_t UpstreamAckOffset(JobContext& job) {
 }
 
 asio::awaitable<absl::Status> StreamCommands(JobContext& job) {
-  job.SetState(JobState::kStreaming, absl::StrCat("streaming; ", job.source.command_table_note));
+  if (job.paused) {
+    // Restored paused: it stays so until resumed.
+    for (auto& target : job.targets) target->SetDeliveryPaused(true);
+    job.SetState(JobState::kPaused,
+                 "paused: reading the source; the targets' streams wait in their spools");
+  } else {
+    job.SetState(JobState::kStreaming, absl::StrCat("streaming; ", job.source.command_table_note));
+  }
   RefreshStreamingState(job);  // DEGRADED while a target loads its snapshot
   RespParser parser(RespParser::Limits{});
   std::vector<std::string> out(job.targets.size());
@@ -149,6 +157,7 @@ asio::awaitable<absl::Status> StreamCommands(JobContext& job) {
   }
   asio::co_spawn(job.io, RunTargetResyncs(job), asio::detached);
   job.router->SetAppliedOffset(job.source.applied_offset);
+  RecordJobState(job);
   std::vector<HeldStream*> held_before(job.targets.size());
   while (!job.finished) {
     // The link (and its buffer) is replaced when it reconnects. A link that
@@ -175,6 +184,8 @@ asio::awaitable<absl::Status> StreamCommands(JobContext& job) {
           co_await RouteAndHold(job, command, consumed, &out, &materialize, &held_before));
     }
     AppendBatch(job, &out);
+    // Recorded before anything of the batch can reach a target.
+    RecordJobState(job);
     source.Consume(used);
     // Nothing waits for a target: a slow one's bytes wait in its outbox.
     absl::Status filled = co_await source.Fill(source.Available().size() + 1);

@@ -106,6 +106,12 @@ class CommandRouter {
   void SetAppliedOffset(uint64_t offset) { skips_.SetAppliedOffset(offset); }
   // Keys inside a skip window.
   size_t skipped_keys() const { return skips_.size(); }
+  // The skip windows, to record them; OpenSkipWindow restores one (after a
+  // restart of reshardd, before the stream goes on).
+  const SkipWindows& skip_windows() const { return skips_; }
+  void OpenSkipWindow(int db, std::string_view key, uint64_t source_offset) {
+    skips_.Open(db, key, source_offset);
+  }
 
   // Fail on cross-target commands instead of materialising them.
   void set_fail_on_cross_target(bool fail) { fail_on_cross_target_ = fail; }

@@ -43,6 +43,15 @@ void SkipWindows::SetAppliedOffset(uint64_t offset) {
   min_end_ = min;
 }
 
+std::vector<SkipWindows::Window> SkipWindows::List() const {
+  std::vector<Window> out;
+  out.reserve(count_);
+  for (const auto& [db, keys] : windows_) {
+    for (const auto& [key, end] : keys) out.push_back(Window{db, key, end});
+  }
+  return out;
+}
+
 bool SkipWindows::ContainsAny(std::span<const KeyRef> refs) const {
   for (const KeyRef& ref : refs) {
     auto it = windows_.find(ref.db);

@@ -33,6 +33,15 @@ class SkipWindows {
   void SetAppliedOffset(uint64_t offset);
   uint64_t applied_offset() const { return applied_offset_; }
 
+  // Every open window: (db, key, the source offset it ends at), e.g. for a
+  // job to record them and Open them again after a restart.
+  struct Window {
+    int db = 0;
+    std::string key;
+    uint64_t end = 0;
+  };
+  std::vector<Window> List() const;
+
   // Keys inside a window.
   size_t size() const { return count_; }
   bool empty() const { return count_ == 0; }
