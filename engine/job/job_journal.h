@@ -26,8 +26,8 @@ class JobJournal {
   struct Options {
     std::string dir;  // created if missing
     FsyncPolicy fsync = FsyncPolicy::kEverySec;
-    FileSyncer* syncer = nullptr;  // kEverySec; null: synced at once
-    uint64_t compact_bytes = 1 << 20;
+    FileSyncer* syncer = nullptr;       // kEverySec; null: synced at once
+    uint64_t compact_bytes = 16 << 20;  // ~80k records: a rewrite (two fsyncs) is rare
   };
 
   // Opens the journal a previous process left (or a new one). A journal

@@ -43,8 +43,10 @@ asio::awaitable<void> RunJobTicker(JobContext& job, std::function<void()> publis
           job.targets[i]->AppendStream(ping);
         }
       }
-      RecordJobState(job);
     }
+    // Also when nothing arrives: a target's stream may have become
+    // continuable or not (a resync), or the job paused.
+    if (streaming) RecordJobState(job);
     if (now - last_sync >= absl::Seconds(1)) {
       last_sync = now;
       SyncDurableState(job);  // appendfsync everysec

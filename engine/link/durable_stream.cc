@@ -37,7 +37,9 @@ absl::Status DurableStream::Restore(uint64_t end_offset) {
 void DurableStream::Append(std::string_view bytes, uint64_t retain_from) {
   if (log_ == nullptr) return;
   if (absl::Status logged = log_->Append(bytes); !logged.ok()) return Drop(logged);
-  if (log_->segments() > 1) log_->DropBefore(std::min(retain_from, replay_next_));
+  if (log_->segments() > 1) {
+    log_->DropBefore(replaying() ? std::min(retain_from, replay_next_) : retain_from);
+  }
 }
 
 void DurableStream::Reset(uint64_t end_offset) {

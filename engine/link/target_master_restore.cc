@@ -27,7 +27,7 @@ absl::Status TargetMaster::RestoreStream(std::string replid, uint64_t offset) {
   snapshot_end_ = outbox_.pushed();
   gate_ = UINT64_MAX;
   waiting_for_first_ack_ = false;
-  acked_offset_ = offset;
+  acked_offset_ = 0;  // nothing acknowledged by a replica of this process yet
   reason_ = absl::StrCat("waiting for it to reconnect after reshardd restarted (its log holds ",
                          durable_.log()->start_offset(), "-", offset, ")");
   return absl::OkStatus();
