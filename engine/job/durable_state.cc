@@ -106,9 +106,12 @@ absl::Status StartFreshDurableState(JobContext& job) {
 
 void RecordJobState(JobContext& job) {
   if (job.journal == nullptr || job.router == nullptr) return;
-  // Inside MULTI the transaction's bytes are not routed yet: the record
-  // waits for EXEC (nothing is sent past the last record meanwhile).
-  if (job.router->in_transaction()) return;
+  // Only where the targets' streams are the source routed up to its applied
+  // offset: not in the middle of a batch (a materialisation yields while
+  // commands before it wait to be appended), not inside MULTI (the
+  // transaction's bytes go out at EXEC). Nothing is sent past the last record
+  // meanwhile.
+  if (job.routing || job.router->in_transaction()) return;
   JobCheckpoint checkpoint;
   checkpoint.source_replid = job.source.replid;
   checkpoint.source_offset = job.source.applied_offset;

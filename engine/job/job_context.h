@@ -97,6 +97,9 @@ class JobContext {
   bool finished = false;
   bool paused = false;
   bool reconnecting = false;  // no ACKs while a new link does its handshake
+  // A batch of the stream is being routed: commands are applied whose bytes
+  // are not in the targets' streams yet (a materialisation may yield).
+  bool routing = false;
 
   std::vector<std::unique_ptr<KeyFilter>> filters;     // index-aligned with targets
   std::vector<std::unique_ptr<TargetMaster>> targets;  // index-aligned with spec.targets

@@ -169,6 +169,7 @@ asio::awaitable<absl::Status> StreamCommands(JobContext& job) {
     job.router->SetNowMs(absl::ToUnixMillis(absl::Now()));
     std::string_view input = source.Available();
     size_t used = 0;
+    job.routing = true;
     while (true) {
       RespCommand command;
       size_t consumed = 0;
@@ -184,6 +185,7 @@ asio::awaitable<absl::Status> StreamCommands(JobContext& job) {
           co_await RouteAndHold(job, command, consumed, &out, &materialize, &held_before));
     }
     AppendBatch(job, &out);
+    job.routing = false;
     // Recorded before anything of the batch can reach a target.
     RecordJobState(job);
     source.Consume(used);

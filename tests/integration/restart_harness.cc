@@ -56,6 +56,29 @@ std::unique_ptr<grpc::ClientContext> Context() {
 
 }  // namespace
 
+CrossTargetWrites::CrossTargetWrites(uint16_t port) {
+  thread_ = std::thread([this, port] {
+    absl::StatusOr<testing::RedisClient> client = testing::RedisClient::Connect("127.0.0.1", port);
+    ASSERT_TRUE(client.ok()) << client.status();
+    for (int n = 0; !stop_.load(); ++n) {
+      std::string from = absl::StrCat("2:mv:", n % 200), to = absl::StrCat("7:mv:", n % 200);
+      absl::StatusOr<std::vector<engine::RespValue>> replies = client->Pipeline(
+          {{"SET", from, absl::StrCat("v", n)}, {"RENAME", from, to}, {"APPEND", to, "+"}});
+      ASSERT_TRUE(replies.ok()) << replies.status();
+      for (const engine::RespValue& reply : *replies) ASSERT_FALSE(reply.IsError()) << reply.str;
+      writes_.fetch_add(1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+}
+
+CrossTargetWrites::~CrossTargetWrites() { Stop(); }
+
+void CrossTargetWrites::Stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
 ReshardProcess::~ReshardProcess() {
   if (pid_ > 0) Kill();
 }

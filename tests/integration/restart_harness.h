@@ -10,10 +10,12 @@
 #include <gtest/gtest.h>
 #include <sys/types.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -27,6 +29,22 @@
 namespace reshard::integration {
 
 namespace v1 = ::reshard::v1;
+
+// Writes whose keys span the two targets, from a thread of its own until
+// Stop(): SET 2:mv:<n>, RENAME it to 7:mv:<n> (left to right: the job
+// materialises it) and APPEND to it at once (inside its skip window).
+class CrossTargetWrites {
+ public:
+  explicit CrossTargetWrites(uint16_t port);
+  ~CrossTargetWrites();  // Stop()
+  void Stop();
+  int writes() const { return writes_.load(); }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<int> writes_{0};
+  std::thread thread_;
+};
 
 class ReshardProcess {
  public:

@@ -32,6 +32,8 @@ TEST_F(RestartTest, ThreeKillsMidStreamCostNoForkAndNoFullResync) {
   ASSERT_NO_FATAL_FAILURE(CreateJob());
   WaitAllStreaming();
   Workload workload(source_->port(), 64, kWorkloadKeys);
+  // Materialised keys, and their skip windows, across the restarts too.
+  CrossTargetWrites renames(source_->port());
   workload.WaitRounds(5);
   WaitCaughtUp();
   const std::string forks = SourceStat("sync_full");
@@ -80,8 +82,12 @@ TEST_F(RestartTest, ThreeKillsMidStreamCostNoForkAndNoFullResync) {
       EXPECT_EQ(PartialResyncs(t), partial[t] + round) << kNames[t] << ": a partial resync";
     }
   }
+  renames.Stop();
+  EXPECT_GT(renames.writes(), 100);
   ExpectExactAfterCatchUp(&workload);
   EXPECT_EQ(SourceStat("sync_full"), forks);
+  v1::Job job = *reshardd_->Get(kJob);
+  EXPECT_GT(job.status().targets(1).keys_materialized(), 0u);
 }
 
 TEST_F(RestartTest, KillMidSnapshotStartsANewFullSync) {
