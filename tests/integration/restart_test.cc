@@ -2,8 +2,9 @@
 // target (issue 11). reshardd runs as a real process with a state dir and is
 // SIGKILLed (as a crash) or SIGTERMed; a real Redis source with writes
 // running, two managed targets; every case ends in an exact compare of every
-// key, value and TTL. The source's sync_full (INFO stats) counts its forks
-// for replicas; each target's log counts its partial and full resyncs.
+// key, value and TTL (one case runs in process: a restored job whose source
+// is down). The source's sync_full (INFO stats) counts its forks for
+// replicas; each target's log counts its partial and full resyncs.
 
 #include <filesystem>
 #include <fstream>
@@ -11,10 +12,15 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "engine/job/job.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/restart_harness.h"
+#include "tests/integration/split_harness.h"
 #include "tests/support/free_port.h"
+#include "tests/support/job_targets.h"
+#include "tests/support/job_waiter.h"
+#include "tests/support/shard_check.h"
 #include "tests/support/test_servers.h"
 
 namespace reshard::integration {
@@ -255,6 +261,54 @@ TEST_F(RestartTest, TwoReshardOnOneStateDirAndACorruptJobFile) {
   ASSERT_EQ(jobs->size(), 1u);
   EXPECT_EQ((*jobs)[0].id(), kJob);
   ExpectExactAfterCatchUp(&workload);
+}
+
+// In process: a job restored after a restart whose source is down keeps
+// retrying (never FAILED), and goes on once the source is back.
+TEST(RestoredJobTest, AnUnreachableSourceIsRetriedNotFailed) {
+  testing::TempDir dir("restored_job_test");
+  const uint16_t source_port = testing::PickFreePort();
+  std::unique_ptr<testing::RedisServer> target = testing::StartServer();
+  ASSERT_TRUE(target);
+  engine::JobSpec spec;
+  spec.source.address = absl::StrCat("127.0.0.1:", source_port);
+  spec.targets.push_back(testing::MakeTarget("all", {engine::FilterKind::kGlob, "*"},
+                                             testing::PickFreePort(), target.get()));
+  spec.options.connect_attempts = 1;  // a new job would fail at once
+  spec.options.state_dir = dir / "job.state";
+  spec.options.restored = true;
+  ASSERT_TRUE(engine::ValidateJobSpec(spec).ok());
+  engine::Job job("job-restored", spec);
+  job.Start();
+  absl::SleepFor(absl::Seconds(2));
+  engine::JobStatus status = job.Snapshot();
+  EXPECT_EQ(status.state, engine::JobState::kConnecting) << status.error;
+  EXPECT_THAT(status.detail, StartsWith(absl::StrCat("restoring: connecting to source 127.0.0.1:",
+                                                     source_port, " (attempt ")));
+  EXPECT_THAT(status.detail, HasSubstr("Connection refused"));
+
+  testing::RedisServerOptions options;
+  options.port = source_port;
+  std::unique_ptr<testing::RedisServer> source = testing::StartServer(options);
+  ASSERT_TRUE(source);
+  testing::RedisClient source_client = testing::Connect(*source);
+  ASSERT_NO_FATAL_FAILURE(FillNumericDataset(source_client, 500));
+  status = testing::WaitForState(job, engine::JobState::kStreaming, absl::Seconds(60));
+  ASSERT_EQ(status.state, engine::JobState::kStreaming) << status.detail << status.error;
+  EXPECT_EQ(status.restore_detail,
+            "full sync of every target after a restart: nothing was recorded (reshardd stopped "
+            "before the job's first snapshot was complete)");
+  ASSERT_TRUE(source_client.CheckedCommand({"SET", "marker", "1"}).ok());
+  testing::RedisClient target_client = testing::Connect(*target);
+  ASSERT_TRUE(target_client.WaitForKey("marker", absl::Seconds(30), "marker").ok());
+  absl::StatusOr<std::unique_ptr<engine::KeyFilter>> filter =
+      engine::MakeKeyFilter(spec.targets[0].filter);
+  ASSERT_TRUE(filter.ok());
+  absl::StatusOr<testing::ShardCheckReport> report =
+      testing::CheckShards(source_client, {{"all", filter->get(), &target_client}}, /*db_count=*/2);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->ok()) << report->Summary();
+  EXPECT_GT(report->source_keys, 500u);
 }
 
 }  // namespace
