@@ -172,6 +172,14 @@ asio::awaitable<absl::StatusOr<bool>> ResumeFromCheckpoint(JobContext& job) {
                     " (the source's backlog must hold what it writes while reshardd is down: see "
                     "source_backlog_advice)");
   }
+  if (job.paused) {
+    // A paused target receives nothing, its snapshot neither: the new full
+    // sync needs the pause lifted.
+    job.paused = false;
+    absl::StrAppend(&job.restore_detail,
+                    "; the job was PAUSED: it streams again after the full sync (pause it again "
+                    "if needed)");
+  }
   job.restored.reset();
   if (!job.upstream->connected()) CO_RETURN_IF_ERROR(co_await ConnectSource(job));
   for (auto& target : job.targets) target->StartAccepting();

@@ -12,7 +12,9 @@
 //     with PSYNC <its replid> <offset> continues when its log holds that
 //     offset (else it gets a full sync of its own). When the source cannot
 //     continue (it restarted, its backlog moved on), the job does a fresh
-//     full sync of every target instead, and says why in its status.
+//     full sync of every target instead, and says why in its status (a
+//     paused job is resumed for it: a paused target would not get its
+//     snapshot).
 // Connection failures are retried with backoff, never fail the job.
 
 #include "absl/status/status.h"

@@ -19,8 +19,8 @@
 // With options.log, the stream is also kept on disk (DurableStream): a
 // replica behind the backlog continues from the log, a restarted reshardd
 // continues the stream from it (RestoreStream), and no stream byte past what
-// the job recorded (SetRecordedOffset) is sent. Single-threaded: the executor it is given (the job
-// thread).
+// the job recorded (SetRecordedOffset) is sent.
+// Single-threaded: the executor it is given (the job thread).
 
 #include <cstdint>
 #include <deque>

@@ -172,6 +172,10 @@ TEST_F(RestartTest, ASourceBacklogTooSmallNeedsAFullSyncAndSaysWhy) {
   EXPECT_THAT(job.status().source_backlog_advice(),
               HasSubstr("set repl-backlog-size to at least "));
   EXPECT_THAT(reshardd_->Log(), HasSubstr("source backlog: the source's repl-backlog-size (16384"));
+  // Paused too: a full sync needs delivery, so the job streams after it.
+  ASSERT_TRUE(reshardd_->Pause(kJob).ok());
+  WaitJob([](const v1::Job& job) { return job.status().state() == v1::JobStatus::PAUSED; },
+          absl::Seconds(10), "PAUSED");
   reshardd_->Kill();
   workload.WaitRounds(5);
   absl::Status started = reshardd_->Start();
@@ -181,6 +185,8 @@ TEST_F(RestartTest, ASourceBacklogTooSmallNeedsAFullSyncAndSaysWhy) {
               StartsWith("full sync of every target after a restart: the source's backlog starts "
                          "at offset "));
   EXPECT_THAT(job.status().restore_detail(), HasSubstr("it moved on while reshardd was down"));
+  EXPECT_THAT(job.status().restore_detail(),
+              HasSubstr("; the job was PAUSED: it streams again after the full sync"));
   EXPECT_EQ(SourceStat("sync_full"), "2");
   for (size_t t = 0; t < kTargets; ++t) EXPECT_EQ(FullResyncs(t), 2) << kNames[t];
   ExpectExactAfterCatchUp(&workload);
