@@ -69,6 +69,7 @@ asio::awaitable<void> RunBacklogAdvisor(JobContext& job) {
         set_to = advice.recommended_bytes;
         set_note = absl::StrCat("reshardd set the source's repl-backlog-size from ", *size, " to ",
                                 set_to, " (options.set_source_backlog)");
+        advice.text.clear();  // done: what it did says the rest
       } else {
         set_note = absl::StrCat("CONFIG SET repl-backlog-size ", advice.recommended_bytes,
                                 " failed: ", set.message());

@@ -2,8 +2,8 @@
 // target (issue 11). reshardd runs as a real process with a state dir and is
 // SIGKILLed (as a crash) or SIGTERMed; a real Redis source with writes
 // running, two managed targets; every case ends in an exact compare of every
-// key, value and TTL (one case runs in process: a restored job whose source
-// is down). The source's sync_full (INFO stats) counts its forks for
+// key, value and TTL (two cases run in process: a restored job whose source
+// is down; options.set_source_backlog). The source's sync_full (INFO stats) counts its forks for
 // replicas; each target's log counts its partial and full resyncs.
 
 #include <filesystem>
@@ -315,6 +315,51 @@ TEST(RestoredJobTest, AnUnreachableSourceIsRetriedNotFailed) {
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_TRUE(report->ok()) << report->Summary();
   EXPECT_GT(report->source_keys, 500u);
+}
+
+// In process: options.set_source_backlog grows a source backlog that holds
+// less than options.restart_down_time_ms of its writes.
+TEST(RestoredJobTest, SetSourceBacklogGrowsASmallBacklog) {
+  testing::RedisServerOptions source_options;
+  source_options.extra_args = {"--repl-backlog-size", "16kb"};
+  std::unique_ptr<testing::RedisServer> source = testing::StartServer(source_options);
+  std::unique_ptr<testing::RedisServer> target = testing::StartServer();
+  ASSERT_TRUE(source && target);
+  engine::JobSpec spec;
+  spec.source.address = source->address();
+  spec.targets.push_back(testing::MakeTarget("all", {engine::FilterKind::kGlob, "*"},
+                                             testing::PickFreePort(), target.get()));
+  spec.options.set_source_backlog = true;
+  engine::Job job("job-backlog", spec);
+  job.Start();
+  ASSERT_EQ(testing::WaitForState(job, engine::JobState::kStreaming, absl::Seconds(30)).state,
+            engine::JobState::kStreaming);
+  Workload workload(source->port(), 512, 400);
+  testing::RedisClient source_client = testing::Connect(*source);
+  absl::Status set = testing::RedisClient::WaitFor(
+      [&] { return !job.Snapshot().source_backlog_advice.empty(); }, absl::Seconds(30),
+      "what reshardd did about the source's backlog");
+  ASSERT_TRUE(set.ok()) << set;
+  engine::JobStatus status = job.Snapshot();
+  EXPECT_THAT(status.source_backlog_advice,
+              StartsWith("reshardd set the source's repl-backlog-size from 16384 to "));
+  absl::StatusOr<engine::RespValue> size =
+      source_client.Command({"CONFIG", "GET", "repl-backlog-size"});
+  ASSERT_TRUE(size.ok() && size->elements.size() == 2);
+  EXPECT_THAT(status.source_backlog_advice, HasSubstr(size->elements[1].str));
+  EXPECT_EQ(std::stoull(size->elements[1].str) % (1 << 20), 0u) << "whole MiB";
+
+  workload.Stop();
+  ASSERT_TRUE(source_client.CheckedCommand({"SET", "marker", "1"}).ok());
+  testing::RedisClient target_client = testing::Connect(*target);
+  ASSERT_TRUE(target_client.WaitForKey("marker", absl::Seconds(30), "marker").ok());
+  absl::StatusOr<std::unique_ptr<engine::KeyFilter>> filter =
+      engine::MakeKeyFilter(spec.targets[0].filter);
+  ASSERT_TRUE(filter.ok());
+  absl::StatusOr<testing::ShardCheckReport> report =
+      testing::CheckShards(source_client, {{"all", filter->get(), &target_client}}, /*db_count=*/2);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->ok()) << report->Summary();
 }
 
 }  // namespace
