@@ -21,13 +21,14 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
       return absl::FailedPreconditionError(
           absl::StrCat("--state_dir: cannot create ", options.state_dir, ": ", error.message()));
     }
+    ASSIGN_OR_RETURN(daemon->lock_, StateDirLock::Acquire(options.state_dir));
     store = std::make_unique<JobStore>(options.state_dir);
   }
   std::string spool_dir = options.spool_dir;
   if (spool_dir.empty() && !options.state_dir.empty()) {
     spool_dir = (std::filesystem::path(options.state_dir) / "spool").string();
   }
-  daemon->manager_ = std::make_unique<JobManager>(std::move(store), spool_dir);
+  daemon->manager_ = std::make_unique<JobManager>(std::move(store), spool_dir, options.state_fsync);
   RETURN_IF_ERROR(daemon->manager_->Restore());
 
   daemon->service_ = std::make_unique<JobServiceImpl>(daemon->manager_.get());

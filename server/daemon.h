@@ -13,6 +13,7 @@
 #include "server/job_manager.h"
 #include "server/job_service.h"
 #include "server/metrics_exporter.h"
+#include "server/state_dir_lock.h"
 
 namespace reshard::server {
 
@@ -20,6 +21,8 @@ struct DaemonOptions {
   std::string grpc_listen = "127.0.0.1:50051";    // port 0: pick a free one
   std::string metrics_listen = "127.0.0.1:9121";  // empty: no /metrics
   std::string state_dir;                          // empty: nothing persisted
+  // When the jobs' durable state is fsynced (appendfsync: always, everysec, no).
+  engine::FsyncPolicy state_fsync = engine::FsyncPolicy::kEverySec;
   // Where jobs keep their targets' spool files. Empty: <state_dir>/spool when
   // state_dir is set, else the engine uses the system's temp dir.
   std::string spool_dir;
@@ -27,8 +30,9 @@ struct DaemonOptions {
 
 class Daemon {
  public:
-  // Restores persisted jobs, then starts serving. UNAVAILABLE when an address
-  // cannot be bound, an error naming the file when the state cannot be read.
+  // Locks the state dir (FAILED_PRECONDITION naming the PID of another
+  // reshardd that holds it), restores persisted jobs, then starts serving.
+  // UNAVAILABLE when an address cannot be bound.
   static absl::StatusOr<std::unique_ptr<Daemon>> Start(const DaemonOptions& options);
   ~Daemon();  // Shutdown()
   Daemon(const Daemon&) = delete;
@@ -46,6 +50,7 @@ class Daemon {
  private:
   Daemon() = default;
 
+  std::unique_ptr<StateDirLock> lock_;  // released last
   std::unique_ptr<JobManager> manager_;
   std::unique_ptr<JobServiceImpl> service_;
   std::unique_ptr<grpc::Server> grpc_server_;

@@ -16,6 +16,11 @@
 //   upstream_lost       the link to the source dropped (the job's detail says
 //                       why); WARNING.
 //   upstream_reconnected  it was continued (PSYNC).
+//   job_restart         what a restart of reshardd costs or cost the job
+//                       (status.restore_detail), when it changes.
+//   source_backlog      the advice on the source's backlog (whether it
+//                       covers a restart), when it changes; WARNING.
+//   durable_state_error the job's state stopped being recorded; ERROR.
 //   cutover_ended       a cutover ended (DONE: its write pause and final
 //                       offset; ROLLED_BACK, an ERROR: why), seen by its
 //                       report even when it passed between two statuses.

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <optional>
 #include <thread>
+#include <tuple>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
@@ -71,8 +72,9 @@ std::string DescribeState(const engine::JobStatus& status) {
 
 }  // namespace
 
-JobManager::JobManager(std::unique_ptr<JobStore> store, std::string spool_dir)
-    : store_(std::move(store)), spool_dir_(std::move(spool_dir)) {}
+JobManager::JobManager(std::unique_ptr<JobStore> store, std::string spool_dir,
+                       engine::FsyncPolicy fsync)
+    : store_(std::move(store)), spool_dir_(std::move(spool_dir)), fsync_(fsync) {}
 
 absl::Status JobManager::PrepareSpoolDir() const {
   if (spool_dir_.empty()) return absl::OkStatus();
@@ -104,10 +106,14 @@ absl::Status JobManager::ValidateJobId(std::string_view id) {
   return absl::OkStatus();
 }
 
-std::shared_ptr<JobManager::Entry> JobManager::StartEntry(std::string id, engine::JobSpec spec) {
+std::shared_ptr<JobManager::Entry> JobManager::StartEntry(std::string id, engine::JobSpec spec,
+                                                          bool restored) {
   auto entry = std::make_shared<Entry>();
   entry->id = std::move(id);
   spec.options.spool_dir = spool_dir_;
+  spec.options.fsync = fsync_;
+  spec.options.restored = restored;
+  if (store_ != nullptr) spec.options.state_dir = store_->StateDir(entry->id);
   entry->spec = spec;
   entry->job = std::make_unique<engine::Job>(entry->id, std::move(spec));
   entry->job->Start();
@@ -170,12 +176,18 @@ absl::Status JobManager::Restore() {
   RETURN_IF_ERROR(PrepareSpoolDir());
   if (store_ == nullptr) return absl::OkStatus();
   std::vector<StoredJob> stored;
+  std::vector<std::string> set_aside;
   {
     absl::MutexLock lock(&store_mu_);
-    ASSIGN_OR_RETURN(stored, store_->LoadAll());
+    ASSIGN_OR_RETURN(stored, store_->LoadAll(&set_aside));
   }
   absl::MutexLock lock(&mu_);
   if (shutting_down_) return absl::UnavailableError("reshardd is shutting down");
+  for (const std::string& problem : set_aside) {
+    LogEventLine(LogLevel::kError, "job_not_restored", "",
+                 absl::StrCat("cannot restore a job: ", problem));
+    restore_problems_.push_back(problem);
+  }
   for (StoredJob& job : stored) {
     if (jobs_.contains(job.id)) continue;
     if (job.state == engine::JobState::kCutover) {
@@ -213,7 +225,8 @@ absl::Status JobManager::Restore() {
       LogEventLine(LogLevel::kInfo, "job_restored", job.id,
                    absl::StrCat("restored, restarting (was ", StateName(job.state), ")"));
       std::string id = job.id;
-      std::shared_ptr<Entry> entry = StartEntry(id, std::move(job.spec));
+      RemoveStaleSpoolFiles(id);
+      std::shared_ptr<Entry> entry = StartEntry(id, std::move(job.spec), /*restored=*/true);
       entry->restored_cutover = std::move(job.last_cutover);
       {
         absl::MutexLock verify_lock(&entry->verify_mu);
@@ -247,6 +260,8 @@ absl::StatusOr<JobView> JobManager::Create(std::string id, engine::JobSpec spec)
       stored.id = id;
       stored.spec = spec;
       absl::MutexLock store_lock(&store_mu_);
+      // A new job never continues what an old one of the same id left.
+      RETURN_IF_ERROR(store_->ClearState(id));
       RETURN_IF_ERROR(store_->Save(stored));
     }
     // Logged before the job starts, so that it precedes the job's first
@@ -254,7 +269,7 @@ absl::StatusOr<JobView> JobManager::Create(std::string id, engine::JobSpec spec)
     LogEventLine(LogLevel::kInfo, "job_created", id,
                  absl::StrCat("created with ", spec.targets.size(), " target(s), source ",
                               spec.source.address));
-    entry = StartEntry(id, std::move(spec));
+    entry = StartEntry(id, std::move(spec), /*restored=*/false);
     jobs_[id] = entry;
   }
   return entry->View();
@@ -460,6 +475,24 @@ void JobManager::Shutdown() {
     if (entry->job != nullptr) entry->job->Cancel();
   }
   jobs.clear();  // joins the job threads
+}
+
+std::vector<std::string> JobManager::restore_problems() const {
+  absl::MutexLock lock(&mu_);
+  return restore_problems_;
+}
+
+void JobManager::RemoveStaleSpoolFiles(const std::string& id) const {
+  // A process that was killed left its spool files (Spool deletes them only
+  // when it ends cleanly); the restored job writes new ones.
+  if (spool_dir_.empty()) return;
+  const std::string prefix = absl::StrCat("reshard-", id, "-");
+  std::error_code error;
+  for (const auto& file : std::filesystem::directory_iterator(spool_dir_, error)) {
+    if (file.path().filename().string().rfind(prefix, 0) == 0) {
+      std::filesystem::remove(file.path(), error);
+    }
+  }
 }
 
 bool JobManager::shutting_down() const {

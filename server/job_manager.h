@@ -44,17 +44,25 @@ class JobManager {
  public:
   // `store` may be null (no persistence). `spool_dir` is set as
   // options.spool_dir of every job created or restored (empty: the engine
-  // uses the system's temp dir); it is created when a job needs it.
-  explicit JobManager(std::unique_ptr<JobStore> store, std::string spool_dir = "");
+  // uses the system's temp dir); it is created when a job needs it. With a
+  // store, every job records its durable state in store->StateDir(id),
+  // fsynced per `fsync`.
+  explicit JobManager(std::unique_ptr<JobStore> store, std::string spool_dir = "",
+                      engine::FsyncPolicy fsync = engine::FsyncPolicy::kEverySec);
   ~JobManager();  // Shutdown()
   JobManager(const JobManager&) = delete;
   JobManager& operator=(const JobManager&) = delete;
 
   // Loads the store's jobs: terminal ones (a DONE job among them) are listed
   // with their last state, cutover and verification; the others are started
-  // again from scratch (a new full sync), their last verification kept.
-  // FAILED_PRECONDITION when the spool directory cannot be created.
+  // again (options.restored), their last verification kept: each continues
+  // from its durable state where it can (engine/job/resume_phase.h). A job
+  // file that cannot be read is moved aside (restore_problems() and the log
+  // say so) while the others are restored. FAILED_PRECONDITION when the
+  // spool directory cannot be created.
   absl::Status Restore();
+  // What Restore set aside: "<path>: <why>; moved to <path>.corrupt".
+  std::vector<std::string> restore_problems() const;
 
   // `spec` must have passed ValidateJobSpec. `id` empty: "job-<8 hex>".
   // INVALID_ARGUMENT for a malformed id, ALREADY_EXISTS for a taken one,
@@ -108,20 +116,24 @@ class JobManager {
   struct Entry;
 
   absl::StatusOr<std::shared_ptr<Entry>> Find(std::string_view id) const;
-  std::shared_ptr<Entry> StartEntry(std::string id, engine::JobSpec spec);
+  std::shared_ptr<Entry> StartEntry(std::string id, engine::JobSpec spec, bool restored);
   void Monitor(std::shared_ptr<Entry> entry);
   void Persist(const Entry& entry, const engine::JobStatus& status);
   static void StopEntry(Entry& entry);
 
   // Creates spool_dir_ if it is set and missing.
   absl::Status PrepareSpoolDir() const;
+  // Deletes the spool files a killed reshardd left for job `id`.
+  void RemoveStaleSpoolFiles(const std::string& id) const;
 
   const std::unique_ptr<JobStore> store_;
   const std::string spool_dir_;
+  const engine::FsyncPolicy fsync_;
   mutable absl::Mutex store_mu_;  // serialises store_ writes
   mutable absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<Entry>, std::less<>> jobs_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::string> restore_problems_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace reshard::server

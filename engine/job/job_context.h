@@ -22,8 +22,12 @@
 #include "asio/io_context.hpp"
 #include "asio/steady_timer.hpp"
 #include "engine/base/status_context.h"
+#include "engine/io/file_syncer.h"
+#include "engine/job/backlog_advisor.h"
 #include "engine/job/cutover_report.h"
 #include "engine/job/held_stream.h"
+#include "engine/job/job_checkpoint.h"
+#include "engine/job/job_journal.h"
 #include "engine/job/job_spec.h"
 #include "engine/job/job_status.h"
 #include "engine/job/offset_map.h"
@@ -61,6 +65,7 @@ struct SourceState {
   std::unique_ptr<CommandTable> own_command_table;
   const CommandTable* command_table = &CommandTable::Builtin();
   std::string command_table_note;  // where the key positions came from
+  std::string run_id;              // from INFO server: the source's identity
   uint64_t reconnects = 0;
 };
 
@@ -100,6 +105,9 @@ class JobContext {
   bool finished = false;
   bool paused = false;
   bool reconnecting = false;  // no ACKs while a new link does its handshake
+  // A batch of the stream is being routed: commands are applied whose bytes
+  // are not in the targets' streams yet (a materialisation may yield).
+  bool routing = false;
 
   std::vector<std::unique_ptr<KeyFilter>> filters;     // index-aligned with targets
   std::vector<std::unique_ptr<TargetMaster>> targets;  // index-aligned with spec.targets
@@ -128,6 +136,20 @@ class JobContext {
   // if the job finishes meanwhile).
   std::optional<CutoverReport> cutover;
   std::unique_ptr<SourcePause> source_pause;
+
+  // Durable state (durable_state.h; null without options.state_dir): the
+  // fsync thread, the checkpoint journal, what a previous reshardd recorded,
+  // which managed targets were sent REPLICAOF, how the job came back after a
+  // restart, why its state stopped being recorded. Per target, why it is no
+  // longer this job's replica (resume_phase.h); empty while it is.
+  std::unique_ptr<FileSyncer> syncer;
+  std::unique_ptr<JobJournal> journal;
+  std::optional<JobCheckpoint> restored;
+  std::vector<bool> replicaof_sent;
+  std::string restore_detail;
+  std::string durable_error;
+  std::vector<std::string> detached;
+  BacklogAdvice backlog_advice;  // backlog_advisor.h
   // Spool options for target i's files.
   Spool::Options SpoolOptions(size_t i, std::string_view what) const;
 

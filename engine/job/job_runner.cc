@@ -9,10 +9,13 @@
 #include "asio/post.hpp"
 #include "engine/base/absl_view.h"
 #include "engine/base/status_macros.h"
+#include "engine/job/backlog_advisor.h"
 #include "engine/job/cutover_phase.h"
+#include "engine/job/durable_state.h"
 #include "engine/job/job_health.h"
 #include "engine/job/job_status_builder.h"
 #include "engine/job/job_ticker.h"
+#include "engine/job/resume_phase.h"
 #include "engine/job/snapshot_phase.h"
 #include "engine/job/source_phase.h"
 #include "engine/job/stream_phase.h"
@@ -95,6 +98,7 @@ absl::Status JobRunner::Pause() {
     if (job_.state != JobState::kStreaming && job_.state != JobState::kDegraded) return;
     job_.paused = true;
     for (auto& target : job_.targets) target->SetDeliveryPaused(true);
+    RecordJobState(job_);  // a restart keeps it paused
     job_.SetState(JobState::kPaused,
                   "paused: reading the source; the targets' streams wait in their spools");
   });
@@ -107,6 +111,7 @@ absl::Status JobRunner::Resume() {
     if (job_.finished || !job_.paused) return;
     job_.paused = false;
     for (auto& target : job_.targets) target->SetDeliveryPaused(false);
+    RecordJobState(job_);
     job_.SetState(JobState::kStreaming,
                   absl::StrCat("streaming; ", job_.source.command_table_note));
     job_.wake.cancel();
@@ -220,6 +225,7 @@ void JobRunner::ThreadMain() {
 
 asio::awaitable<void> JobRunner::Main() {
   asio::co_spawn(job_.io, RunJobTicker(job_, [this] { Publish(); }), asio::detached);
+  asio::co_spawn(job_.io, RunBacklogAdvisor(job_), asio::detached);
   absl::Status status = co_await Run();
   if (!job_.finished) Finish(status.ok() ? JobState::kCancelled : JobState::kFailed, status);
 }
@@ -227,17 +233,32 @@ asio::awaitable<void> JobRunner::Main() {
 asio::awaitable<absl::Status> JobRunner::Run() {
   CO_RETURN_IF_ERROR(addresses_error_);
   job_.SetState(JobState::kConnecting, "opening target listeners");
+  OpenDurableState(job_);
   CO_RETURN_IF_ERROR(OpenListeners(job_));
   CO_RETURN_IF_ERROR(co_await ConnectSource(job_));
   co_await LearnSource(job_);
+  if (job_.spec.options.restored) {
+    CO_RETURN_IF_ERROR(co_await CheckRestoredTargets(job_));
+    if (job_.restored.has_value()) {
+      CO_ASSIGN_OR_RETURN(bool continued, co_await ResumeFromCheckpoint(job_));
+      if (continued) co_return co_await StreamCommands(job_);
+    } else if (job_.restore_detail.empty()) {
+      job_.restore_detail =
+          "full sync of every target after a restart: nothing was recorded (reshardd stopped "
+          "before the job's first snapshot was complete)";
+    }
+  }
   CO_RETURN_IF_ERROR(co_await ConfigureManagedTargets(job_));
   CO_RETURN_IF_ERROR(co_await WaitForTargets(job_));
+  CO_RETURN_IF_ERROR(StartFreshDurableState(job_));
   CO_RETURN_IF_ERROR(co_await SyncSnapshot(job_));
   co_return co_await StreamCommands(job_);
 }
 
 void JobRunner::Finish(JobState state, absl::Status error) {
   if (job_.finished) return;
+  // What the stream reached is on disk before anything closes.
+  FlushDurableState(job_);
   job_.finished = true;
   job_.state = state;
   job_.detail = state == JobState::kCancelled ? "cancelled" : std::string(error.message());

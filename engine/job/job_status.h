@@ -95,6 +95,20 @@ struct JobStatus {
   uint64_t upstream_acked_offset = 0;
   uint64_t upstream_reconnects = 0;
   bool upstream_connected = false;
+  // How the job came back after reshardd restarted (empty: it did not):
+  // "continued after a restart: ..." (no fork; targets from their logs) or
+  // "full sync of every target after a restart: <why>".
+  std::string restore_detail;
+  // Why the job's state is not (or no longer) recorded in the state dir, so
+  // that a restart would need a full sync; empty when it is recorded (or
+  // there is no state dir).
+  std::string durable_state_error;
+  // The source's repl-backlog-size, how many seconds of its writes it holds
+  // (0: not measured yet, or no writes), and what reshardd advises or did
+  // about it (empty while it holds options.restart_down_time_ms of writes).
+  uint64_t source_backlog_bytes = 0;
+  double source_backlog_seconds = 0;
+  std::string source_backlog_advice;
   int64_t created_unix_ms = 0;
   int64_t updated_unix_ms = 0;
   uint64_t version = 0;  // increases with every published change

@@ -8,6 +8,7 @@
 #include "asio/use_awaitable.hpp"
 #include "engine/base/absl_view.h"
 #include "engine/base/status_macros.h"
+#include "engine/job/durable_state.h"
 #include "engine/job/job_health.h"
 #include "engine/job/resync_phase.h"
 #include "engine/job/source_phase.h"
@@ -46,12 +47,19 @@ uint64_t UpstreamAckOffset(JobContext& job) {
 }
 
 asio::awaitable<absl::Status> StreamCommands(JobContext& job) {
-  // STREAMING only once every target streams: DEGRADED while a target loads
-  // its snapshot. The state is set without publishing it, so that no status
-  // says STREAMING before the targets were looked at (a watch would take it
-  // for done); RefreshStreamingState publishes whichever it is.
-  job.state = JobState::kDegraded;
-  RefreshStreamingState(job);
+  if (job.paused) {
+    // Restored paused: it stays so until resumed.
+    for (auto& target : job.targets) target->SetDeliveryPaused(true);
+    job.SetState(JobState::kPaused,
+                 "paused: reading the source; the targets' streams wait in their spools");
+  } else {
+    // STREAMING only once every target streams: DEGRADED while a target
+    // loads its snapshot. The state is set without publishing it, so that no
+    // status says STREAMING before the targets were looked at (a watch would
+    // take it for done); RefreshStreamingState publishes whichever it is.
+    job.state = JobState::kDegraded;
+    RefreshStreamingState(job);
+  }
   RespParser parser(RespParser::Limits{});
   job.router->set_fail_on_cross_target(job.spec.options.fail_on_cross_target_write);
   // Every target's stream starts at the snapshot's source offset.
@@ -65,6 +73,7 @@ asio::awaitable<absl::Status> StreamCommands(JobContext& job) {
   job.source.routed_offset = job.source.applied_offset;
   StreamRouter routing(job);
   asio::co_spawn(job.io, RunTargetResyncs(job), asio::detached);
+  RecordJobState(job);
   while (!job.finished) {
     // The link (and its buffer) is replaced when it reconnects. A link that
     // stays silent past the timeout is taken as dead (the source PINGs its
@@ -76,6 +85,7 @@ asio::awaitable<absl::Status> StreamCommands(JobContext& job) {
     std::string_view input = source.Available();
     size_t used = 0;
     bool full = false;
+    job.routing = true;
     while (!(full = routing.full())) {
       RespCommand command;
       size_t consumed = 0;
@@ -98,10 +108,14 @@ asio::awaitable<absl::Status> StreamCommands(JobContext& job) {
       // A command that waits for key copies is copied: the buffer moves on.
       CO_RETURN_IF_ERROR(routing.Add(command, start, job.source.applied_offset));
     }
+    job.routing = false;
     source.Consume(used);
     // Nothing routed waits for the source: a slow target's bytes wait in its
     // outbox, a command waiting for copies in the router.
     CO_RETURN_IF_ERROR(routing.Flush());
+    // Recorded before anything of the batch can reach a target (only where
+    // nothing waits for copies: the record's offset is the routed one).
+    RecordJobState(job);
     if (full) {
       co_await routing.WaitForProgress();
       continue;
@@ -117,9 +131,14 @@ asio::awaitable<absl::Status> StreamCommands(JobContext& job) {
     // The source resends from the first command not applied: a command cut
     // in half by the drop starts again from its first byte.
     parser.Reset(job.source.applied_offset);
-    job.SetState(
-        job.paused ? JobState::kPaused : JobState::kStreaming,
-        absl::StrCat("streaming; reconnected to the source at offset ", job.source.applied_offset));
+    if (job.paused) {
+      job.SetState(JobState::kPaused, absl::StrCat("paused; reconnected to the source at offset ",
+                                                   job.source.applied_offset));
+    } else {
+      // STREAMING only if every target streams (as at the start).
+      job.state = JobState::kDegraded;
+      RefreshStreamingState(job);
+    }
   }
   co_return absl::CancelledError("cancelled");
 }

@@ -13,6 +13,7 @@
 #include "engine/base/absl_view.h"
 #include "engine/base/status_context.h"
 #include "engine/base/status_macros.h"
+#include "engine/job/durable_state.h"
 
 namespace reshard::engine {
 namespace {
@@ -425,6 +426,7 @@ asio::awaitable<void> StreamRouter::ReceiveCopies(std::shared_ptr<bool> alive) {
     if (status.ok()) status = SendOpenBatch();
     UpdateRoutedOffset();
     AppendOutput();
+    RecordJobState(job_);  // what the copies let through may reach the targets
     progress_.cancel();
     if (!status.ok()) {
       FailJob(batch.ok() ? status : WithContext(status, "copying keys for cross-target writes: "));

@@ -130,6 +130,13 @@ class CommandRouter {
   void set_cover_new_windows(bool cover) { cover_new_windows_ = cover; }
   // Every open window stops covering (a target's stream restarts).
   void StopWindowCover() { skips_.StopCovering(); }
+  // The skip windows, to record them; OpenSkipWindow restores one (after a
+  // restart of reshardd, before the stream goes on). A restored window does
+  // not cover: a command inside it copies its keys again.
+  const SkipWindows& skip_windows() const { return skips_; }
+  void OpenSkipWindow(int db, std::string_view key, uint64_t source_offset) {
+    skips_.Open(db, key, source_offset, /*covering=*/false);
+  }
 
   // Fail on cross-target commands instead of materialising them.
   void set_fail_on_cross_target(bool fail) { fail_on_cross_target_ = fail; }

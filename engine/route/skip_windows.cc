@@ -65,6 +65,17 @@ SkipWindows::Hit SkipWindows::Check(const KeyRef& ref) const {
   return Covers(it->second) ? Hit::kCovered : Hit::kRecopy;
 }
 
+std::vector<SkipWindows::OpenWindow> SkipWindows::List() const {
+  std::vector<OpenWindow> out;
+  out.reserve(count_);
+  for (const auto& [db, keys] : windows_) {
+    for (const auto& [key, window] : keys) {
+      if (window.end > applied_offset_) out.push_back(OpenWindow{db, key, window.end});
+    }
+  }
+  return out;
+}
+
 bool SkipWindows::ContainsAny(std::span<const KeyRef> refs) const {
   for (const KeyRef& ref : refs) {
     if (Check(ref) != Hit::kNone) return true;

@@ -66,6 +66,15 @@ class SkipWindows {
   // flush went through the targets' copies).
   void StopCovering() { cover_generation_ = ++generation_; }
 
+  // Every open window: (db, key, the source offset it ends at), e.g. for a
+  // job to record them and Open them again after a restart.
+  struct OpenWindow {
+    int db = 0;
+    std::string key;
+    uint64_t end = 0;
+  };
+  std::vector<OpenWindow> List() const;
+
   // Keys inside a window (open, not yet closed by the applied offset).
   size_t size() const { return count_; }
   bool empty() const { return count_ == 0; }

@@ -111,6 +111,23 @@ TEST(JobStatusConvertTest, StatusCarriesSourceLagSpoolAndResyncs) {
   EXPECT_THAT(json, HasSubstr(R"("state":"SPOOLING","state_reason":"120 bytes behind")"));
 }
 
+TEST(JobStatusConvertTest, StatusCarriesRestoreAndBacklogAdvice) {
+  engine::JobStatus status;
+  status.restore_detail = "continued after a restart: ...";
+  status.durable_state_error = "the job's state is no longer recorded (...)";
+  status.source_backlog_bytes = 16384;
+  status.source_backlog_seconds = 0.5;
+  status.source_backlog_advice = "set repl-backlog-size to at least 4194304";
+  v1::JobStatus proto = StatusToProto(status);
+  EXPECT_EQ(proto.restore_detail(), "continued after a restart: ...");
+  EXPECT_EQ(proto.durable_state_error(), "the job's state is no longer recorded (...)");
+  EXPECT_EQ(proto.source_backlog_bytes(), 16384u);
+  EXPECT_DOUBLE_EQ(proto.source_backlog_seconds(), 0.5);
+  EXPECT_EQ(proto.source_backlog_advice(), "set repl-backlog-size to at least 4194304");
+  std::string json = ToJson(proto);
+  EXPECT_THAT(json, HasSubstr(R"("source_backlog_bytes":"16384")"));
+}
+
 TEST(JobStatusConvertTest, StatusCarriesErrorProgressTargetsAndTimes) {
   engine::JobStatus status;
   status.state = engine::JobState::kFailed;

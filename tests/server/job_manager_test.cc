@@ -216,6 +216,9 @@ TEST_F(JobManagerStoreTest, RestoreListsEndedJobsAndRestartsTheOthers) {
   EXPECT_EQ(list[0].status.targets[0].name, "a");
   EXPECT_EQ(list[1].id, "running");
   EXPECT_FALSE(engine::IsTerminal(list[1].status.state));
+  // It continues from its durable state, retrying its connections.
+  EXPECT_TRUE(list[1].spec.options.restored);
+  EXPECT_EQ(list[1].spec.options.state_dir, (dir_ / "running.state").string());
   // A restored ended job has no engine::Job; it refuses as one would.
   ExpectError(restored.Pause("ended").status(), absl::StatusCode::kFailedPrecondition,
               "job ended is CANCELLED; only a STREAMING job can be paused");
@@ -367,15 +370,27 @@ TEST_F(JobManagerStoreTest, DeleteRemovesTheFiles) {
   EXPECT_TRUE(fs::exists(dir_ / "doomed.secret.json"));
   ASSERT_TRUE(manager.Delete("doomed").ok());
   EXPECT_FALSE(fs::exists(dir_ / "doomed.json"));
+  EXPECT_FALSE(fs::exists(dir_ / "doomed.state"));
   EXPECT_FALSE(fs::exists(dir_ / "doomed.secret.json"));
 }
 
-TEST_F(JobManagerStoreTest, UnreadableStoreFailsRestoreNamingTheFile) {
+TEST_F(JobManagerStoreTest, AnUnreadableJobFileIsSetAsideAndReported) {
+  SilentListener source;
+  {
+    JobManager manager(Store());
+    ASSERT_TRUE(manager.Create("fine", SpecFor(Address(source.port()))).ok());
+  }
   std::ofstream(dir_ / "broken.json") << "{";
   JobManager manager(Store());
-  absl::Status restored = manager.Restore();
-  EXPECT_EQ(restored.code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(restored.message(), HasSubstr((dir_ / "broken.json").string()));
+  ASSERT_TRUE(manager.Restore().ok());
+  std::vector<std::string> problems = manager.restore_problems();
+  ASSERT_EQ(problems.size(), 1u);
+  const std::string path = (dir_ / "broken.json").string();
+  EXPECT_THAT(problems[0], ::testing::StartsWith(path + ": "));
+  EXPECT_THAT(problems[0], ::testing::EndsWith("; moved to " + path + ".corrupt"));
+  EXPECT_TRUE(fs::exists(path + ".corrupt"));
+  ASSERT_EQ(manager.List().size(), 1u);
+  EXPECT_EQ(manager.List()[0].id, "fine");
 }
 
 // Regression: the manager checked the state itself and refused what the

@@ -239,6 +239,43 @@ TEST_F(JobStoreTest, CorruptJobFileIsDataLossNamingTheFile) {
   EXPECT_THAT(jobs.status().message(), HasSubstr((dir_ / "job-2.json").string() + ": "));
 }
 
+TEST_F(JobStoreTest, AnUnreadableJobFileIsSetAsideAndTheOthersLoad) {
+  JobStore store(dir_.string());
+  ASSERT_TRUE(store.Save(JobWithoutPasswords("job-1")).ok());
+  ASSERT_TRUE(store.Save(JobWithPasswords("job-2")).ok());
+  ASSERT_TRUE(store.Save(JobWithoutPasswords("job-3")).ok());
+  WriteFile(dir_ / "job-2.json", "{\"id\": \"job-2\", \"spec\": ");
+  std::vector<std::string> set_aside;
+  absl::StatusOr<std::vector<StoredJob>> jobs = store.LoadAll(&set_aside);
+  ASSERT_TRUE(jobs.ok()) << jobs.status();
+  ASSERT_EQ(jobs->size(), 2u);
+  EXPECT_EQ((*jobs)[0].id, "job-1");
+  EXPECT_EQ((*jobs)[1].id, "job-3");
+  const std::string path = (dir_ / "job-2.json").string();
+  ASSERT_EQ(set_aside.size(), 1u);
+  EXPECT_THAT(set_aside[0], ::testing::StartsWith(path + ": "));
+  EXPECT_THAT(set_aside[0], ::testing::EndsWith("; moved to " + path + ".corrupt"));
+  EXPECT_THAT(FileNames(dir_), ::testing::ElementsAre("job-1.json", "job-2.json.corrupt",
+                                                      "job-2.secret.json.corrupt", "job-3.json"));
+  // Loading again finds the same jobs and nothing more to set aside.
+  set_aside.clear();
+  EXPECT_EQ(store.LoadAll(&set_aside)->size(), 2u);
+  EXPECT_TRUE(set_aside.empty());
+}
+
+TEST_F(JobStoreTest, StateDirIsPerJobAndGoesWithIt) {
+  JobStore store(dir_.string());
+  ASSERT_TRUE(store.Save(JobWithoutPasswords("job-1")).ok());
+  EXPECT_EQ(store.StateDir("job-1"), (dir_ / "job-1.state").string());
+  fs::create_directories(dir_ / "job-1.state");
+  WriteFile(dir_ / "job-1.state/journal", "x");
+  ASSERT_TRUE(store.ClearState("job-1").ok());
+  EXPECT_FALSE(fs::exists(dir_ / "job-1.state"));
+  fs::create_directories(dir_ / "job-1.state");
+  ASSERT_TRUE(store.Remove("job-1").ok());
+  EXPECT_TRUE(FileNames(dir_).empty());
+}
+
 TEST_F(JobStoreTest, CorruptSecretFileIsDataLossNamingTheFile) {
   JobStore store(dir_.string());
   ASSERT_TRUE(store.Save(JobWithPasswords("job-1")).ok());

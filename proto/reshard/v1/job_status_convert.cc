@@ -137,6 +137,11 @@ v1::JobStatus StatusToProto(const engine::JobStatus& status) {
   proto.set_upstream_acked_offset(status.upstream_acked_offset);
   proto.set_upstream_connected(status.upstream_connected);
   proto.set_upstream_reconnects(status.upstream_reconnects);
+  proto.set_restore_detail(status.restore_detail);
+  proto.set_durable_state_error(status.durable_state_error);
+  proto.set_source_backlog_bytes(status.source_backlog_bytes);
+  proto.set_source_backlog_seconds(status.source_backlog_seconds);
+  proto.set_source_backlog_advice(status.source_backlog_advice);
   for (const engine::TargetStatus& target : status.targets) {
     v1::TargetStatus* t = proto.add_targets();
     t->set_name(target.name);
