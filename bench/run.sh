@@ -508,20 +508,35 @@ run_jobs() {
 }
 
 # ---------------------------------------------------------------------------
-# cutover: bench/cutover_pause.sh when it exists (issue 9).
+# cutover: bench/cutover_pause.sh (5 runs at 10k writes/s): the source's
+# write pause of a hand-written switch to a plain replica and of reshardd's
+# cutover, min-max over the runs, and the longest wait of a writer.
 
 run_cutover() {
   local script="$root/bench/cutover_pause.sh" out
-  if [ ! -x "$script" ]; then
-    row cutover "write pause of a cutover" "-" "n/a (no cutover yet)" ""
+  log "cutover: $script --runs 5"
+  if ! out="$(RESHARD_BUILD_DIR="$build" "$script" --runs 5 2>"$work/cutover.err")"; then
+    fail_row cutover "write pause of a cutover" "see $work/cutover.err"
     return
   fi
-  log "cutover: $script"
-  if out="$(RESHARD_BUILD_DIR="$build" "$script" 2>"$work/cutover.err")"; then
-    row cutover "write pause of a cutover" "-" "$(tail -1 <<<"$out")" "bench/cutover_pause.sh"
-  else
-    fail_row cutover "write pause of a cutover" "see $work/cutover.err"
-  fi
+  printf '%s\n' "$out" >"$work/cutover.out"
+  # Rows: run plain_client plain_pause reshard_client reshard_pause no_pause.
+  local ranges
+  ranges="$(awk '$1 ~ /^[0-9]+$/ && NF == 6 {
+      for (c = 2; c <= 6; c++) {
+        if (!(c in lo) || $c < lo[c]) lo[c] = $c
+        if (!(c in hi) || $c > hi[c]) hi[c] = $c
+      }
+      n++
+    }
+    END {
+      if (n == 0) exit 1
+      printf "%s|%s|%s", lo[3] "-" hi[3] " ms (a writer waited " lo[2] "-" hi[2] ")",
+        lo[5] "-" hi[5] " ms (a writer waited " lo[4] "-" hi[4] ")",
+        n " runs, 10k writes/s, two managed targets promoted; a writer with no pause: " lo[6] "-" hi[6] " ms"
+    }' <<<"$out")" || { fail_row cutover "write pause of a cutover" "no runs in $work/cutover.out"; return; }
+  row cutover "write pause of a cutover (plain: a hand-written switch to a replica)" \
+    "${ranges%%|*}" "$(cut -d'|' -f2 <<<"$ranges")" "$(cut -d'|' -f3 <<<"$ranges")"
 }
 
 # ---------------------------------------------------------------------------
