@@ -12,12 +12,14 @@
 #include "engine/job/job.h"
 #include "server/event_log.h"
 #include "server/job_events.h"
+#include "server/status_redaction.h"
 
 namespace reshard::server {
 
 struct JobManager::Entry {
   std::string id;
   engine::JobSpec spec;
+  std::vector<std::string> secrets;  // SpecSecrets(spec): cut out of every status
   // Null for a job restored in a terminal state: it only has `final_status`.
   std::unique_ptr<engine::Job> job;
   engine::JobStatus final_status;
@@ -25,7 +27,11 @@ struct JobManager::Entry {
   std::atomic<bool> deleted{false};
   std::thread monitor;
 
-  engine::JobStatus Snapshot() const { return job ? job->Snapshot() : final_status; }
+  engine::JobStatus Snapshot() const { return Redacted(job ? job->Snapshot() : final_status); }
+  engine::JobStatus Redacted(engine::JobStatus status) const {
+    RedactSecrets(secrets, &status);
+    return status;
+  }
   JobView View() const { return JobView{id, spec, Snapshot()}; }
 };
 
@@ -85,6 +91,7 @@ std::shared_ptr<JobManager::Entry> JobManager::StartEntry(std::string id, engine
   entry->id = std::move(id);
   spec.options.spool_dir = spool_dir_;
   entry->spec = spec;
+  entry->secrets = SpecSecrets(spec);
   entry->job = std::make_unique<engine::Job>(entry->id, std::move(spec));
   entry->job->Start();
   entry->monitor = std::thread([this, entry] { Monitor(entry); });
@@ -97,7 +104,7 @@ void JobManager::Monitor(std::shared_ptr<Entry> entry) {
   uint64_t seen = 0;
   std::optional<engine::JobStatus> previous;
   while (!entry->stop_monitor.load()) {
-    engine::JobStatus status = entry->job->WaitForChange(seen, kMonitorPoll);
+    engine::JobStatus status = entry->Redacted(entry->job->WaitForChange(seen, kMonitorPoll));
     if (status.version == seen) continue;
     seen = status.version;
     if (entry->stop_monitor.load()) break;
@@ -149,10 +156,18 @@ absl::Status JobManager::Restore() {
   if (shutting_down_) return absl::UnavailableError("reshardd is shutting down");
   for (StoredJob& job : stored) {
     if (jobs_.contains(job.id)) continue;
+    if (!job.secrets_error.ok()) {
+      // Its passwords cannot be read: listed FAILED, not started, and not
+      // persisted so, so that a restart with the right key restores it.
+      job.state = engine::JobState::kFailed;
+      job.error = job.secrets_error;
+      job.detail = "not restored: its secret file cannot be read";
+    }
     if (engine::IsTerminal(job.state)) {
       auto entry = std::make_shared<Entry>();
       entry->id = job.id;
       entry->spec = std::move(job.spec);
+      entry->secrets = SpecSecrets(entry->spec);
       entry->final_status.state = job.state;
       entry->final_status.error = job.error;
       entry->final_status.detail = job.detail;
@@ -164,8 +179,13 @@ absl::Status JobManager::Restore() {
         status.name = target.name;
         entry->final_status.targets.push_back(std::move(status));
       }
-      LogEventLine(LogLevel::kInfo, "job_restored", job.id,
-                   absl::StrCat("restored as ", DescribeState(entry->final_status)));
+      if (job.secrets_error.ok()) {
+        LogEventLine(LogLevel::kInfo, "job_restored", job.id,
+                     absl::StrCat("restored as ", DescribeState(entry->final_status)));
+      } else {
+        LogEventLine(LogLevel::kError, "job_restore_failed", job.id,
+                     absl::StrCat("cannot restore the job: ", job.secrets_error.ToString()));
+      }
       jobs_[job.id] = std::move(entry);
     } else {
       LogEventLine(LogLevel::kInfo, "job_restored", job.id,
@@ -316,7 +336,7 @@ absl::StatusOr<JobView> JobManager::WaitForChange(std::string_view id, uint64_t 
     if (entry->final_status.version <= seen_version) absl::SleepFor(timeout);
     return entry->View();
   }
-  engine::JobStatus status = entry->job->WaitForChange(seen_version, timeout);
+  engine::JobStatus status = entry->Redacted(entry->job->WaitForChange(seen_version, timeout));
   if (entry->deleted.load()) {
     return absl::NotFoundError(absl::StrCat("job ", entry->id, " was deleted"));
   }

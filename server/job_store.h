@@ -9,9 +9,13 @@
 //   <dir>/<id>.secret.json  only when the spec has a password: a JobSpec in
 //                           JSON holding nothing but the password fields
 //                           (targets by index), created with mode 0600.
+//                           With a SecretBox (--secrets_key_file) it is
+//                           sealed (AES-256-GCM, the job id as associated
+//                           data); a plain one found at load is sealed then.
 // Both are written to a temporary file and renamed, so a crash leaves either
 // the old or the new version. Not thread-safe: callers serialise.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "engine/job/job_spec.h"
 #include "engine/job/job_status.h"
+#include "server/secret_box.h"
 
 namespace reshard::server {
 
@@ -31,12 +36,18 @@ struct StoredJob {
   std::string detail;
   int64_t created_unix_ms = 0;
   int64_t updated_unix_ms = 0;
+  // Set by LoadAll when the job's secret file cannot be used (sealed with
+  // another key, altered, sealed while no key is given): "<path>: ...". The
+  // job is then listed FAILED with this error and not started; its files
+  // are left as they are, for a restart with the right key.
+  absl::Status secrets_error;
 };
 
 class JobStore {
  public:
-  // `dir` must exist.
-  explicit JobStore(std::string dir) : dir_(std::move(dir)) {}
+  // `dir` must exist. With `box`, secret files are sealed with it.
+  explicit JobStore(std::string dir, std::optional<SecretBox> box = std::nullopt)
+      : dir_(std::move(dir)), box_(std::move(box)) {}
 
   // Writes both files (or removes an old secret file when the spec has no
   // password). INTERNAL "cannot create|write|rename <path>: <errno text>".
@@ -44,7 +55,8 @@ class JobStore {
   // Removes both files; OK when they do not exist.
   absl::Status Remove(std::string_view id) const;
   // Every job in the directory, ordered by id, with the passwords of its
-  // secret file (none when that file is missing). Errors name the file:
+  // secret file (none when that file is missing; a file that cannot be used
+  // sets that job's secrets_error, and the others load). Errors name the file:
   // DATA_LOSS "<path>: ..." for a file that does not parse, INVALID_ARGUMENT
   // "<path>: targets[0].filter: ..." for a spec a job cannot have, INTERNAL
   // for a directory that cannot be listed. Unknown fields are ignored.
@@ -53,7 +65,14 @@ class JobStore {
   const std::string& dir() const { return dir_; }
 
  private:
+  // The secret file's text for `id`: JSON, sealed when there is a box.
+  absl::StatusOr<std::string> SecretFileText(std::string_view id, const std::string& json) const;
+  // Applies the secret file at `path` (if any) to job->spec; the error names
+  // the file.
+  absl::Status LoadSecrets(const std::string& path, StoredJob* job) const;
+
   std::string dir_;
+  std::optional<SecretBox> box_;
 };
 
 }  // namespace reshard::server
