@@ -73,7 +73,7 @@ int RunCreate(CommandContext& c) {
   request.set_job_id(c.inv.job_id);
   v1::Job job;
   grpc::ClientContext context;
-  c.server.SetDeadline(&context);
+  c.server.PrepareCall(&context);
   grpc::Status status = c.server.stub().CreateJob(&context, request, &job);
   if (!status.ok()) return c.server.ReportError(status, c.err);
   if (c.inv.options.output == OutputFormat::kJson) {
@@ -87,7 +87,7 @@ int RunCreate(CommandContext& c) {
 int RunList(CommandContext& c) {
   v1::ListJobsResponse response;
   grpc::ClientContext context;
-  c.server.SetDeadline(&context);
+  c.server.PrepareCall(&context);
   grpc::Status status = c.server.stub().ListJobs(&context, v1::ListJobsRequest(), &response);
   if (!status.ok()) return c.server.ReportError(status, c.err);
   if (c.inv.options.output == OutputFormat::kJson) {
@@ -109,7 +109,7 @@ grpc::Status CallOnJob(CommandContext& c, JobCall<Request> call, v1::Job* job) {
   Request request;
   request.set_id(c.inv.positional[0]);
   grpc::ClientContext context;
-  c.server.SetDeadline(&context);
+  c.server.PrepareCall(&context);
   return (c.server.stub().*call)(&context, request, job);
 }
 
@@ -143,7 +143,7 @@ int RunDelete(CommandContext& c) {
   request.set_id(id);
   google::protobuf::Empty empty;
   grpc::ClientContext context;
-  c.server.SetDeadline(&context);
+  c.server.PrepareCall(&context);
   grpc::Status status = c.server.stub().DeleteJob(&context, request, &empty);
   if (!status.ok()) return c.server.ReportError(status, c.err);
   if (c.inv.options.output == OutputFormat::kJson) {
@@ -211,6 +211,11 @@ const Command kCommands[] = {
     {"version", Arguments::kNone, RunVersion},
 };
 
+// help, completion and version: answered without reshardd.
+bool IsLocal(const Command& command) {
+  return command.name == "help" || command.name == "completion" || command.name == "version";
+}
+
 const Command* FindCommand(std::string_view name) {
   for (const Command& command : kCommands) {
     if (command.name == name) return &command;
@@ -265,6 +270,12 @@ int RunCtl(const std::vector<std::string>& args, std::ostream& out, std::ostream
   }
   if (std::optional<int> usage_error = CheckArguments(*command, inv, err)) return *usage_error;
   ServerConnection server(inv.options);
+  if (!IsLocal(*command)) {
+    if (absl::Status opened = server.Open(); !opened.ok()) {
+      err << "reshardctl: " << opened.message() << "\n";
+      return kExitError;
+    }
+  }
   CommandContext context{inv, server, out, err};
   return command->run(context);
 }
