@@ -69,13 +69,14 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
   std::unique_ptr<JobStore> store;
   if (!options.state_dir.empty()) {
     RETURN_IF_ERROR(PrepareStateDir(options.state_dir));
+    ASSIGN_OR_RETURN(daemon->lock_, StateDirLock::Acquire(options.state_dir));
     store = std::make_unique<JobStore>(options.state_dir, std::move(secrets_box));
   }
   std::string spool_dir = options.spool_dir;
   if (spool_dir.empty() && !options.state_dir.empty()) {
     spool_dir = (std::filesystem::path(options.state_dir) / "spool").string();
   }
-  daemon->manager_ = std::make_unique<JobManager>(std::move(store), spool_dir);
+  daemon->manager_ = std::make_unique<JobManager>(std::move(store), spool_dir, options.state_fsync);
   RETURN_IF_ERROR(daemon->manager_->Restore());
 
   const ApiSecurity& security = daemon->api_security_;

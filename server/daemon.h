@@ -15,6 +15,7 @@
 #include "server/job_manager.h"
 #include "server/job_service.h"
 #include "server/metrics_exporter.h"
+#include "server/state_dir_lock.h"
 
 namespace reshard::server {
 
@@ -22,6 +23,8 @@ struct DaemonOptions {
   std::string grpc_listen = "127.0.0.1:50051";    // port 0: pick a free one
   std::string metrics_listen = "127.0.0.1:9121";  // empty: no /metrics
   std::string state_dir;                          // empty: nothing persisted
+  // When the jobs' durable state is fsynced (appendfsync: always, everysec, no).
+  engine::FsyncPolicy state_fsync = engine::FsyncPolicy::kEverySec;
   // Where jobs keep their targets' spool files. Empty: <state_dir>/spool when
   // state_dir is set, else the engine uses the system's temp dir.
   std::string spool_dir;
@@ -38,9 +41,11 @@ class Daemon {
   // Checks the API's security and the listen addresses (FAILED_PRECONDITION
   // for an unprotected non-loopback listener, naming the flag and why; errors
   // naming the flag and file for a certificate, token or key that cannot be
-  // used), makes the state dir 0700 (created so, or tightened, logged),
-  // restores persisted jobs, then starts serving. UNAVAILABLE when an address
-  // cannot be bound, an error naming the file when the state cannot be read.
+  // used), makes the state dir 0700 (created so, or tightened, logged), locks
+  // it (FAILED_PRECONDITION naming the PID of another reshardd that holds
+  // it), restores persisted jobs, then starts serving. UNAVAILABLE when an
+  // address cannot be bound, an error naming the file when the state cannot
+  // be read.
   static absl::StatusOr<std::unique_ptr<Daemon>> Start(const DaemonOptions& options);
   ~Daemon();  // Shutdown()
   Daemon(const Daemon&) = delete;
@@ -59,7 +64,8 @@ class Daemon {
  private:
   Daemon() = default;
 
-  ApiSecurity api_security_;  // before service_, which points at its token
+  std::unique_ptr<StateDirLock> lock_;  // released last
+  ApiSecurity api_security_;            // before service_, which points at its token
   std::unique_ptr<JobManager> manager_;
   std::unique_ptr<JobServiceImpl> service_;
   std::unique_ptr<grpc::Server> grpc_server_;

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace reshard::server {
 namespace {
@@ -124,7 +125,67 @@ void AddUpstreamEvents(std::string_view job_id, const engine::JobStatus& before,
   }
 }
 
+// A text up to its first digit: the same advice with other figures (the
+// source's write rate moves all the time) is not a new event.
+std::string_view Kind(std::string_view text) {
+  return text.substr(0, text.find_first_of("0123456789"));
+}
+
+// One event per text of the status that changed to something non-empty
+// (other than in its figures).
+void AddTextEvents(std::string_view job_id, const engine::JobStatus* before,
+                   const engine::JobStatus& after, std::vector<LogEvent>* events) {
+  static constexpr struct {
+    std::string engine::JobStatus::*field;
+    const char* event;
+    LogLevel level;
+    const char* prefix;
+  } kTexts[] = {
+      {&engine::JobStatus::restore_detail, "job_restart", LogLevel::kInfo, ""},
+      {&engine::JobStatus::source_backlog_advice, "source_backlog", LogLevel::kWarning,
+       "source backlog: "},
+      {&engine::JobStatus::durable_state_error, "durable_state_error", LogLevel::kError,
+       "durable state: "},
+  };
+  for (const auto& text : kTexts) {
+    const std::string& now = after.*text.field;
+    if (now.empty() || (before != nullptr && Kind(before->*text.field) == Kind(now))) continue;
+    LogEvent event;
+    event.level = text.level;
+    event.event = text.event;
+    event.job = std::string(job_id);
+    event.reason = now;
+    event.message = absl::StrCat(text.prefix, now);
+    events->push_back(std::move(event));
+  }
+}
+
+void AddCutoverEvent(std::string_view job_id, const engine::JobStatus& after,
+                     std::vector<LogEvent>* events) {
+  const engine::CutoverReport& cutover = *after.cutover;
+  LogEvent event;
+  event.level = cutover.error.empty() ? LogLevel::kInfo : LogLevel::kError;
+  event.event = "cutover_ended";
+  event.job = std::string(job_id);
+  event.to = std::string(engine::CutoverStateName(cutover.state));
+  event.reason = cutover.error.empty()
+                     ? absl::StrFormat("write pause %.1f ms, final offset %d",
+                                       cutover.write_pause_ms, cutover.final_offset)
+                     : cutover.error;
+  event.message = absl::StrCat("cutover ", event.to, ": ", event.reason);
+  events->push_back(std::move(event));
+}
+
 }  // namespace
+
+bool CutoverEnded(const engine::JobStatus* before, const engine::JobStatus& after) {
+  if (!after.cutover.has_value() || after.cutover->state == engine::CutoverState::kRunning) {
+    return false;
+  }
+  if (before == nullptr || !before->cutover.has_value()) return true;
+  return before->cutover->started_unix_ms != after.cutover->started_unix_ms ||
+         before->cutover->state == engine::CutoverState::kRunning;
+}
 
 std::vector<LogEvent> JobStatusEvents(std::string_view job_id, const engine::JobStatus* before,
                                       const engine::JobStatus& after) {
@@ -134,6 +195,8 @@ std::vector<LogEvent> JobStatusEvents(std::string_view job_id, const engine::Job
   for (const engine::TargetStatus& target : after.targets) {
     AddTargetEvents(job_id, before, target, &events);
   }
+  AddTextEvents(job_id, before, after, &events);
+  if (CutoverEnded(before, after)) AddCutoverEvent(job_id, after, &events);
   AddJobStateEvent(job_id, before, after, &events);
   return events;
 }

@@ -4,12 +4,15 @@
 #include <filesystem>
 #include <optional>
 #include <thread>
+#include <tuple>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "engine/base/absl_view.h"
 #include "engine/base/status_macros.h"
 #include "engine/job/job.h"
+#include "engine/job/verification.h"
 #include "server/event_log.h"
 #include "server/job_events.h"
 #include "server/status_redaction.h"
@@ -26,13 +29,40 @@ struct JobManager::Entry {
   std::atomic<bool> stop_monitor{false};
   std::atomic<bool> deleted{false};
   std::thread monitor;
+  // The last cutover of a restarted job (the engine's status starts afresh).
+  std::optional<engine::CutoverReport> restored_cutover;
+  mutable absl::Mutex verify_mu;
+  // The last verification as restored from the store, until a new one runs.
+  std::optional<engine::VerifyReport> restored_verification ABSL_GUARDED_BY(verify_mu);
+  // Last: it is destroyed (cancelled and joined) before what its thread uses.
+  std::unique_ptr<engine::Verification> verification ABSL_GUARDED_BY(verify_mu);
 
   engine::JobStatus Snapshot() const { return Redacted(job ? job->Snapshot() : final_status); }
   engine::JobStatus Redacted(engine::JobStatus status) const {
     RedactSecrets(secrets, &status);
     return status;
   }
-  JobView View() const { return JobView{id, spec, Snapshot()}; }
+  std::optional<engine::VerifyReport> LastVerification() const {
+    std::optional<engine::VerifyReport> report;
+    {
+      absl::MutexLock lock(&verify_mu);
+      report = verification != nullptr ? verification->Snapshot() : restored_verification;
+    }
+    if (report.has_value()) report->error = RedactSecrets(secrets, report->error);
+    return report;
+  }
+  JobView View() const { return ViewWith(Snapshot()); }
+  // `status` must be Redacted already.
+  JobView ViewWith(engine::JobStatus status) const {
+    if (!status.cutover.has_value()) status.cutover = restored_cutover;
+    return JobView{id, spec, std::move(status), LastVerification()};
+  }
+  // What a verification reads while the job streams: each target's applied
+  // source offset; nullopt once it no longer does.
+  std::optional<std::vector<uint64_t>> AppliedOffsets() const {
+    if (job == nullptr) return std::nullopt;
+    return engine::AppliedSourceOffsets(job->Snapshot());
+  }
 };
 
 namespace {
@@ -53,8 +83,9 @@ std::string DescribeState(const engine::JobStatus& status) {
 
 }  // namespace
 
-JobManager::JobManager(std::unique_ptr<JobStore> store, std::string spool_dir)
-    : store_(std::move(store)), spool_dir_(std::move(spool_dir)) {}
+JobManager::JobManager(std::unique_ptr<JobStore> store, std::string spool_dir,
+                       engine::FsyncPolicy fsync)
+    : store_(std::move(store)), spool_dir_(std::move(spool_dir)), fsync_(fsync) {}
 
 absl::Status JobManager::PrepareSpoolDir() const {
   if (spool_dir_.empty()) return absl::OkStatus();
@@ -86,10 +117,14 @@ absl::Status JobManager::ValidateJobId(std::string_view id) {
   return absl::OkStatus();
 }
 
-std::shared_ptr<JobManager::Entry> JobManager::StartEntry(std::string id, engine::JobSpec spec) {
+std::shared_ptr<JobManager::Entry> JobManager::StartEntry(std::string id, engine::JobSpec spec,
+                                                          bool restored) {
   auto entry = std::make_shared<Entry>();
   entry->id = std::move(id);
   spec.options.spool_dir = spool_dir_;
+  spec.options.fsync = fsync_;
+  spec.options.restored = restored;
+  if (store_ != nullptr) spec.options.state_dir = store_->StateDir(entry->id);
   entry->spec = spec;
   entry->secrets = SpecSecrets(spec);
   entry->job = std::make_unique<engine::Job>(entry->id, std::move(spec));
@@ -112,16 +147,20 @@ void JobManager::Monitor(std::shared_ptr<Entry> entry) {
          JobStatusEvents(entry->id, previous ? &*previous : nullptr, status)) {
       EventLog::Default().Write(event);
     }
+    // A cutover may pass between two looks at the state: its end is noted by
+    // its report (and a rollback persisted: the file said CUTOVER).
     const engine::JobState last = previous ? previous->state : engine::JobState::kPending;
-    if (status.state != last) Persist(*entry, status);
+    const bool cutover_ended = CutoverEnded(previous ? &*previous : nullptr, status);
+    if (status.state != last || cutover_ended) Persist(*entry, status);
     const bool ended = engine::IsTerminal(status.state);
     previous = std::move(status);
     if (ended) break;
   }
 }
 
-void JobManager::Persist(const Entry& entry, const engine::JobStatus& status) {
+void JobManager::Persist(const Entry& entry, const engine::JobStatus& unredacted) {
   if (store_ == nullptr || entry.deleted.load()) return;
+  const engine::JobStatus status = entry.Redacted(unredacted);
   StoredJob stored;
   stored.id = entry.id;
   stored.spec = entry.spec;
@@ -130,6 +169,8 @@ void JobManager::Persist(const Entry& entry, const engine::JobStatus& status) {
   stored.detail = status.detail;
   stored.created_unix_ms = status.created_unix_ms;
   stored.updated_unix_ms = status.updated_unix_ms;
+  stored.last_cutover = status.cutover.has_value() ? status.cutover : entry.restored_cutover;
+  stored.last_verification = entry.LastVerification();
   absl::MutexLock lock(&store_mu_);
   if (entry.deleted.load()) return;  // Delete removed the files meanwhile
   absl::Status saved = store_->Save(stored);
@@ -148,12 +189,18 @@ absl::Status JobManager::Restore() {
   RETURN_IF_ERROR(PrepareSpoolDir());
   if (store_ == nullptr) return absl::OkStatus();
   std::vector<StoredJob> stored;
+  std::vector<std::string> set_aside;
   {
     absl::MutexLock lock(&store_mu_);
-    ASSIGN_OR_RETURN(stored, store_->LoadAll());
+    ASSIGN_OR_RETURN(stored, store_->LoadAll(&set_aside));
   }
   absl::MutexLock lock(&mu_);
   if (shutting_down_) return absl::UnavailableError("reshardd is shutting down");
+  for (const std::string& problem : set_aside) {
+    LogEventLine(LogLevel::kError, "job_not_restored", "",
+                 absl::StrCat("cannot restore a job: ", problem));
+    restore_problems_.push_back(problem);
+  }
   for (StoredJob& job : stored) {
     if (jobs_.contains(job.id)) continue;
     if (!job.secrets_error.ok()) {
@@ -162,6 +209,13 @@ absl::Status JobManager::Restore() {
       job.state = engine::JobState::kFailed;
       job.error = job.secrets_error;
       job.detail = "not restored: its secret file cannot be read";
+    } else if (job.state == engine::JobState::kCutover) {
+      // Started again, the job would point promoted targets back at reshardd
+      // and resync them over what they took since: never.
+      job.state = engine::JobState::kFailed;
+      job.error = absl::FailedPreconditionError(
+          "reshardd stopped during a cutover: the source may have been paused and the targets "
+          "promoted; check them, then delete this job (a new job makes a new full sync)");
     }
     if (engine::IsTerminal(job.state)) {
       auto entry = std::make_shared<Entry>();
@@ -173,7 +227,12 @@ absl::Status JobManager::Restore() {
       entry->final_status.detail = job.detail;
       entry->final_status.created_unix_ms = job.created_unix_ms;
       entry->final_status.updated_unix_ms = job.updated_unix_ms;
+      entry->final_status.cutover = std::move(job.last_cutover);
       entry->final_status.version = 1;
+      {
+        absl::MutexLock verify_lock(&entry->verify_mu);
+        entry->restored_verification = std::move(job.last_verification);
+      }
       for (const engine::TargetSpec& target : entry->spec.targets) {
         engine::TargetStatus status;
         status.name = target.name;
@@ -191,7 +250,14 @@ absl::Status JobManager::Restore() {
       LogEventLine(LogLevel::kInfo, "job_restored", job.id,
                    absl::StrCat("restored, restarting (was ", StateName(job.state), ")"));
       std::string id = job.id;
-      jobs_[id] = StartEntry(id, std::move(job.spec));
+      RemoveStaleSpoolFiles(id);
+      std::shared_ptr<Entry> entry = StartEntry(id, std::move(job.spec), /*restored=*/true);
+      entry->restored_cutover = std::move(job.last_cutover);
+      {
+        absl::MutexLock verify_lock(&entry->verify_mu);
+        entry->restored_verification = std::move(job.last_verification);
+      }
+      jobs_[id] = std::move(entry);
     }
   }
   return absl::OkStatus();
@@ -219,6 +285,8 @@ absl::StatusOr<JobView> JobManager::Create(std::string id, engine::JobSpec spec)
       stored.id = id;
       stored.spec = spec;
       absl::MutexLock store_lock(&store_mu_);
+      // A new job never continues what an old one of the same id left.
+      RETURN_IF_ERROR(store_->ClearState(id));
       RETURN_IF_ERROR(store_->Save(stored));
     }
     // Logged before the job starts, so that it precedes the job's first
@@ -226,7 +294,7 @@ absl::StatusOr<JobView> JobManager::Create(std::string id, engine::JobSpec spec)
     LogEventLine(LogLevel::kInfo, "job_created", id,
                  absl::StrCat("created with ", spec.targets.size(), " target(s), source ",
                               spec.source.address));
-    entry = StartEntry(id, std::move(spec));
+    entry = StartEntry(id, std::move(spec), /*restored=*/false);
     jobs_[id] = entry;
   }
   return entry->View();
@@ -239,6 +307,55 @@ absl::StatusOr<std::shared_ptr<JobManager::Entry>> JobManager::Find(std::string_
     return absl::NotFoundError(absl::StrCat("job ", std::string(id), " not found"));
   }
   return it->second;
+}
+
+absl::StatusOr<JobView> JobManager::Verify(std::string_view id, engine::VerifyOptions options) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  // Before the job streams, the targets are not complete: there is nothing
+  // to verify yet.
+  switch (engine::JobState state = entry->Snapshot().state) {
+    case engine::JobState::kPending:
+    case engine::JobState::kConnecting:
+    case engine::JobState::kSyncing:
+      return absl::FailedPreconditionError(absl::StrCat("job ", entry->id, " is ", StateName(state),
+                                                        "; a job is verified once it streams"));
+    default:
+      break;
+  }
+  Entry* raw = entry.get();  // the Entry outlives its verification
+  options.applied_offsets = [raw] { return raw->AppliedOffsets(); };
+  auto on_done = [this, raw](const engine::VerifyReport& report) {
+    const bool clean = report.state == engine::VerifyState::kDone && report.problem_count() == 0;
+    LogEventLine(
+        report.state == engine::VerifyState::kFailed ? LogLevel::kError
+        : clean                                      ? LogLevel::kInfo
+                                                     : LogLevel::kWarning,
+        "verification_ended", raw->id,
+        absl::StrCat("verification ", engine::AsAbsl(engine::VerifyStateName(report.state)), ": ",
+                     report.keys_checked, " keys checked, ", report.missing, " missing, ",
+                     report.stray, " stray, ", report.different, " different, ", report.unsettled,
+                     " unsettled",
+                     report.error.empty()
+                         ? ""
+                         : absl::StrCat(" (", RedactSecrets(raw->secrets, report.error), ")")));
+    // Not while reshardd shuts down: that state is not the job's to keep.
+    if (!raw->stop_monitor.load()) Persist(*raw, raw->Snapshot());
+  };
+  std::unique_ptr<engine::Verification> previous;
+  {
+    absl::MutexLock lock(&entry->verify_mu);
+    if (entry->verification != nullptr && entry->verification->running()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("job ", entry->id, ": a verification is already running"));
+    }
+    ASSIGN_OR_RETURN(std::unique_ptr<engine::Verification> started,
+                     engine::Verification::Start(entry->spec, std::move(options), on_done));
+    previous = std::move(entry->verification);
+    entry->verification = std::move(started);
+  }
+  previous.reset();  // joined outside the lock: its last callback may take it
+  LogEventLine(LogLevel::kInfo, "verification_started", entry->id, "verification started");
+  return entry->View();
 }
 
 absl::StatusOr<JobView> JobManager::Get(std::string_view id) const {
@@ -268,6 +385,33 @@ absl::Status HasEnded(const std::string& id, engine::JobState state, const char*
 }
 
 }  // namespace
+
+absl::StatusOr<JobView> JobManager::Cutover(std::string_view id,
+                                            const engine::CutoverOptions& options) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  if (entry->job == nullptr) {
+    return HasEnded(entry->id, entry->final_status.state, "only a STREAMING job can be cut over");
+  }
+  // Persisted before it starts: a reshardd that stops during the cutover
+  // must not start the job again (Restore fails it).
+  engine::JobStatus status = entry->job->Snapshot();
+  const bool can_start =
+      status.state == engine::JobState::kStreaming || status.state == engine::JobState::kDegraded;
+  if (can_start) {
+    status.state = engine::JobState::kCutover;
+    Persist(*entry, status);
+  }
+  if (absl::Status started = entry->job->Cutover(options); !started.ok()) {
+    if (can_start) Persist(*entry, entry->job->Snapshot());
+    return started;
+  }
+  LogEventLine(LogLevel::kInfo, "cutover_started", entry->id,
+               absl::StrCat("cutover started (max write pause ",
+                            absl::FormatDuration(options.max_write_pause),
+                            options.promote ? ", promote" : "",
+                            options.leave_source_paused ? ", leave the source paused" : "", ")"));
+  return entry->View();
+}
 
 // Pause and Resume are the engine's to decide (engine::Job checks the state
 // under its own lock, so a check here could only disagree with it).
@@ -340,7 +484,7 @@ absl::StatusOr<JobView> JobManager::WaitForChange(std::string_view id, uint64_t 
   if (entry->deleted.load()) {
     return absl::NotFoundError(absl::StrCat("job ", entry->id, " was deleted"));
   }
-  return JobView{entry->id, entry->spec, std::move(status)};
+  return entry->ViewWith(std::move(status));
 }
 
 void JobManager::Shutdown() {
@@ -351,12 +495,31 @@ void JobManager::Shutdown() {
     jobs.swap(jobs_);
   }
   // Stop the monitors first, so that the cancellation below is not persisted:
-  // the next start restarts these jobs.
+  // the next start restarts these jobs. (A verification ending now is not
+  // persisted either: it checks stop_monitor.)
   for (auto& [id, entry] : jobs) StopEntry(*entry);
   for (auto& [id, entry] : jobs) {
     if (entry->job != nullptr) entry->job->Cancel();
   }
   jobs.clear();  // joins the job threads
+}
+
+std::vector<std::string> JobManager::restore_problems() const {
+  absl::MutexLock lock(&mu_);
+  return restore_problems_;
+}
+
+void JobManager::RemoveStaleSpoolFiles(const std::string& id) const {
+  // A process that was killed left its spool files (Spool deletes them only
+  // when it ends cleanly); the restored job writes new ones.
+  if (spool_dir_.empty()) return;
+  const std::string prefix = absl::StrCat("reshard-", id, "-");
+  std::error_code error;
+  for (const auto& file : std::filesystem::directory_iterator(spool_dir_, error)) {
+    if (file.path().filename().string().rfind(prefix, 0) == 0) {
+      std::filesystem::remove(file.path(), error);
+    }
+  }
 }
 
 bool JobManager::shutting_down() const {

@@ -6,7 +6,9 @@
 //
 // Each running job has a small monitor thread that logs each change of its
 // status once (server/job_events.h, through EventLog::Default()) and, with a
-// JobStore, persists the job's state.
+// JobStore, persists the job's state (with the last cutover, status.cutover).
+// A verification runs on a thread of its own (engine::Verification) and is
+// persisted with the job when it ends.
 
 #include <map>
 #include <memory>
@@ -19,8 +21,10 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "engine/job/cutover_report.h"
 #include "engine/job/job_spec.h"
 #include "engine/job/job_status.h"
+#include "engine/job/verify_report.h"
 #include "server/job_store.h"
 
 namespace reshard::server {
@@ -31,22 +35,34 @@ struct JobView {
   std::string id;
   engine::JobSpec spec;
   engine::JobStatus status;
+  // The verification running now or the last one; nullopt: never verified.
+  // (The cutover running now or the last one is status.cutover.)
+  std::optional<engine::VerifyReport> last_verification;
 };
 
 class JobManager {
  public:
   // `store` may be null (no persistence). `spool_dir` is set as
   // options.spool_dir of every job created or restored (empty: the engine
-  // uses the system's temp dir); it is created when a job needs it.
-  explicit JobManager(std::unique_ptr<JobStore> store, std::string spool_dir = "");
+  // uses the system's temp dir); it is created when a job needs it. With a
+  // store, every job records its durable state in store->StateDir(id),
+  // fsynced per `fsync`.
+  explicit JobManager(std::unique_ptr<JobStore> store, std::string spool_dir = "",
+                      engine::FsyncPolicy fsync = engine::FsyncPolicy::kEverySec);
   ~JobManager();  // Shutdown()
   JobManager(const JobManager&) = delete;
   JobManager& operator=(const JobManager&) = delete;
 
-  // Loads the store's jobs: terminal ones are listed with their last state,
-  // the others are started again from scratch (a new full sync).
-  // FAILED_PRECONDITION when the spool directory cannot be created.
+  // Loads the store's jobs: terminal ones (a DONE job among them) are listed
+  // with their last state, cutover and verification; the others are started
+  // again (options.restored), their last verification kept: each continues
+  // from its durable state where it can (engine/job/resume_phase.h). A job
+  // file that cannot be read is moved aside (restore_problems() and the log
+  // say so) while the others are restored. FAILED_PRECONDITION when the
+  // spool directory cannot be created.
   absl::Status Restore();
+  // What Restore set aside: "<path>: <why>; moved to <path>.corrupt".
+  std::vector<std::string> restore_problems() const;
 
   // `spec` must have passed ValidateJobSpec. `id` empty: "job-<8 hex>".
   // INVALID_ARGUMENT for a malformed id, ALREADY_EXISTS for a taken one,
@@ -65,6 +81,21 @@ class JobManager {
   // Any non-terminal state -> CANCELLED; FAILED_PRECONDITION when the job has
   // already ended ("job ID is FAILED; it has already ended").
   absl::StatusOr<JobView> Cancel(std::string_view id);
+  // Starts a verification of the job's data (engine::Verification) and
+  // returns at once; the view's last_verification is RUNNING. While the job
+  // streams, differences are re-checked against its applied offsets. The
+  // report is persisted with the job when it ends. INVALID_ARGUMENT for bad
+  // options; FAILED_PRECONDITION before the job streams ("job ID is
+  // SYNCING; a job is verified once it streams") and while a verification
+  // runs ("job ID: a verification is already running").
+  absl::StatusOr<JobView> Verify(std::string_view id, engine::VerifyOptions options);
+  // Starts a cutover (engine::Job::Cutover) and returns at once: the job
+  // goes CUTOVER, then DONE or back to STREAMING (status.cutover says how
+  // and why). FAILED_PRECONDITION unless the job is STREAMING or DEGRADED.
+  // CUTOVER is persisted before it starts: a job the store says was in
+  // CUTOVER is restored FAILED, never started again (it would point promoted
+  // targets back at reshardd).
+  absl::StatusOr<JobView> Cutover(std::string_view id, const engine::CutoverOptions& options);
   // Cancels the job if it still runs, then forgets it (and its files).
   absl::Status Delete(std::string_view id);
 
@@ -85,20 +116,24 @@ class JobManager {
   struct Entry;
 
   absl::StatusOr<std::shared_ptr<Entry>> Find(std::string_view id) const;
-  std::shared_ptr<Entry> StartEntry(std::string id, engine::JobSpec spec);
+  std::shared_ptr<Entry> StartEntry(std::string id, engine::JobSpec spec, bool restored);
   void Monitor(std::shared_ptr<Entry> entry);
   void Persist(const Entry& entry, const engine::JobStatus& status);
   static void StopEntry(Entry& entry);
 
   // Creates spool_dir_ if it is set and missing.
   absl::Status PrepareSpoolDir() const;
+  // Deletes the spool files a killed reshardd left for job `id`.
+  void RemoveStaleSpoolFiles(const std::string& id) const;
 
   const std::unique_ptr<JobStore> store_;
   const std::string spool_dir_;
+  const engine::FsyncPolicy fsync_;
   mutable absl::Mutex store_mu_;  // serialises store_ writes
   mutable absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<Entry>, std::less<>> jobs_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::string> restore_problems_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace reshard::server

@@ -3,8 +3,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "engine/job/job_status.h"
+#include "proto/reshard/v1/cutover_convert.h"
 #include "proto/reshard/v1/job_spec_convert.h"
 #include "proto/reshard/v1/job_status_convert.h"
+#include "proto/reshard/v1/verify_convert.h"
 
 namespace reshard::server {
 namespace {
@@ -13,9 +15,14 @@ namespace {
 // or a server shutdown.
 constexpr absl::Duration kWatchPoll = absl::Milliseconds(200);
 
+v1::Job ViewToProto(const JobView& view) {
+  return api::JobToProto(view.id, view.spec, view.status,
+                         view.last_verification ? &*view.last_verification : nullptr);
+}
+
 grpc::Status Respond(const absl::StatusOr<JobView>& view, v1::Job* response) {
   if (!view.ok()) return ToGrpcStatus(view.status());
-  *response = api::JobToProto(view->id, view->spec, view->status);
+  *response = ViewToProto(*view);
   return grpc::Status::OK;
 }
 
@@ -51,8 +58,7 @@ grpc::Status JobServiceImpl::ListJobs(grpc::ServerContext* context,
                                       const v1::ListJobsRequest* request,
                                       v1::ListJobsResponse* response) {
   if (grpc::Status denied = Authenticate(*context); !denied.ok()) return denied;
-  for (const JobView& view : manager_->List())
-    *response->add_jobs() = api::JobToProto(view.id, view.spec, view.status);
+  for (const JobView& view : manager_->List()) *response->add_jobs() = ViewToProto(view);
   return grpc::Status::OK;
 }
 
@@ -66,8 +72,7 @@ grpc::Status JobServiceImpl::WatchJob(grpc::ServerContext* context,
   bool sent_any = false;
   while (true) {
     if (!sent_any || view->status.version != sent_version) {
-      if (!writer->Write(api::JobToProto(view->id, view->spec, view->status)))
-        return grpc::Status::OK;  // client went away
+      if (!writer->Write(ViewToProto(*view))) return grpc::Status::OK;  // client went away
       sent_any = true;
       sent_version = view->status.version;
     }
@@ -110,6 +115,24 @@ grpc::Status JobServiceImpl::DeleteJob(grpc::ServerContext* context,
                                        google::protobuf::Empty* response) {
   if (grpc::Status denied = Authenticate(*context); !denied.ok()) return denied;
   return ToGrpcStatus(manager_->Delete(request->id()));
+}
+
+grpc::Status JobServiceImpl::VerifyJob(grpc::ServerContext* context,
+                                       const v1::VerifyJobRequest* request, v1::Job* response) {
+  if (grpc::Status denied = Authenticate(*context); !denied.ok()) return denied;
+  absl::StatusOr<JobView> view = manager_->Get(request->id());
+  if (!view.ok()) return ToGrpcStatus(view.status());
+  absl::StatusOr<engine::VerifyOptions> options = api::VerifyOptionsFromProto(*request, view->spec);
+  if (!options.ok()) return ToGrpcStatus(options.status());
+  return Respond(manager_->Verify(request->id(), *std::move(options)), response);
+}
+
+grpc::Status JobServiceImpl::CutoverJob(grpc::ServerContext* context,
+                                        const v1::CutoverJobRequest* request, v1::Job* response) {
+  if (grpc::Status denied = Authenticate(*context); !denied.ok()) return denied;
+  absl::StatusOr<engine::CutoverOptions> options = api::CutoverOptionsFromProto(*request);
+  if (!options.ok()) return ToGrpcStatus(options.status());
+  return Respond(manager_->Cutover(request->id(), *options), response);
 }
 
 }  // namespace reshard::server

@@ -42,6 +42,12 @@ class JobServiceImpl final : public v1::JobService::Service {
                          v1::Job* response) override;
   grpc::Status DeleteJob(grpc::ServerContext* context, const v1::DeleteJobRequest* request,
                          google::protobuf::Empty* response) override;
+  // Both start the work and answer at once with the job (its
+  // last_verification / last_cutover shows the run).
+  grpc::Status VerifyJob(grpc::ServerContext* context, const v1::VerifyJobRequest* request,
+                         v1::Job* response) override;
+  grpc::Status CutoverJob(grpc::ServerContext* context, const v1::CutoverJobRequest* request,
+                          v1::Job* response) override;
 
  private:
   // OK without a token, else ApiToken::Check.

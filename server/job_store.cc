@@ -16,43 +16,25 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/base/status_macros.h"
+#include "engine/io/atomic_file.h"
 #include "google/protobuf/util/json_util.h"
+#include "proto/reshard/v1/cutover_convert.h"
 #include "proto/reshard/v1/job_spec_convert.h"
 #include "proto/reshard/v1/job_status_convert.h"
+#include "proto/reshard/v1/verify_convert.h"
 
 namespace reshard::server {
 namespace {
 
 constexpr char kJobSuffix[] = ".json";
 constexpr char kSecretSuffix[] = ".secret.json";
+constexpr char kStateSuffix[] = ".state";
 
 absl::Status ErrnoError(const std::string& what, const std::string& path) {
   return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
 }
 
-// Writes `contents` to `path` through a temporary file created with `mode`.
-absl::Status WriteFileAtomically(const std::string& path, const std::string& contents,
-                                 mode_t mode) {
-  const std::string tmp = absl::StrCat(path, ".tmp");
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return ErrnoError("cannot create", tmp);
-  // open() applies the umask; make the mode exact (0600 stays 0600).
-  ::fchmod(fd, mode);
-  size_t written = 0;
-  while (written < contents.size()) {
-    ssize_t n = ::write(fd, contents.data() + written, contents.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      absl::Status error = ErrnoError("cannot write", tmp);
-      ::close(fd);
-      return error;
-    }
-    written += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) return ErrnoError("cannot write", tmp);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoError("cannot rename", tmp);
-  return absl::OkStatus();
-}
+using engine::WriteFileAtomically;
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -167,6 +149,13 @@ absl::Status JobStore::Save(const StoredJob& job) const {
   v1::JobStatus status_proto = api::StatusToProto(status);
   status_proto.clear_rdb();
   *proto.mutable_status() = status_proto;
+  if (job.last_cutover.has_value()) {
+    *proto.mutable_last_cutover() = api::CutoverReportToProto(*job.last_cutover);
+  }
+  if (job.last_verification.has_value()) {
+    *proto.mutable_last_verification() =
+        api::VerifyReportToProto(job.id, job.spec, *job.last_verification);
+  }
 
   google::protobuf::util::JsonPrintOptions print;
   print.add_whitespace = true;
@@ -196,10 +185,54 @@ absl::Status JobStore::Remove(std::string_view id) const {
       return ErrnoError("cannot remove", path);
     }
   }
+  return ClearState(id);
+}
+
+std::string JobStore::StateDir(std::string_view id) const {
+  return absl::StrCat(dir_, "/", std::string(id), kStateSuffix);
+}
+
+absl::Status JobStore::ClearState(std::string_view id) const {
+  const std::string path = StateDir(id);
+  std::error_code error;
+  std::filesystem::remove_all(path, error);
+  if (error) {
+    return absl::InternalError(absl::StrCat("cannot remove ", path, ": ", error.message()));
+  }
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<StoredJob>> JobStore::LoadAll() const {
+absl::StatusOr<StoredJob> JobStore::Load(const std::string& path) const {
+  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  v1::Job proto;
+  RETURN_IF_ERROR(ParseJson(path, text, &proto));
+  StoredJob job;
+  job.id = proto.id();
+  absl::StatusOr<engine::JobSpec> spec = api::SpecFromProto(proto.spec());
+  if (!spec.ok()) {
+    return absl::Status(spec.status().code(), absl::StrCat(path, ": ", spec.status().message()));
+  }
+  job.spec = *std::move(spec);
+  const std::string secret_path =
+      absl::StrCat(path.substr(0, path.size() - strlen(kJobSuffix)), kSecretSuffix);
+  job.id = proto.id();
+  job.secrets_error = LoadSecrets(secret_path, &job);
+  absl::StatusOr<engine::JobState> state = api::StateFromProto(proto.status().state());
+  job.state = state.ok() ? *state : engine::JobState::kPending;
+  job.error = api::ErrorFromProto(proto.status().error());
+  job.detail = proto.status().detail();
+  job.created_unix_ms = api::UnixMillisFromTimestamp(proto.status().create_time());
+  job.updated_unix_ms = api::UnixMillisFromTimestamp(proto.status().update_time());
+  if (proto.has_last_cutover())
+    job.last_cutover = api::CutoverReportFromProto(proto.last_cutover());
+  if (proto.has_last_verification()) {
+    job.last_verification = api::VerifyReportFromProto(proto.last_verification());
+  }
+  return job;
+}
+
+absl::StatusOr<std::vector<StoredJob>> JobStore::LoadAll(
+    std::vector<std::string>* set_aside) const {
   std::vector<std::string> paths;
   std::error_code error;
   for (const auto& file : std::filesystem::directory_iterator(dir_, error)) {
@@ -215,26 +248,19 @@ absl::StatusOr<std::vector<StoredJob>> JobStore::LoadAll() const {
 
   std::vector<StoredJob> jobs;
   for (const std::string& path : paths) {
-    ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-    v1::Job proto;
-    RETURN_IF_ERROR(ParseJson(path, text, &proto));
-    StoredJob job;
-    job.id = proto.id();
-    absl::StatusOr<engine::JobSpec> spec = api::SpecFromProto(proto.spec());
-    if (!spec.ok()) {
-      return absl::Status(spec.status().code(), absl::StrCat(path, ": ", spec.status().message()));
+    absl::StatusOr<StoredJob> job = Load(path);
+    if (job.ok()) {
+      jobs.push_back(*std::move(job));
+      continue;
     }
-    job.spec = *std::move(spec);
-    const std::string secret_path =
-        absl::StrCat(path.substr(0, path.size() - strlen(kJobSuffix)), kSecretSuffix);
-    job.secrets_error = LoadSecrets(secret_path, &job);
-    absl::StatusOr<engine::JobState> state = api::StateFromProto(proto.status().state());
-    job.state = state.ok() ? *state : engine::JobState::kPending;
-    job.error = api::ErrorFromProto(proto.status().error());
-    job.detail = proto.status().detail();
-    job.created_unix_ms = api::UnixMillisFromTimestamp(proto.status().create_time());
-    job.updated_unix_ms = api::UnixMillisFromTimestamp(proto.status().update_time());
-    jobs.push_back(std::move(job));
+    if (set_aside == nullptr) return job.status();
+    // One unreadable file must not keep the other jobs from restoring.
+    const std::string aside = absl::StrCat(path, ".corrupt");
+    std::rename(path.c_str(), aside.c_str());
+    const std::string base = path.substr(0, path.size() - strlen(kJobSuffix));
+    const std::string secret = absl::StrCat(base, kSecretSuffix);
+    std::rename(secret.c_str(), absl::StrCat(secret, ".corrupt").c_str());
+    set_aside->push_back(absl::StrCat(job.status().message(), "; moved to ", aside));
   }
   return jobs;
 }

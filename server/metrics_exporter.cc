@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "engine/job/job_spec.h"
 #include "engine/job/job_status.h"
 
@@ -16,7 +17,14 @@ using prometheus::MetricType;
 constexpr engine::JobState kAllStates[] = {
     engine::JobState::kPending,   engine::JobState::kConnecting, engine::JobState::kSyncing,
     engine::JobState::kStreaming, engine::JobState::kDegraded,   engine::JobState::kPaused,
-    engine::JobState::kFailed,    engine::JobState::kCancelled,
+    engine::JobState::kFailed,    engine::JobState::kCancelled,  engine::JobState::kCutover,
+    engine::JobState::kDone,
+};
+
+constexpr engine::CutoverState kAllCutoverStates[] = {
+    engine::CutoverState::kRunning,
+    engine::CutoverState::kDone,
+    engine::CutoverState::kRolledBack,
 };
 
 constexpr engine::TargetState kAllTargetStates[] = {
@@ -48,6 +56,77 @@ void Add(MetricFamily& family, std::vector<ClientMetric::Label> labels, double v
     metric.gauge.value = value;
   }
   family.metric.push_back(std::move(metric));
+}
+
+// The verification and cutover families: only jobs that have been verified
+// (cut over) have samples; a family without samples is left out.
+std::vector<MetricFamily> FinishMetricFamilies(const std::vector<JobView>& jobs) {
+  MetricFamily running = Family("reshard_verify_running", "1 while a verification of the job runs.",
+                                MetricType::Gauge);
+  MetricFamily progress =
+      Family("reshard_verify_progress_ratio",
+             "Keys scanned / keys to scan of the running or last verification (1 when done).",
+             MetricType::Gauge);
+  MetricFamily checked =
+      Family("reshard_verify_keys_checked",
+             "Source keys compared by the running or last verification.", MetricType::Gauge);
+  MetricFamily rate = Family("reshard_verify_keys_per_second",
+                             "Source keys compared per second by the running or last verification.",
+                             MetricType::Gauge);
+  MetricFamily problems = Family(
+      "reshard_verify_problems",
+      "Keys found wrong by the running or last verification, by kind: missing on a target, stray "
+      "(on a target whose filter does not select it, or not on the source), different (value or "
+      "TTL).",
+      MetricType::Gauge);
+  MetricFamily unsettled = Family(
+      "reshard_verify_unsettled",
+      "Keys the running or last verification could not settle (the source kept changing them, or "
+      "a target never applied the offset): not verified.",
+      MetricType::Gauge);
+  MetricFamily started =
+      Family("reshard_verify_start_time_seconds",
+             "When the running or last verification started (unix seconds).", MetricType::Gauge);
+  MetricFamily cutover_state = Family(
+      "reshard_cutover_state",
+      "1 for the state of the running or last cutover (RUNNING, DONE, ROLLED_BACK), 0 for the "
+      "others.",
+      MetricType::Gauge);
+  MetricFamily write_pause = Family(
+      "reshard_cutover_write_pause_seconds",
+      "The source's write pause of the last cutover (done or rolled back).", MetricType::Gauge);
+  for (const JobView& job : jobs) {
+    if (job.last_verification.has_value()) {
+      const engine::VerifyReport& v = *job.last_verification;
+      const ClientMetric::Label id{kJobLabel, job.id};
+      Add(running, {id}, v.state == engine::VerifyState::kRunning ? 1 : 0);
+      Add(progress, {id}, v.progress());
+      Add(checked, {id}, double(v.keys_checked));
+      Add(rate, {id}, v.keys_per_second());
+      Add(problems, {id, {"kind", "missing"}}, double(v.missing));
+      Add(problems, {id, {"kind", "stray"}}, double(v.stray));
+      Add(problems, {id, {"kind", "different"}}, double(v.different));
+      Add(unsettled, {id}, double(v.unsettled));
+      Add(started, {id}, absl::ToDoubleSeconds(v.started - absl::UnixEpoch()));
+    }
+    if (job.status.cutover.has_value()) {
+      const engine::CutoverReport& c = *job.status.cutover;
+      for (engine::CutoverState candidate : kAllCutoverStates) {
+        Add(cutover_state,
+            {{kJobLabel, job.id}, {"state", std::string(engine::CutoverStateName(candidate))}},
+            candidate == c.state ? 1 : 0);
+      }
+      if (c.state != engine::CutoverState::kRunning) {
+        Add(write_pause, {{kJobLabel, job.id}}, c.write_pause_ms / 1000.0);
+      }
+    }
+  }
+  std::vector<MetricFamily> families;
+  for (MetricFamily* family : {&running, &progress, &checked, &rate, &problems, &unsettled,
+                               &started, &cutover_state, &write_pause}) {
+    if (!family->metric.empty()) families.push_back(std::move(*family));
+  }
+  return families;
 }
 
 // A per-job family and how to read its value from a JobStatus.
@@ -196,6 +275,7 @@ std::vector<MetricFamily> JobMetricFamilies(const std::vector<JobView>& jobs) {
   for (JobFamily& family : job_families) families.push_back(std::move(family.family));
   families.push_back(std::move(target_state));
   for (TargetFamily& family : targets) families.push_back(std::move(family.family));
+  for (MetricFamily& family : FinishMetricFamilies(jobs)) families.push_back(std::move(family));
   return families;
 }
 

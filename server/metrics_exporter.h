@@ -24,6 +24,13 @@
 //   reshard_target_spool_bytes, reshard_target_spool_disk_bytes
 //   reshard_target_source_acked_offset   gauge
 //   reshard_target_resyncs               gauge that only increases
+//   reshard_verify_running, reshard_verify_progress_ratio,
+//   reshard_verify_keys_checked, reshard_verify_keys_per_second,
+//   reshard_verify_problems{kind}, reshard_verify_unsettled,
+//   reshard_verify_start_time_seconds   gauges of the running or last
+//                                        verification (verified jobs only)
+//   reshard_cutover_state{state}, reshard_cutover_write_pause_seconds
+//                                        gauges of the last cutover
 
 #include <memory>
 #include <string>

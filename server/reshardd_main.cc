@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -20,8 +21,14 @@ ABSL_FLAG(std::string, grpc_listen, "127.0.0.1:50051",
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9121",
           "host:port of the Prometheus /metrics endpoint (empty: none)");
 ABSL_FLAG(std::string, state_dir, "",
-          "directory where job specs are persisted (passwords in separate 0600 files); "
-          "jobs are restored from it at start. Empty: nothing is persisted");
+          "directory where jobs are persisted: their specs (passwords in separate 0600 files) "
+          "and their durable state (checkpoints, the targets' stream logs), so that a "
+          "restarted reshardd continues them with PSYNC on both sides; locked by one reshardd "
+          "at a time. Empty: nothing is persisted");
+ABSL_FLAG(std::string, state_fsync, "everysec",
+          "when the jobs' durable state reaches the disk, as Redis's appendfsync: always, "
+          "everysec (a crash of the machine loses about a second: a full resync of a target "
+          "then), no. A crash of reshardd itself loses nothing whatever the setting");
 
 ABSL_FLAG(std::string, spool_dir, "",
           "directory for the targets' spool files (stream bytes waiting for a slow or "
@@ -74,7 +81,8 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "the reshard service: splits a live Redis into several.\n"
       "usage: reshardd [--grpc_listen=HOST:PORT] [--metrics_listen=HOST:PORT] "
-      "[--state_dir=DIR] [--spool_dir=DIR] [--log_format=text|json]\n"
+      "[--state_dir=DIR] [--state_fsync=always|everysec|no] [--spool_dir=DIR] "
+      "[--log_format=text|json]\n"
       "                [--grpc_tls_cert=PEM --grpc_tls_key=PEM [--grpc_tls_client_ca=PEM]] "
       "[--auth_token_file=FILE]\n"
       "                [--secrets_key_file=FILE] [--allow_insecure]\n"
@@ -108,6 +116,14 @@ int main(int argc, char** argv) {
   options.api.auth_token_file = absl::GetFlag(FLAGS_auth_token_file);
   options.api.allow_insecure = absl::GetFlag(FLAGS_allow_insecure);
   options.secrets_key_file = absl::GetFlag(FLAGS_secrets_key_file);
+  std::optional<reshard::engine::FsyncPolicy> fsync =
+      reshard::engine::ParseFsyncPolicy(absl::GetFlag(FLAGS_state_fsync));
+  if (!fsync.has_value()) {
+    std::cerr << "reshardd: --state_fsync: expected always, everysec or no, got '"
+              << absl::GetFlag(FLAGS_state_fsync) << "'\n";
+    return 2;
+  }
+  options.state_fsync = *fsync;
   LogEventLine(LogLevel::kInfo, "daemon", "", "reshardd " RESHARD_VERSION " starting");
   auto daemon = reshard::server::Daemon::Start(options);
   if (!daemon.ok()) {

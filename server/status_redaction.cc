@@ -45,6 +45,10 @@ void RedactSecrets(const std::vector<std::string>& secrets, engine::JobStatus* s
   for (engine::TargetStatus& target : status->targets) {
     target.state_reason = RedactSecrets(secrets, target.state_reason);
   }
+  if (status->cutover.has_value()) {
+    status->cutover->error = RedactSecrets(secrets, status->cutover->error);
+    for (std::string& step : status->cutover->steps) step = RedactSecrets(secrets, step);
+  }
 }
 
 }  // namespace reshard::server

@@ -31,8 +31,8 @@ std::vector<std::string> SpecSecrets(const engine::JobSpec& spec);
 // `text` with every occurrence of each of `secrets` replaced by "(redacted)".
 std::string RedactSecrets(const std::vector<std::string>& secrets, std::string_view text);
 
-// The same on the free text of `status`: the error's message, the detail and
-// each target's state_reason.
+// The same on the free text of `status`: the error's message, the detail,
+// each target's state_reason, and the cutover's error and steps.
 void RedactSecrets(const std::vector<std::string>& secrets, engine::JobStatus* status);
 
 }  // namespace reshard::server

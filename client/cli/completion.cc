@@ -37,15 +37,18 @@ _reshardctl() {
   local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD - 1]}"
   case "$prev" in
     -o | --output) COMPREPLY=($(compgen -W "table wide json" -- "$cur")); return ;;
-    -s | --server | --id | --top | --tls_server_name) COMPREPLY=(); return ;;
-    -f | --file | --out | --tls_ca | --tls_cert | --tls_key | --token_file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    -s | --server | --id | --top | --sample | --rate | --target | --max-write-pause | \
+      --tls_server_name) COMPREPLY=(); return ;;
+    -f | --file | --out | --tls_ca | --tls_cert | --tls_key | --token_file)
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac
   # The command is the first word that is neither an option nor its value.
   local cmd="" i
   for ((i = 1; i < COMP_CWORD; i++)); do
     case "${COMP_WORDS[i]}" in
-      -o | --output | -s | --server | -f | --file | --id | --tls_ca | --tls_cert | --tls_key | \
-        --tls_server_name | --token_file) ((i++)) ;;
+      -o | --output | -s | --server | -f | --file | --id | --sample | --rate | --target | \
+        --max-write-pause | --tls_ca | --tls_cert | --tls_key | --tls_server_name | \
+        --token_file) ((i++)) ;;
       -*) ;;
       *) cmd="${COMP_WORDS[i]}"; break ;;
     esac
@@ -54,6 +57,8 @@ _reshardctl() {
     local options="--server --output --tls --tls_ca --tls_cert --tls_key --tls_server_name"
     options+=" --token_file --help --version"
     [[ "$cmd" == create ]] && options+=" --file --id"
+    [[ "$cmd" == verify ]] && options+=" --full --sample --rate --target"
+    [[ "$cmd" == cutover ]] && options+=" --max-write-pause --promote --leave-source-paused"
     COMPREPLY=($(compgen -W "$options" -- "$cur"))
     return
   fi
@@ -118,6 +123,17 @@ _reshardctl() {
     command) _describe -t commands 'reshardctl command' commands ;;
     argument)
       case ${words[1]} in
+        verify)
+          _arguments '1:job:_reshardctl_jobs' '(--sample)--full[every key]' \
+            '(--full)--sample[a fraction of the keys]:fraction:' \
+            '--rate[keys read a second, 0 unlimited]:keys/s:' \
+            '*--target[a target'"'"'s Redis address]:NAME=HOST\:PORT:'
+          ;;
+        cutover)
+          _arguments '1:job:_reshardctl_jobs' '--max-write-pause[bound of the write pause]:duration:' \
+            '--promote[REPLICAOF NO ONE on managed targets]' \
+            '--leave-source-paused[do not unpause the source]'
+          ;;
         @JOB_COMMANDS@) _reshardctl_jobs ;;
         create) _arguments '(-f --file)'{-f,--file}'[job spec (JSON)]:spec:_files' '--id[job id]:id:' ;;
         help) _describe -t commands 'command' commands ;;

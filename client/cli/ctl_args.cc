@@ -1,7 +1,9 @@
 #include "client/cli/ctl_args.h"
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "client/cli/arg_parser.h"
 #include "client/cli/ctl_help.h"
 
@@ -64,11 +66,53 @@ absl::StatusOr<CtlInvocation> ParseCtlArgs(const std::vector<std::string>& args)
     inv.job_id = value;
     return std::optional<std::string>();
   });
+  parser.AddValueOption({"--max-write-pause"}, [&](const std::string& value) {
+    absl::Duration pause;
+    if (!absl::ParseDuration(value, &pause) || pause <= absl::ZeroDuration()) {
+      return std::optional(
+          absl::StrCat("--max-write-pause: expected a positive duration such as 500ms or 2s, got '",
+                       value, "'"));
+    }
+    inv.max_write_pause_ms = absl::ToInt64Milliseconds(pause);
+    return std::optional<std::string>();
+  });
+  parser.AddFlag({"--promote"}, [&] { inv.promote = true; });
+  parser.AddFlag({"--leave-source-paused"}, [&] { inv.leave_source_paused = true; });
   parser.AddFlag({"-h", "--help"}, [&] { help = true; });
   parser.AddFlag({"--version"}, [&] { version = true; });
+  parser.AddFlag({"--full"}, [&] { inv.full = true; });
+  parser.AddValueOption({"--sample"}, [&](const std::string& value) {
+    double fraction = 0;
+    if (!absl::SimpleAtod(value, &fraction) || !(fraction > 0 && fraction <= 1)) {
+      return std::optional(
+          absl::StrCat("--sample: expected a fraction in (0, 1], got '", value, "'"));
+    }
+    inv.sample = fraction;
+    return std::optional<std::string>();
+  });
+  parser.AddValueOption({"--rate"}, [&](const std::string& value) {
+    double rate = 0;
+    if (!absl::SimpleAtod(value, &rate) || rate < 0) {
+      return std::optional(
+          absl::StrCat("--rate: expected keys per second (0 = unlimited), got '", value, "'"));
+    }
+    inv.rate = rate;
+    return std::optional<std::string>();
+  });
+  parser.AddValueOption({"--target"}, [&](const std::string& value) {
+    size_t eq = value.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == value.size()) {
+      return std::optional(absl::StrCat("--target: expected NAME=HOST:PORT, got '", value, "'"));
+    }
+    inv.target_addresses.emplace_back(value.substr(0, eq), value.substr(eq + 1));
+    return std::optional<std::string>();
+  });
 
   absl::StatusOr<std::vector<std::string>> positional = parser.Parse(args);
   if (!positional.ok()) return positional.status();
+  if (inv.full && inv.sample.has_value()) {
+    return absl::InvalidArgumentError("--full and --sample exclude each other");
+  }
   if (help) {
     // `reshardctl --help`, `reshardctl watch --help`: as `help [watch]`.
     inv.command = "help";

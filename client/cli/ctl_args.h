@@ -6,12 +6,17 @@
 //     create -f SPEC.json [--id ID]   list   get JOB   watch JOB
 //     pause JOB   resume JOB   cancel JOB   delete JOB
 //     help [COMMAND]   completion bash|zsh   version (--version)
+//     verify JOB [--full | --sample FRACTION] [--rate KEYS_PER_S] [--target NAME=HOST:PORT ...]
+//     cutover JOB [--max-write-pause DURATION] [--promote] [--leave-source-paused]
 //
 // Options may come before or after the command, as `--name VALUE` or
 // `--name=VALUE`. The commands and their help are listed in
 // client/cli/ctl_help.cc.
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -52,6 +57,16 @@ struct CtlInvocation {
   std::vector<std::string> positional;  // after the command
   std::string spec_file;                // create -f
   std::string job_id;                   // create --id
+  // verify: --full, --sample (0, 1], --rate (keys/s; 0 = unlimited),
+  // --target NAME=HOST:PORT (repeatable).
+  bool full = false;
+  std::optional<double> sample;
+  std::optional<double> rate;
+  std::vector<std::pair<std::string, std::string>> target_addresses;
+  // cutover: 0 max_write_pause_ms is the server's default (2 s).
+  int64_t max_write_pause_ms = 0;
+  bool promote = false;
+  bool leave_source_paused = false;
 };
 
 // INVALID_ARGUMENT with the text to show for a usage error ("unknown option

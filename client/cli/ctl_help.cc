@@ -25,8 +25,9 @@ constexpr CommandHelp kHelp[] = {
      "On a terminal the job's screen is redrawn in place at every change, with the RDB\n"
      "progress, its rate and ETA, and the rate read from the source; into a pipe or file\n"
      "a plain frame is printed per state change and at most one a second. -o json prints\n"
-     "one reshard.v1.Job per line. A DEGRADED job is watched on. Exit 0 once the job is\n"
-     "STREAMING; 1 when it FAILED or was CANCELLED (the error on stderr) or the watch broke.\n",
+     "one reshard.v1.Job per line. A DEGRADED or CUTOVER job is watched on. Exit 0 once it is\n"
+     "STREAMING or DONE; 1 when it FAILED or was CANCELLED (the error on stderr) or the watch\n"
+     "broke.\n",
      true},
     {"pause", "pause JOB", "stop delivering to the targets (the source is still read)",
      "Only a STREAMING job can be paused; its targets' streams are spooled until resume.\n", true},
@@ -35,6 +36,28 @@ constexpr CommandHelp kHelp[] = {
     {"cancel", "cancel JOB", "stop a job (it stays listed as CANCELLED)",
      "The targets keep what they received; nothing more is sent to them.\n", true},
     {"delete", "delete JOB", "cancel a job if it runs, and forget it", "", true},
+    {"verify", "verify JOB [--full | --sample F] [--rate K] [--target NAME=ADDR ...]",
+     "compare the source with the targets (exit 3: problems found)",
+     "A pre-check (per db, the keys each target should hold against its DBSIZE), then every\n"
+     "key (or --sample F, a fraction in (0, 1]) compared by value and TTL with the target\n"
+     "its filter selects, and every target key checked for a stray. A difference is checked\n"
+     "again once the target has applied the source's offset (lag is not loss). --rate K\n"
+     "bounds the keys read a second (default 10000; 0: unlimited). --target NAME=HOST:PORT\n"
+     "gives a target's Redis address (required for an unmanaged target). Progress and an ETA\n"
+     "are shown; Ctrl-C leaves the verification running (get shows its report).\n"
+     "Exit 0: exact; 3: problems (the first of each kind are listed); 1: it failed.\n",
+     true},
+    {"cutover", "cutover JOB [--max-write-pause D] [--promote] [--leave-source-paused]",
+     "pause the source's writes, drain, promote the targets: DONE",
+     "1 lag: waits (up to 60 s) until every target streams within 1 MiB of the source;\n"
+     "2 pause: CLIENT PAUSE <max-write-pause> WRITE on the source, its final offset read;\n"
+     "3 drain: waits until every target has applied that offset;\n"
+     "4 promote (--promote): REPLICAOF NO ONE on every managed target;\n"
+     "5 unpause: CLIENT UNPAUSE (unless --leave-source-paused). Then the job is DONE.\n"
+     "Steps 3-5 must fit in --max-write-pause (default 2s): otherwise, or when a step fails,\n"
+     "the source is unpaused at once, the cutover ROLLED_BACK and the job streams on (exit 1).\n"
+     "The steps are printed as they pass, then the measured write pause.\n",
+     true},
     {"rdb", "rdb inspect|plan|split FILE ...", "work on RDB files, no server needed",
      "reshardctl rdb inspect FILE [-o json] [--top N]\n"
      "reshardctl rdb plan FILE -f SPEC.json          (what each target would get)\n"
@@ -54,8 +77,8 @@ constexpr CommandHelp kHelp[] = {
 
 const char kCtlExitCodes[] =
     "Exit codes: 0 success (watch: the job streams); 1 the server refused the request or\n"
-    "cannot be reached, or (watch) the job failed or was cancelled; 2 the command line is\n"
-    "wrong.\n";
+    "cannot be reached, or (watch) the job failed or was cancelled, or (cutover) it was\n"
+    "rolled back; 2 the command line is wrong; 3 (verify) problems were found.\n";
 
 const char kCtlSecurityHelp[] =
     "TLS: --tls_ca PEM (the CA of reshardd's certificate; --tls alone: the system's roots),\n"

@@ -9,5 +9,7 @@ inline constexpr int kExitOk = 0;
 // corrupt or unreadable, the spec bad, the output unwritable.
 inline constexpr int kExitError = 1;
 inline constexpr int kExitUsage = 2;  // the command line is wrong
+// verify: the verification ran and found problems (missing, stray, different keys).
+inline constexpr int kExitProblems = 3;
 
 }  // namespace reshard::client

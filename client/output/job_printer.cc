@@ -1,5 +1,6 @@
 #include "client/output/job_printer.h"
 
+#include <algorithm>
 #include <optional>
 #include <sstream>
 #include <vector>
@@ -123,6 +124,34 @@ void PrintJob(const v1::Job& job, bool wide, std::ostream& out) {
   out << "  lag:      " << SourceLagText(status) << "\n";
   out << "  upstream: acked offset " << status.upstream_acked_offset() << "\n";
   out << "  rdb:      " << RdbText(status, WatchRates()) << "\n";
+  if (job.has_last_cutover()) {
+    const v1::CutoverReport& c = job.last_cutover();
+    out << "  cutover:  " << v1::CutoverReport::State_Name(c.state());
+    if (c.state() == v1::CutoverReport::ROLLED_BACK) {
+      out << ": " << c.error();
+    } else if (c.state() == v1::CutoverReport::DONE) {
+      out << absl::StrFormat(": write pause %.1f ms, final offset %d%s", c.write_pause_ms(),
+                             c.final_offset(),
+                             c.source_left_paused() ? ", the source left paused" : "");
+    } else if (c.steps_size() > 0) {
+      out << ": " << c.steps(c.steps_size() - 1);
+    }
+    out << "\n";
+  }
+  if (job.has_last_verification()) {
+    const v1::VerifyReport& v = job.last_verification();
+    out << "  verified: " << v1::VerifyReport::State_Name(v.state()) << ", " << v.keys_checked()
+        << " keys, missing " << v.missing() << ", stray " << v.stray() << ", different "
+        << v.different() << ", unsettled " << v.unsettled();
+    if (v.state() == v1::VerifyReport::RUNNING) {
+      out << absl::StrFormat(" (%.0f%%, ETA %.0f s)",
+                             100.0 * v.keys_scanned() / std::max<uint64_t>(1, v.keys_total()),
+                             v.eta_seconds());
+    } else if (v.state() == v1::VerifyReport::FAILED) {
+      out << " (" << v.error() << ")";
+    }
+    out << "\n";
+  }
 
   std::vector<std::vector<std::string>> rows;
   if (wide) {

@@ -1,10 +1,12 @@
 #include "client/rpc/ctl_commands.h"
 
+#include <chrono>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <sstream>
 #include <string_view>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "client/cli/completion.h"
@@ -12,8 +14,10 @@
 #include "client/cli/ctl_help.h"
 #include "client/cli/exit_code.h"
 #include "client/cli/job_spec_json.h"
+#include "client/output/cutover_printer.h"
 #include "client/output/job_printer.h"
 #include "client/output/json_writer.h"
+#include "client/output/verify_printer.h"
 #include "client/rpc/server_connection.h"
 #include "client/rpc/watch_loop.h"
 
@@ -154,6 +158,115 @@ int RunDelete(CommandContext& c) {
   return kExitOk;
 }
 
+// The job, read again (GetJob).
+grpc::Status FetchJob(CommandContext& c, v1::Job* job) {
+  return CallOnJob<v1::GetJobRequest>(c, &v1::JobService::Stub::GetJob, job);
+}
+
+bool SameStart(const google::protobuf::Timestamp& a, const google::protobuf::Timestamp& b) {
+  return a.seconds() == b.seconds() && a.nanos() == b.nanos();
+}
+
+// Starts a verification, then follows it (GetJob every 250 ms) with a
+// progress line on `err` until it ends; Ctrl-C leaves it running on the
+// server (`get` shows it). Exit 0: no problems; 3: problems; 1: it failed.
+int RunVerify(CommandContext& c) {
+  v1::VerifyJobRequest request;
+  request.set_id(c.inv.positional[0]);
+  if (c.inv.sample.has_value()) request.set_sample_fraction(*c.inv.sample);
+  // --rate 0 is unlimited, which the API spells as a negative rate.
+  if (c.inv.rate.has_value()) request.set_rate_keys_per_second(*c.inv.rate == 0 ? -1 : *c.inv.rate);
+  for (const auto& [name, address] : c.inv.target_addresses) {
+    (*request.mutable_target_addresses())[name] = address;
+  }
+  v1::Job job;
+  {
+    grpc::ClientContext context;
+    c.server.PrepareCall(&context);
+    grpc::Status status = c.server.stub().VerifyJob(&context, request, &job);
+    if (!status.ok()) return c.server.ReportError(status, c.err);
+  }
+  const google::protobuf::Timestamp started = job.last_verification().start_time();
+  auto last_line = std::chrono::steady_clock::now();
+  while (job.last_verification().state() == v1::VerifyReport::RUNNING) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    grpc::Status status = FetchJob(c, &job);
+    if (!status.ok()) return c.server.ReportError(status, c.err);
+    if (!SameStart(job.last_verification().start_time(), started)) {
+      c.err << "reshardctl: another verification of job " << job.id() << " replaced this one\n";
+      return kExitError;
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (job.last_verification().state() == v1::VerifyReport::RUNNING) {
+      if (c.inv.options.redraw) {
+        c.err << "\r\033[K" << VerifyProgressLine(job.last_verification()) << std::flush;
+      } else if (now - last_line >= std::chrono::seconds(10)) {
+        c.err << VerifyProgressLine(job.last_verification()) << "\n";
+        last_line = now;
+      }
+    }
+  }
+  if (c.inv.options.redraw) c.err << "\r\033[K" << std::flush;
+  const v1::VerifyReport& report = job.last_verification();
+  PrintVerifyReportAs(report, c.inv.options.output, c.out);
+  if (report.state() == v1::VerifyReport::FAILED) {
+    c.err << "reshardctl: the verification of job " << job.id() << " failed: " << report.error()
+          << "\n";
+    return kExitError;
+  }
+  bool problems = report.missing() + report.stray() + report.different() > 0;
+  return problems ? kExitProblems : kExitOk;
+}
+
+// Starts a cutover, then follows it (GetJob every 20 ms), printing each step
+// as it is done, until the job is DONE (exit 0) or the cutover rolled back
+// (exit 1, the job streams on).
+int RunCutover(CommandContext& c) {
+  v1::CutoverJobRequest request;
+  request.set_id(c.inv.positional[0]);
+  request.set_max_write_pause_ms(c.inv.max_write_pause_ms);
+  request.set_promote(c.inv.promote);
+  request.set_leave_source_paused(c.inv.leave_source_paused);
+  v1::Job job;
+  {
+    grpc::ClientContext context;
+    c.server.PrepareCall(&context);
+    grpc::Status status = c.server.stub().CutoverJob(&context, request, &job);
+    if (!status.ok()) return c.server.ReportError(status, c.err);
+  }
+  const bool table = c.inv.options.output != OutputFormat::kJson;
+  int printed = 0;
+  while (true) {
+    const v1::CutoverReport& report = job.last_cutover();
+    // Every step as it is done (the last ones with the outcome below).
+    if (table && report.state() == v1::CutoverReport::RUNNING) {
+      for (; printed < report.steps_size(); ++printed) {
+        c.out << CutoverStepLine(report.steps(printed)) << "\n" << std::flush;
+      }
+    }
+    if (job.has_last_cutover() && report.state() != v1::CutoverReport::RUNNING) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    grpc::Status status = FetchJob(c, &job);
+    if (!status.ok()) return c.server.ReportError(status, c.err);
+  }
+  v1::CutoverReport report = job.last_cutover();
+  if (table) {
+    // The steps already printed are not printed again.
+    v1::CutoverReport rest = report;
+    rest.clear_steps();
+    for (int i = printed; i < report.steps_size(); ++i) rest.add_steps(report.steps(i));
+    PrintCutoverReport(rest, c.inv.options.output, c.out);
+  } else {
+    PrintCutoverReport(report, c.inv.options.output, c.out);
+  }
+  if (report.state() != v1::CutoverReport::DONE) {
+    c.err << "reshardctl: the cutover of job " << job.id() << " rolled back: " << report.error()
+          << "\n";
+    return kExitError;
+  }
+  return kExitOk;
+}
+
 int RunWatch(CommandContext& c) {
   return WatchJob(c.inv.positional[0], c.inv.options, c.server, c.out, c.err);
 }
@@ -209,6 +322,8 @@ const Command kCommands[] = {
     {"help", Arguments::kOptionalOne, RunHelp},
     {"completion", Arguments::kOne, RunCompletion},
     {"version", Arguments::kNone, RunVersion},
+    {"verify", Arguments::kOneJobId, RunVerify},
+    {"cutover", Arguments::kOneJobId, RunCutover},
 };
 
 // help, completion and version: answered without reshardd.

@@ -33,8 +33,8 @@ int WatchJob(const std::string& id, const CtlOptions& options, ServerConnection&
     // DEGRADED (a target not receiving its stream) is not final: the watch
     // goes on until the job streams or ends.
     v1::JobStatus::State current = job.status().state();
-    bool final_state = current == v1::JobStatus::STREAMING || current == v1::JobStatus::FAILED ||
-                       current == v1::JobStatus::CANCELLED;
+    bool final_state = current == v1::JobStatus::STREAMING || current == v1::JobStatus::DONE ||
+                       current == v1::JobStatus::FAILED || current == v1::JobStatus::CANCELLED;
     auto now = std::chrono::steady_clock::now();
     rdb_bytes.Add(job.status().rdb().bytes_read(), now);
     rdb_keys.Add(job.status().rdb().keys_read(), now);
@@ -54,7 +54,7 @@ int WatchJob(const std::string& id, const CtlOptions& options, ServerConnection&
       last_state = current;
     }
     out.flush();
-    if (current == v1::JobStatus::STREAMING) {
+    if (current == v1::JobStatus::STREAMING || current == v1::JobStatus::DONE) {
       context.TryCancel();
       reader->Finish();
       return kExitOk;

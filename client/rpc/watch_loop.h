@@ -19,7 +19,8 @@ namespace reshard::client {
 // Frames are PrintJobCompact's, with the rates the watch measures over the
 // last 10 s (bytes read from the source; the snapshot's bytes or keys, and
 // its ETA).
-// Returns kExitOk once the job is STREAMING (a DEGRADED job is watched on);
+// Returns kExitOk once the job is STREAMING or DONE (a DEGRADED job is
+// watched on, and so is one in CUTOVER);
 // kExitError (the reason on `err`) when it FAILED or was CANCELLED, the stream
 // ended first, or the call failed.
 int WatchJob(const std::string& id, const CtlOptions& options, ServerConnection& server,

@@ -34,7 +34,7 @@ asio::awaitable<absl::Status> SocketByteSource::Fill(size_t n) {
   while (Available().size() < n) {
     Compact();
     size_t have = buffer_.size();
-    size_t want = std::max(kReadChunk, n - have);
+    size_t want = std::max(read_chunk_, n - have);
     buffer_.resize(have + want);
     std::shared_ptr<ReadWatch> watch;
     absl::Duration timeout = idle_timeout_;
@@ -57,6 +57,7 @@ asio::awaitable<absl::Status> SocketByteSource::Fill(size_t n) {
     }
     buffer_.resize(have + got);
     bytes_received_ += got;
+    if (got == want && read_chunk_ < kReadChunk) read_chunk_ *= 2;
     if (ec) {
       std::string reason;
       if (watch != nullptr && watch->expired && ec == asio::error::operation_aborted) {

@@ -1,8 +1,10 @@
 #pragma once
 
 // SocketByteSource: a ByteSource that reads from a TCP socket on the job's
-// event loop. Fill(n) reads until n bytes are buffered (in chunks of up to
-// kReadChunk), so the buffer holds at most n + kReadChunk bytes. The socket is
+// event loop. Fill(n) reads until n bytes are buffered, in chunks that start
+// at kFirstReadChunk and double each time a read fills one, up to kReadChunk
+// (a link that carries little keeps a small buffer), so the buffer holds at
+// most n + kReadChunk bytes. The socket is
 // borrowed and must outlive the source. An idle timeout (off by default)
 // bounds how long one read may wait for its first byte.
 
@@ -35,11 +37,13 @@ class SocketByteSource : public ByteSource {
   const std::string& peer() const { return peer_; }
 
   static constexpr size_t kReadChunk = 256 << 10;
+  static constexpr size_t kFirstReadChunk = 16 << 10;
 
  private:
   asio::ip::tcp::socket* socket_;
   std::string peer_;
   uint64_t bytes_received_ = 0;
+  size_t read_chunk_ = kFirstReadChunk;
   absl::Duration idle_timeout_ = absl::InfiniteDuration();
   asio::steady_timer idle_timer_;
 };

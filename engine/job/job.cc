@@ -13,6 +13,7 @@ void Job::Start() { runner_->Start(); }
 void Job::Cancel() { runner_->Cancel(); }
 absl::Status Job::Pause() { return runner_->Pause(); }
 absl::Status Job::Resume() { return runner_->Resume(); }
+absl::Status Job::Cutover(const CutoverOptions& options) { return runner_->StartCutover(options); }
 JobStatus Job::Snapshot() const { return runner_->Snapshot(); }
 JobStatus Job::WaitForChange(uint64_t seen, absl::Duration timeout) const {
   return runner_->WaitForChange(seen, timeout);

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "engine/job/cutover_report.h"
 #include "engine/job/job_spec.h"
 #include "engine/job/job_status.h"
 
@@ -32,6 +33,13 @@ class Job {
   absl::Status Pause();
   // PAUSED -> STREAMING. FAILED_PRECONDITION in any other state.
   absl::Status Resume();
+  // Starts a cutover (engine/job/cutover_phase.h) and returns at once: the
+  // job is CUTOVER while it runs (status.cutover shows each step), then DONE
+  // (every write up to the source's final offset is on every target; the job
+  // has let go of the source and the targets), or STREAMING again when it
+  // rolled back (status.cutover.error says why). FAILED_PRECONDITION unless
+  // the job is STREAMING or DEGRADED and no cutover runs.
+  absl::Status Cutover(const CutoverOptions& options);
 
   const std::string& id() const { return id_; }
   const JobSpec& spec() const { return spec_; }

@@ -5,7 +5,8 @@
 //   OpenListeners -> ConnectSource -> LearnSource -> ConfigureManagedTargets
 //   -> WaitForTargets -> SyncSnapshot -> StreamCommands
 // (target_phase.h, source_phase.h, snapshot_phase.h, stream_phase.h); the
-// ticker (job_ticker.h) runs beside them. Nothing here is thread-safe: only
+// ticker (job_ticker.h), the per-target resyncs (resync_phase.h) and a
+// cutover (cutover_phase.h) run beside them. Nothing here is thread-safe: only
 // the job thread touches it; the runner publishes snapshots of it.
 
 #include <cstdint>
@@ -21,12 +22,18 @@
 #include "asio/io_context.hpp"
 #include "asio/steady_timer.hpp"
 #include "engine/base/status_context.h"
+#include "engine/io/file_syncer.h"
+#include "engine/job/backlog_advisor.h"
+#include "engine/job/cutover_report.h"
 #include "engine/job/held_stream.h"
+#include "engine/job/job_checkpoint.h"
+#include "engine/job/job_journal.h"
 #include "engine/job/job_spec.h"
 #include "engine/job/job_status.h"
 #include "engine/job/offset_map.h"
 #include "engine/link/key_materializer.h"
 #include "engine/link/source_monitor.h"
+#include "engine/link/source_pause.h"
 #include "engine/link/target_master.h"
 #include "engine/link/upstream_link.h"
 #include "engine/rdb/rdb_version.h"
@@ -45,14 +52,20 @@ inline constexpr absl::Duration kSnapshotStartTimeout = absl::Hours(1);
 
 // What the job has learnt about its source.
 struct SourceState {
-  std::string replid;                    // the source's replication id (for PSYNC)
-  uint64_t applied_offset = 0;           // source offset of the last command applied
+  std::string replid;           // the source's replication id (for PSYNC)
+  uint64_t applied_offset = 0;  // source offset of the last command read and accepted
+  // Every command before this source offset has been routed to the targets
+  // (<= applied_offset: the rest waits for key copies, see stream_router.h).
+  // What the targets' streams cover; applied_offset is where the stream
+  // continues after a reconnect.
+  uint64_t routed_offset = 0;
   std::optional<ServerVersion> version;  // from INFO server, when known
   // Key positions: from the source's COMMAND reply when it has one, else the
   // built-in table.
   std::unique_ptr<CommandTable> own_command_table;
   const CommandTable* command_table = &CommandTable::Builtin();
   std::string command_table_note;  // where the key positions came from
+  std::string run_id;              // from INFO server: the source's identity
   uint64_t reconnects = 0;
 };
 
@@ -92,6 +105,9 @@ class JobContext {
   bool finished = false;
   bool paused = false;
   bool reconnecting = false;  // no ACKs while a new link does its handshake
+  // A batch of the stream is being routed: commands are applied whose bytes
+  // are not in the targets' streams yet (a materialisation may yield).
+  bool routing = false;
 
   std::vector<std::unique_ptr<KeyFilter>> filters;     // index-aligned with targets
   std::vector<std::unique_ptr<TargetMaster>> targets;  // index-aligned with spec.targets
@@ -115,6 +131,25 @@ class JobContext {
   std::vector<uint64_t> source_acked;
   std::vector<std::unique_ptr<HeldStream>> held;
   uint64_t upstream_acked = 0;  // the last REPLCONF ACK sent to the source
+  // The cutover running now or the last one (cutover_phase.h), published
+  // with the status; and the write pause it holds on the source (released
+  // if the job finishes meanwhile).
+  std::optional<CutoverReport> cutover;
+  std::unique_ptr<SourcePause> source_pause;
+
+  // Durable state (durable_state.h; null without options.state_dir): the
+  // fsync thread, the checkpoint journal, what a previous reshardd recorded,
+  // which managed targets were sent REPLICAOF, how the job came back after a
+  // restart, why its state stopped being recorded. Per target, why it is no
+  // longer this job's replica (resume_phase.h); empty while it is.
+  std::unique_ptr<FileSyncer> syncer;
+  std::unique_ptr<JobJournal> journal;
+  std::optional<JobCheckpoint> restored;
+  std::vector<bool> replicaof_sent;
+  std::string restore_detail;
+  std::string durable_error;
+  std::vector<std::string> detached;
+  BacklogAdvice backlog_advice;  // backlog_advisor.h
   // Spool options for target i's files.
   Spool::Options SpoolOptions(size_t i, std::string_view what) const;
 

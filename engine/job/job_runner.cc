@@ -3,13 +3,19 @@
 #include <pthread.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "asio/co_spawn.hpp"
 #include "asio/detached.hpp"
 #include "asio/post.hpp"
 #include "engine/base/absl_view.h"
 #include "engine/base/status_macros.h"
+#include "engine/job/backlog_advisor.h"
+#include "engine/job/cutover_phase.h"
+#include "engine/job/durable_state.h"
+#include "engine/job/job_health.h"
 #include "engine/job/job_status_builder.h"
 #include "engine/job/job_ticker.h"
+#include "engine/job/resume_phase.h"
 #include "engine/job/snapshot_phase.h"
 #include "engine/job/source_phase.h"
 #include "engine/job/stream_phase.h"
@@ -92,6 +98,7 @@ absl::Status JobRunner::Pause() {
     if (job_.state != JobState::kStreaming && job_.state != JobState::kDegraded) return;
     job_.paused = true;
     for (auto& target : job_.targets) target->SetDeliveryPaused(true);
+    RecordJobState(job_);  // a restart keeps it paused
     job_.SetState(JobState::kPaused,
                   "paused: reading the source; the targets' streams wait in their spools");
   });
@@ -104,11 +111,76 @@ absl::Status JobRunner::Resume() {
     if (job_.finished || !job_.paused) return;
     job_.paused = false;
     for (auto& target : job_.targets) target->SetDeliveryPaused(false);
+    RecordJobState(job_);
     job_.SetState(JobState::kStreaming,
                   absl::StrCat("streaming; ", job_.source.command_table_note));
     job_.wake.cancel();
   });
   return absl::OkStatus();
+}
+
+absl::Status JobRunner::StartCutover(const CutoverOptions& options) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (cutover_running_ || status_.state == JobState::kCutover) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("job ", job_.id, ": a cutover is already running"));
+    }
+    if (status_.state != JobState::kStreaming && status_.state != JobState::kDegraded) {
+      return absl::FailedPreconditionError(absl::StrCat("job ", job_.id, " is ",
+                                                        AsAbsl(JobStateName(status_.state)),
+                                                        "; only a STREAMING job can be cut over"));
+    }
+    cutover_running_ = true;
+  }
+  asio::post(job_.io, [this, options] {
+    CutoverReport report;
+    report.options = options;
+    report.started_unix_ms = absl::ToUnixMillis(absl::Now());
+    for (size_t i = 0; i < job_.spec.targets.size(); ++i) {
+      CutoverTargetReport target;
+      target.name = job_.spec.targets[i].name;
+      target.managed = job_.addresses.replica[i].has_value();
+      report.targets.push_back(std::move(target));
+    }
+    job_.cutover = std::move(report);
+    if (job_.finished ||
+        (job_.state != JobState::kStreaming && job_.state != JobState::kDegraded)) {
+      job_.cutover->state = CutoverState::kRolledBack;
+      job_.cutover->error =
+          absl::StrCat("cutover step 1 (start): the job is ", AsAbsl(JobStateName(job_.state)));
+      job_.cutover->finished_unix_ms = absl::ToUnixMillis(absl::Now());
+      {
+        absl::MutexLock lock(&mu_);
+        cutover_running_ = false;
+      }
+      Publish();
+      return;
+    }
+    job_.SetState(JobState::kCutover, "cutover step 1: starting");
+    asio::co_spawn(job_.io, CutOver(), asio::detached);
+  });
+  return absl::OkStatus();
+}
+
+asio::awaitable<void> JobRunner::CutOver() {
+  absl::Status status = co_await RunCutover(job_);
+  if (job_.finished) co_return;
+  job_.cutover->finished_unix_ms = absl::ToUnixMillis(absl::Now());
+  if (status.ok()) {
+    job_.cutover->state = CutoverState::kDone;
+    Finish(JobState::kDone, absl::OkStatus());
+  } else {
+    job_.cutover->state = CutoverState::kRolledBack;
+    job_.cutover->error = std::string(status.message());
+    // Back to what the job is; RefreshStreamingState corrects it to
+    // DEGRADED when a target does not receive its stream.
+    job_.SetState(JobState::kStreaming,
+                  absl::StrCat("streaming; the cutover rolled back: ", status.message()));
+    RefreshStreamingState(job_);
+  }
+  absl::MutexLock lock(&mu_);
+  cutover_running_ = false;
 }
 
 JobStatus JobRunner::Snapshot() const {
@@ -146,12 +218,14 @@ void JobRunner::ThreadMain() {
   if (job_.monitor != nullptr) job_.monitor->Close();
   if (job_.upstream != nullptr) job_.upstream->Close();
   for (auto& target : job_.targets) target->Close();
+  job_.source_pause.reset();
   absl::MutexLock lock(&mu_);
   thread_done_ = true;
 }
 
 asio::awaitable<void> JobRunner::Main() {
   asio::co_spawn(job_.io, RunJobTicker(job_, [this] { Publish(); }), asio::detached);
+  asio::co_spawn(job_.io, RunBacklogAdvisor(job_), asio::detached);
   absl::Status status = co_await Run();
   if (!job_.finished) Finish(status.ok() ? JobState::kCancelled : JobState::kFailed, status);
 }
@@ -159,20 +233,43 @@ asio::awaitable<void> JobRunner::Main() {
 asio::awaitable<absl::Status> JobRunner::Run() {
   CO_RETURN_IF_ERROR(addresses_error_);
   job_.SetState(JobState::kConnecting, "opening target listeners");
+  OpenDurableState(job_);
   CO_RETURN_IF_ERROR(OpenListeners(job_));
   CO_RETURN_IF_ERROR(co_await ConnectSource(job_));
   co_await LearnSource(job_);
+  if (job_.spec.options.restored) {
+    CO_RETURN_IF_ERROR(co_await CheckRestoredTargets(job_));
+    if (job_.restored.has_value()) {
+      CO_ASSIGN_OR_RETURN(bool continued, co_await ResumeFromCheckpoint(job_));
+      if (continued) co_return co_await StreamCommands(job_);
+    } else if (job_.restore_detail.empty()) {
+      job_.restore_detail =
+          "full sync of every target after a restart: nothing was recorded (reshardd stopped "
+          "before the job's first snapshot was complete)";
+    }
+  }
   CO_RETURN_IF_ERROR(co_await ConfigureManagedTargets(job_));
   CO_RETURN_IF_ERROR(co_await WaitForTargets(job_));
+  CO_RETURN_IF_ERROR(StartFreshDurableState(job_));
   CO_RETURN_IF_ERROR(co_await SyncSnapshot(job_));
   co_return co_await StreamCommands(job_);
 }
 
 void JobRunner::Finish(JobState state, absl::Status error) {
   if (job_.finished) return;
+  // What the stream reached is on disk before anything closes.
+  FlushDurableState(job_);
   job_.finished = true;
   job_.state = state;
   job_.detail = state == JobState::kCancelled ? "cancelled" : std::string(error.message());
+  if (state == JobState::kDone && job_.cutover.has_value()) {
+    job_.detail =
+        absl::StrFormat("cut over at source offset %d; write pause %.1f ms%s",
+                        job_.cutover->final_offset, job_.cutover->write_pause_ms,
+                        job_.cutover->source_left_paused ? "; the source is still paused" : "");
+  }
+  // A pause a cutover holds ends with the job (a cancelled cutover).
+  if (job_.source_pause != nullptr) job_.source_pause->ReleaseNow();
   if (job_.upstream != nullptr) job_.upstream->Close();
   if (job_.monitor != nullptr) job_.monitor->Close();
   for (auto& target : job_.targets) target->Close();

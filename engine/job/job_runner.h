@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "asio/awaitable.hpp"
+#include "engine/job/cutover_report.h"
 #include "engine/job/job_context.h"
 #include "engine/job/job_spec.h"
 #include "engine/job/job_status.h"
@@ -31,6 +32,10 @@ class JobRunner {
   void Cancel();
   absl::Status Pause();
   absl::Status Resume();
+  // Starts a cutover (cutover_phase.h) beside the stream: CUTOVER, then
+  // DONE, or back to STREAMING when it rolls back. FAILED_PRECONDITION
+  // unless the job is STREAMING or DEGRADED and no cutover runs.
+  absl::Status StartCutover(const CutoverOptions& options);
   JobStatus Snapshot() const;
   JobStatus WaitForChange(uint64_t seen, absl::Duration timeout) const;
 
@@ -40,6 +45,8 @@ class JobRunner {
   asio::awaitable<void> Main();
   // The phases in order; returns the error that ended the job.
   asio::awaitable<absl::Status> Run();
+  // The cutover, then DONE or the rollback to the streaming state.
+  asio::awaitable<void> CutOver();
   void Finish(JobState state, absl::Status error);
   void Publish();
   // FAILED_PRECONDITION unless the published state is `required`; OK when it
@@ -54,6 +61,7 @@ class JobRunner {
   mutable absl::Mutex mu_;
   JobStatus status_ ABSL_GUARDED_BY(mu_);
   bool thread_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool cutover_running_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace reshard::engine

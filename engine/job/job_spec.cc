@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "engine/io/address_identity.h"
 
 namespace reshard::engine {
 namespace {
@@ -32,6 +33,12 @@ absl::Status Prefixed(std::string_view field, const absl::Status& status) {
 bool IsNameChar(char ch) {
   return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
          ch == '_' || ch == '-' || ch == '.';
+}
+
+std::string SourceAlias(std::string_view what, const std::string& address,
+                        const std::string& source) {
+  return absl::StrCat(S(what), " address '", address, "' is the source (", source,
+                      ") under another name");
 }
 
 absl::Status ValidateCredentials(std::string_view field, const Credentials& credentials) {
@@ -94,6 +101,11 @@ absl::Status ValidateOptions(const JobOptions& options) {
       !s.ok()) {
     return s;
   }
+  if (options.restart_down_time_ms < 1000 || options.restart_down_time_ms > 86400000) {
+    return FieldError(
+        "options.restart_down_time_ms",
+        absl::StrCat("must be between 1000 and 86400000 ms, got ", options.restart_down_time_ms));
+  }
   if (options.max_listener_connections < 1) {
     return FieldError("options.max_listener_connections",
                       absl::StrCat("must be >= 1, got ", options.max_listener_connections));
@@ -147,6 +159,9 @@ absl::Status ValidateJobSpec(const JobSpec& spec) {
       return FieldError(listen_field, absl::StrCat("listen address '", listen_address,
                                                    "' is the source address"));
     }
+    if (SameServerAddress(*listen, *source)) {
+      return FieldError(listen_field, SourceAlias("listen", listen_address, source_address));
+    }
     if (!listens.emplace(listen_address, i).second) {
       return FieldError(listen_field,
                         absl::StrCat("duplicate listen address '", listen_address, "'"));
@@ -164,6 +179,10 @@ absl::Status ValidateJobSpec(const JobSpec& spec) {
       if (replica_address == source_address) {
         return FieldError(replica_field, absl::StrCat("replica address '", replica_address,
                                                       "' is the source address"));
+      }
+      // reshardd would send REPLICAOF to its own source.
+      if (SameServerAddress(*replica, *source)) {
+        return FieldError(replica_field, SourceAlias("replica", replica_address, source_address));
       }
       if (!replicas.emplace(replica_address, i).second) {
         return FieldError(replica_field,

@@ -2,7 +2,8 @@
 
 // JobSpec: what a job is asked to do, in engine terms (the server converts the
 // reshard.v1 proto to this). ValidateJobSpec checks everything that can be
-// checked without the network.
+// checked without connecting anywhere (host names are resolved, to compare
+// addresses).
 
 #include <cstdint>
 #include <optional>
@@ -12,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "engine/io/endpoint.h"
+#include "engine/io/fsync_policy.h"
 #include "engine/route/key_filter.h"
 
 namespace reshard::engine {
@@ -72,6 +74,23 @@ struct JobOptions {
   // How long to keep trying to reconnect (PSYNC <replid> <offset>) when the
   // link to the source drops while streaming, before failing the job.
   int reconnect_window_ms = 60000;
+  // Durable job state (set by the daemon, like spool_dir): where the job
+  // records its checkpoints and its targets' stream logs, so that a
+  // restarted reshardd continues it (empty: nothing is recorded), and when
+  // those files are fsynced.
+  std::string state_dir;
+  FsyncPolicy fsync = FsyncPolicy::kEverySec;
+  // Set by the daemon for a job it restores after a restart: connection
+  // failures are retried (never FAILED), managed targets are checked before
+  // anything is sent to them.
+  bool restored = false;
+  // The source's repl-backlog-size should hold this much of its writes (at
+  // the rate measured while streaming), so that a restart of reshardd this
+  // long continues with PSYNC; the status says when it does not, with the
+  // size to set. With set_source_backlog reshardd sets it itself (CONFIG SET
+  // repl-backlog-size; it only ever grows it).
+  int restart_down_time_ms = 60000;
+  bool set_source_backlog = false;
   // A write whose keys belong to different targets and that cannot be split
   // (RENAME, SMOVE, SUNIONSTORE, ...): false copies its keys from the source
   // to their targets (DUMP/RESTORE); true fails the job instead, naming the
@@ -87,7 +106,10 @@ struct JobSpec {
 
 // INVALID_ARGUMENT naming the field ("targets[1].filter.regex: ...") for: no
 // source address or a malformed one, no targets, an empty or duplicate target
-// name, a malformed or duplicate listen address, a bad filter.
+// name, a malformed or duplicate listen address, a bad filter, a listen or
+// managed replica address that is the source, also under another name
+// ("targets[0].replica.address: replica address 'localhost:6379' is the
+// source (127.0.0.1:6379) under another name").
 absl::Status ValidateJobSpec(const JobSpec& spec);
 
 // The spec's addresses, parsed: what the job's links connect to and listen on.

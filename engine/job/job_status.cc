@@ -20,6 +20,10 @@ std::string_view JobStateName(JobState state) {
       return "FAILED";
     case JobState::kCancelled:
       return "CANCELLED";
+    case JobState::kCutover:
+      return "CUTOVER";
+    case JobState::kDone:
+      return "DONE";
   }
   return "UNKNOWN";
 }
@@ -49,7 +53,19 @@ std::string_view TargetStateName(TargetState state) {
 }
 
 bool IsTerminal(JobState state) {
-  return state == JobState::kFailed || state == JobState::kCancelled;
+  return state == JobState::kFailed || state == JobState::kCancelled || state == JobState::kDone;
+}
+
+std::string_view CutoverStateName(CutoverState state) {
+  switch (state) {
+    case CutoverState::kRunning:
+      return "RUNNING";
+    case CutoverState::kDone:
+      return "DONE";
+    case CutoverState::kRolledBack:
+      return "ROLLED_BACK";
+  }
+  return "UNKNOWN";
 }
 
 }  // namespace reshard::engine

@@ -4,11 +4,13 @@
 // read by the server (GetJob, WatchJob, /metrics). Plain values only.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "engine/job/cutover_report.h"
 
 namespace reshard::engine {
 
@@ -23,6 +25,12 @@ enum class JobState {
   kPaused,  // reading the source and spooling; delivery to targets stopped
   kFailed,
   kCancelled,
+  // A cutover runs (status.cutover says which step); the job streams on.
+  // Back to STREAMING when it rolls back.
+  kCutover,
+  // Cut over: every write up to the source's final offset is on every
+  // target, and the job has let go of the source and the targets.
+  kDone,
 };
 
 std::string_view JobStateName(JobState state);  // "PENDING", ...
@@ -76,7 +84,7 @@ struct JobStatus {
   uint64_t rdb_bytes_read = 0;
   uint64_t rdb_keys_read = 0;
   uint64_t rdb_keys_total = 0;  // the source's key count at job start (INFO keyspace); 0 unknown
-  uint64_t source_offset = 0;   // source replication offset applied
+  uint64_t source_offset = 0;   // source offset up to which every command reached the targets
   // The source's own master_repl_offset, polled every second on a side
   // connection (0: not known yet), and how far the job is behind it.
   uint64_t source_master_offset = 0;
@@ -87,10 +95,26 @@ struct JobStatus {
   uint64_t upstream_acked_offset = 0;
   uint64_t upstream_reconnects = 0;
   bool upstream_connected = false;
+  // How the job came back after reshardd restarted (empty: it did not):
+  // "continued after a restart: ..." (no fork; targets from their logs) or
+  // "full sync of every target after a restart: <why>".
+  std::string restore_detail;
+  // Why the job's state is not (or no longer) recorded in the state dir, so
+  // that a restart would need a full sync; empty when it is recorded (or
+  // there is no state dir).
+  std::string durable_state_error;
+  // The source's repl-backlog-size, how many seconds of its writes it holds
+  // (0: not measured yet, or no writes), and what reshardd advises or did
+  // about it (empty while it holds options.restart_down_time_ms of writes).
+  uint64_t source_backlog_bytes = 0;
+  double source_backlog_seconds = 0;
+  std::string source_backlog_advice;
   int64_t created_unix_ms = 0;
   int64_t updated_unix_ms = 0;
   uint64_t version = 0;  // increases with every published change
   std::vector<TargetStatus> targets;
+  // The cutover running now, or the last one (done or rolled back).
+  std::optional<CutoverReport> cutover;
 };
 
 }  // namespace reshard::engine

@@ -1,5 +1,6 @@
 #include "engine/job/job_status_builder.h"
 
+#include "absl/strings/str_cat.h"
 #include "engine/job/job_health.h"
 
 namespace reshard::engine {
@@ -48,7 +49,7 @@ JobStatus BuildJobStatus(const JobContext& job, uint64_t previous_rdb_bytes_read
   status.created_unix_ms = created_unix_ms;
   status.updated_unix_ms = absl::ToUnixMillis(absl::Now());
   status.upstream_reconnects = job.source.reconnects;
-  status.source_offset = job.source.applied_offset;
+  status.source_offset = job.source.routed_offset;
   status.upstream_acked_offset = job.upstream_acked;
   if (job.monitor != nullptr && !job.source.replid.empty()) {
     status.source_master_offset = job.monitor->master_offset();
@@ -70,6 +71,19 @@ JobStatus BuildJobStatus(const JobContext& job, uint64_t previous_rdb_bytes_read
         job.snapshot.rdb_bytes > 0 ? job.snapshot.rdb_bytes : previous_rdb_bytes_read;
   }
   status.rdb_bytes_total = job.snapshot.rdb_total;
+  status.cutover = job.cutover;
+  status.restore_detail = job.restore_detail;
+  status.durable_state_error = job.durable_error;
+  for (size_t i = 0; i < job.targets.size() && status.durable_state_error.empty(); ++i) {
+    if (const std::string& error = job.targets[i]->durable().error(); !error.empty()) {
+      status.durable_state_error =
+          absl::StrCat("target '", job.targets[i]->name(), "' stream log: ", error,
+                       ": a restart of reshardd will give it a full sync");
+    }
+  }
+  status.source_backlog_bytes = job.backlog_advice.backlog_bytes;
+  status.source_backlog_seconds = job.backlog_advice.covers_seconds;
+  status.source_backlog_advice = job.backlog_advice.text;
   if (job.splitter != nullptr) status.rdb_keys_read = job.splitter->keys_read();
   for (size_t i = 0; i < job.spec.targets.size(); ++i) {
     status.targets.push_back(TargetStatusOf(job, i));

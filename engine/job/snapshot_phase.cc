@@ -38,7 +38,9 @@ absl::Status ExplainSnapshotLoss(const absl::Status& status, const JobContext& j
       "chose for this replica cannot hold), client-output-buffer-limit replica, or a restart"));
 }
 
-void MakeRouter(JobContext& job) {
+}  // namespace
+
+void MakeRouter(JobContext& job, int source_db) {
   std::vector<const KeyFilter*> filters;
   std::vector<std::string> names;
   for (size_t i = 0; i < job.filters.size(); ++i) {
@@ -52,11 +54,8 @@ void MakeRouter(JobContext& job) {
     if (!job.target_versions[i].has_value()) continue;
     job.router->SetTargetSupportsPxat(i, AcceptsSetPxat(*job.target_versions[i]));
   }
-  int stream_db = job.splitter->source_stream_db();
-  job.router->SetSourceDb(stream_db >= 0 ? stream_db : 0);
+  job.router->SetSourceDb(source_db);
 }
-
-}  // namespace
 
 asio::awaitable<absl::Status> SyncSnapshot(JobContext& job) {
   job.SetState(JobState::kConnecting,
@@ -67,6 +66,7 @@ asio::awaitable<absl::Status> SyncSnapshot(JobContext& job) {
   }
   CO_ASSIGN_OR_RETURN(FullResync resync, co_await job.upstream->RequestFullSync());
   job.source.applied_offset = resync.offset;
+  job.source.routed_offset = resync.offset;
   job.source.replid = resync.replid;
   job.SetState(JobState::kConnecting, "waiting for the source's snapshot");
   absl::StatusOr<RdbFraming> framing_or =
@@ -103,7 +103,8 @@ asio::awaitable<absl::Status> SyncSnapshot(JobContext& job) {
       co_await job.upstream->FinishRdbFraming(framing, rdb_bytes), job, rdb_bytes));
   job.snapshot.rdb_bytes = rdb_bytes;
   for (auto& target : job.targets) target->EndSnapshot();
-  MakeRouter(job);
+  int stream_db = job.splitter->source_stream_db();
+  MakeRouter(job, stream_db >= 0 ? stream_db : 0);
   co_return absl::OkStatus();
 }
 

@@ -17,4 +17,9 @@ namespace reshard::engine {
 // corrupt snapshot (no target's RDB is completed then).
 asio::awaitable<absl::Status> SyncSnapshot(JobContext& job);
 
+// job.router for the stream, its source db `source_db` (the snapshot's
+// repl-stream-db, or a restored checkpoint's), SET ... PXAT where each target
+// takes it.
+void MakeRouter(JobContext& job, int source_db);
+
 }  // namespace reshard::engine

@@ -1,8 +1,10 @@
 #include "engine/job/source_phase.h"
 
 #include <algorithm>
+#include <climits>
 
 #include "absl/strings/str_cat.h"
+#include "engine/link/replication_info.h"
 
 namespace reshard::engine {
 
@@ -11,17 +13,24 @@ asio::awaitable<absl::Status> ConnectSource(JobContext& job) {
   job.upstream = std::make_unique<UpstreamLink>(job.io.get_executor(), job.addresses.source,
                                                 job.addresses.listen[0].port);
   absl::Status status;
-  int attempts = std::max(1, job.spec.options.connect_attempts);
+  // A job restored after a restart waits for its source however long it
+  // takes: a source that is down for a while must not end it.
+  const bool restored = job.spec.options.restored;
+  int attempts = restored ? INT_MAX : std::max(1, job.spec.options.connect_attempts);
   absl::Duration backoff = absl::Milliseconds(200);
   for (int attempt = 1; attempt <= attempts; ++attempt) {
     job.SetState(JobState::kConnecting,
-                 absl::StrCat("connecting to source ", job.spec.source.address, " (attempt ",
-                              attempt, "/", attempts, ")"));
+                 restored
+                     ? absl::StrCat("restoring: connecting to source ", job.spec.source.address,
+                                    " (attempt ", attempt,
+                                    status.ok() ? "" : absl::StrCat("; ", status.message()), ")")
+                     : absl::StrCat("connecting to source ", job.spec.source.address, " (attempt ",
+                                    attempt, "/", attempts, ")"));
     status = co_await job.upstream->Connect(kConnectTimeout);
     if (status.ok() || status.code() != absl::StatusCode::kUnavailable) break;
     if (attempt < attempts) {
       if (!co_await job.Sleep(backoff)) co_return absl::CancelledError("cancelled");
-      backoff *= 2;
+      backoff = std::min(backoff * 2, absl::Seconds(5));
     }
   }
   co_return status;
@@ -53,6 +62,7 @@ asio::awaitable<void> LearnSource(JobContext& job) {
   if (absl::StatusOr<RespValue> server = co_await job.upstream->Command(std::move(info));
       server.ok() && !server->IsError()) {
     source.version = ServerVersionFromInfo(server->str);
+    source.run_id = InfoField(server->str, "run_id");
   }
 }
 

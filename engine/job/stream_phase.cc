@@ -8,9 +8,11 @@
 #include "asio/use_awaitable.hpp"
 #include "engine/base/absl_view.h"
 #include "engine/base/status_macros.h"
+#include "engine/job/durable_state.h"
 #include "engine/job/job_health.h"
 #include "engine/job/resync_phase.h"
 #include "engine/job/source_phase.h"
+#include "engine/job/stream_router.h"
 #include "engine/resp/resp_parser.h"
 
 namespace reshard::engine {
@@ -24,95 +26,6 @@ bool IsGetAck(const RespCommand& command) {
 
 bool IsReplconf(const RespCommand& command) {
   return command.args[0].size() == 8 && absl::EqualsIgnoreCase(AsAbsl(command.args[0]), "replconf");
-}
-
-// Copies the requested keys from the source and hands them to the router,
-// which appends the RESTOREs and DELs to `out`.
-asio::awaitable<absl::Status> MaterializeKeys(JobContext& job,
-                                              const std::vector<Materialization>& requests,
-                                              std::vector<std::string>* out) {
-  if (job.materializer == nullptr) {
-    job.materializer =
-        std::make_unique<KeyMaterializer>(job.io.get_executor(), job.addresses.source);
-  }
-  CO_ASSIGN_OR_RETURN(MaterializedBatch batch, co_await job.materializer->Fetch(requests));
-  for (const auto& [db, key] : batch.keys) {
-    job.router->EmitMaterialized(db, key, batch.absolute_ttl, batch.source_offset, out);
-  }
-  co_return absl::OkStatus();
-}
-
-// Routes one command into `out`. `command` points into the upstream buffer:
-// nothing reads the link while its keys are materialised.
-asio::awaitable<absl::Status> RouteCommand(JobContext& job, const RespCommand& command,
-                                           std::vector<std::string>* out,
-                                           std::vector<Materialization>* materialize) {
-  if (IsReplconf(command)) {
-    // REPLCONF GETACK *: answer with what the job acknowledges (at most the
-    // offset before this command).
-    if (IsGetAck(command)) job.upstream->SendAck(UpstreamAckOffset(job)).IgnoreError();
-    co_return absl::OkStatus();
-  }
-  materialize->clear();
-  absl::Status routed = job.router->Route(command, out, materialize);
-  if (routed.ok() && !materialize->empty()) {
-    routed = co_await MaterializeKeys(job, *materialize, out);
-    if (job.finished) co_return absl::CancelledError("cancelled");
-  }
-  co_return WithContext(routed, absl::StrCat("source offset ", job.source.applied_offset, ": "));
-}
-
-// Routes one command, keeping the shares of targets that wait for a resync
-// snapshot in their held streams (with the command's end offset).
-asio::awaitable<absl::Status> RouteAndHold(JobContext& job, const RespCommand& command,
-                                           uint64_t consumed, std::vector<std::string>* out,
-                                           std::vector<Materialization>* materialize,
-                                           std::vector<HeldStream*>* held_before) {
-  const uint64_t start = job.source.applied_offset;
-  bool holding = false;
-  for (size_t i = 0; i < job.held.size(); ++i) {
-    HeldStream* held = job.held[i].get();
-    (*held_before)[i] = held;
-    if (held == nullptr) continue;
-    holding = true;
-    if (held->NeedsSelect(start)) job.router->SetTargetDb(i, kUnknownDb);
-  }
-  if (!command.args.empty()) {
-    CO_RETURN_IF_ERROR(co_await RouteCommand(job, command, out, materialize));
-  }
-  job.source.applied_offset += consumed;
-  job.router->SetAppliedOffset(job.source.applied_offset);
-  if (!holding) co_return absl::OkStatus();
-  for (size_t i = 0; i < job.held.size(); ++i) {
-    HeldStream* held = job.held[i].get();
-    if (held == nullptr) continue;  // released meanwhile: out[i] follows its held bytes
-    // Held from this command on: what it routed before is in the snapshot.
-    if (held != (*held_before)[i]) {
-      (*out)[i].clear();
-      continue;
-    }
-    if (absl::Status added = held->Add(job.source.applied_offset, (*out)[i]); !added.ok()) {
-      job.held[i].reset();
-      job.targets[i]->Abandon(absl::StrCat("cannot hold its stream: ", added.message()));
-    }
-    (*out)[i].clear();
-  }
-  co_return absl::OkStatus();
-}
-
-// After a batch: each streaming target's share is appended, and its offset
-// recorded against the source's.
-void AppendBatch(JobContext& job, std::vector<std::string>* out) {
-  for (size_t i = 0; i < out->size(); ++i) {
-    TargetMaster& target = *job.targets[i];
-    if (!(*out)[i].empty()) {
-      target.AppendStream((*out)[i]);
-      (*out)[i].clear();
-    }
-    if (job.held[i] == nullptr && target.phase() == TargetMaster::Phase::kStreaming) {
-      job.offset_maps[i].Record(job.source.applied_offset, target.offset());
-    }
-  }
 }
 
 }  // namespace
@@ -134,15 +47,20 @@ uint64_t UpstreamAckOffset(JobContext& job) {
 }
 
 asio::awaitable<absl::Status> StreamCommands(JobContext& job) {
-  // STREAMING only once every target streams: DEGRADED while a target loads
-  // its snapshot. The state is set without publishing it, so that no status
-  // says STREAMING before the targets were looked at (a watch would take it
-  // for done); RefreshStreamingState publishes whichever it is.
-  job.state = JobState::kDegraded;
-  RefreshStreamingState(job);
+  if (job.paused) {
+    // Restored paused: it stays so until resumed.
+    for (auto& target : job.targets) target->SetDeliveryPaused(true);
+    job.SetState(JobState::kPaused,
+                 "paused: reading the source; the targets' streams wait in their spools");
+  } else {
+    // STREAMING only once every target streams: DEGRADED while a target
+    // loads its snapshot. The state is set without publishing it, so that no
+    // status says STREAMING before the targets were looked at (a watch would
+    // take it for done); RefreshStreamingState publishes whichever it is.
+    job.state = JobState::kDegraded;
+    RefreshStreamingState(job);
+  }
   RespParser parser(RespParser::Limits{});
-  std::vector<std::string> out(job.targets.size());
-  std::vector<Materialization> materialize;
   job.router->set_fail_on_cross_target(job.spec.options.fail_on_cross_target_write);
   // Every target's stream starts at the snapshot's source offset.
   job.offset_maps.assign(job.targets.size(), OffsetMap());
@@ -151,9 +69,11 @@ asio::awaitable<absl::Status> StreamCommands(JobContext& job) {
   for (size_t i = 0; i < job.targets.size(); ++i) {
     job.offset_maps[i].Reset(job.source.applied_offset, job.targets[i]->offset());
   }
-  asio::co_spawn(job.io, RunTargetResyncs(job), asio::detached);
   job.router->SetAppliedOffset(job.source.applied_offset);
-  std::vector<HeldStream*> held_before(job.targets.size());
+  job.source.routed_offset = job.source.applied_offset;
+  StreamRouter routing(job);
+  asio::co_spawn(job.io, RunTargetResyncs(job), asio::detached);
+  RecordJobState(job);
   while (!job.finished) {
     // The link (and its buffer) is replaced when it reconnects. A link that
     // stays silent past the timeout is taken as dead (the source PINGs its
@@ -164,7 +84,9 @@ asio::awaitable<absl::Status> StreamCommands(JobContext& job) {
     job.router->SetNowMs(absl::ToUnixMillis(absl::Now()));
     std::string_view input = source.Available();
     size_t used = 0;
-    while (true) {
+    bool full = false;
+    job.routing = true;
+    while (!(full = routing.full())) {
       RespCommand command;
       size_t consumed = 0;
       ParseResult result = parser.Parse(input.substr(used), &consumed, &command);
@@ -175,12 +97,29 @@ asio::awaitable<absl::Status> StreamCommands(JobContext& job) {
                                                    parser.error()));
       }
       used += consumed;
-      CO_RETURN_IF_ERROR(
-          co_await RouteAndHold(job, command, consumed, &out, &materialize, &held_before));
+      const uint64_t start = job.source.applied_offset;
+      job.source.applied_offset += consumed;
+      if (!command.args.empty() && IsReplconf(command)) {
+        // REPLCONF GETACK *: answer with what the job acknowledges (at most
+        // the offset before this command).
+        if (IsGetAck(command)) job.upstream->SendAck(UpstreamAckOffset(job)).IgnoreError();
+        continue;
+      }
+      // A command that waits for key copies is copied: the buffer moves on.
+      CO_RETURN_IF_ERROR(routing.Add(command, start, job.source.applied_offset));
     }
-    AppendBatch(job, &out);
+    job.routing = false;
     source.Consume(used);
-    // Nothing waits for a target: a slow one's bytes wait in its outbox.
+    // Nothing routed waits for the source: a slow target's bytes wait in its
+    // outbox, a command waiting for copies in the router.
+    CO_RETURN_IF_ERROR(routing.Flush());
+    // Recorded before anything of the batch can reach a target (only where
+    // nothing waits for copies: the record's offset is the routed one).
+    RecordJobState(job);
+    if (full) {
+      co_await routing.WaitForProgress();
+      continue;
+    }
     absl::Status filled = co_await source.Fill(source.Available().size() + 1);
     if (filled.ok()) continue;
     if (job.finished) co_return absl::CancelledError("cancelled");
@@ -192,9 +131,14 @@ asio::awaitable<absl::Status> StreamCommands(JobContext& job) {
     // The source resends from the first command not applied: a command cut
     // in half by the drop starts again from its first byte.
     parser.Reset(job.source.applied_offset);
-    job.SetState(
-        job.paused ? JobState::kPaused : JobState::kStreaming,
-        absl::StrCat("streaming; reconnected to the source at offset ", job.source.applied_offset));
+    if (job.paused) {
+      job.SetState(JobState::kPaused, absl::StrCat("paused; reconnected to the source at offset ",
+                                                   job.source.applied_offset));
+    } else {
+      // STREAMING only if every target streams (as at the start).
+      job.state = JobState::kDegraded;
+      RefreshStreamingState(job);
+    }
   }
   co_return absl::CancelledError("cancelled");
 }

@@ -1,9 +1,10 @@
 #pragma once
 
 // The stream phase: the source's command stream, parsed where the snapshot
-// ended, routed per target (materialising cross-target writes), appended to
-// each target's master; REPLCONF GETACK answered; back-pressure from the
-// targets; a dropped source link continued with PSYNC.
+// ended, routed per target by a StreamRouter (stream_router.h: cross-target
+// writes materialised beside the stream, commands on other keys passing
+// them), appended to each target's master; REPLCONF GETACK answered; a
+// dropped source link continued with PSYNC.
 
 #include "absl/status/status.h"
 #include "asio/awaitable.hpp"

@@ -1,13 +1,18 @@
 #include "engine/job/target_phase.h"
 
+#include <algorithm>
+#include <climits>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "asio/post.hpp"
 #include "asio/redirect_error.hpp"
 #include "asio/use_awaitable.hpp"
 #include "engine/base/status_macros.h"
+#include "engine/job/durable_state.h"
 #include "engine/job/version_policy.h"
 #include "engine/link/redis_connection.h"
+#include "engine/link/replication_info.h"
 
 namespace reshard::engine {
 namespace {
@@ -27,10 +32,34 @@ TargetMaster::Options MasterOptions(const JobContext& job, size_t i) {
   options.spool_name = spool.name;
   options.handshake_timeout = absl::Milliseconds(job.spec.options.listener_handshake_timeout_ms);
   options.max_connections = job.spec.options.max_listener_connections;
+  options.log = TargetLogOptions(job, i);
   return options;
 }
 
 }  // namespace
+
+asio::awaitable<absl::StatusOr<std::unique_ptr<RedisConnection>>> ConnectManagedTarget(
+    JobContext& job, size_t i, int attempts) {
+  const TargetSpec& spec = job.spec.targets[i];
+  const RedisEndpoint& replica = *job.addresses.replica[i];
+  // A restored job retries an unreachable target (a fresh one fails at once).
+  if (attempts <= 0) attempts = job.spec.options.restored ? INT_MAX : 1;
+  absl::Duration backoff = absl::Milliseconds(200);
+  for (int attempt = 1;; ++attempt) {
+    absl::StatusOr<std::unique_ptr<RedisConnection>> connection = co_await RedisConnection::Connect(
+        job.io.get_executor(), replica.address, absl::StrCat("target '", spec.name, "'"),
+        kConnectTimeout);
+    if (connection.ok() || connection.status().code() != absl::StatusCode::kUnavailable ||
+        attempt >= attempts) {
+      co_return connection;
+    }
+    job.SetState(JobState::kConnecting,
+                 absl::StrCat("restoring: target '", spec.name, "' unreachable (",
+                              connection.status().message(), "); retrying"));
+    if (!co_await job.Sleep(backoff)) co_return absl::CancelledError("cancelled");
+    backoff = std::min(backoff * 2, absl::Seconds(5));
+  }
+}
 
 absl::Status OpenListeners(JobContext& job) {
   job.target_versions.assign(job.spec.targets.size(), std::nullopt);
@@ -50,7 +79,11 @@ absl::Status OpenListeners(JobContext& job) {
         MasterOptions(job, i), job.io.get_executor(), std::move(callbacks)));
     RETURN_IF_ERROR(job.targets.back()->Listen());
   }
-  for (auto& target : job.targets) target->StartAccepting();
+  // A job restored from a checkpoint accepts once the source said whether it
+  // continues (resume_phase.h): a replica then gets the right answer at once.
+  if (!job.restored.has_value()) {
+    for (auto& target : job.targets) target->StartAccepting();
+  }
   return absl::OkStatus();
 }
 
@@ -68,17 +101,26 @@ asio::awaitable<absl::Status> ConfigureManagedTargets(JobContext& job) {
     const TargetSpec& spec = job.spec.targets[i];
     const std::optional<RedisEndpoint>& replica = job.addresses.replica[i];
     if (!replica.has_value()) continue;
+    // A restarted reshardd never sends REPLICAOF twice: a target configured
+    // before replicates from its listener already, or has left the job.
+    if (job.spec.options.restored && job.replicaof_sent[i]) continue;
     const HostPort& listen = job.addresses.listen[i];
     job.SetState(JobState::kConnecting,
                  absl::StrCat("pointing target '", spec.name, "' at ", spec.listen));
     CO_ASSIGN_OR_RETURN(std::unique_ptr<RedisConnection> connection,
-                        co_await RedisConnection::Connect(job.io.get_executor(), replica->address,
-                                                          absl::StrCat("target '", spec.name, "'"),
-                                                          kConnectTimeout));
+                        co_await ConnectManagedTarget(job, i, /*attempts=*/0));
     CO_RETURN_IF_ERROR(co_await connection->Authenticate(replica->credentials));
     std::vector<std::string> info = {"INFO", "server"};
     CO_ASSIGN_OR_RETURN(RespValue info_reply, co_await connection->Command(std::move(info)));
     if (!info_reply.IsError()) job.target_versions[i] = ServerVersionFromInfo(info_reply.str);
+    // The source under another name (an alias, a NAT address): never REPLICAOF it.
+    if (std::string run_id = InfoField(info_reply.str, "run_id");
+        !run_id.empty() && run_id == job.source.run_id) {
+      co_return absl::InvalidArgumentError(
+          absl::StrCat("targets[", i, "].replica.address: '", spec.replica->address,
+                       "' is the source itself (the same run_id ", run_id,
+                       "): reshardd never sends REPLICAOF to its source"));
+    }
     // Checked again, for every target, against the snapshot's own header.
     if (std::optional<int> rdb_version =
             job.source.version.has_value() ? RdbVersionSentBy(*job.source.version) : std::nullopt;
@@ -93,6 +135,7 @@ asio::awaitable<absl::Status> ConfigureManagedTargets(JobContext& job) {
       commands.push_back({"CONFIG", "SET", "masterauth", spec.credentials.password});
     }
     commands.push_back({"REPLICAOF", listen.host, std::to_string(listen.port)});
+    CO_RETURN_IF_ERROR(RecordReplicaOfSent(job, i));
     for (auto& command : commands) {
       std::string name = absl::StrJoin(command.begin(), command.begin() + 2, " ");
       CO_ASSIGN_OR_RETURN(RespValue reply, co_await connection->Command(command));

@@ -7,17 +7,27 @@
 #include "absl/status/status.h"
 #include "asio/awaitable.hpp"
 #include "engine/job/job_context.h"
+#include "engine/link/redis_connection.h"
 
 namespace reshard::engine {
 
-// Builds each target's filter and master and binds its listener. Errors name
-// the field ("targets[1].filter: ...", "targets[1].listen: ...").
+// Builds each target's filter and master and binds its listener (accepting
+// at once unless the job resumes from a checkpoint). Errors name the field
+// ("targets[1].filter: ...", "targets[1].listen: ...").
 absl::Status OpenListeners(JobContext& job);
 
 // For each managed target: connects, authenticates, reads its version (a
 // target that cannot load the source's RDB version fails the job before a
-// byte is sent), sets masteruser/masterauth and sends REPLICAOF <listen>.
+// byte is sent), refuses the source itself under another name (the same
+// run_id), notes durably that it does, sets masteruser/masterauth and sends
+// REPLICAOF <listen>. A restored job skips the targets it configured before
+// and retries unreachable ones.
 asio::awaitable<absl::Status> ConfigureManagedTargets(JobContext& job);
+
+// A connection to managed target i, retrying UNAVAILABLE up to `attempts`
+// times with backoff (0: once for a new job, forever for a restored one).
+asio::awaitable<absl::StatusOr<std::unique_ptr<RedisConnection>>> ConnectManagedTarget(
+    JobContext& job, size_t i, int attempts);
 
 // Waits until no target is kWaiting. DEADLINE_EXCEEDED after
 // options.target_attach_timeout_ms (0: forever), naming the targets.

@@ -4,7 +4,8 @@
 // target that reconnects with PSYNC <replid> <offset> can continue where it
 // stopped (Redis's repl_backlog, one per target). Offsets are the target's own
 // offset space: the stream byte at offset o (1-based, as in PSYNC) is kept while
-// end_offset() - capacity < o <= end_offset().
+// end_offset() - capacity < o <= end_offset(). Memory grows with what is
+// kept, up to the capacity: an idle target's backlog costs next to nothing.
 
 #include <cstdint>
 #include <string>
@@ -33,10 +34,12 @@ class Backlog {
   uint64_t size() const { return size_; }
 
  private:
-  std::string ring_;  // capacity bytes, allocated on first Append
+  // While growing, the valid bytes in order (write_pos_ 0); once it holds
+  // capacity_ bytes, a ring whose oldest byte is at write_pos_.
+  std::string ring_;
   uint64_t capacity_;
   uint64_t size_ = 0;        // valid bytes in the ring
-  uint64_t write_pos_ = 0;   // next write index in ring_
+  uint64_t write_pos_ = 0;   // next write index in ring_ once full
   uint64_t end_offset_ = 0;  // offset of the last byte appended
 };
 

@@ -2,18 +2,19 @@
 
 #include <charconv>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "engine/base/absl_view.h"
 #include "engine/base/status_macros.h"
+#include "engine/resp/resp_writer.h"
 
 namespace reshard::engine {
 namespace {
 
 constexpr absl::Duration kConnectTimeout = absl::Seconds(5);
-constexpr absl::Duration kCommandTimeout = absl::Seconds(30);
 
 // "master_repl_offset:<n>" in an INFO replication reply.
 absl::StatusOr<uint64_t> ReplOffset(const std::string& info) {
@@ -113,59 +114,111 @@ KeyMaterializer::KeyMaterializer(asio::any_io_executor executor, RedisEndpoint s
 void KeyMaterializer::Close() {
   if (connection_ != nullptr) connection_->Close();
   connection_.reset();
+  in_flight_.clear();
+}
+
+absl::Status KeyMaterializer::Fail(const absl::Status& error) {
+  std::string peer = connection_ != nullptr ? connection_->peer() : "source (key copies)";
+  Close();
+  if (absl::StartsWith(error.message(), peer)) return error;
+  return absl::Status(error.code(), absl::StrCat(peer, ": ", error.message()));
 }
 
 asio::awaitable<absl::Status> KeyMaterializer::Open() {
-  CO_ASSIGN_OR_RETURN(connection_,
+  if (connection_ != nullptr) co_return absl::OkStatus();
+  // Open only once ready: batches may be sent as soon as is_open().
+  CO_ASSIGN_OR_RETURN(std::unique_ptr<RedisConnection> connection,
                       co_await RedisConnection::Connect(executor_, source_.address,
                                                         "source (key copies)", kConnectTimeout));
-  CO_RETURN_IF_ERROR(co_await connection_->Authenticate(source_.credentials));
-  // PEXPIRETIME came with Redis 7.0; before it, COMMAND INFO answers [nil].
-  std::vector<std::string> command = {"COMMAND", "INFO", "PEXPIRETIME"};
-  CO_ASSIGN_OR_RETURN(RespValue reply, co_await connection_->Command(std::move(command)));
-  pexpiretime_ = reply.type == RespValue::Type::kArray && reply.elements.size() == 1 &&
-                 reply.elements[0].type == RespValue::Type::kArray &&
-                 !reply.elements[0].elements.empty();
+  absl::Status status = co_await connection->Authenticate(source_.credentials);
+  if (status.ok()) {
+    // PEXPIRETIME came with Redis 7.0; before it, COMMAND INFO answers [nil].
+    std::vector<std::string> command = {"COMMAND", "INFO", "PEXPIRETIME"};
+    absl::StatusOr<RespValue> reply = co_await connection->Command(std::move(command));
+    if (reply.ok()) {
+      pexpiretime_ = reply->type == RespValue::Type::kArray && reply->elements.size() == 1 &&
+                     reply->elements[0].type == RespValue::Type::kArray &&
+                     !reply->elements[0].elements.empty();
+    }
+    status = reply.status();
+  }
+  if (!status.ok()) {
+    connection->Close();
+    if (absl::StartsWith(status.message(), connection->peer())) co_return status;
+    co_return absl::Status(status.code(), absl::StrCat(connection->peer(), ": ", status.message()));
+  }
+  // A batch's reply may be slow to start (a big DUMP); it is never silent
+  // for longer than this while one is awaited.
+  connection->source().set_idle_timeout(kReplyTimeout);
+  connection_ = std::move(connection);
   co_return absl::OkStatus();
+}
+
+absl::Status KeyMaterializer::Send(std::vector<Materialization> requests) {
+  if (connection_ == nullptr) return absl::FailedPreconditionError("key copies: not connected");
+  request_.clear();
+  for (const std::vector<std::string>& command : DumpTransaction(requests, pexpiretime_)) {
+    std::vector<std::string_view> views(command.begin(), command.end());
+    AppendCommand(&request_, views);
+  }
+  if (absl::Status written = connection_->WriteSync(request_); !written.ok()) {
+    return Fail(written);
+  }
+  in_flight_.push_back(std::move(requests));
+  if (request_.capacity() > (1 << 20)) std::string().swap(request_);
+  return absl::OkStatus();
+}
+
+asio::awaitable<absl::StatusOr<RespValue>> KeyMaterializer::ReadReply() {
+  SocketByteSource& source = connection_->source();
+  RespReplyParser parser;
+  while (true) {
+    size_t consumed = 0;
+    RespValue value;
+    ParseResult result = parser.Parse(source.Available(), &consumed, &value);
+    if (result == ParseResult::kOk) {
+      source.Consume(consumed);
+      co_return value;
+    }
+    if (result == ParseResult::kError) {
+      co_return absl::DataLossError(absl::StrCat("bad reply: ", parser.error()));
+    }
+    CO_RETURN_IF_ERROR(co_await source.Fill(source.Available().size() + 1));
+  }
+}
+
+asio::awaitable<absl::StatusOr<MaterializedBatch>> KeyMaterializer::Receive() {
+  if (connection_ == nullptr || in_flight_.empty()) {
+    co_return absl::FailedPreconditionError("key copies: no batch in flight");
+  }
+  // MULTI's +OK, a +QUEUED per command (SELECT, DUMP and PEXPIRETIME per
+  // key, INFO), then EXEC's array.
+  size_t before_exec = 2;
+  for (const Materialization& request : in_flight_.front()) {
+    before_exec += 1 + 2 * request.keys.size();
+  }
+  for (size_t i = 0; i < before_exec; ++i) {
+    absl::StatusOr<RespValue> reply = co_await ReadReply();
+    if (!reply.ok()) co_return Fail(reply.status());
+    if (reply->IsError()) {
+      co_return Fail(absl::FailedPreconditionError(absl::StrCat("copying keys: ", reply->str)));
+    }
+  }
+  absl::StatusOr<RespValue> exec = co_await ReadReply();
+  if (!exec.ok()) co_return Fail(exec.status());
+  absl::StatusOr<MaterializedBatch> batch =
+      ParseDumpTransaction(in_flight_.front(), pexpiretime_, *exec);
+  if (!batch.ok()) co_return Fail(batch.status());
+  in_flight_.pop_front();
+  ++batches_;
+  co_return batch;
 }
 
 asio::awaitable<absl::StatusOr<MaterializedBatch>> KeyMaterializer::Fetch(
     const std::vector<Materialization>& requests) {
-  if (connection_ == nullptr) {
-    absl::Status opened = co_await Open();
-    if (!opened.ok()) {
-      Close();
-      co_return opened;
-    }
-  }
-  std::vector<std::vector<std::string>> commands = DumpTransaction(requests, pexpiretime_);
-  for (size_t i = 0; i < commands.size(); ++i) {
-    absl::StatusOr<RespValue> reply =
-        co_await connection_->Command(std::move(commands[i]), kCommandTimeout);
-    if (!reply.ok()) {
-      Close();
-      co_return reply.status();
-    }
-    if (i + 1 < commands.size()) {
-      if (reply->IsError()) {
-        absl::Status error = absl::FailedPreconditionError(
-            absl::StrCat(connection_->peer(), ": copying keys: ", reply->str));
-        Close();
-        co_return error;
-      }
-      continue;
-    }
-    absl::StatusOr<MaterializedBatch> batch = ParseDumpTransaction(requests, pexpiretime_, *reply);
-    if (!batch.ok()) {
-      absl::Status error(batch.status().code(),
-                         absl::StrCat(connection_->peer(), ": ", batch.status().message()));
-      Close();
-      co_return error;
-    }
-    ++batches_;
-    co_return batch;
-  }
-  co_return absl::InternalError("empty transaction");
+  CO_RETURN_IF_ERROR(co_await Open());
+  CO_RETURN_IF_ERROR(Send(requests));
+  co_return co_await Receive();
 }
 
 }  // namespace reshard::engine

@@ -3,19 +3,23 @@
 // KeyMaterializer: copies keys from the source as they are at one instant,
 // for the writes the router cannot forward exactly (see
 // CommandRouter::EmitMaterialized). It keeps its own client connection to
-// the source (opened on first use, authenticated like the upstream link) and
-// reads each batch in one transaction: MULTI, SELECT db, DUMP key and
-// PEXPIRETIME key (PTTL before Redis 7.0) per key, INFO replication, EXEC —
-// so the values and the source offset (master_repl_offset) belong together.
+// the source (authenticated like the upstream link) and reads each batch in
+// one transaction: MULTI, SELECT db, DUMP key and PEXPIRETIME key (PTTL
+// before Redis 7.0) per key, INFO replication, EXEC — so the values and the
+// source offset (master_repl_offset) belong together. Batches are pipelined:
+// Send writes one without waiting, Receive reads the replies in the order
+// they were sent, so several batches are in flight on one connection.
 // Job thread only.
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "asio/any_io_executor.hpp"
 #include "asio/awaitable.hpp"
 #include "engine/io/endpoint.h"
@@ -45,20 +49,45 @@ class KeyMaterializer {
  public:
   KeyMaterializer(asio::any_io_executor executor, RedisEndpoint source);
 
+  // Connects, authenticates and learns whether the source has PEXPIRETIME;
+  // OK at once when open. On failure the connection is closed (UNAVAILABLE,
+  // PERMISSION_DENIED naming the source).
+  asio::awaitable<absl::Status> Open();
+  bool is_open() const { return connection_ != nullptr; }
+
+  // Writes the transaction for `requests` (not empty) without waiting for
+  // its reply. Precondition: is_open(). UNAVAILABLE when the write fails
+  // (the connection is then closed).
+  absl::Status Send(std::vector<Materialization> requests);
+  // The reply to the oldest batch sent and not received yet, in request
+  // order. Precondition: in_flight() > 0. Any error closes the connection
+  // and drops every batch in flight.
+  asio::awaitable<absl::StatusOr<MaterializedBatch>> Receive();
+  size_t in_flight() const { return in_flight_.size(); }
+
+  // Open, Send and Receive of one batch.
   asio::awaitable<absl::StatusOr<MaterializedBatch>> Fetch(
       const std::vector<Materialization>& requests);
 
   uint64_t batches() const { return batches_; }
   void Close();
 
+  // How long the source may take to answer a batch.
+  static constexpr absl::Duration kReplyTimeout = absl::Seconds(30);
+
  private:
-  asio::awaitable<absl::Status> Open();
+  // Reads one reply from the connection's buffer (filling it when needed).
+  asio::awaitable<absl::StatusOr<RespValue>> ReadReply();
+  // Closes the connection and returns `error` with the source named.
+  absl::Status Fail(const absl::Status& error);
 
   asio::any_io_executor executor_;
   RedisEndpoint source_;
   std::unique_ptr<RedisConnection> connection_;
   bool pexpiretime_ = true;
   uint64_t batches_ = 0;
+  std::deque<std::vector<Materialization>> in_flight_;  // oldest first
+  std::string request_;                                 // scratch for Send
 };
 
 }  // namespace reshard::engine

@@ -1,6 +1,9 @@
 #include "engine/link/redis_connection.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "asio/connect.hpp"
 #include "asio/redirect_error.hpp"
 #include "asio/use_awaitable.hpp"
@@ -81,6 +84,66 @@ asio::awaitable<absl::StatusOr<RespValue>> RedisConnection::Command(std::vector<
         absl::StrCat(peer_, ": no reply to ", args[0], " within ", absl::FormatDuration(timeout)));
   }
   co_return std::move(*reply);
+}
+
+absl::Status RedisConnection::Send(const std::vector<std::vector<std::string>>& commands) {
+  if (commands.empty()) return absl::OkStatus();
+  std::string request;
+  std::vector<std::string_view> views;
+  for (const std::vector<std::string>& args : commands) {
+    views.assign(args.begin(), args.end());
+    AppendCommand(&request, views);
+  }
+  return WriteSync(request);
+}
+
+asio::awaitable<absl::Status> RedisConnection::ReadRepliesInto(size_t count,
+                                                               std::vector<RespValue>* out) {
+  RespReplyParser parser;
+  size_t got = 0;
+  while (got < count) {
+    // Every whole reply in the buffer first: one read serves many replies.
+    std::string_view available = source_.Available();
+    size_t used = 0;
+    while (got < count) {
+      size_t consumed = 0;
+      RespValue value;
+      ParseResult result = parser.Parse(available.substr(used), &consumed, &value);
+      if (result == ParseResult::kNeedMore) break;
+      if (result == ParseResult::kError) {
+        source_.Consume(used);
+        co_return absl::DataLossError(absl::StrCat(peer_, ": bad reply: ", parser.error()));
+      }
+      used += consumed;
+      out->push_back(std::move(value));
+      ++got;
+    }
+    source_.Consume(used);
+    if (got < count) CO_RETURN_IF_ERROR(co_await source_.Fill(source_.Available().size() + 1));
+  }
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::StatusOr<std::vector<RespValue>>> RedisConnection::ReadReplies(
+    size_t count, absl::Duration timeout) {
+  std::vector<RespValue> replies;
+  replies.reserve(count);
+  if (count == 0) co_return replies;
+  std::optional<absl::Status> read =
+      co_await WithTimeout(ReadRepliesInto(count, &replies), timeout);
+  if (!read.has_value()) {
+    co_return absl::UnavailableError(absl::StrCat(peer_, ": ", replies.size(), " of ", count,
+                                                  " pipelined replies within ",
+                                                  absl::FormatDuration(timeout)));
+  }
+  CO_RETURN_IF_ERROR(*read);
+  co_return replies;
+}
+
+asio::awaitable<absl::StatusOr<std::vector<RespValue>>> RedisConnection::Pipeline(
+    const std::vector<std::vector<std::string>>& commands, absl::Duration timeout) {
+  CO_RETURN_IF_ERROR(Send(commands));
+  co_return co_await ReadReplies(commands.size(), timeout);
 }
 
 asio::awaitable<absl::Status> RedisConnection::Authenticate(const Credentials& credentials) {

@@ -37,6 +37,19 @@ class RedisConnection {
   // connection failed, timed out or sent garbage.
   asio::awaitable<absl::StatusOr<RespValue>> Command(std::vector<std::string> args,
                                                      absl::Duration timeout = absl::Seconds(10));
+  // Sends every command in one write, then reads one reply per command, in
+  // order (pipelining). `timeout` bounds the reading of all the replies.
+  // Redis error replies are RespValues of type kError, as for Command.
+  asio::awaitable<absl::StatusOr<std::vector<RespValue>>> Pipeline(
+      const std::vector<std::vector<std::string>>& commands,
+      absl::Duration timeout = absl::Seconds(30));
+  // Pipeline in two halves, so that several servers work at once: Send
+  // writes every command in one write; ReadReplies reads the next `count`
+  // replies (UNAVAILABLE naming how many came when `timeout` passes: the
+  // connection is then out of step and must be closed).
+  absl::Status Send(const std::vector<std::vector<std::string>>& commands);
+  asio::awaitable<absl::StatusOr<std::vector<RespValue>>> ReadReplies(
+      size_t count, absl::Duration timeout = absl::Seconds(30));
   // Sends AUTH when credentials have a password; errors name the peer.
   asio::awaitable<absl::Status> Authenticate(const Credentials& credentials);
 
@@ -55,6 +68,7 @@ class RedisConnection {
  private:
   RedisConnection(asio::ip::tcp::socket socket, std::string peer);
   asio::awaitable<absl::StatusOr<RespValue>> ReadReply();
+  asio::awaitable<absl::Status> ReadRepliesInto(size_t count, std::vector<RespValue>* out);
 
   asio::ip::tcp::socket socket_;
   std::string peer_;  // "source 127.0.0.1:6379"

@@ -19,6 +19,7 @@
 #include "engine/base/absl_view.h"
 #include "engine/base/status_macros.h"
 #include "engine/link/redis_connection.h"
+#include "engine/link/replication_info.h"
 
 namespace reshard::engine {
 namespace {
@@ -81,6 +82,20 @@ absl::StatusOr<uint64_t> ParseMasterReplOffset(std::string_view info) {
   return offset;
 }
 
+std::optional<double> OffsetHistory::BytesPerSecond(absl::Duration window, absl::Duration min_span,
+                                                    absl::Time now) const {
+  if (samples_.empty()) return std::nullopt;
+  // The oldest sample inside the window (the one just before it, when none
+  // is: the offset has not moved since).
+  auto first = std::lower_bound(samples_.begin(), samples_.end(), now - window,
+                                [](const Sample& s, absl::Time t) { return s.first_seen < t; });
+  if (first != samples_.begin()) --first;
+  absl::Duration span = now - first->first_seen;
+  if (span < min_span) return std::nullopt;
+  return static_cast<double>(samples_.back().offset - first->offset) /
+         absl::ToDoubleSeconds(std::min(span, window));
+}
+
 void OffsetHistory::Record(uint64_t offset, absl::Time now) {
   if (!samples_.empty() && offset < samples_.back().offset) samples_.clear();
   if (!samples_.empty() && offset == samples_.back().offset) return;
@@ -107,6 +122,7 @@ struct SourceMonitor::State {
   std::unique_ptr<RedisConnection> connection;
   bool closed = false;
   std::optional<uint64_t> key_total;
+  std::optional<uint64_t> backlog_size;
   OffsetHistory history;
   absl::Status last_error;
   uint64_t polls = 0;
@@ -161,6 +177,10 @@ asio::awaitable<absl::Status> Session(std::shared_ptr<State> state) {
           absl::StrCat(connection.peer(), ": ", offset.status().message()));
     }
     state->history.Record(*offset, absl::Now());
+    if (absl::StatusOr<ReplicationInfo> replication = ParseReplicationInfo(info);
+        replication.ok()) {
+      state->backlog_size = replication->backlog_size;
+    }
     ++state->polls;
     state->last_error = absl::OkStatus();
     co_await Sleep(*state, state->interval);
@@ -217,6 +237,12 @@ uint64_t SourceMonitor::master_offset() const { return state_->history.last(); }
 
 double SourceMonitor::SecondsBehind(uint64_t consumed_offset) const {
   return absl::ToDoubleSeconds(state_->history.Behind(consumed_offset, absl::Now()));
+}
+
+std::optional<uint64_t> SourceMonitor::backlog_size() const { return state_->backlog_size; }
+
+std::optional<double> SourceMonitor::WriteRate(absl::Duration window) const {
+  return state_->history.BytesPerSecond(window, absl::Seconds(5), absl::Now());
 }
 
 absl::Status SourceMonitor::last_error() const { return state_->last_error; }

@@ -6,7 +6,7 @@
 // authenticates like the upstream link), reads INFO keyspace once (the key
 // count, for snapshot progress when the RDB size is unknown) and then INFO
 // replication every `interval`, recording when each master_repl_offset was
-// first seen. On an error it closes, waits (backoff up to 5 s) and
+// first seen, and its repl-backlog-size. On an error it closes, waits (backoff up to 5 s) and
 // reconnects: it never fails anything; last_error() says what went wrong.
 // Job thread only (single-threaded on the executor).
 
@@ -45,6 +45,10 @@ class OffsetHistory {
   // (the first sample above it); 0 when no sample is above it.
   absl::Duration Behind(uint64_t consumed, absl::Time now) const;
   uint64_t last() const { return samples_.empty() ? 0 : samples_.back().offset; }
+  // The offset's growth per second over the last `window` (or all the
+  // history when shorter); nullopt until the history spans `min_span`.
+  std::optional<double> BytesPerSecond(absl::Duration window, absl::Duration min_span,
+                                       absl::Time now) const;
 
  private:
   struct Sample {
@@ -74,6 +78,12 @@ class SourceMonitor {
   std::optional<uint64_t> key_total() const;
   // The last master_repl_offset seen; 0 before the first poll.
   uint64_t master_offset() const;
+  // The source's repl-backlog-size (INFO replication); nullopt before the
+  // first poll.
+  std::optional<uint64_t> backlog_size() const;
+  // Bytes the source writes to its replication stream per second, over the
+  // last `window`; nullopt until 5 s of polls.
+  std::optional<double> WriteRate(absl::Duration window) const;
   // How long ago the source's offset first passed `consumed_offset`, to the
   // poll interval; 0 when the job is caught up (or nothing was polled yet).
   double SecondsBehind(uint64_t consumed_offset) const;

@@ -15,6 +15,9 @@ namespace reshard::engine {
 namespace {
 
 constexpr size_t kMaxRead = 1 << 20;
+// What a drained spool keeps of its memory buffer: enough for a steady
+// stream of small writes; a burst's (or a snapshot's) buffer is given back.
+constexpr size_t kKeepWhenDrained = 64 << 10;
 
 absl::Status FileError(const char* what, const std::string& path, int error) {
   return absl::ResourceExhaustedError(
@@ -101,7 +104,7 @@ void Spool::Pop(uint64_t n) {
     memory_.clear();
     memory_pos_ = 0;
     // A burst's buffer is not kept once the spool is quiet.
-    if (memory_.capacity() > options_.memory_bytes) std::string().swap(memory_);
+    if (memory_.capacity() > kKeepWhenDrained) std::string().swap(memory_);
   }
   while (n > 0 && !segments_.empty()) {
     Segment& segment = segments_.front();
@@ -114,7 +117,9 @@ void Spool::Pop(uint64_t n) {
       segments_.pop_front();
     }
   }
-  if (read_buffer_.capacity() > kMaxRead) std::string().swap(read_buffer_);
+  if (read_buffer_.capacity() > kMaxRead || (disk_bytes_ == 0 && !read_buffer_.empty())) {
+    std::string().swap(read_buffer_);
+  }
 }
 
 void Spool::CloseSegment(Segment& segment) {

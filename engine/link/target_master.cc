@@ -40,6 +40,7 @@ TargetMaster::TargetMaster(Options options, asio::any_io_executor executor, Call
       replid_(RandomHex(40)),
       eof_mark_(RandomHex(40)),
       backlog_(options_.backlog_bytes),
+      durable_(options_.log),
       outbox_(Spool::Options{
           .dir = options_.spool_dir.empty() ? std::filesystem::temp_directory_path().string()
                                             : options_.spool_dir,
@@ -152,6 +153,7 @@ PsyncAnswer TargetMaster::FullResync(std::shared_ptr<DownstreamSession> session,
                                      const PsyncRequest& request) {
   Attach(std::move(session), request, "replaced by a new connection");
   replica_version_ = std::string(request.announced_version);
+  durable_.StopReplay();
   outbox_.Clear();
   gate_ = UINT64_MAX;
   waiting_for_first_ack_ = false;
@@ -172,14 +174,21 @@ bool TargetMaster::TryContinue(std::shared_ptr<DownstreamSession>& session,
   if (offset > end + 1 || outbox_.popped() < snapshot_end_) return false;
   uint64_t outbox_start = end + 1 - StreamBytesInOutbox();
   std::string from_backlog;
+  bool replay = false;
   if (offset < outbox_start) {
-    if (!backlog_.CanContinueFrom(offset)) return false;
-    from_backlog = backlog_.CopyFrom(offset);
-    from_backlog.resize(outbox_start - offset);
+    // Older than the backlog (or a backlog lost in a restart): from the log.
+    replay = !backlog_.CanContinueFrom(offset);
+    if (replay && !durable_.Holds(offset, outbox_start - 1)) return false;
+    if (!replay) {
+      from_backlog = backlog_.CopyFrom(offset);
+      from_backlog.resize(outbox_start - offset);
+    }
   } else {
     outbox_.Pop(offset - outbox_start);
   }
   Attach(std::move(session), request, "replaced by a reconnecting replica");
+  durable_.StopReplay();
+  if (replay) durable_.StartReplay(offset, outbox_start - 1);
   // A replica that continues has loaded its snapshot.
   waiting_for_first_ack_ = false;
   gate_ = UINT64_MAX;
@@ -212,6 +221,7 @@ void TargetMaster::EnterNeedsResync(std::string reason, bool cut_off) {
   // The stream this target gets from now has a gap: no replica may continue it.
   replid_ = RandomHex(40);
   backlog_.Reset(backlog_.end_offset());
+  durable_.Reset(backlog_.end_offset());
   outbox_.Clear();
   snapshot_end_ = 0;
   gate_ = UINT64_MAX;
@@ -364,6 +374,8 @@ asio::awaitable<absl::Status> TargetMaster::WaitWritable() {
 
 void TargetMaster::AppendStream(std::string_view bytes) {
   if (phase_ != Phase::kStreaming || bytes.empty()) return;
+  // On disk before it can be sent; kept while the backlog or the replica may need it.
+  durable_.Append(bytes, std::min(backlog_.start_offset(), acked_offset_ + 1));
   backlog_.Append(bytes);
   absl::Time now = absl::Now();
   if (offset_times_.empty() || now - offset_times_.back().second > absl::Milliseconds(100)) {
@@ -384,8 +396,19 @@ void TargetMaster::AppendStream(std::string_view bytes) {
 
 void TargetMaster::Pump() {
   constexpr uint64_t kSocketQueue = 1 << 20;
+  while (active_ != nullptr && !delivery_paused_ && durable_.replaying() &&
+         active_->pending_bytes() < kSocketQueue) {
+    absl::StatusOr<std::string_view> bytes = durable_.NextReplayBytes(1 << 20);
+    if (!bytes.ok()) {
+      return Abandon(absl::StrCat("cannot read its stream log: ", bytes.status().message()));
+    }
+    active_->Enqueue(*bytes);
+  }
+  if (durable_.replaying()) return;  // the outbox follows the replay
   while (active_ != nullptr && !delivery_paused_ && active_->pending_bytes() < kSocketQueue) {
-    uint64_t allowed = std::min<uint64_t>(outbox_.size(), gate_ - outbox_.popped());
+    uint64_t limit = SendLimit();
+    uint64_t allowed =
+        limit > outbox_.popped() ? std::min<uint64_t>(outbox_.size(), limit - outbox_.popped()) : 0;
     if (allowed == 0) break;
     absl::StatusOr<std::string_view> front = outbox_.Front(std::min<uint64_t>(allowed, 1 << 20));
     if (!front.ok())

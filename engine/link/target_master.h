@@ -16,6 +16,10 @@
 // A target that loses its replica during a snapshot, or whose outbox passes
 // its bound (cut off), enters kNeedsResync and takes a new replication id, so
 // no replica can continue a stream with a gap in it.
+// With options.log, the stream is also kept on disk (DurableStream): a
+// replica behind the backlog continues from the log, a restarted reshardd
+// continues the stream from it (RestoreStream), and no stream byte past what
+// the job recorded (SetRecordedOffset) is sent.
 // Single-threaded: the executor it is given (the job thread).
 
 #include <cstdint>
@@ -34,6 +38,7 @@
 #include "engine/io/endpoint.h"
 #include "engine/link/backlog.h"
 #include "engine/link/downstream_events.h"
+#include "engine/link/durable_stream.h"
 #include "engine/link/replica_listener.h"
 #include "engine/link/spool.h"
 #include "engine/link/target_link_status.h"
@@ -65,6 +70,7 @@ class TargetMaster : public RdbSink, private DownstreamEvents {
     std::string spool_name;                 // file name prefix (unique per job and target)
     absl::Duration handshake_timeout = absl::Seconds(10);
     int max_connections = 16;
+    StreamLog::Options log;  // empty dir: the stream is not kept on disk
   };
   struct Callbacks {
     std::function<void()> on_attach;             // a replica entered kAttached
@@ -108,6 +114,16 @@ class TargetMaster : public RdbSink, private DownstreamEvents {
   void ResyncFailed(std::string reason);
   // Stops or restarts writing to the replica (a paused job).
   void SetDeliveryPaused(bool paused);
+  // The stream on disk (target_master_restore.cc; no-ops without options.log):
+  // StartLog before the job's snapshot; after a restart RestoreStream
+  // continues stream `replid` at `offset` from the log (kStreaming, no
+  // replica yet; on an error as RestoreNeedingResync: kNeedsResync, new log).
+  absl::Status StartLog() { return durable_.Start(backlog_.end_offset()); }
+  absl::Status RestoreStream(std::string replid, uint64_t offset);
+  void RestoreNeedingResync(uint64_t offset, std::string reason);
+  void SetRecordedOffset(uint64_t offset);  // bytes past it wait for the job's record
+  bool continuable() const;                 // a replica could continue the stream after a restart
+  DurableStream& durable() { return durable_; }
   // Named in the error a target gets when it asks for a full resync later
   // (most often because it could not load the snapshot).
   void set_snapshot_rdb_version(int version) { snapshot_rdb_version_ = version; }
@@ -147,8 +163,10 @@ class TargetMaster : public RdbSink, private DownstreamEvents {
   // Makes `session` the one the snapshot and stream go to, closing another.
   void Attach(std::shared_ptr<DownstreamSession> session, const PsyncRequest& request,
               std::string_view why_replaced);
-  // Moves outbox bytes to the replica's socket queue while it has room.
+  // Moves replayed log bytes, then outbox bytes up to SendLimit(), to the
+  // replica's socket queue while it has room.
   void Pump();
+  uint64_t SendLimit() const;
   void PumpLater();
   // Bytes of the outbox that belong to the stream (after the snapshot's end).
   uint64_t StreamBytesInOutbox() const;
@@ -170,6 +188,7 @@ class TargetMaster : public RdbSink, private DownstreamEvents {
   std::string replid_;
   std::string eof_mark_;
   Backlog backlog_;
+  DurableStream durable_;
   Spool outbox_;
   // Outbox positions (Spool::popped() terms): where the current snapshot
   // ends, and how far the replica may be given bytes (the stream after an

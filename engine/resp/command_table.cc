@@ -23,7 +23,8 @@ absl::string_view UpperInto(std::string_view name, char* buf) {
 
 // SORT key [BY p] [LIMIT o c] [GET p ...] [ASC|DESC] [ALPHA] [STORE dst]:
 // the same scan as Redis's sortGetKeys.
-absl::Status FindSortKeys(std::span<const std::string_view> args, std::vector<size_t>* keys) {
+absl::Status FindSortKeys(std::span<const std::string_view> args, std::vector<size_t>* keys,
+                          std::vector<uint8_t>* read_only) {
   keys->push_back(1);
   size_t store = 0;
   for (size_t i = 2; i < args.size(); ++i) {
@@ -36,7 +37,11 @@ absl::Status FindSortKeys(std::span<const std::string_view> args, std::vector<si
       store = i + 1;
     }
   }
-  if (store != 0) keys->push_back(store);
+  if (read_only != nullptr) read_only->push_back(1);  // SORT reads its key
+  if (store != 0) {
+    keys->push_back(store);
+    if (read_only != nullptr) read_only->push_back(0);
+  }
   return absl::OkStatus();
 }
 
@@ -85,14 +90,14 @@ const CommandInfo* CommandTable::Find(std::span<const std::string_view> args) co
 }
 
 absl::Status FindCommandKeys(const CommandInfo& info, std::span<const std::string_view> args,
-                             std::vector<size_t>* keys) {
+                             std::vector<size_t>* keys, std::vector<uint8_t>* read_only) {
   long argc = static_cast<long>(args.size());
   if ((info.arity > 0 && argc != info.arity) || (info.arity < 0 && argc < -info.arity)) {
     return absl::InvalidArgumentError(absl::StrCat(info.name, ": wrong number of arguments (", argc,
                                                    ", arity ", info.arity, ")"));
   }
-  if (info.finder == KeyFinder::kSort) return FindSortKeys(args, keys);
-  absl::Status s = FindKeysBySpecs(info.key_specs, args, keys);
+  if (info.finder == KeyFinder::kSort) return FindSortKeys(args, keys, read_only);
+  absl::Status s = FindKeysBySpecs(info.key_specs, args, keys, read_only);
   if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat(info.name, ": ", s.message()));
   return absl::OkStatus();
 }
@@ -176,6 +181,7 @@ bool ParseKeySpec(const RespValue& v, KeySpec* out) {
     return false;
   }
   if (s.keystep < 1) return false;
+  s.read_only = flags != nullptr && HasFlag(*flags, "RO");
   *out = std::move(s);
   return true;
 }

@@ -6,6 +6,7 @@
 // source's own COMMAND reply (Redis 7 key specs, see key_spec.h) over a copy of it, which stays the
 // fallback for route kinds and for what an old server's reply leaves out.
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -25,7 +26,7 @@ enum class RouteKind {
                    // different targets are an error (cross-target write)
   kSplitKeys,      // split per target, each part with only that target's keys:
                    // the keys are one range spec, each key with the keystep-1
-                   // arguments after it (DEL, UNLINK, EXISTS, TOUCH, MSET)
+                   // arguments after it (DEL, UNLINK, EXISTS, TOUCH, MSET, MSETNX)
   kBroadcast,      // whole, to every target, whatever the db (PING, FLUSHALL,
                    // SWAPDB, PUBLISH, SCRIPT LOAD, FUNCTION LOAD, ...)
   kBroadcastInDb,  // whole, to every target, in the source's db (FLUSHDB)
@@ -95,10 +96,12 @@ class CommandTable {
 };
 
 // Appends to *keys the indexes into `args` of the command's keys, after
-// checking its arity. INVALID_ARGUMENT (naming the command) when the command
-// is malformed so that its keys cannot be found.
+// checking its arity, and to *read_only (when given) 1 for each key the
+// command only reads (key spec flag RO; SORT ... STORE's source). INVALID_ARGUMENT
+// (naming the command) when the command is malformed so that its keys cannot
+// be found.
 absl::Status FindCommandKeys(const CommandInfo& info, std::span<const std::string_view> args,
-                             std::vector<size_t>* keys);
+                             std::vector<size_t>* keys, std::vector<uint8_t>* read_only = nullptr);
 
 // The rows of CommandTable::Builtin() (command_table_builtin.cc).
 std::vector<CommandInfo> BuiltinCommands();

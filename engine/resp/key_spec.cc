@@ -29,6 +29,11 @@ KeySpec IndexKeynum(int index, int keynumidx, int firstkey, int keystep) {
   return s;
 }
 
+KeySpec ReadOnly(KeySpec spec) {
+  spec.read_only = true;
+  return spec;
+}
+
 KeySpec KeywordRange(std::string keyword, int startfrom, int lastkey, int keystep, int limit) {
   KeySpec s;
   s.begin = KeySpec::Begin::kKeyword;
@@ -42,7 +47,7 @@ KeySpec KeywordRange(std::string keyword, int startfrom, int lastkey, int keyste
 }
 
 absl::Status FindKeysBySpecs(std::span<const KeySpec> specs, std::span<const std::string_view> args,
-                             std::vector<size_t>* keys) {
+                             std::vector<size_t>* keys, std::vector<uint8_t>* read_only) {
   const long argc = static_cast<long>(args.size());
   for (const KeySpec& spec : specs) {
     long first = 0;
@@ -98,7 +103,10 @@ absl::Status FindKeysBySpecs(std::span<const KeySpec> specs, std::span<const std
       return absl::InvalidArgumentError(
           absl::StrCat("keys expected at arguments ", first, "..", last, " of ", argc));
     }
-    for (long i = first; i <= last; i += step) keys->push_back(static_cast<size_t>(i));
+    for (long i = first; i <= last; i += step) {
+      keys->push_back(static_cast<size_t>(i));
+      if (read_only != nullptr) read_only->push_back(spec.read_only ? 1 : 0);
+    }
   }
   return absl::OkStatus();
 }

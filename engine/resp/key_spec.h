@@ -7,6 +7,7 @@
 // a table built from a live server's COMMAND reply can use it unchanged.
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,6 +32,9 @@ struct KeySpec {
   int limit = 0;      // kRange with lastkey -1: keys are the first 1/limit of the rest
   int keynumidx = 0;  // kKeynum: where the key count is, relative to the begin
   int firstkey = 1;   // kKeynum: first key, relative to the begin
+  // The command only reads these keys (the spec's RO flag): a copy of the
+  // command's effect needs only its other keys.
+  bool read_only = false;
 
   friend bool operator==(const KeySpec&, const KeySpec&) = default;
 };
@@ -42,13 +46,16 @@ KeySpec IndexRange(int index, int lastkey, int keystep = 1, int limit = 0);
 KeySpec IndexKeynum(int index, int keynumidx, int firstkey, int keystep = 1);
 KeySpec KeywordRange(std::string keyword, int startfrom, int lastkey, int keystep = 1,
                      int limit = 0);
+// `spec`, flagged read-only (RO).
+KeySpec ReadOnly(KeySpec spec);
 
 // Appends to *keys the indexes into `args` (args[0] = the command name) of the
-// keys `specs` select, spec by spec, as Redis's getKeysUsingKeySpecs does. A
+// keys `specs` select, spec by spec, as Redis's getKeysUsingKeySpecs does, and
+// to *read_only (when given) 1 for each key its spec only reads, else 0. A
 // keyword that is absent selects nothing. INVALID_ARGUMENT when a spec points
 // outside `args` or a key count is not a non-negative number: Redis would have
 // refused the command, so it cannot be routed.
 absl::Status FindKeysBySpecs(std::span<const KeySpec> specs, std::span<const std::string_view> args,
-                             std::vector<size_t>* keys);
+                             std::vector<size_t>* keys, std::vector<uint8_t>* read_only = nullptr);
 
 }  // namespace reshard::engine

@@ -124,7 +124,11 @@ absl::Status CommandRouter::Route(const RespCommand& cmd, std::vector<std::strin
         // as they are now.
         refs_.clear();
         skips_.AppendAffectedBy(*info, cmd, dbs_.source_db(), &refs_);
-        AddToRequests(refs_, materialize);
+        if (!refs_.empty()) {
+          // The copies they changed are sent again, whatever the windows held.
+          skips_.StopCovering();
+          AddToRequests(refs_, materialize);
+        }
       }
       return absl::OkStatus();
     }
@@ -163,12 +167,10 @@ void CommandRouter::RouteBroadcast(const RespCommand& cmd, bool in_db,
   }
 }
 
-absl::Status CommandRouter::RouteByKeys(const CommandInfo& info, const RespCommand& cmd,
-                                        std::vector<std::string>* out,
-                                        std::vector<Materialization>* materialize) {
-  const size_t n = filters_.size();
+absl::Status CommandRouter::FindKeys(const CommandInfo& info, const RespCommand& cmd, int db) {
   keys_.clear();
-  RETURN_IF_ERROR(FindCommandKeys(info, cmd.args, &keys_));
+  read_only_.clear();
+  RETURN_IF_ERROR(FindCommandKeys(info, cmd.args, &keys_, &read_only_));
   if (keys_.empty()) {
     // EVAL with no keys, or a SORT without keys: nothing says where it belongs.
     return absl::FailedPreconditionError(
@@ -180,15 +182,52 @@ absl::Status CommandRouter::RouteByKeys(const CommandInfo& info, const RespComma
                      " ... STORE with a BY/GET pattern reads keys that may live on other targets: "
                      "not supported yet"));
   }
-  RETURN_IF_ERROR(dbs_.RequireSourceDb(info.name));
+  if (db == kUnknownDb) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(info.name, " before the source's db is known (no SELECT yet)"));
+  }
+  FillKeyRefs(info, cmd, db);
+  return absl::OkStatus();
+}
+
+bool CommandRouter::SelectTargets(const RespCommand& cmd) {
+  const size_t n = filters_.size();
+  const size_t k = keys_.size();
+  selected_.assign(k * n, 0);
+  bool same = true;
+  for (size_t j = 0; j < k; ++j) {
+    std::string_view key = cmd.args[keys_[j]];
+    uint8_t* row = &selected_[j * n];
+    for (size_t i = 0; i < n; ++i) row[i] = filters_[i]->Matches(key) ? 1 : 0;
+    if (j > 0 && std::memcmp(row, selected_.data(), n) != 0) same = false;
+  }
+  return same;
+}
+
+bool CommandRouter::SplitsAcrossTargets(const CommandInfo& info) {
+  return info.route == RouteKind::kSplitKeys || info.name == "SMOVE";
+}
+
+absl::Status CommandRouter::RouteByKeys(const CommandInfo& info, const RespCommand& cmd,
+                                        std::vector<std::string>* out,
+                                        std::vector<Materialization>* materialize) {
+  const size_t n = filters_.size();
+  RETURN_IF_ERROR(FindKeys(info, cmd, dbs_.source_db()));
   const int db = dbs_.source_db();
   if (materialize != nullptr && !skips_.empty()) {
-    // The targets already have this command's effects on a skipped key (and
-    // maybe later ones): copy all its keys again instead.
-    FillKeyRefs(info, cmd);
-    if (skips_.ContainsAny(refs_)) {
-      AddToRequests(refs_, materialize);
-      return absl::OkStatus();
+    std::vector<KeyRef> copies;
+    switch (CheckWindows(&copies)) {
+      case SkipWindows::Hit::kCovered:
+        // Every key's copy is as of a later offset: the targets have its effect.
+        for (size_t i = 0; i < n; ++i) ++counters_[i].commands_dropped;
+        return absl::OkStatus();
+      case SkipWindows::Hit::kRecopy:
+        // The targets may already have this command's effect on a skipped key
+        // (and later ones): copy its keys again instead.
+        AddToRequests(copies, materialize);
+        return absl::OkStatus();
+      case SkipWindows::Hit::kNone:
+        break;
     }
   }
   if (keys_.size() == 1) {
@@ -206,16 +245,7 @@ absl::Status CommandRouter::RouteByKeys(const CommandInfo& info, const RespComma
     }
     return absl::OkStatus();
   }
-  const size_t k = keys_.size();
-  selected_.assign(k * n, 0);
-  bool same = true;
-  for (size_t j = 0; j < k; ++j) {
-    std::string_view key = cmd.args[keys_[j]];
-    uint8_t* row = &selected_[j * n];
-    for (size_t i = 0; i < n; ++i) row[i] = filters_[i]->Matches(key) ? 1 : 0;
-    if (j > 0 && std::memcmp(row, selected_.data(), n) != 0) same = false;
-  }
-  if (same) {
+  if (SelectTargets(cmd)) {
     for (size_t i = 0; i < n; ++i) {
       if (selected_[i]) {
         SinkInDb(i, db, out).append(cmd.wire);
@@ -227,32 +257,79 @@ absl::Status CommandRouter::RouteByKeys(const CommandInfo& info, const RespComma
     return absl::OkStatus();
   }
   if (info.route == RouteKind::kSplitKeys) return RouteSplit(info, cmd, out);
-  // Cross-target and not splittable: materialised, unless refused.
+  if (info.name == "SMOVE") return RouteMoveMember(cmd, out);
+  // Cross-target and not splittable: materialised, unless refused. Only the
+  // keys it changes: those it only reads are as they were on their targets.
   if (materialize == nullptr || fail_on_cross_target_) return RefuseCrossTarget(info, cmd);
-  FillKeyRefs(info, cmd);
-  AddToRequests(refs_, materialize);
+  AddToRequests(written_, materialize);
   return absl::OkStatus();
 }
 
-void CommandRouter::FillKeyRefs(const CommandInfo& info, const RespCommand& cmd) {
+absl::Status CommandRouter::RouteMoveMember(const RespCommand& cmd, std::vector<std::string>* out) {
+  // The source replicates SMOVE only when it moved the member: it left src
+  // (which Redis deletes once empty, as SREM does) and is in dst.
+  if (cmd.args.size() != 4) {
+    return absl::InvalidArgumentError("SMOVE: wrong number of arguments");
+  }
+  const size_t n = filters_.size();
+  const int db = dbs_.source_db();
+  for (size_t i = 0; i < n; ++i) {
+    const bool src = selected_[i] != 0;
+    const bool dst = selected_[n + i] != 0;
+    if (!src && !dst) {
+      ++counters_[i].commands_dropped;
+      continue;
+    }
+    ++counters_[i].commands_kept;
+    std::string& sink = SinkInDb(i, db, out);
+    if (src && dst) {
+      sink.append(cmd.wire);
+      continue;
+    }
+    ++counters_[i].commands_split;
+    if (src) {
+      AppendCommand(&sink, {"SREM", cmd.args[1], cmd.args[3]});
+    } else {
+      AppendCommand(&sink, {"SADD", cmd.args[2], cmd.args[3]});
+    }
+  }
+  return absl::OkStatus();
+}
+
+void CommandRouter::FillKeyRefs(const CommandInfo& info, const RespCommand& cmd, int db) {
   refs_.clear();
-  for (size_t index : keys_) refs_.push_back(KeyRef{dbs_.source_db(), cmd.args[index]});
+  ref_written_.clear();
+  for (size_t j = 0; j < keys_.size(); ++j) {
+    refs_.push_back(KeyRef{db, cmd.args[keys_[j]]});
+    ref_written_.push_back(j < read_only_.size() && read_only_[j] ? 0 : 1);
+  }
   if (info.name == "MOVE" && cmd.args.size() == 3) {
     // MOVE key db: the key also appears in the other db.
-    if (std::optional<int> db = ParseDbIndex(cmd.args[2])) {
-      refs_.push_back(KeyRef{*db, cmd.args[1]});
+    if (std::optional<int> other = ParseDbIndex(cmd.args[2])) {
+      refs_.push_back(KeyRef{*other, cmd.args[1]});
+      ref_written_.push_back(1);
     }
   } else if (info.name == "COPY" && refs_.size() == 2) {
     // COPY src dst [DB n] [REPLACE]: dst is in db n.
     for (size_t i = 3; i + 1 < cmd.args.size(); ++i) {
       if (!absl::EqualsIgnoreCase(AsAbsl(cmd.args[i]), "DB")) continue;
-      if (std::optional<int> db = ParseDbIndex(cmd.args[i + 1])) refs_[1].db = *db;
+      if (std::optional<int> other = ParseDbIndex(cmd.args[i + 1])) refs_[1].db = *other;
     }
+  }
+  // A command said to change none of its keys changes them all, for all we know.
+  if (std::find(ref_written_.begin(), ref_written_.end(), 1) == ref_written_.end()) {
+    ref_written_.assign(refs_.size(), 1);
+  }
+  written_.clear();
+  for (size_t i = 0; i < refs_.size(); ++i) {
+    if (ref_written_[i]) written_.push_back(refs_[i]);
   }
 }
 
 void CommandRouter::EmitMaterialized(int db, const MaterializedKey& key, bool absolute_ttl,
                                      uint64_t source_offset, std::vector<std::string>* out) {
+  // The targets may hold a copy as new or newer (coalesced copies).
+  if (!skips_.Open(db, key.key, source_offset, cover_new_windows_)) return;
   char ttl[24];
   auto [end, ec] = std::to_chars(ttl, ttl + sizeof(ttl), key.exists ? key.ttl_ms : 0);
   std::string_view ttl_arg(ttl, end - ttl);
@@ -268,7 +345,6 @@ void CommandRouter::EmitMaterialized(int db, const MaterializedKey& key, bool ab
     }
     ++counters_[i].keys_materialized;
   }
-  skips_.Open(db, key.key, source_offset);
 }
 
 absl::Status CommandRouter::RouteSplit(const CommandInfo& info, const RespCommand& cmd,
@@ -310,6 +386,9 @@ absl::Status CommandRouter::RouteSplit(const CommandInfo& info, const RespComman
     }
     ++counters_[i].commands_split;
     part_.assign(cmd.args.begin(), cmd.args.begin() + first);
+    // The source replicates MSETNX only when it set every key: each part is
+    // an MSET, exact whatever the target holds.
+    if (info.name == "MSETNX") part_[0] = "MSET";
     std::string count = std::to_string(mine);
     if (counted) part_[count_index] = count;
     for (size_t j = 0; j < k; ++j) {

@@ -8,13 +8,19 @@
 //   2. a keyed command inside a skip window (skip_windows.h), or one whose
 //      keys select different targets and that cannot be split, is
 //      materialised: its keys are requested from the source
-//      (materialization.h) instead of forwarding it;
+//      (materialization.h) instead of forwarding it; inside covering windows
+//      only, it is dropped (the copies hold its effect); SMOVE and MSETNX
+//      across targets are split exactly (SREM + SADD; MSET parts);
 //   3. each target's filter picks the keys it gets: the whole command, its
 //      part (split per target), or nothing; a single-key command with a
 //      relative expiry gets an absolute one (expiry_rewriter.h);
 //   4. the bytes go to the target's output, after a SELECT when its stream is
 //      in another db (db_tracker.h), or into its transaction part inside
 //      MULTI, sent at EXEC (transaction_builder.h).
+// Inspect answers, without routing, what Route would need for a command (its
+// keys, whether it is materialised, whether it must wait for everything
+// before it), so the job can route commands on other keys while earlier
+// ones wait for their copies (engine/job/stream_router.h).
 // Filters and table are not owned and must outlive the router.
 // Single-threaded; one per job.
 
@@ -26,6 +32,7 @@
 #include "absl/status/status.h"
 #include "engine/resp/command_table.h"
 #include "engine/resp/resp_parser.h"
+#include "engine/route/command_needs.h"
 #include "engine/route/db_tracker.h"
 #include "engine/route/expiry_rewriter.h"
 #include "engine/route/key_filter.h"
@@ -95,17 +102,41 @@ class CommandRouter {
   // target whose filter selects it: RESTORE key ttl payload REPLACE [ABSTTL]
   // (`absolute_ttl`), or DEL key when it did not exist, after a SELECT when
   // needed, into the current transaction part inside MULTI. Until the
-  // applied offset (SetAppliedOffset) reaches `source_offset`, every command
-  // touching (db, key) is materialised instead of forwarded: the targets
-  // already have its effects.
+  // stream reaches `source_offset`, every command touching (db, key) is
+  // materialised instead of forwarded (or, in a covering window, dropped):
+  // the targets already have its effects. Nothing is sent when a covering
+  // window already holds the key at that offset or later.
   void EmitMaterialized(int db, const MaterializedKey& key, bool absolute_ttl,
                         uint64_t source_offset, std::vector<std::string>* out);
 
+  // What Route would need for `cmd`, without routing it or changing
+  // anything: `*db` is the source's db before it (kUnknownDb when not
+  // known), and after it when `cmd` is a SELECT. Uses the position set by
+  // SetCommandOffset for the skip windows.
+  void Inspect(const RespCommand& cmd, int* db, CommandNeeds* needs);
+
   // The source offset up to which the stream has been routed; skip windows
-  // that ended by then are dropped.
+  // that ended by then are dropped. Also the position of the next command.
   void SetAppliedOffset(uint64_t offset) { skips_.SetAppliedOffset(offset); }
+  // The source offset where the next routed (or inspected) command starts,
+  // when it is past the applied offset: earlier commands wait for copies.
+  void SetCommandOffset(uint64_t offset) { skips_.SetPosition(offset); }
   // Keys inside a skip window.
   size_t skipped_keys() const { return skips_.size(); }
+  // Whether the windows EmitMaterialized opens from now on cover (see
+  // skip_windows.h): only while every target receives what is emitted in
+  // its own stream (no target waits for a snapshot of its own). Off by
+  // default.
+  void set_cover_new_windows(bool cover) { cover_new_windows_ = cover; }
+  // Every open window stops covering (a target's stream restarts).
+  void StopWindowCover() { skips_.StopCovering(); }
+  // The skip windows, to record them; OpenSkipWindow restores one (after a
+  // restart of reshardd, before the stream goes on). A restored window does
+  // not cover: a command inside it copies its keys again.
+  const SkipWindows& skip_windows() const { return skips_; }
+  void OpenSkipWindow(int db, std::string_view key, uint64_t source_offset) {
+    skips_.Open(db, key, source_offset, /*covering=*/false);
+  }
 
   // Fail on cross-target commands instead of materialising them.
   void set_fail_on_cross_target(bool fail) { fail_on_cross_target_ = fail; }
@@ -128,6 +159,21 @@ class CommandRouter {
   absl::Status RouteByKeys(const CommandInfo& info, const RespCommand& cmd,
                            std::vector<std::string>* out,
                            std::vector<Materialization>* materialize);
+  // Fills keys_, refs_ and written_ for a keyed command in `db`; an error for
+  // what Route refuses (no keys, SORT reading other keys, unknown db).
+  absl::Status FindKeys(const CommandInfo& info, const RespCommand& cmd, int db);
+  // What the skip windows say about refs_: kNone (no window), kCovered
+  // (every key it changes in a covering window: drop it) or kRecopy (copy the
+  // keys it changes that are not covered, appended to *copies when given).
+  SkipWindows::Hit CheckWindows(std::vector<KeyRef>* copies) const;
+  // Fills selected_ (keys x targets, row-major) from keys_; whether every
+  // key selects the same targets.
+  bool SelectTargets(const RespCommand& cmd);
+  // Whether a command whose keys select different targets is routed
+  // exactly without copies (split per target, SMOVE).
+  static bool SplitsAcrossTargets(const CommandInfo& info);
+  // SMOVE src dst member across targets: SREM to src's, SADD to dst's.
+  absl::Status RouteMoveMember(const RespCommand& cmd, std::vector<std::string>* out);
   // Whole, to every target (in the source's db when `in_db`).
   void RouteBroadcast(const RespCommand& cmd, bool in_db, std::vector<std::string>* out);
   // A part per target (kSplitKeys) once the keys' targets differ; uses keys_
@@ -140,7 +186,7 @@ class CommandRouter {
   absl::Status RefuseCrossTarget(const CommandInfo& info, const RespCommand& cmd);
   // Fills refs_ with the (db, key) pairs `cmd` touches: keys_ in the source's
   // db, plus the other db of MOVE and COPY ... DB.
-  void FillKeyRefs(const CommandInfo& info, const RespCommand& cmd);
+  void FillKeyRefs(const CommandInfo& info, const RespCommand& cmd, int db);
 
   // Where target i's next bytes go: its output, or its transaction part
   // inside MULTI.
@@ -155,6 +201,7 @@ class CommandRouter {
   std::vector<std::string> names_;
   std::vector<RouteCounters> counters_;
   bool fail_on_cross_target_ = false;
+  bool cover_new_windows_ = false;
 
   DbTracker dbs_;
   TransactionBuilder txn_;
@@ -165,7 +212,10 @@ class CommandRouter {
   std::vector<size_t> keys_;
   std::vector<uint8_t> selected_;
   std::vector<std::string_view> part_;
-  std::vector<KeyRef> refs_;
+  std::vector<uint8_t> read_only_;    // per key in keys_: its spec only reads it
+  std::vector<KeyRef> refs_;          // (db, key) of each key, and MOVE's other db
+  std::vector<uint8_t> ref_written_;  // per ref: the command may change it
+  std::vector<KeyRef> written_;       // the refs it may change
 };
 
 }  // namespace reshard::engine

@@ -8,11 +8,15 @@
 // (CommandRouter::EmitMaterialized). Plain values: copyable, no references
 // into other objects except KeyRef, which views a command's bytes.
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include "absl/hash/hash.h"
 
 namespace reshard::engine {
 
@@ -40,6 +44,36 @@ struct MaterializedKey {
 struct KeyRef {
   int db = 0;
   std::string_view key;
+};
+
+// A key in a db, owned. Hash and equality are transparent: a set or map of
+// DbKey is searched with a KeyRef.
+struct DbKey {
+  int db = 0;
+  std::string key;
+
+  KeyRef ref() const { return KeyRef{db, key}; }
+  friend bool operator==(const DbKey&, const DbKey&) = default;
+};
+
+struct DbKeyHash {
+  using is_transparent = void;
+  size_t operator()(const KeyRef& ref) const {
+    return absl::Hash<std::pair<int, absl::string_view>>()(
+        {ref.db, absl::string_view(ref.key.data(), ref.key.size())});
+  }
+  size_t operator()(const DbKey& key) const { return (*this)(key.ref()); }
+};
+
+struct DbKeyEq {
+  using is_transparent = void;
+  static KeyRef Ref(const KeyRef& ref) { return ref; }
+  static KeyRef Ref(const DbKey& key) { return key.ref(); }
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const {
+    KeyRef x = Ref(a), y = Ref(b);
+    return x.db == y.db && x.key == y.key;
+  }
 };
 
 // Adds each of `refs` to the request for its db in *requests (appending a

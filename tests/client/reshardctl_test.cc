@@ -25,6 +25,7 @@
 #include "reshard/v1/job_service.pb.h"
 #include "tests/support/free_port.h"
 #include "tests/support/redis_client.h"
+#include "tests/support/redis_server.h"
 #include "tests/support/silent_listener.h"
 #include "tests/support/test_servers.h"
 
@@ -527,6 +528,120 @@ TEST_F(ReshardctlTest, WatchRedrawsOneScreenInPlaceOnATerminal) {
   EXPECT_THAT(last, Not(HasSubstr("\033")));
   std::istringstream lines(last);
   for (std::string line; std::getline(lines, line);) EXPECT_LE(line.size(), 100u) << line;
+}
+
+// verify: a streaming job on real servers (b unmanaged, so its address comes
+// from --target), then one stray key put on a target on purpose.
+TEST_F(ReshardctlTest, VerifyPrintsTheCountsAndExitsThreeOnProblems) {
+  std::unique_ptr<testing::RedisServer> source = testing::StartServer();
+  std::unique_ptr<testing::RedisServer> a = testing::StartServer();
+  std::unique_ptr<testing::RedisServer> b = testing::StartServer();
+  ASSERT_TRUE(source && a && b);
+  testing::RedisClient source_client = testing::Connect(*source);
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(
+        source_client.CheckedCommand({"SET", std::to_string(i % 10) + ":" + std::to_string(i), "v"})
+            .ok());
+  }
+  uint16_t listen_b = testing::PickFreePort();
+  const std::string spec =
+      WriteSpec("verify.json",
+                R"({"source":{"address":")" + source->address() +
+                    R"("},"targets":[{"name":"a","filter":{"regex":"^[0-4]"},"listen":")" +
+                    Address(testing::PickFreePort()) + R"(","replica":{"address":")" +
+                    a->address() + R"("}},{"name":"b","filter":{"regex":"^[5-9]"},"listen":")" +
+                    Address(listen_b) + R"("}]})");
+  ASSERT_EQ(Ctl({"create", "-f", spec, "--id", "v"}).exit_code, 0);
+  testing::RedisClient b_client = testing::Connect(*b);
+  ASSERT_TRUE(b_client.CheckedCommand({"REPLICAOF", "127.0.0.1", std::to_string(listen_b)}).ok());
+  Result watch = Ctl({"watch", "v"});
+  ASSERT_EQ(watch.exit_code, 0) << watch.err;
+  // The snapshot is loaded once both targets hold their halves.
+  testing::RedisClient a_client = testing::Connect(*a);
+  ASSERT_TRUE(testing::RedisClient::WaitFor(
+                  [&] {
+                    return a_client.CheckedCommand({"DBSIZE"})->integer == 50 &&
+                           b_client.CheckedCommand({"DBSIZE"})->integer == 50;
+                  },
+                  absl::Seconds(30))
+                  .ok());
+
+  Result no_address = Ctl({"verify", "v"});
+  EXPECT_EQ(no_address.exit_code, 1);
+  EXPECT_EQ(no_address.err,
+            "reshardctl: INVALID_ARGUMENT: targets[1] 'b': not a managed target, so its Redis "
+            "address must be given (target_addresses)\n");
+  Result usage = Ctl({"verify", "v", "--full", "--sample", "0.5"});
+  EXPECT_EQ(usage.exit_code, 2);
+  EXPECT_THAT(usage.err, StartsWith("reshardctl: --full and --sample exclude each other\n"));
+
+  const std::string target_b = "b=" + b->address();
+  Result clean = Ctl({"verify", "v", "--full", "--rate", "0", "--target", target_b});
+  EXPECT_EQ(clean.exit_code, 0) << clean.err << clean.out;
+  EXPECT_THAT(clean.out, StartsWith("verification of job v: OK, no problems in 100 keys (full, "));
+  EXPECT_THAT(clean.out, HasSubstr("keys checked 100 (on targets 100)  missing 0  stray 0  "
+                                   "different 0"));
+  EXPECT_THAT(clean.out, HasSubstr("db0  100     50 / 50  50 / 50\n"));
+
+  ASSERT_TRUE(a_client.CheckedCommand({"CONFIG", "SET", "replica-read-only", "no"}).ok());
+  ASSERT_TRUE(a_client.CheckedCommand({"SET", "7", "wrong target"}).ok());
+  Result damaged = Ctl({"verify", "v", "--target", target_b});
+  EXPECT_EQ(damaged.exit_code, 3) << damaged.err;
+  EXPECT_THAT(damaged.out, StartsWith("verification of job v: 1 problem in 100 keys (full, "));
+  EXPECT_THAT(damaged.out, HasSubstr("\nkeys checked 100 (on targets 101)  missing 0  stray 1  "
+                                     "different 0  rechecked 0  unsettled 0\n"));
+  EXPECT_THAT(damaged.out, HasSubstr("\ndb0  100     50 / 51 !  50 / 50\n"));
+  EXPECT_THAT(damaged.out, HasSubstr("problems:\nDB  TARGET  KIND   KEY  DETAIL\n"
+                                     "0   a       STRAY  7    not selected by the target's filter "
+                                     "regex:^[0-4]\n"));
+
+  Result json = Ctl({"-o", "json", "verify", "v", "--sample", "1", "--target", target_b});
+  EXPECT_EQ(json.exit_code, 3) << json.err;
+  v1::VerifyReport report;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json.out, &report).ok()) << json.out;
+  EXPECT_EQ(report.stray(), 1u);
+  EXPECT_EQ(report.keys_checked(), 100u);
+  ASSERT_EQ(report.problems_size(), 1);
+  EXPECT_EQ(report.problems(0).key(), "7");
+
+  // The job keeps its last verification.
+  Result get = Ctl({"-o", "json", "get", "v"});
+  ASSERT_EQ(get.exit_code, 0) << get.err;
+  v1::Job job;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(get.out, &job).ok()) << get.out;
+  EXPECT_EQ(job.last_verification().stray(), 1u);
+  EXPECT_EQ(job.last_verification().problems(0).target(), "a");
+  Result human = Ctl({"get", "v"});
+  EXPECT_THAT(human.out, HasSubstr("\n  verified: DONE, 100 keys, missing 0, stray 1, different "
+                                   "0, unsettled 0\n"));
+
+  // The rest of the README's path: cut over (a is promoted, b is not
+  // managed), then verify again: clean once the stray key is gone.
+  ASSERT_TRUE(a_client.CheckedCommand({"DEL", "7"}).ok());
+  Result cutover = Ctl({"cutover", "v", "--promote", "--max-write-pause", "5s"});
+  ASSERT_EQ(cutover.exit_code, 0) << cutover.err << cutover.out;
+  EXPECT_THAT(cutover.out, StartsWith("step 1 lag: every target within 1048576 bytes of source "
+                                      "offset "));
+  EXPECT_THAT(cutover.out, HasSubstr("\nstep 2 pause: CLIENT PAUSE 5000 WRITE; final source "
+                                     "offset "));
+  EXPECT_THAT(cutover.out, HasSubstr("\nstep 4 promote: REPLICAOF NO ONE, role:master on 'a'; "
+                                     "not managed (promote them yourself): 'b'\n"));
+  EXPECT_THAT(cutover.out, HasSubstr("\nstep 5 unpause: CLIENT UNPAUSE; write pause "));
+  EXPECT_THAT(cutover.out, HasSubstr("\ntarget a: 50 keys (db0=50), applied "));
+  EXPECT_THAT(cutover.out, HasSubstr("\ntarget b: not managed (no key count; promote it "
+                                     "yourself), applied "));
+  EXPECT_EQ(*a_client.InfoField("replication", "role"), "master");
+  Result done = Ctl({"get", "v"});
+  EXPECT_THAT(done.out, HasSubstr("\n  cutover:  DONE: write pause "));
+  Result again = Ctl({"cutover", "v"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_EQ(again.err,
+            "reshardctl: FAILED_PRECONDITION: job v is DONE; only a STREAMING job can be cut "
+            "over\n");
+  Result after = Ctl({"verify", "v", "--target", target_b});
+  EXPECT_EQ(after.exit_code, 0) << after.err << after.out;
+  EXPECT_THAT(after.out, StartsWith("verification of job v: OK, no problems in 100 keys (full, "));
+  EXPECT_EQ(Ctl({"delete", "v"}).exit_code, 0);
 }
 
 }  // namespace

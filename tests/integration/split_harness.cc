@@ -104,9 +104,9 @@ void WaitForMarkers(RedisClient& source, std::vector<RedisClient*> targets,
 }
 
 void HalvesTest::StartServers(int fill_keys) {
-  source_ = StartServer();
-  target_a_ = StartServer();
-  target_b_ = StartServer();
+  source_ = StartServer(server_options_);
+  target_a_ = StartServer(server_options_);
+  target_b_ = StartServer(server_options_);
   ASSERT_TRUE(source_ && target_a_ && target_b_);
   source_client_.emplace(Connect(*source_));
   FillNumericDataset(*source_client_, fill_keys);

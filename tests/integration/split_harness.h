@@ -62,6 +62,8 @@ class HalvesTest : public ::testing::Test {
   // report is left in report_.
   void ExpectExactHalves();
 
+  // The servers StartServers starts (default: redis-server on PATH).
+  testing::RedisServerOptions server_options_;
   std::unique_ptr<RedisServer> source_, target_a_, target_b_;
   std::optional<RedisClient> source_client_;
   std::optional<RedisClient> a_, b_;

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -407,6 +408,15 @@ std::unique_ptr<RedisServer> Start(const std::string& binary, const Flavor& flav
   return testing::StartServer(options);
 }
 
+// The live writer's seed: 7, or $RESHARD_WORKLOAD_SEED (to run other
+// workloads by hand; the timing varies from run to run anyway).
+uint32_t WriterSeed() {
+  uint32_t seed = 7;
+  const char* env = std::getenv("RESHARD_WORKLOAD_SEED");
+  if (env != nullptr && !absl::SimpleAtoi(env, &seed)) seed = 7;
+  return seed;
+}
+
 class StreamWorkloadTest : public ::testing::TestWithParam<Flavor> {};
 
 TEST_P(StreamWorkloadTest, EveryWriteLandsOnTheRightShardExactly) {
@@ -454,7 +464,7 @@ TEST_P(StreamWorkloadTest, EveryWriteLandsOnTheRightShardExactly) {
   std::thread writer([&, port = source->port()] {
     absl::StatusOr<RedisClient> client = RedisClient::Connect("127.0.0.1", port);
     ASSERT_TRUE(client.ok()) << client.status();
-    Workload workload(7, flavor);
+    Workload workload(WriterSeed(), flavor);
     workload.relative_expiries = !relative_expiries_sent;
     while (!stop.load()) {
       ASSERT_TRUE(RunBatch(*client, workload.Batch(40)).ok());

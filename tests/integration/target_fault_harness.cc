@@ -36,7 +36,8 @@ std::string Name(TargetState state) { return std::string(engine::TargetStateName
 
 }  // namespace
 
-Workload::Workload(uint16_t port, size_t value_bytes) : value_bytes_(value_bytes) {
+Workload::Workload(uint16_t port, size_t value_bytes, int keys)
+    : value_bytes_(value_bytes), keys_(keys) {
   thread_ = std::thread([this, port] { Run(port); });
 }
 
@@ -62,7 +63,7 @@ void Workload::Run(uint16_t port) {
     value.resize(std::max(value.size(), value_bytes_), static_cast<char>('a' + r % 26));
     std::vector<std::vector<std::string>> commands;
     for (int j = 0; j < 40; ++j) {
-      int i = (r * 131 + j * 7919) % kWorkloadKeys;
+      int i = (r * 131 + j * 7919) % keys_;
       std::string k = absl::StrCat(i % 10, ":w", i);
       commands.push_back({"SELECT", std::to_string(j % 2)});
       commands.push_back({"SET", k + ":s", value});

@@ -28,11 +28,12 @@
 namespace reshard::integration {
 
 // Mixed writes (SET of `value_bytes`-byte values, INCR, HSET, LPUSH + LTRIM,
-// EXPIRE, PEXPIRE, SET EX, DEL) over 3000 keys per db in dbs 0 and 1, in
-// batches of about 150 commands, from a thread of its own until Stop().
+// EXPIRE, PEXPIRE, SET EX, DEL) over `keys` keys (3000 by default) per db in
+// dbs 0 and 1, in batches of about 150 commands, from a thread of its own
+// until Stop().
 class Workload {
  public:
-  Workload(uint16_t port, size_t value_bytes);
+  Workload(uint16_t port, size_t value_bytes, int keys = 3000);
   ~Workload();  // Stop()
   Workload(const Workload&) = delete;
   Workload& operator=(const Workload&) = delete;
@@ -46,6 +47,7 @@ class Workload {
   void Run(uint16_t port);
 
   size_t value_bytes_;
+  int keys_;
   std::atomic<bool> stop_{false};
   std::atomic<int> rounds_{0};
   std::thread thread_;

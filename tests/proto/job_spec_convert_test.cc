@@ -183,6 +183,30 @@ TEST(JobSpecConvertTest, SpoolAckModeAndTimeoutOptions) {
   EXPECT_EQ(OptionsFromProto(bad_mode).status().message(), "options.ack_mode: not an ack mode: 7");
 }
 
+TEST(JobSpecConvertTest, RestartOptions) {
+  absl::StatusOr<engine::JobSpec> spec =
+      FromJson(R"({"source":{"address":"127.0.0.1:6379"},)"
+               R"("targets":[{"name":"a","filter":{"regex":"^a"},"listen":"127.0.0.1:7001"}],)"
+               R"("options":{"restart_down_time_ms":300000,"set_source_backlog":true}})");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->options.restart_down_time_ms, 300000);
+  EXPECT_TRUE(spec->options.set_source_backlog);
+  // The daemon's, never the API's.
+  EXPECT_EQ(spec->options.state_dir, "");
+  EXPECT_FALSE(spec->options.restored);
+  v1::JobOptions proto = OptionsToProto(spec->options);
+  EXPECT_EQ(proto.restart_down_time_ms(), 300000);
+  EXPECT_TRUE(proto.set_source_backlog());
+  absl::StatusOr<engine::JobOptions> defaults = OptionsFromProto(v1::JobOptions());
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->restart_down_time_ms, 60000);
+  EXPECT_FALSE(defaults->set_source_backlog);
+  v1::JobOptions negative;
+  negative.set_restart_down_time_ms(-5);
+  EXPECT_EQ(OptionsFromProto(negative).status().message(),
+            "options.restart_down_time_ms: must not be negative, got -5");
+}
+
 TEST(JobSpecConvertTest, TargetWithoutFilter) {
   ExpectInvalid(FromJson(TwoTargets(R"("name":"b","listen":"127.0.0.1:7002")")),
                 "targets[1].filter: required: set one of regex, prefix, glob, slots");

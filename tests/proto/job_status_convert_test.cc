@@ -32,6 +32,7 @@ TEST(JobStatusConvertTest, StateNamesInJson) {
       {engine::JobState::kSyncing, "SYNCING"},     {engine::JobState::kStreaming, "STREAMING"},
       {engine::JobState::kPaused, "PAUSED"},       {engine::JobState::kFailed, "FAILED"},
       {engine::JobState::kCancelled, "CANCELLED"}, {engine::JobState::kDegraded, "DEGRADED"},
+      {engine::JobState::kCutover, "CUTOVER"},     {engine::JobState::kDone, "DONE"},
   };
   for (const auto& [state, name] : kStates) {
     engine::JobStatus status;
@@ -108,6 +109,23 @@ TEST(JobStatusConvertTest, StatusCarriesSourceLagSpoolAndResyncs) {
   EXPECT_THAT(json, HasSubstr(R"("source_lag_bytes":"600")"));
   EXPECT_THAT(json, HasSubstr(R"("keys_total":"1000")"));
   EXPECT_THAT(json, HasSubstr(R"("state":"SPOOLING","state_reason":"120 bytes behind")"));
+}
+
+TEST(JobStatusConvertTest, StatusCarriesRestoreAndBacklogAdvice) {
+  engine::JobStatus status;
+  status.restore_detail = "continued after a restart: ...";
+  status.durable_state_error = "the job's state is no longer recorded (...)";
+  status.source_backlog_bytes = 16384;
+  status.source_backlog_seconds = 0.5;
+  status.source_backlog_advice = "set repl-backlog-size to at least 4194304";
+  v1::JobStatus proto = StatusToProto(status);
+  EXPECT_EQ(proto.restore_detail(), "continued after a restart: ...");
+  EXPECT_EQ(proto.durable_state_error(), "the job's state is no longer recorded (...)");
+  EXPECT_EQ(proto.source_backlog_bytes(), 16384u);
+  EXPECT_DOUBLE_EQ(proto.source_backlog_seconds(), 0.5);
+  EXPECT_EQ(proto.source_backlog_advice(), "set repl-backlog-size to at least 4194304");
+  std::string json = ToJson(proto);
+  EXPECT_THAT(json, HasSubstr(R"("source_backlog_bytes":"16384")"));
 }
 
 TEST(JobStatusConvertTest, StatusCarriesErrorProgressTargetsAndTimes) {

@@ -1,17 +1,20 @@
 // Daemon::Start in-process: where jobs spool (--spool_dir, else
 // <state_dir>/spool, else the engine's temp dir), a spool directory that
-// cannot be created, and addresses that are taken.
+// cannot be created, addresses that are taken, and a state dir another
+// daemon holds.
 
 #include "server/daemon.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "engine/job/job_spec.h"
 #include "tests/support/free_port.h"
 #include "tests/support/temp_dir.h"
@@ -81,6 +84,24 @@ TEST(DaemonTest, AnUncreatableSpoolDirFailsStart) {
   EXPECT_EQ(daemon.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(daemon.status().message(),
             "spool_dir: cannot create " + (dir / "file/spool") + ": Not a directory");
+}
+
+TEST(DaemonTest, ASecondDaemonOnTheSameStateDirRefusesNamingTheHolder) {
+  testing::TempDir dir("daemon_test");
+  DaemonOptions options = Options();
+  options.state_dir = dir / "state";
+  absl::StatusOr<std::unique_ptr<Daemon>> first = Daemon::Start(options);
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<std::unique_ptr<Daemon>> second = Daemon::Start(options);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(second.status().message(),
+            absl::StrCat("--state_dir ", dir / "state", " is in use by another reshardd (PID ",
+                         getpid(), ", holding ", dir / "state/LOCK",
+                         "): two processes must not drive the same jobs"));
+  first->reset();  // released with its holder
+  absl::StatusOr<std::unique_ptr<Daemon>> third = Daemon::Start(options);
+  EXPECT_TRUE(third.ok()) << third.status();
 }
 
 TEST(DaemonTest, TakenPortsFailStartWithTheAddress) {

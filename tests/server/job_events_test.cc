@@ -138,5 +138,56 @@ TEST(JobEventsTest, FailureIsAnErrorWithItsStatusAndTheLinkClosingIsNotAFault) {
           "ERROR job_state: job SYNCING -> FAILED: DATA_LOSS: rdb offset 18234: bad CRC64"));
 }
 
+TEST(JobEventsTest, ACutoverEndIsLoggedOnceEvenIfItPassedBetweenTwoStatuses) {
+  JobStatus streaming = Status(JobState::kStreaming, {TargetState::kStreaming});
+  JobStatus running = streaming;
+  running.state = JobState::kCutover;
+  running.cutover.emplace();
+  running.cutover->started_unix_ms = 1000;
+  EXPECT_FALSE(CutoverEnded(&streaming, running));
+  // Rolled back between two looks: the job is STREAMING again, as before.
+  JobStatus rolled_back = streaming;
+  rolled_back.cutover = running.cutover;
+  rolled_back.cutover->state = engine::CutoverState::kRolledBack;
+  rolled_back.cutover->error = "cutover step 3 (drain): not within 100 ms; source unpaused";
+  EXPECT_TRUE(CutoverEnded(&streaming, rolled_back));
+  EXPECT_THAT(Lines(JobStatusEvents("j", &streaming, rolled_back)),
+              ::testing::ElementsAre("ERROR cutover_ended: cutover ROLLED_BACK: cutover step 3 "
+                                     "(drain): not within 100 ms; source unpaused"));
+  EXPECT_THAT(JobStatusEvents("j", &rolled_back, rolled_back), ::testing::IsEmpty());
+  // The next one is done.
+  JobStatus done = rolled_back;
+  done.state = JobState::kDone;
+  done.cutover->started_unix_ms = 2000;
+  done.cutover->state = engine::CutoverState::kDone;
+  done.cutover->error.clear();
+  done.cutover->write_pause_ms = 2.25;
+  done.cutover->final_offset = 1234;
+  EXPECT_THAT(Lines(JobStatusEvents("j", &rolled_back, done)),
+              ::testing::ElementsAre(
+                  "INFO cutover_ended: cutover DONE: write pause 2.2 ms, final offset 1234",
+                  "INFO job_state: job STREAMING -> DONE"));
+}
+
+TEST(JobEventsTest, RestartTextsAreLoggedWhenTheyChangeNotWhenTheirFiguresDo) {
+  JobStatus quiet = Status(JobState::kStreaming, {TargetState::kStreaming});
+  JobStatus advised = quiet;
+  advised.source_backlog_advice = "the source's repl-backlog-size (16384 bytes) holds 0.5 s";
+  EXPECT_THAT(Lines(JobStatusEvents("j", &quiet, advised)),
+              ::testing::ElementsAre("WARNING source_backlog: source backlog: the source's "
+                                     "repl-backlog-size (16384 bytes) holds 0.5 s"));
+  JobStatus moved = advised;
+  moved.source_backlog_advice = "the source's repl-backlog-size (16384 bytes) holds 0.4 s";
+  EXPECT_THAT(JobStatusEvents("j", &advised, moved), ::testing::IsEmpty());
+  JobStatus set = moved;
+  set.source_backlog_advice = "reshardd set the source's repl-backlog-size from 16384 to 1048576";
+  set.durable_state_error = "cannot write the journal: No space left on device";
+  EXPECT_THAT(Lines(JobStatusEvents("j", &moved, set)),
+              ::testing::ElementsAre("WARNING source_backlog: source backlog: reshardd set the "
+                                     "source's repl-backlog-size from 16384 to 1048576",
+                                     "ERROR durable_state_error: durable state: cannot write the "
+                                     "journal: No space left on device"));
+}
+
 }  // namespace
 }  // namespace reshard::server

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/job/job_spec.h"
 #include "tests/support/free_port.h"
+#include "tests/support/redis_client.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/silent_listener.h"
 
@@ -127,6 +128,11 @@ TEST(JobManagerTest, PauseAndResumeOfAConnectingJobAreTheEnginesRefusal) {
               "job hang is CONNECTING; only a STREAMING job can be paused");
   ExpectError(manager.Resume("hang").status(), absl::StatusCode::kFailedPrecondition,
               "job hang is CONNECTING; only a PAUSED job can be resumed");
+  // Nor is it verified or cut over before it streams.
+  ExpectError(manager.Verify("hang", {}).status(), absl::StatusCode::kFailedPrecondition,
+              "job hang is CONNECTING; a job is verified once it streams");
+  ExpectError(manager.Cutover("hang", {}).status(), absl::StatusCode::kFailedPrecondition,
+              "job hang is CONNECTING; only a STREAMING job can be cut over");
 }
 
 TEST(JobManagerTest, CancelEndsTheJobOnceThenRefuses) {
@@ -210,6 +216,9 @@ TEST_F(JobManagerStoreTest, RestoreListsEndedJobsAndRestartsTheOthers) {
   EXPECT_EQ(list[0].status.targets[0].name, "a");
   EXPECT_EQ(list[1].id, "running");
   EXPECT_FALSE(engine::IsTerminal(list[1].status.state));
+  // It continues from its durable state, retrying its connections.
+  EXPECT_TRUE(list[1].spec.options.restored);
+  EXPECT_EQ(list[1].spec.options.state_dir, (dir_ / "running.state").string());
   // A restored ended job has no engine::Job; it refuses as one would.
   ExpectError(restored.Pause("ended").status(), absl::StatusCode::kFailedPrecondition,
               "job ended is CANCELLED; only a STREAMING job can be paused");
@@ -218,6 +227,97 @@ TEST_F(JobManagerStoreTest, RestoreListsEndedJobsAndRestartsTheOthers) {
   ExpectError(restored.Cancel("ended").status(), absl::StatusCode::kFailedPrecondition,
               "job ended is CANCELLED; it has already ended");
   EXPECT_TRUE(restored.WaitForChange("ended", 0, absl::Milliseconds(1)).ok());
+}
+
+// A DONE job (as a cutover leaves it) comes back DONE with its cutover and
+// last verification, is not started again, can be verified again, and that
+// verification is kept across the next restart.
+TEST_F(JobManagerStoreTest, DoneJobKeepsItsCutoverAndVerificationAcrossRestarts) {
+  absl::StatusOr<std::unique_ptr<testing::RedisServer>> source = testing::RedisServer::Start();
+  absl::StatusOr<std::unique_ptr<testing::RedisServer>> target = testing::RedisServer::Start();
+  ASSERT_TRUE(source.ok() && target.ok()) << source.status() << target.status();
+  for (const auto* server : {&*source, &*target}) {
+    absl::StatusOr<testing::RedisClient> client =
+        testing::RedisClient::Connect("127.0.0.1", (**server).port());
+    ASSERT_TRUE(client.ok()) << client.status();
+    ASSERT_TRUE(client->CheckedCommand({"SET", "user:1", "v"}).ok());
+    ASSERT_TRUE(client->CheckedCommand({"SET", "other", "x"}).ok());  // a stray on the target
+  }
+  StoredJob done;
+  done.id = "done";
+  done.spec = SpecFor((*source)->address(), (*target)->address());
+  done.state = engine::JobState::kDone;
+  done.detail = "cut over at source offset 100; write pause 3.0 ms";
+  done.last_cutover.emplace();
+  done.last_cutover->state = engine::CutoverState::kDone;
+  done.last_cutover->write_pause_ms = 3;
+  done.last_cutover->final_offset = 100;
+  done.last_verification.emplace();
+  done.last_verification->state = engine::VerifyState::kDone;
+  done.last_verification->keys_checked = 1;
+  ASSERT_TRUE(Store()->Save(done).ok());
+  {
+    JobManager restored(Store());
+    ASSERT_TRUE(restored.Restore().ok());
+    absl::StatusOr<JobView> view = restored.Get("done");
+    ASSERT_TRUE(view.ok()) << view.status();
+    EXPECT_EQ(view->status.state, engine::JobState::kDone);
+    ASSERT_TRUE(view->status.cutover.has_value());
+    EXPECT_EQ(view->status.cutover->final_offset, 100u);
+    ASSERT_TRUE(view->last_verification.has_value());
+    EXPECT_EQ(view->last_verification->keys_checked, 1u);
+    ExpectError(restored.Cutover("done", {}).status(), absl::StatusCode::kFailedPrecondition,
+                "job done is DONE; only a STREAMING job can be cut over");
+    // Verified again: the stray key on the target is found.
+    engine::VerifyOptions options;
+    options.rate_keys_per_second = 0;
+    absl::StatusOr<JobView> started = restored.Verify("done", options);
+    ASSERT_TRUE(started.ok()) << started.status();
+    ASSERT_TRUE(started->last_verification.has_value());
+    for (int i = 0; i < 200; ++i) {
+      view = restored.Get("done");
+      if (view->last_verification->state != engine::VerifyState::kRunning) break;
+      absl::SleepFor(absl::Milliseconds(25));
+    }
+    ASSERT_EQ(view->last_verification->state, engine::VerifyState::kDone)
+        << view->last_verification->error;
+    EXPECT_EQ(view->last_verification->stray, 1u);
+    EXPECT_EQ(view->last_verification->keys_checked, 2u);  // "other" is on no target
+  }
+  JobManager again(Store());
+  ASSERT_TRUE(again.Restore().ok());
+  absl::StatusOr<JobView> view = again.Get("done");
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(view->status.state, engine::JobState::kDone);
+  ASSERT_TRUE(view->last_verification.has_value());
+  EXPECT_EQ(view->last_verification->stray, 1u);
+  ASSERT_EQ(view->last_verification->problems.size(), 1u);
+  EXPECT_EQ(view->last_verification->problems[0].key, "other");
+  EXPECT_EQ(view->last_verification->problems[0].detail,
+            "not selected by the target's filter prefix:user:");
+}
+
+// A job the store says was in CUTOVER (reshardd stopped mid-cutover) is not
+// started again: it could point promoted targets back at reshardd.
+TEST_F(JobManagerStoreTest, JobStoppedDuringACutoverIsRestoredFailed) {
+  SilentListener source;
+  StoredJob stored;
+  stored.id = "mid";
+  stored.spec = SpecFor(Address(source.port()), Address(testing::PickFreePort()));
+  stored.state = engine::JobState::kCutover;
+  ASSERT_TRUE(Store()->Save(stored).ok());
+  JobManager restored(Store());
+  ASSERT_TRUE(restored.Restore().ok());
+  absl::StatusOr<JobView> view = restored.Get("mid");
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(view->status.state, engine::JobState::kFailed);
+  EXPECT_EQ(view->status.error,
+            absl::FailedPreconditionError(
+                "reshardd stopped during a cutover: the source may have been paused and the "
+                "targets promoted; check them, then delete this job (a new job makes a new full "
+                "sync)"));
+  ExpectError(restored.Cancel("mid").status(), absl::StatusCode::kFailedPrecondition,
+              "job mid is FAILED; it has already ended");
 }
 
 TEST_F(JobManagerStoreTest, EveryJobGetsTheSpoolDirCreatedOrRestored) {
@@ -270,15 +370,27 @@ TEST_F(JobManagerStoreTest, DeleteRemovesTheFiles) {
   EXPECT_TRUE(fs::exists(dir_ / "doomed.secret.json"));
   ASSERT_TRUE(manager.Delete("doomed").ok());
   EXPECT_FALSE(fs::exists(dir_ / "doomed.json"));
+  EXPECT_FALSE(fs::exists(dir_ / "doomed.state"));
   EXPECT_FALSE(fs::exists(dir_ / "doomed.secret.json"));
 }
 
-TEST_F(JobManagerStoreTest, UnreadableStoreFailsRestoreNamingTheFile) {
+TEST_F(JobManagerStoreTest, AnUnreadableJobFileIsSetAsideAndReported) {
+  SilentListener source;
+  {
+    JobManager manager(Store());
+    ASSERT_TRUE(manager.Create("fine", SpecFor(Address(source.port()))).ok());
+  }
   std::ofstream(dir_ / "broken.json") << "{";
   JobManager manager(Store());
-  absl::Status restored = manager.Restore();
-  EXPECT_EQ(restored.code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(restored.message(), HasSubstr((dir_ / "broken.json").string()));
+  ASSERT_TRUE(manager.Restore().ok());
+  std::vector<std::string> problems = manager.restore_problems();
+  ASSERT_EQ(problems.size(), 1u);
+  const std::string path = (dir_ / "broken.json").string();
+  EXPECT_THAT(problems[0], ::testing::StartsWith(path + ": "));
+  EXPECT_THAT(problems[0], ::testing::EndsWith("; moved to " + path + ".corrupt"));
+  EXPECT_TRUE(fs::exists(path + ".corrupt"));
+  ASSERT_EQ(manager.List().size(), 1u);
+  EXPECT_EQ(manager.List()[0].id, "fine");
 }
 
 // Regression: the manager checked the state itself and refused what the

@@ -113,6 +113,51 @@ TEST_F(JobStoreTest, SavedJobLoadsBackWithEveryField) {
   EXPECT_EQ(job.updated_unix_ms, 1700000001456);
 }
 
+// A DONE job keeps its cutover and its last verification, and loads back
+// DONE (terminal: a restarted reshardd does not start it again).
+TEST_F(JobStoreTest, CutoverAndVerificationLoadBack) {
+  JobStore store(dir_.string());
+  StoredJob job = JobWithoutPasswords("job-1");
+  job.state = engine::JobState::kDone;
+  job.error = absl::OkStatus();
+  engine::CutoverReport cutover;
+  cutover.state = engine::CutoverState::kDone;
+  cutover.write_pause_ms = 4.5;
+  cutover.final_offset = 12345;
+  cutover.steps = {"1 lag", "2 pause", "3 drain", "4 promote", "5 unpause"};
+  cutover.targets.push_back({"a", 12345, true, true, {{0, 7}}, 7});
+  job.last_cutover = cutover;
+  engine::VerifyReport verification;
+  verification.state = engine::VerifyState::kDone;
+  verification.keys_checked = 14;
+  verification.stray = 1;
+  verification.problems.push_back({0, "user:x", "a", engine::VerifyProblemKind::kStray, "why"});
+  job.last_verification = verification;
+  ASSERT_TRUE(store.Save(job).ok());
+  EXPECT_THAT(ReadFile(dir_ / "job-1.json"), HasSubstr("\"last_cutover\""));
+  absl::StatusOr<std::vector<StoredJob>> jobs = store.LoadAll();
+  ASSERT_TRUE(jobs.ok()) << jobs.status();
+  ASSERT_EQ(jobs->size(), 1u);
+  const StoredJob& back = (*jobs)[0];
+  EXPECT_EQ(back.state, engine::JobState::kDone);
+  EXPECT_TRUE(engine::IsTerminal(back.state));
+  ASSERT_TRUE(back.last_cutover.has_value());
+  EXPECT_EQ(back.last_cutover->state, engine::CutoverState::kDone);
+  EXPECT_EQ(back.last_cutover->write_pause_ms, 4.5);
+  EXPECT_EQ(back.last_cutover->steps, cutover.steps);
+  EXPECT_EQ(back.last_cutover->targets, cutover.targets);
+  ASSERT_TRUE(back.last_verification.has_value());
+  EXPECT_EQ(back.last_verification->state, engine::VerifyState::kDone);
+  EXPECT_EQ(back.last_verification->keys_checked, 14u);
+  EXPECT_EQ(back.last_verification->problems, verification.problems);
+  // A job saved without them has none.
+  ASSERT_TRUE(store.Save(JobWithoutPasswords("job-2")).ok());
+  jobs = store.LoadAll();
+  ASSERT_TRUE(jobs.ok()) << jobs.status();
+  EXPECT_FALSE((*jobs)[1].last_cutover.has_value());
+  EXPECT_FALSE((*jobs)[1].last_verification.has_value());
+}
+
 TEST_F(JobStoreTest, PasswordsLiveOnlyInTheSecretFileWithMode0600) {
   JobStore store(dir_.string());
   ASSERT_TRUE(store.Save(JobWithPasswords("job-1")).ok());
@@ -192,6 +237,43 @@ TEST_F(JobStoreTest, CorruptJobFileIsDataLossNamingTheFile) {
   ASSERT_FALSE(jobs.ok());
   EXPECT_EQ(jobs.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(jobs.status().message(), HasSubstr((dir_ / "job-2.json").string() + ": "));
+}
+
+TEST_F(JobStoreTest, AnUnreadableJobFileIsSetAsideAndTheOthersLoad) {
+  JobStore store(dir_.string());
+  ASSERT_TRUE(store.Save(JobWithoutPasswords("job-1")).ok());
+  ASSERT_TRUE(store.Save(JobWithPasswords("job-2")).ok());
+  ASSERT_TRUE(store.Save(JobWithoutPasswords("job-3")).ok());
+  WriteFile(dir_ / "job-2.json", "{\"id\": \"job-2\", \"spec\": ");
+  std::vector<std::string> set_aside;
+  absl::StatusOr<std::vector<StoredJob>> jobs = store.LoadAll(&set_aside);
+  ASSERT_TRUE(jobs.ok()) << jobs.status();
+  ASSERT_EQ(jobs->size(), 2u);
+  EXPECT_EQ((*jobs)[0].id, "job-1");
+  EXPECT_EQ((*jobs)[1].id, "job-3");
+  const std::string path = (dir_ / "job-2.json").string();
+  ASSERT_EQ(set_aside.size(), 1u);
+  EXPECT_THAT(set_aside[0], ::testing::StartsWith(path + ": "));
+  EXPECT_THAT(set_aside[0], ::testing::EndsWith("; moved to " + path + ".corrupt"));
+  EXPECT_THAT(FileNames(dir_), ::testing::ElementsAre("job-1.json", "job-2.json.corrupt",
+                                                      "job-2.secret.json.corrupt", "job-3.json"));
+  // Loading again finds the same jobs and nothing more to set aside.
+  set_aside.clear();
+  EXPECT_EQ(store.LoadAll(&set_aside)->size(), 2u);
+  EXPECT_TRUE(set_aside.empty());
+}
+
+TEST_F(JobStoreTest, StateDirIsPerJobAndGoesWithIt) {
+  JobStore store(dir_.string());
+  ASSERT_TRUE(store.Save(JobWithoutPasswords("job-1")).ok());
+  EXPECT_EQ(store.StateDir("job-1"), (dir_ / "job-1.state").string());
+  fs::create_directories(dir_ / "job-1.state");
+  WriteFile(dir_ / "job-1.state/journal", "x");
+  ASSERT_TRUE(store.ClearState("job-1").ok());
+  EXPECT_FALSE(fs::exists(dir_ / "job-1.state"));
+  fs::create_directories(dir_ / "job-1.state");
+  ASSERT_TRUE(store.Remove("job-1").ok());
+  EXPECT_TRUE(FileNames(dir_).empty());
 }
 
 TEST_F(JobStoreTest, CorruptSecretFileIsDataLossNamingTheFile) {

@@ -108,6 +108,49 @@ TEST(MetricsExporterTest, TargetSpoolOffsetAndResyncLines) {
   }
 }
 
+TEST(MetricsExporterTest, VerificationAndCutoverLines) {
+  JobView verified = DegradedJob();
+  engine::VerifyReport report;
+  report.state = engine::VerifyState::kRunning;
+  report.keys_checked = 1000;
+  report.keys_total = 4000;
+  report.keys_scanned = 1000;
+  report.missing = 3;
+  report.stray = 2;
+  report.different = 1;
+  report.unsettled = 4;
+  report.started = absl::FromUnixSeconds(1700000000);
+  report.duration = absl::Seconds(4);
+  verified.last_verification = report;
+  engine::CutoverReport cutover;
+  cutover.state = engine::CutoverState::kRolledBack;
+  cutover.write_pause_ms = 250;
+  verified.status.cutover = cutover;
+  JobView never = DegradedJob();
+  never.id = "split-2";
+  const std::string text = Exposition({verified, never});
+  for (const char* line : {
+           "# TYPE reshard_verify_problems gauge\n",
+           "reshard_verify_running{job_id=\"split-1\"} 1\n",
+           "reshard_verify_progress_ratio{job_id=\"split-1\"} 0.25\n",
+           "reshard_verify_keys_checked{job_id=\"split-1\"} 1000\n",
+           "reshard_verify_keys_per_second{job_id=\"split-1\"} 250\n",
+           "reshard_verify_problems{job_id=\"split-1\",kind=\"missing\"} 3\n",
+           "reshard_verify_problems{job_id=\"split-1\",kind=\"stray\"} 2\n",
+           "reshard_verify_problems{job_id=\"split-1\",kind=\"different\"} 1\n",
+           "reshard_verify_unsettled{job_id=\"split-1\"} 4\n",
+           "reshard_verify_start_time_seconds{job_id=\"split-1\"} 1700000000\n",
+           "reshard_cutover_state{job_id=\"split-1\",state=\"ROLLED_BACK\"} 1\n",
+           "reshard_cutover_state{job_id=\"split-1\",state=\"DONE\"} 0\n",
+           "reshard_cutover_write_pause_seconds{job_id=\"split-1\"} 0.25\n",
+       }) {
+    EXPECT_THAT(text, HasSubstr(line)) << line;
+  }
+  // A job never verified nor cut over has no such samples.
+  EXPECT_THAT(text, Not(HasSubstr("reshard_verify_running{job_id=\"split-2\"}")));
+  EXPECT_THAT(text, Not(HasSubstr("reshard_cutover_state{job_id=\"split-2\"")));
+}
+
 TEST(MetricsExporterTest, NoJobsNoSamples) {
   for (const auto& family : JobMetricFamilies({})) {
     EXPECT_TRUE(family.metric.empty()) << family.name;

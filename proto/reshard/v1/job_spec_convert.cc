@@ -96,6 +96,7 @@ absl::StatusOr<engine::JobOptions> OptionsFromProto(const v1::JobOptions& proto)
   RETURN_IF_ERROR(
       CheckNotNegative(proto.listener_handshake_timeout_ms(), "listener_handshake_timeout_ms"));
   RETURN_IF_ERROR(CheckNotNegative(proto.max_listener_connections(), "max_listener_connections"));
+  RETURN_IF_ERROR(CheckNotNegative(proto.restart_down_time_ms(), "restart_down_time_ms"));
   if (proto.ack_interval_ms() != 0) options.ack_interval_ms = proto.ack_interval_ms();
   if (proto.target_ping_interval_ms() != 0) {
     options.target_ping_interval_ms = proto.target_ping_interval_ms();
@@ -136,6 +137,9 @@ absl::StatusOr<engine::JobOptions> OptionsFromProto(const v1::JobOptions& proto)
   if (proto.max_listener_connections() != 0) {
     options.max_listener_connections = proto.max_listener_connections();
   }
+  if (proto.restart_down_time_ms() != 0)
+    options.restart_down_time_ms = proto.restart_down_time_ms();
+  options.set_source_backlog = proto.set_source_backlog();
   return options;
 }
 
@@ -157,6 +161,8 @@ v1::JobOptions OptionsToProto(const engine::JobOptions& options) {
   proto.set_source_timeout_ms(options.source_timeout_ms);
   proto.set_listener_handshake_timeout_ms(options.listener_handshake_timeout_ms);
   proto.set_max_listener_connections(options.max_listener_connections);
+  proto.set_restart_down_time_ms(options.restart_down_time_ms);
+  proto.set_set_source_backlog(options.set_source_backlog);
   return proto;
 }
 

@@ -1,7 +1,9 @@
 #include "proto/reshard/v1/job_status_convert.h"
 
 #include "absl/strings/str_cat.h"
+#include "proto/reshard/v1/cutover_convert.h"
 #include "proto/reshard/v1/job_spec_convert.h"
+#include "proto/reshard/v1/verify_convert.h"
 
 namespace reshard::api {
 
@@ -23,6 +25,10 @@ v1::JobStatus::State StateToProto(engine::JobState state) {
       return v1::JobStatus::FAILED;
     case engine::JobState::kCancelled:
       return v1::JobStatus::CANCELLED;
+    case engine::JobState::kCutover:
+      return v1::JobStatus::CUTOVER;
+    case engine::JobState::kDone:
+      return v1::JobStatus::DONE;
   }
   return v1::JobStatus::STATE_UNSPECIFIED;
 }
@@ -69,6 +75,10 @@ absl::StatusOr<engine::JobState> StateFromProto(v1::JobStatus::State state) {
       return engine::JobState::kFailed;
     case v1::JobStatus::CANCELLED:
       return engine::JobState::kCancelled;
+    case v1::JobStatus::CUTOVER:
+      return engine::JobState::kCutover;
+    case v1::JobStatus::DONE:
+      return engine::JobState::kDone;
     default:
       return absl::InvalidArgumentError(absl::StrCat("state: not a job state: ", state));
   }
@@ -127,6 +137,11 @@ v1::JobStatus StatusToProto(const engine::JobStatus& status) {
   proto.set_upstream_acked_offset(status.upstream_acked_offset);
   proto.set_upstream_connected(status.upstream_connected);
   proto.set_upstream_reconnects(status.upstream_reconnects);
+  proto.set_restore_detail(status.restore_detail);
+  proto.set_durable_state_error(status.durable_state_error);
+  proto.set_source_backlog_bytes(status.source_backlog_bytes);
+  proto.set_source_backlog_seconds(status.source_backlog_seconds);
+  proto.set_source_backlog_advice(status.source_backlog_advice);
   for (const engine::TargetStatus& target : status.targets) {
     v1::TargetStatus* t = proto.add_targets();
     t->set_name(target.name);
@@ -161,11 +176,16 @@ v1::JobStatus StatusToProto(const engine::JobStatus& status) {
 }
 
 v1::Job JobToProto(const std::string& id, const engine::JobSpec& spec,
-                   const engine::JobStatus& status) {
+                   const engine::JobStatus& status, const engine::VerifyReport* last_verification) {
   v1::Job job;
   job.set_id(id);
   *job.mutable_spec() = SpecToProto(spec);
   *job.mutable_status() = StatusToProto(status);
+  if (last_verification != nullptr) {
+    *job.mutable_last_verification() = VerifyReportToProto(id, spec, *last_verification);
+  }
+  if (status.cutover.has_value())
+    *job.mutable_last_cutover() = CutoverReportToProto(*status.cutover);
   return job;
 }
 

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "engine/job/job_spec.h"
 #include "engine/job/job_status.h"
+#include "engine/job/verify_report.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "reshard/v1/job_service.pb.h"
 
@@ -34,8 +35,10 @@ int64_t UnixMillisFromTimestamp(const google::protobuf::Timestamp& time);
 // Every field of the status; times only when set (non-zero).
 v1::JobStatus StatusToProto(const engine::JobStatus& status);
 
-// The API form of a job: SpecToProto (no passwords) and StatusToProto.
+// The API form of a job: SpecToProto (no passwords) and StatusToProto, the
+// last cutover (status.cutover) and the last verification when there are.
 v1::Job JobToProto(const std::string& id, const engine::JobSpec& spec,
-                   const engine::JobStatus& status);
+                   const engine::JobStatus& status,
+                   const engine::VerifyReport* last_verification = nullptr);
 
 }  // namespace reshard::api

@@ -89,7 +89,7 @@ TEST(CtlHelpTest, BothScriptsOfferEveryCommand) {
     }
   }
   EXPECT_THAT(*CompletionScript("bash"),
-              HasSubstr("get|watch|pause|resume|cancel|delete) COMPREPLY="));
+              HasSubstr("get|watch|pause|resume|cancel|delete|verify|cutover) COMPREPLY="));
   EXPECT_THAT(*CompletionScript("zsh"), HasSubstr("'watch:follow a job until it streams"));
 }
 
@@ -116,12 +116,15 @@ std::string BashComplete(const std::string& words) {
 TEST(CtlHelpTest, BashCompletesCommandsOptionsAndFormats) {
   if (std::system("bash --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "no bash";
   EXPECT_EQ(BashComplete("reshardctl w"), "watch\n");
-  EXPECT_EQ(BashComplete("reshardctl --server 127.0.0.1:1 c"), "create\ncancel\ncompletion\n");
+  EXPECT_EQ(BashComplete("reshardctl --server 127.0.0.1:1 c"),
+            "create\ncancel\ncutover\ncompletion\n");
   EXPECT_EQ(BashComplete("reshardctl -o w"), "wide\n");
   EXPECT_EQ(BashComplete("reshardctl completion \"\""), "bash\nzsh\n");
-  EXPECT_EQ(BashComplete("reshardctl help ve"), "version\n");
+  EXPECT_EQ(BashComplete("reshardctl help ve"), "verify\nversion\n");
   EXPECT_EQ(BashComplete("reshardctl --ver"), "--version\n");
   EXPECT_EQ(BashComplete("reshardctl create --i"), "--id\n");
+  EXPECT_EQ(BashComplete("reshardctl verify j --s"), "--server\n--sample\n");
+  EXPECT_EQ(BashComplete("reshardctl cutover --rate 1 j --p"), "--promote\n");
 }
 
 TEST(CtlHelpTest, ZshLoadsTheScript) {

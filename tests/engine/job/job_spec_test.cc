@@ -170,6 +170,30 @@ TEST(ValidateJobSpecTest, ManagedReplica) {
             "targets[1].replica.credentials.password: required when a username is set");
 }
 
+TEST(ValidateJobSpecTest, TheSourceUnderAnotherNameIsRejected) {
+  JobSpec spec = ValidSpec();
+  spec.targets[0].replica = Endpoint{"localhost:7000", {}};
+  EXPECT_EQ(ErrorOf(spec),
+            "targets[0].replica.address: replica address 'localhost:7000' is the source "
+            "(127.0.0.1:7000) under another name");
+  spec.targets[0].replica.reset();
+  spec.targets[1].listen = "localhost:7000";
+  EXPECT_EQ(ErrorOf(spec),
+            "targets[1].listen: listen address 'localhost:7000' is the source (127.0.0.1:7000) "
+            "under another name");
+  spec.targets[1].listen = "0.0.0.0:7000";
+  EXPECT_EQ(ErrorOf(spec),
+            "targets[1].listen: listen address '0.0.0.0:7000' is the source (127.0.0.1:7000) "
+            "under another name");
+}
+
+TEST(ValidateJobSpecTest, RestartDownTime) {
+  JobSpec spec = ValidSpec();
+  spec.options.restart_down_time_ms = 999;
+  EXPECT_EQ(ErrorOf(spec),
+            "options.restart_down_time_ms: must be between 1000 and 86400000 ms, got 999");
+}
+
 TEST(ValidateJobSpecTest, Options) {
   JobSpec spec = ValidSpec();
   spec.options.ack_interval_ms = 0;

@@ -45,5 +45,36 @@ TEST(BacklogTest, AppendLargerThanCapacityKeepsTail) {
   EXPECT_EQ(backlog.CopyFrom(17), "ghij");
 }
 
+// A big backlog that grows as it is used, through the point where it fills
+// (an append straddling it) and wraps, compared with the stream at every step;
+// a Reset starts it again from nothing.
+TEST(BacklogTest, GrowsAsUsedThenWrapsAndResetsToNothing) {
+  const uint64_t capacity = 100000;
+  Backlog backlog(capacity);
+  backlog.Reset(7);
+  std::string all;
+  uint32_t seed = 1;
+  auto next = [&] { return seed = seed * 1103515245 + 12345; };
+  for (int i = 0; i < 400; ++i) {
+    std::string piece(static_cast<size_t>(next() % 1500 + 1), static_cast<char>('a' + i % 26));
+    if (i == 250) piece.assign(capacity + 123, 'Z');  // more than it holds at once
+    backlog.Append(piece);
+    all += piece;
+    ASSERT_EQ(backlog.end_offset(), 7 + all.size());
+    const uint64_t kept = std::min<uint64_t>(all.size(), capacity);
+    ASSERT_EQ(backlog.size(), kept);
+    const uint64_t first = 7 + all.size() + 1 - kept;
+    ASSERT_TRUE(backlog.CanContinueFrom(first));
+    ASSERT_FALSE(backlog.CanContinueFrom(first - 1));
+    for (uint64_t from : {first, first + kept / 3, 7 + all.size(), 7 + all.size() + 1}) {
+      ASSERT_EQ(backlog.CopyFrom(from), all.substr(from - 8)) << "from " << from << " step " << i;
+    }
+  }
+  backlog.Reset(backlog.end_offset());
+  EXPECT_EQ(backlog.size(), 0u);
+  backlog.Append("abc");
+  EXPECT_EQ(backlog.CopyFrom(backlog.end_offset() - 2), "abc");
+}
+
 }  // namespace
 }  // namespace reshard::engine

@@ -44,11 +44,40 @@ TEST(CommandTableTest, FindsCommandsCaseInsensitively) {
   EXPECT_EQ(t.FindByName(std::string(100, 'A')), nullptr);
   EXPECT_EQ(t.FindByName("del")->route, RouteKind::kSplitKeys);
   EXPECT_EQ(t.FindByName("mset")->route, RouteKind::kSplitKeys);
-  EXPECT_EQ(t.FindByName("msetnx")->route, RouteKind::kKeyed);
+  EXPECT_EQ(t.FindByName("msetnx")->route, RouteKind::kSplitKeys);
   EXPECT_EQ(t.FindByName("flushdb")->route, RouteKind::kBroadcastInDb);
   EXPECT_EQ(t.FindByName("function|load")->route, RouteKind::kBroadcast);
   EXPECT_EQ(t.FindByName("replconf")->route, RouteKind::kIntercepted);
   EXPECT_EQ(t.FindByName("migrate"), nullptr);
+}
+
+// Which keys of a command it only reads: "r" for those, "w" for the others.
+std::string ReadOnlyMask(const CommandTable& table, std::vector<std::string_view> args) {
+  const CommandInfo* info = table.Find(args);
+  if (info == nullptr) return "<unknown>";
+  std::vector<size_t> idx;
+  std::vector<uint8_t> read_only;
+  if (!FindCommandKeys(*info, args, &idx, &read_only).ok() || idx.size() != read_only.size()) {
+    return "<error>";
+  }
+  std::string mask;
+  for (uint8_t r : read_only) mask += r ? 'r' : 'w';
+  return mask;
+}
+
+TEST(CommandTableTest, SaysWhichKeysACommandOnlyReads) {
+  const CommandTable& t = CommandTable::Builtin();
+  EXPECT_EQ(ReadOnlyMask(t, {"SUNIONSTORE", "d", "a", "b"}), "wrr");
+  EXPECT_EQ(ReadOnlyMask(t, {"BITOP", "AND", "d", "s1", "s2"}), "wrr");
+  EXPECT_EQ(ReadOnlyMask(t, {"ZUNIONSTORE", "d", "2", "a", "b", "WEIGHTS", "1", "2"}), "wrr");
+  EXPECT_EQ(ReadOnlyMask(t, {"PFMERGE", "d", "a"}), "wr");
+  EXPECT_EQ(ReadOnlyMask(t, {"COPY", "a", "b"}), "rw");
+  EXPECT_EQ(ReadOnlyMask(t, {"GEORADIUS", "k", "0", "0", "1", "km", "STORE", "d"}), "rw");
+  EXPECT_EQ(ReadOnlyMask(t, {"SORT", "k", "STORE", "d"}), "rw");
+  EXPECT_EQ(ReadOnlyMask(t, {"RENAME", "a", "b"}), "ww");
+  EXPECT_EQ(ReadOnlyMask(t, {"LMOVE", "a", "b", "LEFT", "RIGHT"}), "ww");
+  EXPECT_EQ(ReadOnlyMask(t, {"EVAL", "s", "2", "a", "b"}), "ww");  // the script may write both
+  EXPECT_EQ(ReadOnlyMask(t, {"GET", "k"}), "r");
 }
 
 TEST(CommandTableTest, FindsKeysOfEveryRuleKind) {
@@ -108,6 +137,10 @@ TEST(CommandTableTest, FromCommandReplyOverridesAndExtendsTheBase) {
   RespValue reply = Arr({
       // A module command the built-in table does not know.
       Entry("mymod.set", -3, {Str("write")}, 1, 1, 1, {IndexRangeSpec(1, 0, 1, {Str("RW")})}),
+      // A read-only source key.
+      Entry("mymod.store", -3, {Str("write")}, 1, 2, 1,
+            {IndexRangeSpec(1, 0, 1, {Str("OW"), Str("UPDATE")}),
+             IndexRangeSpec(2, 0, 1, {Str("RO"), Str("ACCESS")})}),
       // DEL keeps its split route.
       Entry("del", -2, {Str("write")}, 1, -1, 1, {IndexRangeSpec(1, -1, 1, {Str("RM")})}),
       // An incomplete spec: MIGRATE stays unknown.
@@ -122,7 +155,8 @@ TEST(CommandTableTest, FromCommandReplyOverridesAndExtendsTheBase) {
   });
   absl::StatusOr<CommandTable> t = CommandTable::FromCommandReply(reply, CommandTable::Builtin());
   ASSERT_TRUE(t.ok()) << t.status();
-  EXPECT_EQ(t->size(), CommandTable::Builtin().size() + 3);
+  EXPECT_EQ(t->size(), CommandTable::Builtin().size() + 4);
+  EXPECT_EQ(ReadOnlyMask(*t, {"mymod.store", "d", "s"}), "wr");
   EXPECT_EQ(Keys(*t, {"MYMOD.SET", "k", "v"}), Strings({"k"}));
   EXPECT_TRUE(t->FindByName("mymod.set")->write);
   EXPECT_EQ(Keys(*t, {"mymod.group", "create", "k", "x"}), Strings({"k"}));

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "engine/resp/resp_writer.h"
@@ -206,12 +208,6 @@ TEST_F(CommandRouterTest, CrossTargetWritesAreRefusedWithNothingSent) {
   EXPECT_EQ(refused({"RENAMENX", "a1", "c1"}),
             "FAILED_PRECONDITION: RENAMENX keys 'a1' (target 0), 'c1' (no target) span targets 0: "
             "cross-target writes are not supported yet");
-  EXPECT_EQ(refused({"MSETNX", "a1", "1", "b1", "2"}),
-            "FAILED_PRECONDITION: MSETNX keys 'a1' (target 0), 'b1' (target 1) span targets 0, 1: "
-            "cross-target writes are not supported yet");
-  EXPECT_EQ(refused({"SMOVE", "b1", "a1", "m"}),
-            "FAILED_PRECONDITION: SMOVE keys 'b1' (target 1), 'a1' (target 0) span targets 0, 1: "
-            "cross-target writes are not supported yet");
   EXPECT_EQ(refused({"bitop", "OR", "a1", "a2", "b1"}),
             "FAILED_PRECONDITION: bitop keys 'a1' (target 0), 'a2' (target 0), 'b1' (target 1) "
             "span targets 0, 1: cross-target writes are not supported yet");
@@ -233,6 +229,37 @@ TEST_F(CommandRouterTest, CrossTargetWritesAreRefusedWithNothingSent) {
     EXPECT_EQ(router_.counters(i).commands_kept, 0u);
     EXPECT_EQ(router_.counters(i).commands_dropped, 0u);
   }
+}
+
+TEST_F(CommandRouterTest, MsetnxAndSmoveAcrossTargetsAreSplitExactly) {
+  router_.SetSourceDb(0);
+  // The source replicates MSETNX only when it set every key: MSET parts.
+  Ok({"MSETNX", "a1", "1", "b1", "2", "a2", "3"});
+  // SMOVE only when the member moved: it left src and is in dst.
+  Ok({"SMOVE", "b1", "a1", "m"});
+  Ok({"SMOVE", "a1", "c1", "m"});  // dst on no target
+  EXPECT_EQ(Take(), Got(Select("0") + W({"MSET", "a1", "1", "a2", "3"}) + W({"SADD", "a1", "m"}) +
+                            W({"SREM", "a1", "m"}),
+                        Select("0") + W({"MSET", "b1", "2"}) + W({"SREM", "b1", "m"})));
+  EXPECT_EQ(router_.counters(0).commands_split, 3u);
+  EXPECT_EQ(router_.counters(1).commands_split, 2u);
+  EXPECT_EQ(router_.counters(1).commands_dropped, 1u);
+}
+
+TEST(CommandRouterOverlapTest, SmoveGoesWholeToATargetHoldingBothKeys) {
+  PrefixFilter a("a"), b("b"), all("");
+  CommandRouter router({&a, &b, &all}, &CommandTable::Builtin());
+  router.SetSourceDb(0);
+  std::vector<std::string> out(3);
+  std::string wire = W({"SMOVE", "a1", "b1", "m"});
+  RespParser parser;
+  RespCommand cmd;
+  size_t consumed = 0;
+  ASSERT_EQ(parser.Parse(wire, &consumed, &cmd), ParseResult::kOk);
+  ASSERT_TRUE(router.Route(cmd, &out).ok());
+  EXPECT_EQ(out,
+            (std::vector<std::string>{Select("0") + W({"SREM", "a1", "m"}),
+                                      Select("0") + W({"SADD", "b1", "m"}), Select("0") + wire}));
 }
 
 TEST(CommandRouterNamesTest, ErrorsUseTargetNamesAndCutLongKeyLists) {
@@ -612,10 +639,19 @@ TEST_F(MaterializeTest, RenameBecomesADelAndARestore) {
   EXPECT_EQ(router_.skipped_keys(), 2u);
 }
 
-TEST_F(MaterializeTest, SmoveAndSunionstoreRequestEveryKeyOnce) {
-  EXPECT_EQ(M({"SMOVE", "b1", "a1", "m"}), (Requests{{0, {"b1", "a1"}}}));
-  EXPECT_EQ(M({"SUNIONSTORE", "b9", "a1", "a2", "b9", "c1"}),
-            (Requests{{0, {"b9", "a1", "a2", "c1"}}}));
+TEST_F(MaterializeTest, EveryKeyAWriteChangesIsRequestedOnceAndNoKeyItOnlyReads) {
+  EXPECT_EQ(M({"RENAMENX", "b1", "a1"}), (Requests{{0, {"b1", "a1"}}}));
+  EXPECT_EQ(M({"LMOVE", "b9", "a1", "LEFT", "RIGHT"}), (Requests{{0, {"b9", "a1"}}}));
+  // The *STORE family, BITOP, SORT ... STORE, COPY: only the destination.
+  EXPECT_EQ(M({"SUNIONSTORE", "b9", "a1", "a2", "b9", "c1"}), (Requests{{0, {"b9"}}}));
+  EXPECT_EQ(M({"BITOP", "AND", "a5", "b1", "b2"}), (Requests{{0, {"a5"}}}));
+  EXPECT_EQ(M({"ZUNIONSTORE", "b5", "2", "a1", "a2"}), (Requests{{0, {"b5"}}}));
+  EXPECT_EQ(M({"PFMERGE", "a5", "b1"}), (Requests{{0, {"a5"}}}));
+  EXPECT_EQ(M({"SORT", "a1", "STORE", "b1"}), (Requests{{0, {"b1"}}}));
+  EXPECT_EQ(M({"COPY", "a1", "b1", "REPLACE"}), (Requests{{0, {"b1"}}}));
+  EXPECT_EQ(M({"GEORADIUS", "a1", "0", "0", "1", "km", "STORE", "b1"}), (Requests{{0, {"b1"}}}));
+  // A script may change any key it declares.
+  EXPECT_EQ(M({"EVAL", "return 1", "2", "a1", "b1"}), (Requests{{0, {"a1", "b1"}}}));
   EXPECT_EQ(Take(), Got("", ""));
   Emit(0, Present("b9", "P9"), 2000);
   Emit(0, Present("a1", "P1"), 2000);
@@ -635,7 +671,7 @@ TEST_F(MaterializeTest, RelativeTtlWithoutAbsttl) {
 }
 
 TEST_F(MaterializeTest, SkippedKeysAreMaterialisedAgainUntilTheOffsetPasses) {
-  ASSERT_EQ(M({"SMOVE", "a1", "b1", "m"}), (Requests{{0, {"a1", "b1"}}}));
+  ASSERT_EQ(M({"LMOVE", "a1", "b1", "LEFT", "LEFT"}), (Requests{{0, {"a1", "b1"}}}));
   Emit(0, Present("a1", "PA"), 1000);
   Emit(0, Present("b1", "PB"), 1000);
   Take();
@@ -717,7 +753,118 @@ TEST_F(MaterializeTest, FlushAndSwapdbRequestTheSkippedKeysAgain) {
   EXPECT_EQ(M({"SELECT", "0"}), Requests{});
   EXPECT_EQ(M({"MOVE", "b1", "4"}), (Requests{{0, {"b1"}}, {4, {"b1"}}}));
   // COPY across targets into another db.
-  EXPECT_EQ(M({"COPY", "a9", "b9", "DB", "5"}), (Requests{{0, {"a9"}}, {5, {"b9"}}}));
+  EXPECT_EQ(M({"COPY", "a9", "b9", "DB", "5"}), (Requests{{5, {"b9"}}}));
+}
+
+TEST_F(MaterializeTest, CoveringWindowsDropWhatTheCopyHoldsAndCopyOnlyTheRest) {
+  router_.set_cover_new_windows(true);
+  ASSERT_EQ(M({"LMOVE", "a1", "b1", "LEFT", "LEFT"}), (Requests{{0, {"a1", "b1"}}}));
+  Emit(0, Present("a1", "PA"), 1000);
+  Emit(0, Present("b1", "PB"), 1000);
+  Take();
+  router_.SetCommandOffset(400);  // a command read after the copy was asked for
+  // Inside both windows: the copies hold its effect.
+  EXPECT_EQ(M({"SADD", "a1", "x"}), Requests{});
+  EXPECT_EQ(M({"SUNIONSTORE", "b1", "a1"}), Requests{});
+  // What it changes is covered; what it only reads does not matter.
+  EXPECT_EQ(M({"SUNIONSTORE", "a1", "b2"}), Requests{});
+  EXPECT_EQ(Take(), Got("", ""));
+  EXPECT_EQ(router_.counters(0).commands_dropped, 3u);
+  // A covered key and another one: only the other is copied.
+  EXPECT_EQ(M({"LMOVE", "a1", "b2", "LEFT", "LEFT"}), (Requests{{0, {"b2"}}}));
+  // A key it only reads is ahead on its target: what it changes is copied,
+  // though on the same target and in no window.
+  EXPECT_EQ(M({"SUNIONSTORE", "a3", "a1"}), (Requests{{0, {"a3"}}}));
+  // A copy no newer than the window's end is not sent again; a newer one is.
+  Emit(0, Present("a1", "PA-old"), 900);
+  Emit(0, Present("a1", "PA"), 1000);
+  EXPECT_EQ(Take(), Got("", ""));
+  Emit(0, Present("a1", "PA2"), 1100);
+  EXPECT_EQ(Take(), Got(W({"RESTORE", "a1", "0", "PA2", "REPLACE", "ABSTTL"}), ""));
+  // Past the end, the key's commands go as usual.
+  router_.SetCommandOffset(1100);
+  EXPECT_EQ(M({"SADD", "a1", "y"}), Requests{});
+  EXPECT_EQ(Take(), Got(W({"SADD", "a1", "y"}), ""));
+  // Once they stop covering (a target's stream restarts), the rule is the
+  // original one: copy again.
+  router_.SetCommandOffset(400);
+  router_.StopWindowCover();
+  EXPECT_EQ(M({"SADD", "b1", "x"}), (Requests{{0, {"b1"}}}));
+  Emit(0, Present("b1", "PB"), 1000);  // sent again: it is not covering
+  EXPECT_EQ(Take(), Got("", W({"RESTORE", "b1", "0", "PB", "REPLACE", "ABSTTL"})));
+}
+
+TEST_F(MaterializeTest, AFlushSendsTheCopiesOfCoveredKeysAgain) {
+  router_.set_cover_new_windows(true);
+  ASSERT_EQ(M({"RENAME", "a1", "b1"}), (Requests{{0, {"a1", "b1"}}}));
+  Emit(0, Absent("a1"), 1000);
+  Emit(0, Present("b1", "PB"), 1000);
+  Take();
+  Requests flushed = M({"FLUSHALL"});
+  ASSERT_EQ(flushed.size(), 1u);
+  EXPECT_EQ(flushed[0].keys.size(), 2u);
+  // Copied again as of the same offset (nothing else was written): sent,
+  // though the window already ended there, since the flush emptied it.
+  Emit(0, Absent("a1"), 1000);
+  Emit(0, Present("b1", "PB"), 1000);
+  EXPECT_EQ(Take(), Got(W({"FLUSHALL"}) + W({"DEL", "a1"}),
+                        W({"FLUSHALL"}) + W({"RESTORE", "b1", "0", "PB", "REPLACE", "ABSTTL"})));
+}
+
+TEST_F(MaterializeTest, InspectSaysWhatRouteWouldNeedWithoutRouting) {
+  auto inspect = [&](std::initializer_list<std::string_view> args, int* db) {
+    static std::string wire;
+    wire = W(args);
+    RespParser parser;
+    RespCommand cmd;
+    size_t consumed = 0;
+    EXPECT_EQ(parser.Parse(wire, &consumed, &cmd), ParseResult::kOk);
+    CommandNeeds needs;
+    router_.Inspect(cmd, db, &needs);
+    std::vector<std::pair<int, std::string>> keys;
+    for (const KeyRef& ref : needs.keys) keys.emplace_back(ref.db, std::string(ref.key));
+    return std::make_tuple(needs.route, needs.barrier, needs.copy, keys);
+  };
+  using Keys = std::vector<std::pair<int, std::string>>;
+  int db = 0;
+  EXPECT_EQ(inspect({"SET", "a1", "v"}, &db),
+            std::make_tuple(RouteKind::kKeyed, false, false, Keys{{0, "a1"}}));
+  EXPECT_EQ(inspect({"DEL", "a1", "b1"}, &db),
+            std::make_tuple(RouteKind::kSplitKeys, false, false, Keys{{0, "a1"}, {0, "b1"}}));
+  EXPECT_EQ(inspect({"SMOVE", "a1", "b1", "m"}, &db),
+            std::make_tuple(RouteKind::kKeyed, false, false, Keys{{0, "a1"}, {0, "b1"}}));
+  EXPECT_EQ(inspect({"RENAME", "a1", "b1"}, &db),
+            std::make_tuple(RouteKind::kKeyed, false, true, Keys{{0, "a1"}, {0, "b1"}}));
+  EXPECT_EQ(inspect({"MOVE", "a1", "3"}, &db),
+            std::make_tuple(RouteKind::kKeyed, false, false, Keys{{0, "a1"}, {3, "a1"}}));
+  EXPECT_EQ(inspect({"SELECT", "2"}, &db),
+            std::make_tuple(RouteKind::kSelect, false, false, Keys{}));
+  EXPECT_EQ(db, 2);
+  EXPECT_EQ(inspect({"SET", "b1", "v"}, &db),
+            std::make_tuple(RouteKind::kKeyed, false, false, Keys{{2, "b1"}}));
+  EXPECT_EQ(inspect({"MULTI"}, &db), std::make_tuple(RouteKind::kMulti, false, false, Keys{}));
+  EXPECT_EQ(inspect({"PING"}, &db), std::make_tuple(RouteKind::kBroadcast, false, false, Keys{}));
+  EXPECT_EQ(inspect({"FLUSHDB"}, &db),
+            std::make_tuple(RouteKind::kBroadcastInDb, true, false, Keys{}));
+  // What Route refuses waits for its turn to be refused.
+  EXPECT_TRUE(std::get<1>(inspect({"EVAL", "return 1", "0"}, &db)));
+  EXPECT_TRUE(std::get<1>(inspect({"NOSUCHCOMMAND", "x"}, &db)));
+  int unknown = kUnknownDb;
+  EXPECT_TRUE(std::get<1>(inspect({"SET", "a1", "v"}, &unknown)));
+  router_.set_fail_on_cross_target(true);
+  EXPECT_EQ(inspect({"RENAME", "a1", "b1"}, &db),
+            std::make_tuple(RouteKind::kKeyed, true, false, Keys{{2, "a1"}, {2, "b1"}}));
+  router_.set_fail_on_cross_target(false);
+  // Windows: a key inside one is copied again; a flush names the keys it
+  // changes.
+  db = 0;
+  ASSERT_EQ(M({"RENAME", "a1", "b1"}), (Requests{{0, {"a1", "b1"}}}));
+  Emit(0, Absent("a1"), 1000);
+  EXPECT_EQ(inspect({"SET", "a1", "v"}, &db),
+            std::make_tuple(RouteKind::kKeyed, false, true, Keys{{0, "a1"}}));
+  EXPECT_EQ(inspect({"FLUSHDB"}, &db),
+            std::make_tuple(RouteKind::kBroadcastInDb, true, true, Keys{{0, "a1"}}));
+  EXPECT_EQ(Take(), Got(Select("0") + W({"DEL", "a1"}), ""));  // Inspect sent nothing
 }
 
 TEST_F(MaterializeTest, KeylessScriptsStillFailAndTheFailOptionRefuses) {

@@ -1,0 +1,155 @@
+#pragma once
+
+// Verifier: one run of a verification (key_verifier.h says what it checks),
+// on the executor it is given; internal to engine/job. Its pieces live in a
+// file each: key_verifier.cc (the run, the pre-check, reporting, pacing),
+// verify_source_pass.cc (source keys read on the source and the targets,
+// compared), verify_target_pass.cc (target keys checked against the filter
+// and the source), verify_recheck.cc (differences checked again once the
+// targets have applied the offset they were read at). Single-threaded.
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "asio/any_io_executor.hpp"
+#include "asio/awaitable.hpp"
+#include "engine/job/key_comparison.h"
+#include "engine/job/verify_report.h"
+#include "engine/job/verify_server.h"
+
+namespace reshard::engine {
+
+// How long a pipeline's replies may take (DUMPs of large values).
+inline constexpr absl::Duration kVerifyReplyTimeout = absl::Seconds(60);
+
+class Verifier {
+ public:
+  // `options` must outlive the verifier.
+  Verifier(asio::any_io_executor executor, VerifyServer source, std::vector<VerifyTarget> targets,
+           const VerifyOptions& options)
+      : executor_(std::move(executor)),
+        source_(std::move(source)),
+        targets_(std::move(targets)),
+        options_(options) {}
+
+  // The whole run; the report is kDone, or kFailed with the error.
+  asio::awaitable<VerifyReport> Run();
+
+ private:
+  // A difference seen once; reported only if it still holds once the target
+  // has applied the source offset at which the source was read.
+  struct Suspect {
+    std::string key;
+    size_t target = 0;
+    KeyDifference difference;
+    uint64_t offset = 0;  // the source's offset when it was read
+    KeyRead source;       // what the source held then
+  };
+  // A key whose payloads differed: compared by value after the passes.
+  struct ByValue {
+    std::string key;
+    size_t target = 0;
+    KeyRead source;
+    KeyRead target_read;
+    uint64_t offset = 0;
+  };
+  // One batch of the source pass: a SCAN's keys, read on the source and on
+  // every target that selects them.
+  struct SourceBatch {
+    std::vector<std::string> keys;
+    std::vector<size_t> sampled;                // indexes into keys
+    std::vector<std::vector<size_t>> selected;  // per target: indexes into keys
+    size_t source_commands = 0;
+    bool more = false;                  // the source's replies end with the next SCAN's
+    std::vector<KeyRead> source_reads;  // index-aligned with sampled
+    uint64_t offset = 0;                // the source's offset after the reads
+  };
+  struct Found {
+    std::string key;
+    size_t target;
+    KeyDifference difference;
+  };
+  // A pass's pace (rate_keys_per_second).
+  struct Pacer {
+    absl::Time start = absl::InfinitePast();
+    uint64_t keys = 0;
+  };
+
+  // key_verifier.cc
+  asio::awaitable<absl::Status> RunChecks();
+  asio::awaitable<absl::Status> SelectDb(int db);  // on every connection
+  // The source SCANned (keys only) and counted through each target's filter,
+  // then every DBSIZE, read as the SCAN ends.
+  asio::awaitable<absl::StatusOr<DbPrecheck>> Precheck(int db);
+  void Report(int db, Found found);
+  absl::Status Cancelled() const;
+  void Progress(bool force);
+  asio::awaitable<void> Sleep(absl::Duration duration);
+  asio::awaitable<void> Pace(Pacer* pacer, uint64_t keys);
+  std::string ExpiryCommand() const { return absolute_ ? "PEXPIRETIME" : "PTTL"; }
+  bool WantOffsets() const { return static_cast<bool>(options_.applied_offsets); }
+
+  // verify_source_pass.cc
+  // Two batches deep: the next batch's reads are sent before this one's are
+  // compared, so the servers never wait for the comparison.
+  asio::awaitable<absl::Status> SourcePass(int db);
+  // Sends the batch's reads: to the source (then INFO replication, then the
+  // next SCAN) and to each target whose filter selects them.
+  absl::StatusOr<SourceBatch> StartBatch(RespValue scan);
+  // The source's replies to the batch; the next SCAN's reply when there is one.
+  asio::awaitable<absl::StatusOr<std::optional<RespValue>>> ReadSourceReplies(SourceBatch& batch);
+  // Each target's replies to the batch, compared with the source's.
+  asio::awaitable<absl::Status> CompareBatch(SourceBatch& batch);
+  // The keys whose payloads differed in the source pass, compared by value.
+  asio::awaitable<absl::Status> CompareByValue();
+  // QuickCompare, with kSourceAbsent as a stray.
+  QuickVerdict Quick(const KeyRead& source, const KeyRead& target, KeyDifference* difference);
+  // nullopt when the target holds the key as the source does.
+  asio::awaitable<absl::StatusOr<std::optional<KeyDifference>>> Compare(size_t t,
+                                                                        const std::string& key,
+                                                                        const KeyRead& source,
+                                                                        const KeyRead& target);
+  // The payloads differ: compares what they hold, on the main connections
+  // (no reply may be pending on them when this is called).
+  asio::awaitable<absl::StatusOr<std::optional<KeyDifference>>> CompareValues(
+      size_t t, const std::string& key, const KeyRead& source, const KeyRead& target);
+
+  // verify_target_pass.cc
+  // One target after the other, on the side connections: every key a target
+  // holds must be selected by its filter and be on the source.
+  asio::awaitable<absl::Status> TargetPasses(int db);
+  asio::awaitable<absl::Status> TargetPass(int db, size_t t);
+  // Which of `keys` (of target t) the source lacks: suspects. One EXISTS of
+  // them all (it counts a key once per mention: equal to the number of keys
+  // only when every one exists, duplicates or not); one EXISTS per key only
+  // when it counts fewer.
+  asio::awaitable<absl::Status> CheckOnSource(size_t t, std::vector<std::string> keys);
+
+  // verify_recheck.cc
+  // Waits until every target that has suspects has applied the source offset
+  // they were read at; returns the targets that did not within recheck_wait.
+  asio::awaitable<std::set<size_t>> WaitForOffsets(const std::vector<Suspect>& suspects);
+  // Checks the suspects of `db` again until each is settled, reported, or
+  // out of attempts (unsettled).
+  asio::awaitable<absl::Status> Recheck(int db);
+
+  asio::any_io_executor executor_;
+  VerifyServer source_;
+  std::vector<VerifyTarget> targets_;
+  const VerifyOptions& options_;
+  bool absolute_ = false;  // expiries are PEXPIRETIME (unix ms), not PTTL
+  VerifyReport report_;
+  std::vector<Suspect> suspects_;  // of the db being checked
+  std::vector<ByValue> by_value_;  // of the db being checked
+  Pacer source_pace_;
+  Pacer target_pace_;
+  absl::Time last_progress_;
+};
+
+}  // namespace reshard::engine

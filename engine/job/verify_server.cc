@@ -1,0 +1,115 @@
+#include "engine/job/verify_server.h"
+
+#include "absl/strings/str_cat.h"
+#include "engine/base/status_macros.h"
+#include "engine/job/verify_sampling.h"
+#include "engine/link/source_monitor.h"
+#include "engine/resp/resp_writer.h"
+
+namespace reshard::engine {
+namespace {
+
+constexpr absl::Duration kConnectTimeout = absl::Seconds(5);
+
+}  // namespace
+
+absl::Status UnexpectedReply(const RedisConnection& connection, std::string_view what,
+                             const RespValue& reply) {
+  return absl::FailedPreconditionError(
+      absl::StrCat(connection.peer(), ": ", absl::string_view(what.data(), what.size()), ": ",
+                   reply.IsError() ? reply.str : "unexpected reply " + reply.ToString()));
+}
+
+absl::StatusOr<std::pair<std::string, std::vector<std::string>>> ParseScanReply(
+    const RedisConnection& connection, RespValue reply) {
+  if (reply.type != RespValue::Type::kArray || reply.elements.size() != 2 ||
+      reply.elements[1].type != RespValue::Type::kArray) {
+    return UnexpectedReply(connection, "SCAN", reply);
+  }
+  std::vector<std::string> keys;
+  keys.reserve(reply.elements[1].elements.size());
+  for (RespValue& key : reply.elements[1].elements) keys.push_back(std::move(key.str));
+  return std::make_pair(std::move(reply.elements[0].str), std::move(keys));
+}
+
+absl::StatusOr<uint64_t> TakeSourceOffset(const RedisConnection& connection,
+                                          const RespValue& reply) {
+  if (reply.IsError()) return UnexpectedReply(connection, "INFO replication", reply);
+  absl::StatusOr<uint64_t> offset = ParseMasterReplOffset(reply.str);
+  if (!offset.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(connection.peer(), ": ", offset.status().message()));
+  }
+  return offset;
+}
+
+bool HasExpireTime(const ServerVersion& v) { return v.product == "Valkey" || v.major >= 7; }
+
+bool HasFieldExpiry(const ServerVersion& v) {
+  return v.product == "Valkey" ? v.major >= 9 : (v.major > 7 || (v.major == 7 && v.minor >= 4));
+}
+
+asio::awaitable<absl::Status> OpenVerifyServer(asio::any_io_executor executor,
+                                               VerifyServer& server) {
+  for (std::unique_ptr<RedisConnection>* connection : {&server.main, &server.side}) {
+    CO_ASSIGN_OR_RETURN(*connection,
+                        co_await RedisConnection::Connect(executor, server.endpoint.address,
+                                                          server.what, kConnectTimeout));
+    CO_RETURN_IF_ERROR(co_await (*connection)->Authenticate(server.endpoint.credentials));
+  }
+  std::vector<std::string> info = {"INFO", "server"};
+  CO_ASSIGN_OR_RETURN(RespValue reply, co_await server.main->Command(std::move(info)));
+  if (reply.IsError()) co_return UnexpectedReply(*server.main, "INFO server", reply);
+  server.version = ServerVersionFromInfo(reply.str);
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::StatusOr<std::map<int, uint64_t>>> ReadKeyspace(RedisConnection& connection) {
+  std::vector<std::string> command = {"INFO", "keyspace"};
+  CO_ASSIGN_OR_RETURN(RespValue reply, co_await connection.Command(std::move(command)));
+  if (reply.type != RespValue::Type::kBulkString && reply.type != RespValue::Type::kVerbatim) {
+    co_return UnexpectedReply(connection, "INFO keyspace", reply);
+  }
+  absl::StatusOr<std::map<int, uint64_t>> dbs = ParseKeyspaceDbs(reply.str);
+  if (!dbs.ok()) {
+    co_return absl::FailedPreconditionError(
+        absl::StrCat(connection.peer(), ": ", dbs.status().message()));
+  }
+  co_return std::move(*dbs);
+}
+
+void AppendKeyReads(const std::vector<std::string>& keys, const std::vector<size_t>& which,
+                    const std::string& expiry_command,
+                    std::vector<std::vector<std::string>>* commands) {
+  for (size_t i : which) {
+    commands->push_back({"DUMP", keys[i]});
+    commands->push_back({expiry_command, keys[i]});
+  }
+}
+
+size_t AppendKeyReads(const std::vector<std::string>& keys, const std::vector<size_t>& which,
+                      const std::string& expiry_command, std::string* request) {
+  for (size_t i : which) {
+    AppendCommand(request, {"DUMP", keys[i]});
+    AppendCommand(request, {expiry_command, keys[i]});
+  }
+  return 2 * which.size();
+}
+
+absl::StatusOr<std::vector<KeyRead>> TakeKeyReads(const RedisConnection& connection,
+                                                  std::vector<RespValue>& replies, size_t* at,
+                                                  size_t count, const std::string& expiry_command) {
+  std::vector<KeyRead> reads;
+  reads.reserve(count);
+  for (size_t i = 0; i < count; ++i, *at += 2) {
+    std::optional<KeyRead> read = KeyReadFromReplies(std::move(replies[*at]), replies[*at + 1]);
+    if (!read.has_value()) {
+      return UnexpectedReply(connection, absl::StrCat("DUMP/", expiry_command),
+                             replies[*at].IsError() ? replies[*at] : replies[*at + 1]);
+    }
+    reads.push_back(std::move(*read));
+  }
+  return reads;
+}
+
+}  // namespace reshard::engine
