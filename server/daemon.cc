@@ -34,14 +34,25 @@ absl::Status CheckListenAddresses(const DaemonOptions& options, const ApiSecurit
                             "Scrape it through a proxy that adds TLS and authentication");
 }
 
-// Adds the reflection service to one ServerBuilder (InitProtoReflection-
-// ServerBuilderPlugin would add it to every server of the process).
+// Serves the reflection service on one ServerBuilder, exactly once, or not at
+// all. Linking grpc++_reflection registers its plugin for every server of the
+// process (a static initializer), so it is taken out here and added back
+// only when `serve`.
 class ReflectionOption : public grpc::ServerBuilderOption {
  public:
+  explicit ReflectionOption(bool serve) : serve_(serve) {}
   void UpdateArguments(grpc::ChannelArguments*) override {}
   void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
-    plugins->push_back(std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
+    const std::string name = grpc::reflection::ProtoServerReflectionPlugin().name();
+    std::erase_if(*plugins, [&](const std::unique_ptr<grpc::ServerBuilderPlugin>& plugin) {
+      return plugin->name() == name;
+    });
+    if (serve_)
+      plugins->push_back(std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
   }
+
+ private:
+  const bool serve_;
 };
 
 // --state_dir: created 0700, or an existing one tightened to 0700.
@@ -85,7 +96,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   // Reflection answers without a token: served only when none is required.
-  if (!security.token.has_value()) builder.SetOption(std::make_unique<ReflectionOption>());
+  builder.SetOption(std::make_unique<ReflectionOption>(!security.token.has_value()));
   // gRPC sets SO_REUSEPORT by default: a second reshardd on the same port
   // would then start "successfully" and share the port. Refuse instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
