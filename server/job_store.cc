@@ -216,7 +216,11 @@ absl::StatusOr<StoredJob> JobStore::Load(const std::string& path) const {
   const std::string secret_path =
       absl::StrCat(path.substr(0, path.size() - strlen(kJobSuffix)), kSecretSuffix);
   job.id = proto.id();
-  job.secrets_error = LoadSecrets(secret_path, &job);
+  absl::Status secrets = LoadSecrets(secret_path, &job);
+  // A secret file that does not parse is lost like a job file that does not;
+  // one that cannot be opened (another key) is kept for the right key.
+  if (secrets.code() == absl::StatusCode::kDataLoss) return secrets;
+  job.secrets_error = std::move(secrets);
   absl::StatusOr<engine::JobState> state = api::StateFromProto(proto.status().state());
   job.state = state.ok() ? *state : engine::JobState::kPending;
   job.error = api::ErrorFromProto(proto.status().error());

@@ -44,8 +44,9 @@ struct StoredJob {
   int64_t updated_unix_ms = 0;
   std::optional<engine::CutoverReport> last_cutover;
   std::optional<engine::VerifyReport> last_verification;
-  // Set by LoadAll when the job's secret file cannot be used (sealed with
-  // another key, altered, sealed while no key is given): "<path>: ...". The
+  // Set by LoadAll when the job's secret file cannot be opened (sealed with
+  // another key, altered, sealed while no key is given): "<path>: ...". (One
+  // that opens but does not parse is DATA_LOSS, like a corrupt job file.) The
   // job is then listed FAILED with this error and not started; its files
   // are left as they are, for a restart with the right key.
   absl::Status secrets_error;
@@ -67,7 +68,7 @@ class JobStore {
   // Empties it (a new job with this id must not continue an old one's state).
   absl::Status ClearState(std::string_view id) const;
   // Every job in the directory, ordered by id, with the passwords of its
-  // secret file (none when that file is missing; a file that cannot be used
+  // secret file (none when that file is missing; one that cannot be opened
   // sets that job's secrets_error, and the others load). Errors name the file:
   // DATA_LOSS "<path>: ..." for a file that does not parse, INVALID_ARGUMENT
   // "<path>: targets[0].filter: ..." for a spec a job cannot have, INTERNAL

@@ -81,6 +81,7 @@ class ApiTlsTest : public ::testing::Test {
   void StartDaemon(bool token, bool client_ca) {
     DaemonOptions options;
     options.grpc_listen = "127.0.0.1:0";
+    options.metrics_listen = "";
     options.api.tls_cert_file = pki_.server_cert;
     options.api.tls_key_file = pki_.server_key;
     if (client_ca) options.api.tls_client_ca_file = pki_.ca;
@@ -317,6 +318,7 @@ TEST_F(ApiTlsTest, MutualTlsRefusesAClientWithoutACertificateFromTheCa) {
 TEST_F(ApiTlsTest, CertificateFilesThatCannotBeUsedAreNamed) {
   DaemonOptions options;
   options.grpc_listen = "127.0.0.1:0";
+  options.metrics_listen = "";
   options.api.tls_cert_file = pki_.server_cert;
   options.api.tls_key_file = pki_.client_key;
   absl::StatusOr<std::unique_ptr<Daemon>> mismatch = Daemon::Start(options);
@@ -339,6 +341,7 @@ constexpr char kGrpcRefused[] =
 TEST_F(ApiTlsTest, AnUnprotectedNonLoopbackListenIsRefusedUnlessAllowed) {
   DaemonOptions options;
   options.grpc_listen = "0.0.0.0:0";
+  options.metrics_listen = "";
   absl::StatusOr<std::unique_ptr<Daemon>> refused = Daemon::Start(options);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(refused.status().message(), kGrpcRefused);
