@@ -46,7 +46,7 @@ if [[ -d /run/systemd/system ]]; then
 else
   # No systemd here (a container): do what the unit does, by hand.
   echo "install_test: PID 1 is $(ps -p 1 -o comm=), not systemd: running ExecStart as User=reshard"
-  install -d -o reshard -g reshard -m 0750 /var/lib/reshard
+  install -d -o reshard -g reshard -m 0700 /var/lib/reshard
   cd /var/lib/reshard
   setpriv --reuid=reshard --regid=reshard --init-groups /usr/sbin/reshardd \
     --flagfile=/etc/reshard/reshardd.flags --grpc_listen=127.0.0.1:0 \

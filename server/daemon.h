@@ -2,7 +2,8 @@
 
 // Daemon: everything reshardd runs, in one object so that tests can start it
 // in-process: the JobManager (restored from --state_dir), the gRPC server
-// (JobService, health, reflection) and the /metrics exporter.
+// (JobService, health, and reflection when no token is required: reflection
+// cannot check one) and the /metrics exporter.
 
 #include <grpcpp/grpcpp.h>
 
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "server/api_security.h"
 #include "server/job_manager.h"
 #include "server/job_service.h"
 #include "server/metrics_exporter.h"
@@ -26,13 +28,24 @@ struct DaemonOptions {
   // Where jobs keep their targets' spool files. Empty: <state_dir>/spool when
   // state_dir is set, else the engine uses the system's temp dir.
   std::string spool_dir;
+  // TLS, client certificates and the bearer token of the API, and whether an
+  // unprotected non-loopback listener is accepted (server/api_security.h).
+  ApiSecurityOptions api;
+  // A 256-bit key (server/secret_box.h): the jobs' secret files are then
+  // encrypted at rest. Empty: they are plain JSON, mode 0600.
+  std::string secrets_key_file;
 };
 
 class Daemon {
  public:
-  // Locks the state dir (FAILED_PRECONDITION naming the PID of another
-  // reshardd that holds it), restores persisted jobs, then starts serving.
-  // UNAVAILABLE when an address cannot be bound.
+  // Checks the API's security and the listen addresses (FAILED_PRECONDITION
+  // for an unprotected non-loopback listener, naming the flag and why; errors
+  // naming the flag and file for a certificate, token or key that cannot be
+  // used), makes the state dir 0700 (created so, or tightened, logged), locks
+  // it (FAILED_PRECONDITION naming the PID of another reshardd that holds
+  // it), restores persisted jobs, then starts serving. UNAVAILABLE when an
+  // address cannot be bound, an error naming the file when the state cannot
+  // be read.
   static absl::StatusOr<std::unique_ptr<Daemon>> Start(const DaemonOptions& options);
   ~Daemon();  // Shutdown()
   Daemon(const Daemon&) = delete;
@@ -46,11 +59,13 @@ class Daemon {
   int grpc_port() const { return grpc_port_; }
   int metrics_port() const { return metrics_ ? metrics_->port() : 0; }
   JobManager& manager() { return *manager_; }
+  const ApiSecurity& api_security() const { return api_security_; }
 
  private:
   Daemon() = default;
 
   std::unique_ptr<StateDirLock> lock_;  // released last
+  ApiSecurity api_security_;            // before service_, which points at its token
   std::unique_ptr<JobManager> manager_;
   std::unique_ptr<JobServiceImpl> service_;
   std::unique_ptr<grpc::Server> grpc_server_;

@@ -15,12 +15,14 @@
 #include "engine/job/verification.h"
 #include "server/event_log.h"
 #include "server/job_events.h"
+#include "server/status_redaction.h"
 
 namespace reshard::server {
 
 struct JobManager::Entry {
   std::string id;
   engine::JobSpec spec;
+  std::vector<std::string> secrets;  // SpecSecrets(spec): cut out of every status
   // Null for a job restored in a terminal state: it only has `final_status`.
   std::unique_ptr<engine::Job> job;
   engine::JobStatus final_status;
@@ -35,13 +37,22 @@ struct JobManager::Entry {
   // Last: it is destroyed (cancelled and joined) before what its thread uses.
   std::unique_ptr<engine::Verification> verification ABSL_GUARDED_BY(verify_mu);
 
-  engine::JobStatus Snapshot() const { return job ? job->Snapshot() : final_status; }
+  engine::JobStatus Snapshot() const { return Redacted(job ? job->Snapshot() : final_status); }
+  engine::JobStatus Redacted(engine::JobStatus status) const {
+    RedactSecrets(secrets, &status);
+    return status;
+  }
   std::optional<engine::VerifyReport> LastVerification() const {
-    absl::MutexLock lock(&verify_mu);
-    if (verification != nullptr) return verification->Snapshot();
-    return restored_verification;
+    std::optional<engine::VerifyReport> report;
+    {
+      absl::MutexLock lock(&verify_mu);
+      report = verification != nullptr ? verification->Snapshot() : restored_verification;
+    }
+    if (report.has_value()) report->error = RedactSecrets(secrets, report->error);
+    return report;
   }
   JobView View() const { return ViewWith(Snapshot()); }
+  // `status` must be Redacted already.
   JobView ViewWith(engine::JobStatus status) const {
     if (!status.cutover.has_value()) status.cutover = restored_cutover;
     return JobView{id, spec, std::move(status), LastVerification()};
@@ -115,6 +126,7 @@ std::shared_ptr<JobManager::Entry> JobManager::StartEntry(std::string id, engine
   spec.options.restored = restored;
   if (store_ != nullptr) spec.options.state_dir = store_->StateDir(entry->id);
   entry->spec = spec;
+  entry->secrets = SpecSecrets(spec);
   entry->job = std::make_unique<engine::Job>(entry->id, std::move(spec));
   entry->job->Start();
   entry->monitor = std::thread([this, entry] { Monitor(entry); });
@@ -127,7 +139,7 @@ void JobManager::Monitor(std::shared_ptr<Entry> entry) {
   uint64_t seen = 0;
   std::optional<engine::JobStatus> previous;
   while (!entry->stop_monitor.load()) {
-    engine::JobStatus status = entry->job->WaitForChange(seen, kMonitorPoll);
+    engine::JobStatus status = entry->Redacted(entry->job->WaitForChange(seen, kMonitorPoll));
     if (status.version == seen) continue;
     seen = status.version;
     if (entry->stop_monitor.load()) break;
@@ -146,8 +158,9 @@ void JobManager::Monitor(std::shared_ptr<Entry> entry) {
   }
 }
 
-void JobManager::Persist(const Entry& entry, const engine::JobStatus& status) {
+void JobManager::Persist(const Entry& entry, const engine::JobStatus& unredacted) {
   if (store_ == nullptr || entry.deleted.load()) return;
+  const engine::JobStatus status = entry.Redacted(unredacted);
   StoredJob stored;
   stored.id = entry.id;
   stored.spec = entry.spec;
@@ -190,7 +203,13 @@ absl::Status JobManager::Restore() {
   }
   for (StoredJob& job : stored) {
     if (jobs_.contains(job.id)) continue;
-    if (job.state == engine::JobState::kCutover) {
+    if (!job.secrets_error.ok()) {
+      // Its passwords cannot be read: listed FAILED, not started, and not
+      // persisted so, so that a restart with the right key restores it.
+      job.state = engine::JobState::kFailed;
+      job.error = job.secrets_error;
+      job.detail = "not restored: its secret file cannot be read";
+    } else if (job.state == engine::JobState::kCutover) {
       // Started again, the job would point promoted targets back at reshardd
       // and resync them over what they took since: never.
       job.state = engine::JobState::kFailed;
@@ -202,6 +221,7 @@ absl::Status JobManager::Restore() {
       auto entry = std::make_shared<Entry>();
       entry->id = job.id;
       entry->spec = std::move(job.spec);
+      entry->secrets = SpecSecrets(entry->spec);
       entry->final_status.state = job.state;
       entry->final_status.error = job.error;
       entry->final_status.detail = job.detail;
@@ -218,8 +238,13 @@ absl::Status JobManager::Restore() {
         status.name = target.name;
         entry->final_status.targets.push_back(std::move(status));
       }
-      LogEventLine(LogLevel::kInfo, "job_restored", job.id,
-                   absl::StrCat("restored as ", DescribeState(entry->final_status)));
+      if (job.secrets_error.ok()) {
+        LogEventLine(LogLevel::kInfo, "job_restored", job.id,
+                     absl::StrCat("restored as ", DescribeState(entry->final_status)));
+      } else {
+        LogEventLine(LogLevel::kError, "job_restore_failed", job.id,
+                     absl::StrCat("cannot restore the job: ", job.secrets_error.ToString()));
+      }
       jobs_[job.id] = std::move(entry);
     } else {
       LogEventLine(LogLevel::kInfo, "job_restored", job.id,
@@ -310,7 +335,9 @@ absl::StatusOr<JobView> JobManager::Verify(std::string_view id, engine::VerifyOp
                      report.keys_checked, " keys checked, ", report.missing, " missing, ",
                      report.stray, " stray, ", report.different, " different, ", report.unsettled,
                      " unsettled",
-                     report.error.empty() ? "" : absl::StrCat(" (", report.error, ")")));
+                     report.error.empty()
+                         ? ""
+                         : absl::StrCat(" (", RedactSecrets(raw->secrets, report.error), ")")));
     // Not while reshardd shuts down: that state is not the job's to keep.
     if (!raw->stop_monitor.load()) Persist(*raw, raw->Snapshot());
   };
@@ -453,7 +480,7 @@ absl::StatusOr<JobView> JobManager::WaitForChange(std::string_view id, uint64_t 
     if (entry->final_status.version <= seen_version) absl::SleepFor(timeout);
     return entry->View();
   }
-  engine::JobStatus status = entry->job->WaitForChange(seen_version, timeout);
+  engine::JobStatus status = entry->Redacted(entry->job->WaitForChange(seen_version, timeout));
   if (entry->deleted.load()) {
     return absl::NotFoundError(absl::StrCat("job ", entry->id, " was deleted"));
   }

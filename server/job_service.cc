@@ -28,6 +28,10 @@ grpc::Status Respond(const absl::StatusOr<JobView>& view, v1::Job* response) {
 
 }  // namespace
 
+grpc::Status JobServiceImpl::Authenticate(const grpc::ServerContext& context) const {
+  return token_ == nullptr ? grpc::Status::OK : token_->Check(context);
+}
+
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
@@ -35,6 +39,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 
 grpc::Status JobServiceImpl::CreateJob(grpc::ServerContext* context,
                                        const v1::CreateJobRequest* request, v1::Job* response) {
+  if (grpc::Status denied = Authenticate(*context); !denied.ok()) return denied;
   if (!request->has_spec()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "spec: required");
   }
@@ -45,12 +50,14 @@ grpc::Status JobServiceImpl::CreateJob(grpc::ServerContext* context,
 
 grpc::Status JobServiceImpl::GetJob(grpc::ServerContext* context, const v1::GetJobRequest* request,
                                     v1::Job* response) {
+  if (grpc::Status denied = Authenticate(*context); !denied.ok()) return denied;
   return Respond(manager_->Get(request->id()), response);
 }
 
 grpc::Status JobServiceImpl::ListJobs(grpc::ServerContext* context,
                                       const v1::ListJobsRequest* request,
                                       v1::ListJobsResponse* response) {
+  if (grpc::Status denied = Authenticate(*context); !denied.ok()) return denied;
   for (const JobView& view : manager_->List()) *response->add_jobs() = ViewToProto(view);
   return grpc::Status::OK;
 }
@@ -58,6 +65,7 @@ grpc::Status JobServiceImpl::ListJobs(grpc::ServerContext* context,
 grpc::Status JobServiceImpl::WatchJob(grpc::ServerContext* context,
                                       const v1::WatchJobRequest* request,
                                       grpc::ServerWriter<v1::Job>* writer) {
+  if (grpc::Status denied = Authenticate(*context); !denied.ok()) return denied;
   absl::StatusOr<JobView> view = manager_->Get(request->id());
   if (!view.ok()) return ToGrpcStatus(view.status());
   uint64_t sent_version = 0;
@@ -86,27 +94,32 @@ grpc::Status JobServiceImpl::WatchJob(grpc::ServerContext* context,
 
 grpc::Status JobServiceImpl::PauseJob(grpc::ServerContext* context,
                                       const v1::PauseJobRequest* request, v1::Job* response) {
+  if (grpc::Status denied = Authenticate(*context); !denied.ok()) return denied;
   return Respond(manager_->Pause(request->id()), response);
 }
 
 grpc::Status JobServiceImpl::ResumeJob(grpc::ServerContext* context,
                                        const v1::ResumeJobRequest* request, v1::Job* response) {
+  if (grpc::Status denied = Authenticate(*context); !denied.ok()) return denied;
   return Respond(manager_->Resume(request->id()), response);
 }
 
 grpc::Status JobServiceImpl::CancelJob(grpc::ServerContext* context,
                                        const v1::CancelJobRequest* request, v1::Job* response) {
+  if (grpc::Status denied = Authenticate(*context); !denied.ok()) return denied;
   return Respond(manager_->Cancel(request->id()), response);
 }
 
 grpc::Status JobServiceImpl::DeleteJob(grpc::ServerContext* context,
                                        const v1::DeleteJobRequest* request,
                                        google::protobuf::Empty* response) {
+  if (grpc::Status denied = Authenticate(*context); !denied.ok()) return denied;
   return ToGrpcStatus(manager_->Delete(request->id()));
 }
 
 grpc::Status JobServiceImpl::VerifyJob(grpc::ServerContext* context,
                                        const v1::VerifyJobRequest* request, v1::Job* response) {
+  if (grpc::Status denied = Authenticate(*context); !denied.ok()) return denied;
   absl::StatusOr<JobView> view = manager_->Get(request->id());
   if (!view.ok()) return ToGrpcStatus(view.status());
   absl::StatusOr<engine::VerifyOptions> options = api::VerifyOptionsFromProto(*request, view->spec);
@@ -116,6 +129,7 @@ grpc::Status JobServiceImpl::VerifyJob(grpc::ServerContext* context,
 
 grpc::Status JobServiceImpl::CutoverJob(grpc::ServerContext* context,
                                         const v1::CutoverJobRequest* request, v1::Job* response) {
+  if (grpc::Status denied = Authenticate(*context); !denied.ok()) return denied;
   absl::StatusOr<engine::CutoverOptions> options = api::CutoverOptionsFromProto(*request);
   if (!options.ok()) return ToGrpcStatus(options.status());
   return Respond(manager_->Cutover(request->id(), *options), response);

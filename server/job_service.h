@@ -2,12 +2,16 @@
 
 // JobServiceImpl: the reshard.v1.JobService gRPC handlers. They validate,
 // call the JobManager and convert; none waits on a job's I/O. Every Job
-// returned has its passwords cleared.
+// returned has its passwords cleared. With a token, every handler first
+// checks the call's bearer token (UNAUTHENTICATED, nothing done, otherwise):
+// a new handler starts with the same line as the others, and
+// job_service_test calls every method of the service without a token.
 
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "reshard/v1/job_service.grpc.pb.h"
+#include "server/api_token.h"
 #include "server/job_manager.h"
 
 namespace reshard::server {
@@ -17,8 +21,10 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 
 class JobServiceImpl final : public v1::JobService::Service {
  public:
-  // `manager` must outlive the service.
-  explicit JobServiceImpl(JobManager* manager) : manager_(manager) {}
+  // `manager` (and `token`, when given) must outlive the service. `token`
+  // null: no token is required.
+  explicit JobServiceImpl(JobManager* manager, const ApiToken* token = nullptr)
+      : manager_(manager), token_(token) {}
 
   grpc::Status CreateJob(grpc::ServerContext* context, const v1::CreateJobRequest* request,
                          v1::Job* response) override;
@@ -44,7 +50,11 @@ class JobServiceImpl final : public v1::JobService::Service {
                           v1::Job* response) override;
 
  private:
+  // OK without a token, else ApiToken::Check.
+  grpc::Status Authenticate(const grpc::ServerContext& context) const;
+
   JobManager* const manager_;
+  const ApiToken* const token_;
 };
 
 }  // namespace reshard::server

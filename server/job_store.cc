@@ -1,6 +1,7 @@
 #include "server/job_store.h"
 
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -85,6 +86,56 @@ void ApplySecrets(const v1::JobSpec& secrets, engine::JobSpec* spec) {
 
 }  // namespace
 
+absl::StatusOr<std::string> JobStore::SecretFileText(std::string_view id,
+                                                     const std::string& json) const {
+  if (!box_.has_value()) return json;
+  return box_->Seal(json, id);
+}
+
+absl::Status JobStore::LoadSecrets(const std::string& path, StoredJob* job) const {
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return absl::OkStatus();  // no password in the spec
+  const bool sealed = SecretBox::IsSealed(*text);
+  std::string json;
+  if (sealed) {
+    if (!box_.has_value()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path,
+                       ": is encrypted, and reshardd was started without "
+                       "--secrets_key_file: start it with the key it was written with"));
+    }
+    absl::StatusOr<std::string> opened = box_->Open(*text, job->id);
+    if (!opened.ok()) {
+      return absl::Status(opened.status().code(),
+                          absl::StrCat(path, ": ", opened.status().message(),
+                                       ": start reshardd with the --secrets_key_file it was "
+                                       "written with"));
+    }
+    json = *std::move(opened);
+  } else {
+    json = *text;
+  }
+  OPENSSL_cleanse(text->data(), text->size());
+  v1::JobSpec secrets;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  // Not ParseJson: the parser's message may quote the text, a password.
+  absl::Status loaded =
+      google::protobuf::util::JsonStringToMessage(json, &secrets, options).ok()
+          ? absl::OkStatus()
+          : absl::DataLossError(absl::StrCat(path, ": not a secret file (JSON of JobSpec)"));
+  if (loaded.ok() && box_.has_value() && !sealed) {
+    // Written before a key was given: sealed now rather than left in clear.
+    absl::StatusOr<std::string> sealed_text = SecretFileText(job->id, json);
+    loaded =
+        sealed_text.ok() ? WriteFileAtomically(path, *sealed_text, 0600) : sealed_text.status();
+  }
+  OPENSSL_cleanse(json.data(), json.size());
+  RETURN_IF_ERROR(loaded);
+  ApplySecrets(secrets, &job->spec);
+  return absl::OkStatus();
+}
+
 absl::Status JobStore::Save(const StoredJob& job) const {
   v1::Job proto;
   proto.set_id(job.id);
@@ -114,9 +165,12 @@ absl::Status JobStore::Save(const StoredJob& job) const {
   const std::string base = absl::StrCat(dir_, "/", job.id);
   const std::string secret_path = absl::StrCat(base, kSecretSuffix);
   if (std::optional<v1::JobSpec> secrets = SecretsOf(job.spec)) {
-    std::string secret_text;
-    google::protobuf::util::MessageToJsonString(*secrets, &secret_text, print);
-    RETURN_IF_ERROR(WriteFileAtomically(secret_path, secret_text, 0600));
+    std::string secret_json;
+    google::protobuf::util::MessageToJsonString(*secrets, &secret_json, print);
+    absl::StatusOr<std::string> secret_text = SecretFileText(job.id, secret_json);
+    OPENSSL_cleanse(secret_json.data(), secret_json.size());
+    RETURN_IF_ERROR(secret_text.status());
+    RETURN_IF_ERROR(WriteFileAtomically(secret_path, *secret_text, 0600));
   } else {
     std::remove(secret_path.c_str());
   }
@@ -161,11 +215,12 @@ absl::StatusOr<StoredJob> JobStore::Load(const std::string& path) const {
   job.spec = *std::move(spec);
   const std::string secret_path =
       absl::StrCat(path.substr(0, path.size() - strlen(kJobSuffix)), kSecretSuffix);
-  if (absl::StatusOr<std::string> secret_text = ReadFile(secret_path); secret_text.ok()) {
-    v1::JobSpec secrets;
-    RETURN_IF_ERROR(ParseJson(secret_path, *secret_text, &secrets));
-    ApplySecrets(secrets, &job.spec);
-  }
+  job.id = proto.id();
+  absl::Status secrets = LoadSecrets(secret_path, &job);
+  // A secret file that does not parse is lost like a job file that does not;
+  // one that cannot be opened (another key) is kept for the right key.
+  if (secrets.code() == absl::StatusCode::kDataLoss) return secrets;
+  job.secrets_error = std::move(secrets);
   absl::StatusOr<engine::JobState> state = api::StateFromProto(proto.status().state());
   job.state = state.ok() ? *state : engine::JobState::kPending;
   job.error = api::ErrorFromProto(proto.status().error());

@@ -35,6 +35,22 @@ ABSL_FLAG(std::string, spool_dir, "",
           "disconnected target). Empty: <state_dir>/spool with --state_dir, else the "
           "system's temp dir");
 
+ABSL_FLAG(std::string, grpc_tls_cert, "",
+          "PEM certificate (chain) of the gRPC API: it is served over TLS. With --grpc_tls_key");
+ABSL_FLAG(std::string, grpc_tls_key, "", "PEM private key of --grpc_tls_cert");
+ABSL_FLAG(std::string, grpc_tls_client_ca, "",
+          "PEM CA certificate(s): every gRPC client must present a certificate signed by one "
+          "(mutual TLS). Needs --grpc_tls_cert");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "file holding the API's bearer token (16+ printable characters; readable by its owner "
+          "only): every RPC but health must carry 'authorization: Bearer <token>'");
+ABSL_FLAG(bool, allow_insecure, false,
+          "accept a non-loopback --grpc_listen without TLS or a token, and a non-loopback "
+          "--metrics_listen (which has neither); refused otherwise");
+ABSL_FLAG(std::string, secrets_key_file, "",
+          "file holding a 256-bit key (64 hex digits: openssl rand -hex 32; readable by its owner "
+          "only): the jobs' secret files in --state_dir are encrypted with it (AES-256-GCM)");
+
 ABSL_FLAG(std::string, log_format, "text",
           "text: one line per event, 'TIME LEVEL job=ID target=NAME message'; json: one JSON "
           "object per line (time, level, job, target, event, from, to, reason, message)");
@@ -67,6 +83,9 @@ int main(int argc, char** argv) {
       "usage: reshardd [--grpc_listen=HOST:PORT] [--metrics_listen=HOST:PORT] "
       "[--state_dir=DIR] [--state_fsync=always|everysec|no] [--spool_dir=DIR] "
       "[--log_format=text|json]\n"
+      "                [--grpc_tls_cert=PEM --grpc_tls_key=PEM [--grpc_tls_client_ca=PEM]] "
+      "[--auth_token_file=FILE]\n"
+      "                [--secrets_key_file=FILE] [--allow_insecure]\n"
       "       reshardd --version | --help");
   absl::ParseCommandLine(argc, argv);
   const std::string log_format = absl::GetFlag(FLAGS_log_format);
@@ -91,6 +110,12 @@ int main(int argc, char** argv) {
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.state_dir = absl::GetFlag(FLAGS_state_dir);
   options.spool_dir = absl::GetFlag(FLAGS_spool_dir);
+  options.api.tls_cert_file = absl::GetFlag(FLAGS_grpc_tls_cert);
+  options.api.tls_key_file = absl::GetFlag(FLAGS_grpc_tls_key);
+  options.api.tls_client_ca_file = absl::GetFlag(FLAGS_grpc_tls_client_ca);
+  options.api.auth_token_file = absl::GetFlag(FLAGS_auth_token_file);
+  options.api.allow_insecure = absl::GetFlag(FLAGS_allow_insecure);
+  options.secrets_key_file = absl::GetFlag(FLAGS_secrets_key_file);
   std::optional<reshard::engine::FsyncPolicy> fsync =
       reshard::engine::ParseFsyncPolicy(absl::GetFlag(FLAGS_state_fsync));
   if (!fsync.has_value()) {
@@ -108,7 +133,8 @@ int main(int argc, char** argv) {
   }
   std::string grpc_host = options.grpc_listen.substr(0, options.grpc_listen.rfind(':'));
   LogEventLine(LogLevel::kInfo, "daemon", "",
-               absl::StrCat("gRPC listening on ", grpc_host, ":", (*daemon)->grpc_port()));
+               absl::StrCat("gRPC listening on ", grpc_host, ":", (*daemon)->grpc_port(), " (",
+                            (*daemon)->api_security().Describe(), ")"));
   if (!options.metrics_listen.empty()) {
     std::string host = options.metrics_listen.substr(0, options.metrics_listen.rfind(':'));
     LogEventLine(LogLevel::kInfo, "daemon", "",

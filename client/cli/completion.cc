@@ -25,8 +25,9 @@ _reshardctl_jobs() {
   local server=() i
   for ((i = 1; i < COMP_CWORD; i++)); do
     case "${COMP_WORDS[i]}" in
-      -s | --server) server=(--server "${COMP_WORDS[i + 1]}") ;;
-      --server=*) server=("${COMP_WORDS[i]}") ;;
+      -s | --server | --tls_ca | --tls_cert | --tls_key | --tls_server_name | --token_file)
+        server+=("${COMP_WORDS[i]}" "${COMP_WORDS[i + 1]}") ;;
+      --server=* | --tls) server+=("${COMP_WORDS[i]}") ;;
     esac
   done
   "${COMP_WORDS[0]}" "${server[@]}" list 2> /dev/null | awk 'NR > 1 { print $1 }'
@@ -36,22 +37,25 @@ _reshardctl() {
   local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD - 1]}"
   case "$prev" in
     -o | --output) COMPREPLY=($(compgen -W "table wide json" -- "$cur")); return ;;
-    -s | --server | --id | --top | --sample | --rate | --target | --max-write-pause)
-      COMPREPLY=(); return ;;
-    -f | --file | --out) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    -s | --server | --id | --top | --sample | --rate | --target | --max-write-pause | \
+      --tls_server_name) COMPREPLY=(); return ;;
+    -f | --file | --out | --tls_ca | --tls_cert | --tls_key | --token_file)
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac
   # The command is the first word that is neither an option nor its value.
   local cmd="" i
   for ((i = 1; i < COMP_CWORD; i++)); do
     case "${COMP_WORDS[i]}" in
       -o | --output | -s | --server | -f | --file | --id | --sample | --rate | --target | \
-        --max-write-pause) ((i++)) ;;
+        --max-write-pause | --tls_ca | --tls_cert | --tls_key | --tls_server_name | \
+        --token_file) ((i++)) ;;
       -*) ;;
       *) cmd="${COMP_WORDS[i]}"; break ;;
     esac
   done
   if [[ "$cur" == -* ]]; then
-    local options="--server --output --help --version"
+    local options="--server --output --tls --tls_ca --tls_cert --tls_key --tls_server_name"
+    options+=" --token_file --help --version"
     [[ "$cmd" == create ]] && options+=" --file --id"
     [[ "$cmd" == verify ]] && options+=" --full --sample --rate --target"
     [[ "$cmd" == cutover ]] && options+=" --max-write-pause --promote --leave-source-paused"
@@ -91,19 +95,26 @@ _reshardctl() {
   commands=(
 @ZSH_COMMANDS@
   )
-  # The --server of this line, for the job ids (words shift below).
+  # The --server (and TLS and token options) of this line, for the job ids (words shift below).
   typeset -ga _reshardctl_server
   typeset -g _reshardctl_program=${words[1]}
   _reshardctl_server=()
   for ((i = 2; i < CURRENT; i++)); do
     case "${words[i]}" in
-      -s | --server) _reshardctl_server=(--server "${words[i + 1]}") ;;
-      --server=*) _reshardctl_server=("${words[i]}") ;;
+      -s | --server | --tls_ca | --tls_cert | --tls_key | --tls_server_name | --token_file)
+        _reshardctl_server+=("${words[i]}" "${words[i + 1]}") ;;
+      --server=* | --tls) _reshardctl_server+=("${words[i]}") ;;
     esac
   done
   _arguments -C \
     '(-s --server)'{-s,--server}'[address of reshardd'"'"'s gRPC API]:address:' \
     '(-o --output)'{-o,--output}'[output format]:format:(table wide json)' \
+    '--tls[TLS to reshardd, the system'"'"'s roots]' \
+    '--tls_ca[CA of reshardd'"'"'s certificate]:PEM:_files' \
+    '--tls_cert[reshardctl'"'"'s certificate]:PEM:_files' \
+    '--tls_key[key of --tls_cert]:PEM:_files' \
+    '--tls_server_name[name in reshardd'"'"'s certificate]:name:' \
+    '--token_file[file with reshardd'"'"'s bearer token]:file:_files' \
     '(- *)'{-h,--help}'[show the commands]' \
     '(- *)--version[print the version]' \
     '1:command:->command' \

@@ -10,7 +10,10 @@
 namespace reshard::client {
 
 std::string CtlUsage() {
-  std::string text = "usage: reshardctl [--server ADDR] [-o table|wide|json] COMMAND [ARGS]\n";
+  std::string text =
+      "usage: reshardctl [--server ADDR] [-o table|wide|json] [--tls_ca PEM] [--tls_cert PEM "
+      "--tls_key PEM]\n"
+      "                  [--tls_server_name NAME] [--tls] [--token_file FILE] COMMAND [ARGS]\n";
   for (const CommandHelp& help : CtlCommandHelp()) {
     absl::StrAppendFormat(&text, "  %-33s %s\n", std::string(help.synopsis),
                           std::string(help.summary));
@@ -18,7 +21,7 @@ std::string CtlUsage() {
   absl::StrAppend(&text,
                   "ADDR defaults to 127.0.0.1:50051. `reshardctl help COMMAND` tells more about "
                   "one.\n",
-                  kCtlExitCodes);
+                  kCtlSecurityHelp, kCtlExitCodes);
   return text;
 }
 
@@ -36,6 +39,23 @@ absl::StatusOr<CtlInvocation> ParseCtlArgs(const std::vector<std::string>& args)
     if (!format)
       return std::optional(absl::StrCat("-o: expected table, wide or json, got '", value, "'"));
     inv.options.output = *format;
+    return std::optional<std::string>();
+  });
+  // --tls_ca and the others: a file name each, and TLS on.
+  auto tls_file = [&](std::string* field) {
+    return [&inv, field](const std::string& value) {
+      *field = value;
+      inv.options.tls = true;
+      return std::optional<std::string>();
+    };
+  };
+  parser.AddValueOption({"--tls_ca"}, tls_file(&inv.options.tls_ca_file));
+  parser.AddValueOption({"--tls_cert"}, tls_file(&inv.options.tls_cert_file));
+  parser.AddValueOption({"--tls_key"}, tls_file(&inv.options.tls_key_file));
+  parser.AddValueOption({"--tls_server_name"}, tls_file(&inv.options.tls_server_name));
+  parser.AddFlag({"--tls"}, [&] { inv.options.tls = true; });
+  parser.AddValueOption({"--token_file"}, [&](const std::string& value) {
+    inv.options.token_file = value;
     return std::optional<std::string>();
   });
   parser.AddValueOption({"-f", "--file"}, [&](const std::string& value) {

@@ -2,7 +2,7 @@
 
 // The command line of reshardctl's RPC commands:
 //
-//   reshardctl [--server ADDR] [-o table|wide|json] COMMAND
+//   reshardctl [--server ADDR] [-o table|wide|json] [TLS and token options] COMMAND
 //     create -f SPEC.json [--id ID]   list   get JOB   watch JOB
 //     pause JOB   resume JOB   cancel JOB   delete JOB
 //     help [COMMAND]   completion bash|zsh   version (--version)
@@ -35,6 +35,17 @@ struct CtlOptions {
   // printing frames one after another.
   bool redraw = false;
   int rpc_timeout_ms = 10000;
+  // TLS to reshardd, on when `tls` or any file below is given: the CA that
+  // signed reshardd's certificate (empty: the system's roots), reshardctl's
+  // own certificate and key (for reshardd's --grpc_tls_client_ca), and the
+  // name reshardd's certificate must carry (empty: the host of `server`).
+  bool tls = false;
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_server_name;
+  // The file with reshardd's bearer token; empty: $RESHARD_TOKEN, if set.
+  std::string token_file;
 };
 
 // One parsed command line.

@@ -80,6 +80,12 @@ const char kCtlExitCodes[] =
     "cannot be reached, or (watch) the job failed or was cancelled, or (cutover) it was\n"
     "rolled back; 2 the command line is wrong; 3 (verify) problems were found.\n";
 
+const char kCtlSecurityHelp[] =
+    "TLS: --tls_ca PEM (the CA of reshardd's certificate; --tls alone: the system's roots),\n"
+    "--tls_cert PEM --tls_key PEM (reshardctl's certificate, when reshardd requires one),\n"
+    "--tls_server_name NAME (the name reshardd's certificate carries, if not the host of\n"
+    "--server). Token: --token_file FILE, else $RESHARD_TOKEN.\n";
+
 std::span<const CommandHelp> CtlCommandHelp() { return kHelp; }
 
 const CommandHelp* FindCommandHelp(std::string_view name) {
@@ -97,7 +103,7 @@ std::string CommandHelpText(const CommandHelp& help) {
   absl::StrAppend(&text,
                   "\nGlobal options: --server, -s ADDR (default 127.0.0.1:50051); -o, --output "
                   "table|wide|json.\n",
-                  kCtlExitCodes);
+                  kCtlSecurityHelp, kCtlExitCodes);
   return text;
 }
 

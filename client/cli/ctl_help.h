@@ -28,5 +28,7 @@ std::string CommandHelpText(const CommandHelp& help);
 
 // The exit codes, as `reshardctl help` ends.
 extern const char kCtlExitCodes[];
+// The TLS and token options, in `reshardctl help` and every command's help.
+extern const char kCtlSecurityHelp[];
 
 }  // namespace reshard::client

@@ -77,7 +77,7 @@ int RunCreate(CommandContext& c) {
   request.set_job_id(c.inv.job_id);
   v1::Job job;
   grpc::ClientContext context;
-  c.server.SetDeadline(&context);
+  c.server.PrepareCall(&context);
   grpc::Status status = c.server.stub().CreateJob(&context, request, &job);
   if (!status.ok()) return c.server.ReportError(status, c.err);
   if (c.inv.options.output == OutputFormat::kJson) {
@@ -91,7 +91,7 @@ int RunCreate(CommandContext& c) {
 int RunList(CommandContext& c) {
   v1::ListJobsResponse response;
   grpc::ClientContext context;
-  c.server.SetDeadline(&context);
+  c.server.PrepareCall(&context);
   grpc::Status status = c.server.stub().ListJobs(&context, v1::ListJobsRequest(), &response);
   if (!status.ok()) return c.server.ReportError(status, c.err);
   if (c.inv.options.output == OutputFormat::kJson) {
@@ -113,7 +113,7 @@ grpc::Status CallOnJob(CommandContext& c, JobCall<Request> call, v1::Job* job) {
   Request request;
   request.set_id(c.inv.positional[0]);
   grpc::ClientContext context;
-  c.server.SetDeadline(&context);
+  c.server.PrepareCall(&context);
   return (c.server.stub().*call)(&context, request, job);
 }
 
@@ -147,7 +147,7 @@ int RunDelete(CommandContext& c) {
   request.set_id(id);
   google::protobuf::Empty empty;
   grpc::ClientContext context;
-  c.server.SetDeadline(&context);
+  c.server.PrepareCall(&context);
   grpc::Status status = c.server.stub().DeleteJob(&context, request, &empty);
   if (!status.ok()) return c.server.ReportError(status, c.err);
   if (c.inv.options.output == OutputFormat::kJson) {
@@ -182,7 +182,7 @@ int RunVerify(CommandContext& c) {
   v1::Job job;
   {
     grpc::ClientContext context;
-    c.server.SetDeadline(&context);
+    c.server.PrepareCall(&context);
     grpc::Status status = c.server.stub().VerifyJob(&context, request, &job);
     if (!status.ok()) return c.server.ReportError(status, c.err);
   }
@@ -230,7 +230,7 @@ int RunCutover(CommandContext& c) {
   v1::Job job;
   {
     grpc::ClientContext context;
-    c.server.SetDeadline(&context);
+    c.server.PrepareCall(&context);
     grpc::Status status = c.server.stub().CutoverJob(&context, request, &job);
     if (!status.ok()) return c.server.ReportError(status, c.err);
   }
@@ -326,6 +326,11 @@ const Command kCommands[] = {
     {"cutover", Arguments::kOneJobId, RunCutover},
 };
 
+// help, completion and version: answered without reshardd.
+bool IsLocal(const Command& command) {
+  return command.name == "help" || command.name == "completion" || command.name == "version";
+}
+
 const Command* FindCommand(std::string_view name) {
   for (const Command& command : kCommands) {
     if (command.name == name) return &command;
@@ -380,6 +385,12 @@ int RunCtl(const std::vector<std::string>& args, std::ostream& out, std::ostream
   }
   if (std::optional<int> usage_error = CheckArguments(*command, inv, err)) return *usage_error;
   ServerConnection server(inv.options);
+  if (!IsLocal(*command)) {
+    if (absl::Status opened = server.Open(); !opened.ok()) {
+      err << "reshardctl: " << opened.message() << "\n";
+      return kExitError;
+    }
+  }
   CommandContext context{inv, server, out, err};
   return command->run(context);
 }

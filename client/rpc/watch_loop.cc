@@ -18,6 +18,7 @@ int WatchJob(const std::string& id, const CtlOptions& options, ServerConnection&
   v1::WatchJobRequest request;
   request.set_id(id);
   grpc::ClientContext context;  // no deadline: a watch lasts as long as it must
+  server.Authorize(&context);
   std::unique_ptr<grpc::ClientReader<v1::Job>> reader = server.stub().WatchJob(&context, request);
   v1::Job job;
   bool got_any = false;

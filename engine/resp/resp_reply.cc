@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "engine/base/parse_error.h"
+#include "engine/resp/reply_redaction.h"
 
 namespace reshard::engine {
 namespace {
@@ -266,7 +267,7 @@ ParseResult RespReplyParser::Walk(std::string_view in, size_t* pos, size_t depth
         return step;
       if (out != nullptr) {
         out->type = marker == '+' ? Type::kSimpleString : Type::kError;
-        out->str = S(line);
+        out->str = marker == '+' ? S(line) : RedactEchoedArguments(line);
       }
       *pos = next;
       return ParseResult::kOk;
@@ -358,7 +359,7 @@ ParseResult RespReplyParser::Walk(std::string_view in, size_t* pos, size_t depth
         out->type = marker == '$'   ? Type::kBulkString
                     : marker == '!' ? Type::kError
                                     : Type::kVerbatim;
-        out->str = S(data);
+        out->str = marker == '!' ? RedactEchoedArguments(data) : S(data);
       }
       *pos = end + 2;
       return ParseResult::kOk;

@@ -24,7 +24,8 @@ namespace reshard::engine {
 //   kNull:       nothing (RESP2 "$-1" and "*-1", RESP3 "_")
 //   kArray, kSet, kPush: `elements`
 //   kMap:        `elements` holds key0, value0, key1, value1, ...
-// RESP3 attributes ('|') are parsed and dropped.
+// RESP3 attributes ('|') are parsed and dropped. An error's `str` has the
+// arguments a server echoes redacted (engine/resp/reply_redaction.h).
 struct RespValue {
   enum class Type {
     kSimpleString,

@@ -333,3 +333,61 @@ TEST_F(JobStoreTest, MissingDirectoryGivesClearErrors) {
 
 }  // namespace
 }  // namespace reshard::server
+
+namespace reshard::server {
+namespace {
+
+SecretBox Key(char byte) { return *SecretBox::FromKey(std::string(SecretBox::kKeySize, byte)); }
+
+TEST_F(JobStoreTest, WithAKeySecretFilesAreSealedAndOpenOnlyWithIt) {
+  JobStore sealed(dir_.string(), Key('k'));
+  ASSERT_TRUE(sealed.Save(JobWithPasswords("job-1")).ok());
+  const std::string secret_path = (dir_ / "job-1.secret.json").string();
+  const std::string text = ReadFile(secret_path);
+  EXPECT_TRUE(SecretBox::IsSealed(text));
+  for (const char* secret : {"src-secret", "tgt-secret", "rep-secret", "password"}) {
+    EXPECT_EQ(text.find(secret), std::string::npos) << secret;
+  }
+  absl::StatusOr<std::vector<StoredJob>> jobs = sealed.LoadAll();
+  ASSERT_TRUE(jobs.ok()) << jobs.status();
+  ASSERT_EQ(jobs->size(), 1u);
+  EXPECT_TRUE((*jobs)[0].secrets_error.ok()) << (*jobs)[0].secrets_error;
+  EXPECT_EQ((*jobs)[0].spec.source.credentials.password, "src-secret");
+  EXPECT_EQ((*jobs)[0].spec.targets[1].replica->credentials.password, "rep-secret");
+
+  // Another key, or none: the job loads without passwords and says why; its
+  // file is left as it was.
+  jobs = JobStore(dir_.string(), Key('x')).LoadAll();
+  ASSERT_TRUE(jobs.ok()) << jobs.status();
+  EXPECT_EQ((*jobs)[0].spec.source.credentials.password, "");
+  EXPECT_EQ((*jobs)[0].secrets_error.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*jobs)[0].secrets_error.message(),
+            secret_path +
+                ": cannot be decrypted with this key (another key, or the file was altered): "
+                "start reshardd with the --secrets_key_file it was written with");
+  jobs = JobStore(dir_.string()).LoadAll();
+  ASSERT_TRUE(jobs.ok()) << jobs.status();
+  EXPECT_EQ((*jobs)[0].secrets_error.message(),
+            secret_path +
+                ": is encrypted, and reshardd was started without --secrets_key_file: start it "
+                "with the key it was written with");
+  EXPECT_EQ(ReadFile(secret_path), text);
+}
+
+TEST_F(JobStoreTest, APlainSecretFileIsSealedWhenAKeyIsGiven) {
+  ASSERT_TRUE(JobStore(dir_.string()).Save(JobWithPasswords("job-1")).ok());
+  const std::string secret_path = (dir_ / "job-1.secret.json").string();
+  EXPECT_NE(ReadFile(secret_path).find("src-secret"), std::string::npos);
+  absl::StatusOr<std::vector<StoredJob>> jobs = JobStore(dir_.string(), Key('k')).LoadAll();
+  ASSERT_TRUE(jobs.ok()) << jobs.status();
+  EXPECT_EQ((*jobs)[0].spec.source.credentials.password, "src-secret");
+  const std::string text = ReadFile(secret_path);
+  EXPECT_TRUE(SecretBox::IsSealed(text));
+  EXPECT_EQ(text.find("src-secret"), std::string::npos);
+  struct stat info {};
+  ASSERT_EQ(::stat(secret_path.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+}
+
+}  // namespace
+}  // namespace reshard::server

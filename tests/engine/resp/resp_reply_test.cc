@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/resp/reply_redaction.h"
+
 namespace reshard::engine {
 namespace {
 
@@ -70,6 +72,38 @@ TEST(RespReplyParserTest, SimpleStringErrorInteger) {
   EXPECT_EQ(ParseAllWays(":-1\r\n"), RespValue::Integer(-1));
   EXPECT_EQ(ParseAllWays(":9223372036854775807\r\n"), RespValue::Integer(INT64_MAX));
   EXPECT_EQ(ParseAllWays(":-9223372036854775808\r\n"), RespValue::Integer(INT64_MIN));
+}
+
+// A server that does not know a command echoes its first arguments, which
+// may be a password (CONFIG SET masterauth on a server that renamed CONFIG):
+// the error a reply turns into must not carry them.
+TEST(RespReplyParserTest, ErrorsThatEchoArgumentsAreRedacted) {
+  EXPECT_EQ(ParseAllWays("-ERR unknown command 'CONFIG', with args beginning with: 'SET' "
+                         "'masterauth' 'hunter2-pw' \r\n"),
+            RespValue::Error("ERR unknown command 'CONFIG', with args beginning with: "
+                             "(arguments redacted)"));
+  // Redis 6.0 quotes with backquotes and commas.
+  EXPECT_EQ(
+      ParseAllWays("-ERR unknown command `AUTH`, with args beginning with: `hunter2-pw`, \r\n"),
+      RespValue::Error("ERR unknown command `AUTH`, with args beginning with: "
+                       "(arguments redacted)"));
+  // RESP3 bulk errors too.
+  const std::string bulk = "ERR unknown command 'X', With Args Beginning With: 'hunter2-pw' ";
+  EXPECT_EQ(ParseAllWays("!" + std::to_string(bulk.size()) + "\r\n" + bulk + "\r\n"),
+            RespValue::Error("ERR unknown command 'X', With Args Beginning With: "
+                             "(arguments redacted)"));
+  // Errors that echo nothing, and strings that are not errors, are untouched.
+  EXPECT_EQ(ParseAllWays("-ERR unknown command 'FOO', with args beginning with: \r\n"),
+            RespValue::Error("ERR unknown command 'FOO', with args beginning with: "
+                             "(arguments redacted)"));
+  EXPECT_EQ(ParseAllWays("-NOPERM User reshard has no permissions to run the 'psync' command\r\n"),
+            RespValue::Error("NOPERM User reshard has no permissions to run the 'psync' command"));
+  EXPECT_EQ(ParseAllWays("+with args beginning with: 'x'\r\n"),
+            RespValue::SimpleString("with args beginning with: 'x'"));
+  EXPECT_EQ(ParseAllWays("$29\r\nwith args beginning with: 'x'\r\n"),
+            RespValue::BulkString("with args beginning with: 'x'"));
+  EXPECT_EQ(RedactEchoedArguments("WRONGPASS invalid username-password pair"),
+            "WRONGPASS invalid username-password pair");
 }
 
 TEST(RespReplyParserTest, BulkStringsAreBinarySafe) {
