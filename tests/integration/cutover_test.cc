@@ -105,11 +105,11 @@ TEST_F(CutoverTest, UnderWritesPromotesExactTargetsThenVerifiesClean) {
   ASSERT_NO_FATAL_FAILURE(StartStreamingJob(4000, "cutover"));
   // Only a streaming job is cut over.
   ASSERT_TRUE(job_->Pause().ok());
-  ASSERT_EQ(WaitForState(*job_, JobState::kPaused, absl::Seconds(10)).state, JobState::kPaused);
+  ASSERT_EQ(WaitForState(*job_, JobState::kPaused, absl::Seconds(30)).state, JobState::kPaused);
   EXPECT_EQ(job_->Cutover({}).message(),
             "job cutover is PAUSED; only a STREAMING job can be cut over");
   ASSERT_TRUE(job_->Resume().ok());
-  ASSERT_EQ(WaitForState(*job_, JobState::kStreaming, absl::Seconds(10)).state,
+  ASSERT_EQ(WaitForState(*job_, JobState::kStreaming, absl::Seconds(30)).state,
             JobState::kStreaming);
 
   std::atomic<bool> stop{false};
@@ -132,7 +132,7 @@ TEST_F(CutoverTest, UnderWritesPromotesExactTargetsThenVerifiesClean) {
   ASSERT_TRUE(status.cutover.has_value());
   const CutoverReport& report = *status.cutover;
   ASSERT_EQ(report.state, CutoverState::kDone) << report.error;
-  EXPECT_EQ(WaitForState(*job_, JobState::kDone, absl::Seconds(10)).state, JobState::kDone);
+  EXPECT_EQ(WaitForState(*job_, JobState::kDone, absl::Seconds(30)).state, JobState::kDone);
   std::cout << "write pause " << report.write_pause_ms << " ms; " << report.steps[2] << "\n";
   EXPECT_EQ(report.pause_mode, "WRITE");
   EXPECT_TRUE(report.source_left_paused);

@@ -274,7 +274,7 @@ TEST_F(JobManagerStoreTest, DoneJobKeepsItsCutoverAndVerificationAcrossRestarts)
     absl::StatusOr<JobView> started = restored.Verify("done", options);
     ASSERT_TRUE(started.ok()) << started.status();
     ASSERT_TRUE(started->last_verification.has_value());
-    for (int i = 0; i < 200; ++i) {
+    for (int i = 0; i < 2400; ++i) {  // up to 60 s on a loaded machine
       view = restored.Get("done");
       if (view->last_verification->state != engine::VerifyState::kRunning) break;
       absl::SleepFor(absl::Milliseconds(25));
