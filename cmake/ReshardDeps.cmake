@@ -16,3 +16,5 @@ add_library(reshard_asio INTERFACE)
 target_include_directories(reshard_asio INTERFACE ${ASIO_INCLUDE_DIR})
 target_compile_definitions(reshard_asio INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED)
 target_link_libraries(reshard_asio INTERFACE Threads::Threads)
+# TLS links (engine/io/net_stream.h): asio/ssl.hpp over Debian's OpenSSL (libssl-dev).
+find_package(OpenSSL REQUIRED)
