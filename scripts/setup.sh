@@ -18,7 +18,8 @@ PACKAGES=(
   tmux zsh python3-yaml
   # The Debian package (cpack -G DEB: dpkg-shlibdeps) and its unit check.
   dpkg-dev systemd
-  # scripts/fetch_servers.sh builds Redis 8.0 and Valkey 9.1 (with g++ above).
+  # OpenSSL for the engine's TLS links (asio/ssl.hpp); scripts/fetch_servers.sh
+  # also builds Redis 8.0 and Valkey 9.1 with it (make, g++ above).
   make libssl-dev
 )
 # For the libFuzzer targets (scripts/fuzz.sh): clang 14, its compiler-rt

@@ -86,9 +86,8 @@ NetStream::NetStream(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::co
       tls_(std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(std::move(socket),
                                                                       *context_)) {}
 
-asio::awaitable<absl::Status> NetStream::ClientHandshake(const TlsClientOptions& options,
-                                                         const std::string& host,
-                                                         const std::string& peer) {
+asio::awaitable<absl::Status> NetStream::ClientHandshake(TlsClientOptions options, std::string host,
+                                                         std::string peer) {
   SSL* ssl = tls_->native_handle();
   const std::string& name = options.server_name.empty() ? host : options.server_name;
   if (!IsIpLiteral(name)) SSL_set_tlsext_host_name(ssl, name.c_str());
@@ -116,7 +115,7 @@ asio::awaitable<absl::Status> NetStream::ClientHandshake(const TlsClientOptions&
   co_return absl::UnavailableError(absl::StrCat(peer, ": TLS handshake failed: ", reason));
 }
 
-asio::awaitable<absl::Status> NetStream::ServerHandshake(const std::string& peer) {
+asio::awaitable<absl::Status> NetStream::ServerHandshake(std::string peer) {
   asio::error_code ec;
   co_await tls_->async_handshake(asio::ssl::stream_base::server,
                                  asio::redirect_error(asio::use_awaitable, ec));

@@ -64,10 +64,10 @@ class NetStream {
   // "<peer>: TLS handshake failed: certificate verify failed (<why>)" (a wrong
   // CA, a name mismatch, an expired certificate: retrying will not help), or
   // UNAVAILABLE "<peer>: TLS handshake failed: <OpenSSL's reason>".
-  asio::awaitable<absl::Status> ClientHandshake(const TlsClientOptions& options,
-                                                const std::string& host, const std::string& peer);
+  asio::awaitable<absl::Status> ClientHandshake(TlsClientOptions options, std::string host,
+                                                std::string peer);
   // TLS server handshake; the error (UNAVAILABLE) starts with `peer`.
-  asio::awaitable<absl::Status> ServerHandshake(const std::string& peer);
+  asio::awaitable<absl::Status> ServerHandshake(std::string peer);
 
   // Shuts the socket down and closes it (TLS: no close_notify; the peer sees EOF).
   void Close();

@@ -17,6 +17,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "engine/job/job.h"
+#include "engine/job/key_verifier.h"
 #include "google/protobuf/util/json_util.h"
 #include "proto/reshard/v1/job_status_convert.h"
 #include "tests/integration/split_harness.h"
@@ -90,7 +91,20 @@ TEST_F(TlsHalvesTest, TlsSourceToTlsListenersWithWritesDuringTheSyncIsExact) {
   stop = true;
   writer.join();
   ASSERT_EQ(status.state, JobState::kStreaming);
+  // A write across the halves: the key copies read the source over TLS too.
+  ASSERT_TRUE(source_client.CheckedCommand({"SELECT", "0"}).ok());
+  ASSERT_TRUE(source_client.CheckedCommand({"SET", "1:moved", "v"}).ok());
+  ASSERT_TRUE(source_client.CheckedCommand({"RENAME", "1:moved", "6:moved"}).ok());
   ASSERT_NO_FATAL_FAILURE(ExpectExactHalves());
+  EXPECT_GE(job_->Snapshot().keys_materialized, 1u);
+  // verify reads the source and the managed targets over TLS as well.
+  engine::VerifyOptions verify;
+  verify.rate_keys_per_second = 0;
+  absl::StatusOr<engine::VerifyReport> verified = engine::VerifyJobData(spec_, verify);
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  EXPECT_EQ(verified->state, engine::VerifyState::kDone) << verified->error;
+  EXPECT_EQ(verified->problem_count(), 0u);
+  EXPECT_GT(verified->keys_checked, 4000u);
   EXPECT_GT(report_.keys_per_target[0], 2000u);
   EXPECT_GT(report_.keys_per_target[1], 2000u);
 
@@ -139,6 +153,24 @@ TEST_F(TlsHalvesTest, TlsSourceToTlsListenersWithWritesDuringTheSyncIsExact) {
   EXPECT_EQ(job_->Snapshot().state, JobState::kStreaming);
   absl::StatusOr<std::string> link = a_->InfoField("replication", "master_link_status");
   EXPECT_TRUE(link.ok() && *link == "up") << (link.ok() ? *link : link.status().ToString());
+
+  // The source monitor polls the source's offset over TLS.
+  EXPECT_TRUE(RedisClient::WaitFor([&] { return job_->Snapshot().source_master_offset > 0; },
+                                   absl::Seconds(10), "the source's offset")
+                  .ok());
+  // The cutover: its pause of the source and the promotion of the managed
+  // targets go over TLS too.
+  engine::CutoverOptions cutover;
+  cutover.max_write_pause = absl::Seconds(20);
+  cutover.promote = true;
+  ASSERT_TRUE(job_->Cutover(cutover).ok());
+  status = WaitForState(*job_, JobState::kDone, absl::Seconds(60));
+  ASSERT_EQ(status.state, JobState::kDone)
+      << status.error << " " << (status.cutover.has_value() ? status.cutover->error : "");
+  for (RedisClient* target : targets) {
+    absl::StatusOr<std::string> role = target->InfoField("replication", "role");
+    EXPECT_TRUE(role.ok() && *role == "master") << (role.ok() ? *role : role.status().ToString());
+  }
 }
 
 // A job on the TLS source whose TLS options are wrong: it fails naming the
