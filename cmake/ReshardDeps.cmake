@@ -6,8 +6,9 @@ find_package(gRPC CONFIG REQUIRED)
 find_package(prometheus-cpp CONFIG REQUIRED)
 find_package(GTest CONFIG REQUIRED)
 find_package(liblzf CONFIG REQUIRED)
-# libssl-dev: the secret files' encryption (server/secret_box) and the API's
-# certificate checks.
+# libssl-dev: the engine's TLS links (engine/io/net_stream.h, asio/ssl.hpp),
+# the secret files' encryption (server/secret_box) and the API's certificate
+# checks.
 find_package(OpenSSL REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)

@@ -18,9 +18,10 @@ PACKAGES=(
   tmux zsh python3-yaml
   # The Debian package (cpack -G DEB: dpkg-shlibdeps) and its unit check.
   dpkg-dev systemd
-  # OpenSSL: reshardd's secret files and certificate checks (libssl-dev), and
-  # the throwaway certificates of the TLS tests (openssl); scripts/fetch_servers.sh
-  # builds Redis 8.0 and Valkey 9.1 with it (and make, g++ above).
+  # OpenSSL: the engine's TLS links (asio/ssl.hpp), reshardd's secret files and
+  # certificate checks (libssl-dev), and the throwaway certificates of the TLS
+  # tests (openssl); scripts/fetch_servers.sh builds Redis 8.0 and Valkey 9.1
+  # with it (and make, g++ above).
   make libssl-dev openssl
 )
 # For the libFuzzer targets (scripts/fuzz.sh): clang 14, its compiler-rt

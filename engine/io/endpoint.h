@@ -27,10 +27,34 @@ struct Credentials {
   std::string password;  // empty: no AUTH
 };
 
+// TLS to a server reshardd connects to (the source, a managed target).
+// Disabled: plain TCP. The certificate is verified by default: against
+// ca_file (empty: the system's trust store), and the name in it against
+// server_name (empty: the address's host; an IP literal is matched against
+// the certificate's IP addresses).
+struct TlsClientOptions {
+  bool enabled = false;
+  std::string ca_file;
+  std::string cert_file;  // a client certificate (for tls-auth-clients yes), with key_file
+  std::string key_file;
+  std::string server_name;
+  bool skip_verify = false;  // insecure: no certificate or name check
+};
+
+// TLS on a target's listener: its certificate and key; with ca_file every
+// connecting replica must present a certificate signed by it.
+struct TlsServerOptions {
+  bool enabled = false;
+  std::string cert_file;
+  std::string key_file;
+  std::string ca_file;
+};
+
 // A Redis server reshardd connects to as a client or replica.
 struct RedisEndpoint {
   HostPort address;
   Credentials credentials;
+  TlsClientOptions tls;
 };
 
 }  // namespace reshard::engine

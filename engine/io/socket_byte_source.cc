@@ -27,8 +27,8 @@ struct ReadWatch {
 
 }  // namespace
 
-SocketByteSource::SocketByteSource(asio::ip::tcp::socket* socket, std::string peer)
-    : socket_(socket), peer_(std::move(peer)), idle_timer_(socket->get_executor()) {}
+SocketByteSource::SocketByteSource(NetStream* stream, std::string peer)
+    : stream_(stream), peer_(std::move(peer)), idle_timer_(stream->get_executor()) {}
 
 asio::awaitable<absl::Status> SocketByteSource::Fill(size_t n) {
   while (Available().size() < n) {
@@ -41,7 +41,7 @@ asio::awaitable<absl::Status> SocketByteSource::Fill(size_t n) {
     if (timeout != absl::InfiniteDuration() && timeout > absl::ZeroDuration()) {
       watch = std::make_shared<ReadWatch>();
       idle_timer_.expires_after(absl::ToChronoNanoseconds(timeout));
-      idle_timer_.async_wait([watch, socket = socket_](const asio::error_code& ec) {
+      idle_timer_.async_wait([watch, socket = &stream_->socket()](const asio::error_code& ec) {
         if (ec || watch->done) return;
         watch->expired = true;
         asio::error_code ignored;
@@ -49,7 +49,7 @@ asio::awaitable<absl::Status> SocketByteSource::Fill(size_t n) {
       });
     }
     asio::error_code ec;
-    size_t got = co_await socket_->async_read_some(asio::buffer(buffer_.data() + have, want),
+    size_t got = co_await stream_->async_read_some(asio::buffer(buffer_.data() + have, want),
                                                    asio::redirect_error(asio::use_awaitable, ec));
     if (watch != nullptr) {
       watch->done = true;

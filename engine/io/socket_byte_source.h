@@ -1,26 +1,25 @@
 #pragma once
 
-// SocketByteSource: a ByteSource that reads from a TCP socket on the job's
-// event loop. Fill(n) reads until n bytes are buffered, in chunks that start
-// at kFirstReadChunk and double each time a read fills one, up to kReadChunk
-// (a link that carries little keeps a small buffer), so the buffer holds at
-// most n + kReadChunk bytes. The socket is
-// borrowed and must outlive the source. An idle timeout (off by default)
-// bounds how long one read may wait for its first byte.
+// SocketByteSource: a ByteSource that reads from a connection (a NetStream:
+// TCP or TLS) on the job's event loop. Fill(n) reads until n bytes are buffered, in chunks that
+// start at kFirstReadChunk and double each time a read fills one, up to kReadChunk (a link that
+// carries little keeps a small buffer), so the buffer holds at most n + kReadChunk bytes. The
+// stream is borrowed and must outlive the source. An idle timeout (off by default) bounds how long
+// one read may wait for its first byte.
 
 #include <string>
 
 #include "absl/time/time.h"
-#include "asio/ip/tcp.hpp"
 #include "asio/steady_timer.hpp"
 #include "engine/io/byte_source.h"
+#include "engine/io/net_stream.h"
 
 namespace reshard::engine {
 
 class SocketByteSource : public ByteSource {
  public:
   // `peer` names the other end in error messages, e.g. "source 127.0.0.1:6379".
-  SocketByteSource(asio::ip::tcp::socket* socket, std::string peer);
+  SocketByteSource(NetStream* stream, std::string peer);
 
   // UNAVAILABLE "<peer>: connection lost (<reason>)" when the socket fails or
   // closes, or when no byte arrived for the idle timeout: "<peer>: connection
@@ -40,7 +39,7 @@ class SocketByteSource : public ByteSource {
   static constexpr size_t kFirstReadChunk = 16 << 10;
 
  private:
-  asio::ip::tcp::socket* socket_;
+  NetStream* stream_;
   std::string peer_;
   uint64_t bytes_received_ = 0;
   size_t read_chunk_ = kFirstReadChunk;

@@ -18,7 +18,7 @@ constexpr uint64_t kMiB = 1 << 20;
 // refused it.
 asio::awaitable<absl::Status> SetSourceBacklog(JobContext& job, uint64_t bytes) {
   absl::StatusOr<std::unique_ptr<RedisConnection>> connection = co_await RedisConnection::Connect(
-      job.io.get_executor(), job.addresses.source.address, "source", kConnectTimeout);
+      job.io.get_executor(), job.addresses.source, "source", kConnectTimeout);
   if (!connection.ok()) co_return connection.status();
   absl::Status auth = co_await (*connection)->Authenticate(job.addresses.source.credentials);
   if (!auth.ok()) co_return auth;

@@ -102,7 +102,7 @@ class Cutover {
       if (!replica.has_value()) continue;
       const std::string& name = job_.spec.targets[i].name;
       absl::StatusOr<std::unique_ptr<RedisConnection>> connection =
-          co_await RedisConnection::Connect(job_.io.get_executor(), replica->address,
+          co_await RedisConnection::Connect(job_.io.get_executor(), *replica,
                                             absl::StrCat("target '", name, "'"), kConnectTimeout);
       absl::Status status = connection.status();
       if (status.ok()) status = co_await (*connection)->Authenticate(replica->credentials);

@@ -3,10 +3,20 @@
 #include "engine/job/job_runner.h"
 
 namespace reshard::engine {
+namespace {
+
+// A fresh job's managed targets get a replication password when the spec has
+// none (a spec from the API has it already; a restored job keeps what it had).
+JobSpec WithReplicationPasswords(JobSpec spec) {
+  if (!spec.options.restored) GenerateReplicationPasswords(&spec);
+  return spec;
+}
+
+}  // namespace
 
 Job::Job(std::string id, JobSpec spec)
     : id_(std::move(id)),
-      spec_(std::move(spec)),
+      spec_(WithReplicationPasswords(std::move(spec))),
       runner_(std::make_unique<JobRunner>(id_, spec_)) {}
 Job::~Job() = default;
 void Job::Start() { runner_->Start(); }

@@ -19,7 +19,8 @@ class JobRunner;  // the thread and the phases (engine/job/job_runner.h)
 
 class Job {
  public:
-  // `spec` must have passed ValidateJobSpec.
+  // `spec` must have passed ValidateJobSpec. A fresh job's managed targets
+  // without a replication password get one (GenerateReplicationPasswords).
   Job(std::string id, JobSpec spec);
   ~Job();  // cancels and joins
   Job(const Job&) = delete;

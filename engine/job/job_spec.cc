@@ -1,13 +1,17 @@
 #include "engine/job/job_spec.h"
 
+#include <openssl/rand.h>
+
 #include <cstdint>
 #include <string>
 #include <unordered_map>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "engine/io/address_identity.h"
+#include "engine/io/net_stream.h"
 
 namespace reshard::engine {
 namespace {
@@ -46,6 +50,12 @@ absl::Status ValidateCredentials(std::string_view field, const Credentials& cred
     return FieldError(absl::StrCat(S(field), ".password"), "required when a username is set");
   }
   return absl::OkStatus();
+}
+
+// Loads the TLS files once, as the connections will.
+absl::Status ValidateClientTls(std::string_view field, const TlsClientOptions& tls) {
+  if (!tls.enabled) return absl::OkStatus();
+  return MakeClientTlsContext(tls, field).status();
 }
 
 absl::Status ValidateInterval(std::string_view field, int value_ms) {
@@ -121,6 +131,7 @@ absl::Status ValidateJobSpec(const JobSpec& spec) {
   if (auto s = ValidateCredentials("source.credentials", spec.source.credentials); !s.ok()) {
     return s;
   }
+  if (auto s = ValidateClientTls("source.tls", spec.source.tls); !s.ok()) return s;
   if (spec.targets.empty()) return FieldError("targets", "at least one target is required");
 
   // Addresses are compared in their canonical "host:port" form.
@@ -170,6 +181,12 @@ absl::Status ValidateJobSpec(const JobSpec& spec) {
         !s.ok()) {
       return s;
     }
+    if (target.listen_tls.enabled) {
+      if (auto s = MakeServerTlsContext(target.listen_tls, absl::StrCat(path, ".listen_tls"));
+          !s.ok()) {
+        return s.status();
+      }
+    }
 
     if (target.replica.has_value()) {
       const std::string replica_field = absl::StrCat(path, ".replica.address");
@@ -193,6 +210,10 @@ absl::Status ValidateJobSpec(const JobSpec& spec) {
           !s.ok()) {
         return s;
       }
+      if (auto s = ValidateClientTls(absl::StrCat(path, ".replica.tls"), target.replica->tls);
+          !s.ok()) {
+        return s;
+      }
     }
   }
   // A managed replica cannot also be some target's listener (reshardd would
@@ -213,7 +234,7 @@ absl::StatusOr<JobAddresses> ResolveJobAddresses(const JobSpec& spec) {
   JobAddresses addresses;
   absl::StatusOr<HostPort> source = ParseHostPort(spec.source.address, "source.address");
   if (!source.ok()) return source.status();
-  addresses.source = RedisEndpoint{*source, spec.source.credentials};
+  addresses.source = RedisEndpoint{*source, spec.source.credentials, spec.source.tls};
   for (size_t i = 0; i < spec.targets.size(); ++i) {
     const TargetSpec& target = spec.targets[i];
     absl::StatusOr<HostPort> listen =
@@ -225,9 +246,26 @@ absl::StatusOr<JobAddresses> ResolveJobAddresses(const JobSpec& spec) {
     absl::StatusOr<HostPort> replica =
         ParseHostPort(target.replica->address, absl::StrCat("targets[", i, "].replica.address"));
     if (!replica.ok()) return replica.status();
-    addresses.replica.back() = RedisEndpoint{*replica, target.replica->credentials};
+    addresses.replica.back() =
+        RedisEndpoint{*replica, target.replica->credentials, target.replica->tls};
   }
   return addresses;
+}
+
+int GenerateReplicationPasswords(JobSpec* spec) {
+  int generated = 0;
+  for (TargetSpec& target : spec->targets) {
+    if (!target.replica.has_value() || !target.credentials.password.empty() ||
+        !target.credentials.username.empty()) {
+      continue;
+    }
+    unsigned char bytes[32];
+    if (RAND_bytes(bytes, sizeof(bytes)) != 1) continue;  // then unauthenticated, as before
+    target.credentials.password = absl::BytesToHexString(
+        absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+    ++generated;
+  }
+  return generated;
 }
 
 }  // namespace reshard::engine

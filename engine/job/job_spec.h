@@ -22,6 +22,7 @@ namespace reshard::engine {
 struct Endpoint {
   std::string address;  // "host:port"
   Credentials credentials;
+  TlsClientOptions tls;  // tls.enabled: every connection to it is TLS
 };
 
 struct TargetSpec {
@@ -31,6 +32,9 @@ struct TargetSpec {
   // What the replicating target must present to the listener (its
   // masteruser/masterauth). Empty password: no AUTH required.
   Credentials credentials;
+  // TLS on the listener (listen_tls.enabled): the target replicates with
+  // tls-replication yes (reshardd sets it on a managed target).
+  TlsServerOptions listen_tls;
   // Managed target: reshardd connects here and sends REPLICAOF <listen>.
   std::optional<Endpoint> replica;
 };
@@ -109,8 +113,18 @@ struct JobSpec {
 // name, a malformed or duplicate listen address, a bad filter, a listen or
 // managed replica address that is the source, also under another name
 // ("targets[0].replica.address: replica address 'localhost:6379' is the
-// source (127.0.0.1:6379) under another name").
+// source (127.0.0.1:6379) under another name"), a TLS file that cannot be
+// loaded ("source.tls.ca_file: cannot read '/x': No such file or directory").
 absl::Status ValidateJobSpec(const JobSpec& spec);
+
+// Gives every managed target without a replication password (and without a
+// username) a generated one: 32 random bytes in hex. reshardd sets it as the
+// target's masterauth, so a managed job's listeners are authenticated by
+// default. Called where a job is created (the API conversion), so that the
+// password is stored with the job's other secrets and survives a restart;
+// engine::Job calls it again for specs that did not go through there.
+// Returns how many passwords it generated.
+int GenerateReplicationPasswords(JobSpec* spec);
 
 // The spec's addresses, parsed: what the job's links connect to and listen on.
 struct JobAddresses {

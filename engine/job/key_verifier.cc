@@ -214,6 +214,7 @@ absl::StatusOr<std::vector<VerifyTarget>> ResolveTargets(const JobSpec& spec,
           side.server.endpoint.address,
           ParseHostPort(target.replica->address, absl::StrCat("targets[", i, "].replica.address")));
       side.server.endpoint.credentials = target.replica->credentials;
+      side.server.endpoint.tls = target.replica->tls;
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "targets[", i, "] '", target.name,
@@ -262,6 +263,7 @@ absl::StatusOr<VerifyReport> VerifyJobData(const JobSpec& spec, const VerifyOpti
   source.what = "source";
   ASSIGN_OR_RETURN(source.endpoint.address, ParseHostPort(spec.source.address, "source.address"));
   source.endpoint.credentials = spec.source.credentials;
+  source.endpoint.tls = spec.source.tls;
   ASSIGN_OR_RETURN(std::vector<VerifyTarget> targets, ResolveTargets(spec, options));
   asio::io_context io;
   Verifier verifier(io.get_executor(), std::move(source), std::move(targets), options);

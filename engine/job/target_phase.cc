@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "asio/post.hpp"
 #include "asio/redirect_error.hpp"
 #include "asio/use_awaitable.hpp"
@@ -24,6 +25,8 @@ TargetMaster::Options MasterOptions(const JobContext& job, size_t i) {
   options.listen_field = absl::StrCat("targets[", i, "].listen");
   options.listen = job.addresses.listen[i];
   options.credentials = spec.credentials;
+  options.listen_tls = spec.listen_tls;
+  options.listen_tls_field = absl::StrCat("targets[", i, "].listen_tls");
   options.backlog_bytes = job.spec.options.target_backlog_bytes;
   options.max_queue_bytes = job.spec.options.max_target_queue_bytes;
   options.spool_max_bytes = job.spec.options.spool_max_bytes;
@@ -47,8 +50,7 @@ asio::awaitable<absl::StatusOr<std::unique_ptr<RedisConnection>>> ConnectManaged
   absl::Duration backoff = absl::Milliseconds(200);
   for (int attempt = 1;; ++attempt) {
     absl::StatusOr<std::unique_ptr<RedisConnection>> connection = co_await RedisConnection::Connect(
-        job.io.get_executor(), replica.address, absl::StrCat("target '", spec.name, "'"),
-        kConnectTimeout);
+        job.io.get_executor(), replica, absl::StrCat("target '", spec.name, "'"), kConnectTimeout);
     if (connection.ok() || connection.status().code() != absl::StatusCode::kUnavailable ||
         attempt >= attempts) {
       co_return connection;
@@ -134,14 +136,25 @@ asio::awaitable<absl::Status> ConfigureManagedTargets(JobContext& job) {
     if (!spec.credentials.password.empty()) {
       commands.push_back({"CONFIG", "SET", "masterauth", spec.credentials.password});
     }
+    // A TLS listener: the target replicates over TLS (its own tls-ca-cert-file
+    // verifies the listener's certificate; its tls-cert-file, or
+    // tls-client-cert-file, is what a listener with a ca_file checks).
+    if (spec.listen_tls.enabled) {
+      commands.push_back({"CONFIG", "SET", "tls-replication", "yes"});
+    }
     commands.push_back({"REPLICAOF", listen.host, std::to_string(listen.port)});
     CO_RETURN_IF_ERROR(RecordReplicaOfSent(job, i));
     for (auto& command : commands) {
       std::string name = absl::StrJoin(command.begin(), command.begin() + 2, " ");
       CO_ASSIGN_OR_RETURN(RespValue reply, co_await connection->Command(command));
       if (reply.type == RespValue::Type::kError) {
+        // A server may echo the arguments (the password) in its error.
+        std::string why = reply.str;
+        if (!spec.credentials.password.empty()) {
+          why = absl::StrReplaceAll(why, {{spec.credentials.password, "<redacted>"}});
+        }
         co_return absl::FailedPreconditionError(
-            absl::StrCat(connection->peer(), ": ", name, " failed: ", reply.str));
+            absl::StrCat(connection->peer(), ": ", name, " failed: ", why));
       }
     }
     connection->Close();

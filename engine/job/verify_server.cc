@@ -52,9 +52,8 @@ bool HasFieldExpiry(const ServerVersion& v) {
 asio::awaitable<absl::Status> OpenVerifyServer(asio::any_io_executor executor,
                                                VerifyServer& server) {
   for (std::unique_ptr<RedisConnection>* connection : {&server.main, &server.side}) {
-    CO_ASSIGN_OR_RETURN(*connection,
-                        co_await RedisConnection::Connect(executor, server.endpoint.address,
-                                                          server.what, kConnectTimeout));
+    CO_ASSIGN_OR_RETURN(*connection, co_await RedisConnection::Connect(
+                                         executor, server.endpoint, server.what, kConnectTimeout));
     CO_RETURN_IF_ERROR(co_await (*connection)->Authenticate(server.endpoint.credentials));
   }
   std::vector<std::string> info = {"INFO", "server"};

@@ -25,15 +25,14 @@ std::string Lower(std::string_view s) { return absl::AsciiStrToLower(std::string
 
 }  // namespace
 
-DownstreamSession::DownstreamSession(asio::ip::tcp::socket socket, Options options,
-                                     DownstreamEvents* events)
-    : socket_(std::move(socket)),
+DownstreamSession::DownstreamSession(NetStream stream, Options options, DownstreamEvents* events)
+    : stream_(std::move(stream)),
       options_(std::move(options)),
       events_(events),
-      wake_writer_(socket_.get_executor(), asio::steady_timer::time_point::max()),
-      handshake_timer_(socket_.get_executor()) {
+      wake_writer_(stream_.get_executor(), asio::steady_timer::time_point::max()),
+      handshake_timer_(stream_.get_executor()) {
   asio::error_code ec;
-  auto endpoint = socket_.remote_endpoint(ec);
+  auto endpoint = stream_.socket().remote_endpoint(ec);
   peer_ = ec ? "unknown" : absl::StrCat(endpoint.address().to_string(), ":", endpoint.port());
   peer_host_ = ec ? "unknown" : endpoint.address().to_string();
 }
@@ -41,9 +40,9 @@ DownstreamSession::DownstreamSession(asio::ip::tcp::socket socket, Options optio
 void DownstreamSession::Start() {
   auto self = shared_from_this();
   asio::co_spawn(
-      socket_.get_executor(), [self]() { return self->ReadLoop(); }, asio::detached);
+      stream_.get_executor(), [self]() { return self->ReadLoop(); }, asio::detached);
   asio::co_spawn(
-      socket_.get_executor(), [self]() { return self->WriteLoop(); }, asio::detached);
+      stream_.get_executor(), [self]() { return self->WriteLoop(); }, asio::detached);
   StartHandshakeTimer();
 }
 
@@ -74,9 +73,7 @@ void DownstreamSession::Enqueue(std::string_view bytes) {
 void DownstreamSession::Close(absl::Status why) {
   if (!open_) return;
   open_ = false;
-  asio::error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  stream_.Close();
   wake_writer_.cancel();
   handshake_timer_.cancel();
   events_->OnSessionClosed(this, why);
@@ -98,7 +95,7 @@ asio::awaitable<void> DownstreamSession::WriteLoop() {
     // The producer may refill pending_ while this write is in flight.
     events_->OnPendingTaken();
     asio::error_code ec;
-    co_await asio::async_write(socket_, asio::buffer(out),
+    co_await asio::async_write(stream_, asio::buffer(out),
                                asio::redirect_error(asio::use_awaitable, ec));
     in_flight_ = 0;
     if (ec) {
@@ -118,7 +115,7 @@ asio::awaitable<void> DownstreamSession::ReadLoop() {
   char chunk[4096];
   while (open_) {
     asio::error_code ec;
-    size_t n = co_await socket_.async_read_some(asio::buffer(chunk),
+    size_t n = co_await stream_.async_read_some(asio::buffer(chunk),
                                                 asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       Close(absl::UnavailableError(absl::StrCat(
@@ -136,7 +133,7 @@ asio::awaitable<void> DownstreamSession::ReadLoop() {
         // Best effort, before the close: the replica's log then says why.
         std::string reply;
         AppendError(&reply, absl::StrCat("ERR reshard: protocol error: ", parser.error()));
-        asio::write(socket_, asio::buffer(reply), ec);
+        stream_.WriteAll(reply, ec);
         Close(absl::DataLossError(
             absl::StrCat("replica ", peer_, " sent garbage: ", parser.error())));
         co_return;

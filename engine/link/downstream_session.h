@@ -22,6 +22,7 @@
 #include "asio/ip/tcp.hpp"
 #include "asio/steady_timer.hpp"
 #include "engine/io/endpoint.h"
+#include "engine/io/net_stream.h"
 #include "engine/link/downstream_events.h"
 
 namespace reshard::engine {
@@ -36,7 +37,7 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
     absl::Duration handshake_timeout = absl::Seconds(10);
   };
 
-  DownstreamSession(asio::ip::tcp::socket socket, Options options, DownstreamEvents* events);
+  DownstreamSession(NetStream stream, Options options, DownstreamEvents* events);
   // Starts the session's coroutines (and the handshake timer) on the socket's executor.
   void Start();
   // Queues bytes for the replica (never blocks; see queued_bytes()).
@@ -64,7 +65,7 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   void HandleCommand(const std::vector<std::string_view>& args, std::string* reply);
   void HandlePsync(const std::vector<std::string_view>& args, std::string* reply);
 
-  asio::ip::tcp::socket socket_;
+  NetStream stream_;
   const Options options_;
   DownstreamEvents* events_;
   std::string peer_;

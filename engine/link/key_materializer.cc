@@ -128,8 +128,8 @@ asio::awaitable<absl::Status> KeyMaterializer::Open() {
   if (connection_ != nullptr) co_return absl::OkStatus();
   // Open only once ready: batches may be sent as soon as is_open().
   CO_ASSIGN_OR_RETURN(std::unique_ptr<RedisConnection> connection,
-                      co_await RedisConnection::Connect(executor_, source_.address,
-                                                        "source (key copies)", kConnectTimeout));
+                      co_await RedisConnection::Connect(executor_, source_, "source (key copies)",
+                                                        kConnectTimeout));
   absl::Status status = co_await connection->Authenticate(source_.credentials);
   if (status.ok()) {
     // PEXPIRETIME came with Redis 7.0; before it, COMMAND INFO answers [nil].

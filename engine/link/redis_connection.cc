@@ -17,8 +17,10 @@ namespace {
 
 using asio::ip::tcp;
 
-asio::awaitable<absl::StatusOr<tcp::socket>> ConnectSocket(asio::any_io_executor executor,
-                                                           HostPort address, std::string peer) {
+asio::awaitable<absl::StatusOr<NetStream>> ConnectStream(
+    asio::any_io_executor executor, RedisEndpoint endpoint, std::string peer,
+    std::shared_ptr<asio::ssl::context> context) {
+  const HostPort& address = endpoint.address;
   tcp::resolver resolver(executor);
   asio::error_code ec;
   auto endpoints = co_await resolver.async_resolve(address.host, std::to_string(address.port),
@@ -32,27 +34,52 @@ asio::awaitable<absl::StatusOr<tcp::socket>> ConnectSocket(asio::any_io_executor
     co_return absl::UnavailableError(absl::StrCat(peer, ": cannot connect: ", ec.message()));
   }
   socket.set_option(tcp::no_delay(true), ec);
-  co_return std::move(socket);
+  if (context == nullptr) co_return NetStream(std::move(socket));
+  NetStream stream(std::move(socket), std::move(context));
+  absl::Status handshake = co_await stream.ClientHandshake(endpoint.tls, address.host, peer);
+  if (!handshake.ok()) {
+    stream.Close();
+    co_return handshake;
+  }
+  co_return std::move(stream);
 }
 
 }  // namespace
 
-RedisConnection::RedisConnection(tcp::socket socket, std::string peer)
-    : socket_(std::move(socket)), peer_(std::move(peer)), source_(&socket_, peer_) {}
+RedisConnection::RedisConnection(NetStream stream, std::string peer)
+    : stream_(std::move(stream)), peer_(std::move(peer)), source_(&stream_, peer_) {}
+
+asio::awaitable<absl::StatusOr<std::unique_ptr<RedisConnection>>> RedisConnection::Connect(
+    asio::any_io_executor executor, const RedisEndpoint& endpoint, std::string what,
+    absl::Duration timeout) {
+  std::string peer = absl::StrCat(what, " ", endpoint.address.ToString());
+  std::shared_ptr<asio::ssl::context> context;
+  if (endpoint.tls.enabled) {
+    absl::StatusOr<std::shared_ptr<asio::ssl::context>> made =
+        MakeClientTlsContext(endpoint.tls, absl::StrCat(peer, ": tls"));
+    if (!made.ok()) co_return made.status();
+    context = std::move(*made);
+  }
+  std::optional<absl::StatusOr<NetStream>> stream =
+      co_await WithTimeout(ConnectStream(executor, endpoint, peer, std::move(context)), timeout);
+  if (!stream.has_value()) {
+    co_return absl::UnavailableError(absl::StrCat(
+        peer,
+        endpoint.tls.enabled ? ": cannot connect (TCP and TLS handshake): timed out after "
+                             : ": cannot connect: timed out after ",
+        absl::FormatDuration(timeout)));
+  }
+  if (!stream->ok()) co_return stream->status();
+  co_return std::unique_ptr<RedisConnection>(
+      new RedisConnection(std::move(stream->value()), std::move(peer)));
+}
 
 asio::awaitable<absl::StatusOr<std::unique_ptr<RedisConnection>>> RedisConnection::Connect(
     asio::any_io_executor executor, const HostPort& address, std::string what,
     absl::Duration timeout) {
-  std::string peer = absl::StrCat(what, " ", address.ToString());
-  std::optional<absl::StatusOr<tcp::socket>> socket =
-      co_await WithTimeout(ConnectSocket(executor, address, peer), timeout);
-  if (!socket.has_value()) {
-    co_return absl::UnavailableError(
-        absl::StrCat(peer, ": cannot connect: timed out after ", absl::FormatDuration(timeout)));
-  }
-  if (!socket->ok()) co_return socket->status();
-  co_return std::unique_ptr<RedisConnection>(
-      new RedisConnection(std::move(socket->value()), std::move(peer)));
+  RedisEndpoint endpoint;
+  endpoint.address = address;
+  co_return co_await Connect(std::move(executor), endpoint, std::move(what), timeout);
 }
 
 asio::awaitable<absl::StatusOr<RespValue>> RedisConnection::ReadReply() {
@@ -191,17 +218,13 @@ asio::awaitable<absl::StatusOr<std::string>> RedisConnection::ReadLine(absl::Dur
 
 absl::Status RedisConnection::WriteSync(std::string_view bytes) {
   asio::error_code ec;
-  asio::write(socket_, asio::buffer(bytes.data(), bytes.size()), ec);
+  stream_.WriteAll(bytes, ec);
   if (ec) {
     return absl::UnavailableError(absl::StrCat(peer_, ": write failed: ", ec.message()));
   }
   return absl::OkStatus();
 }
 
-void RedisConnection::Close() {
-  asio::error_code ec;
-  socket_.shutdown(tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
-}
+void RedisConnection::Close() { stream_.Close(); }
 
 }  // namespace reshard::engine

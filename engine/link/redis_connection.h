@@ -1,7 +1,8 @@
 #pragma once
 
 // RedisConnection: reshardd as a client of a Redis server (the source, or a
-// managed target), on the job's event loop. Requests are written whole;
+// managed target), on the job's event loop, over TCP or TLS (the endpoint's
+// tls options; nothing is sent before the TLS handshake succeeded). Requests are written whole;
 // replies are parsed from the connection's SocketByteSource, which the
 // upstream link later hands to the RDB reader and the stream parser.
 // Not thread-safe: use from the job thread only.
@@ -16,6 +17,7 @@
 #include "asio/awaitable.hpp"
 #include "asio/ip/tcp.hpp"
 #include "engine/io/endpoint.h"
+#include "engine/io/net_stream.h"
 #include "engine/io/socket_byte_source.h"
 #include "engine/resp/resp_reply.h"
 
@@ -26,8 +28,17 @@ class RedisConnection {
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
 
-  // Resolves and connects to `address` ("host:port"). `what` names the peer in
-  // errors ("source", "target 'a' replica"). UNAVAILABLE on failure or timeout.
+  // Resolves and connects to the endpoint's address, with TLS when its tls
+  // options say so (the timeout covers the handshake). `what` names the peer
+  // in errors ("source", "target 'a' replica"). UNAVAILABLE on failure or
+  // timeout; FAILED_PRECONDITION when the server's certificate does not verify
+  // ("source 127.0.0.1:6379: TLS handshake failed: certificate verify failed
+  // (unable to get local issuer certificate)"); INVALID_ARGUMENT when a TLS
+  // file cannot be loaded. Does not AUTH (Authenticate does).
+  static asio::awaitable<absl::StatusOr<std::unique_ptr<RedisConnection>>> Connect(
+      asio::any_io_executor executor, const RedisEndpoint& endpoint, std::string what,
+      absl::Duration timeout);
+  // Plain TCP to `address`.
   static asio::awaitable<absl::StatusOr<std::unique_ptr<RedisConnection>>> Connect(
       asio::any_io_executor executor, const HostPort& address, std::string what,
       absl::Duration timeout);
@@ -61,16 +72,17 @@ class RedisConnection {
   absl::Status WriteSync(std::string_view bytes);
 
   SocketByteSource& source() { return source_; }
-  asio::ip::tcp::socket& socket() { return socket_; }
+  asio::ip::tcp::socket& socket() { return stream_.socket(); }
+  bool tls() const { return stream_.tls(); }
   const std::string& peer() const { return peer_; }
   void Close();
 
  private:
-  RedisConnection(asio::ip::tcp::socket socket, std::string peer);
+  RedisConnection(NetStream stream, std::string peer);
   asio::awaitable<absl::StatusOr<RespValue>> ReadReply();
   asio::awaitable<absl::Status> ReadRepliesInto(size_t count, std::vector<RespValue>* out);
 
-  asio::ip::tcp::socket socket_;
+  NetStream stream_;
   std::string peer_;  // "source 127.0.0.1:6379"
   SocketByteSource source_;
 };

@@ -53,6 +53,8 @@ struct ReplicaListener::State {
 
   // `self` keeps the state alive while the loop runs.
   static asio::awaitable<void> AcceptLoop(std::shared_ptr<State> self);
+  // The TLS handshake of one accepted connection, then on_socket.
+  static asio::awaitable<void> Handshake(std::shared_ptr<State> self, tcp::socket socket);
   uint16_t Port() const {
     asio::error_code ec;
     auto endpoint = acceptor.local_endpoint(ec);
@@ -68,7 +70,11 @@ struct ReplicaListener::State {
   uint64_t accept_errors = 0;
   absl::Status last_accept_error;
   uint64_t refused = 0;
-  std::function<void(tcp::socket)> on_socket;
+  std::shared_ptr<asio::ssl::context> tls;  // null: plain TCP
+  size_t handshakes = 0;                    // TLS handshakes in progress
+  uint64_t tls_errors = 0;
+  absl::Status last_tls_error;
+  std::function<void(NetStream)> on_socket;
   std::function<size_t()> live_connections;
 };
 
@@ -94,7 +100,8 @@ asio::awaitable<void> ReplicaListener::State::AcceptLoop(std::shared_ptr<State> 
     pause = kFirstBackoff;
     socket.set_option(tcp::no_delay(true), ec);
     if (s.live_connections != nullptr &&
-        s.live_connections() >= static_cast<size_t>(std::max(s.options.max_connections, 0))) {
+        s.live_connections() + s.handshakes >=
+            static_cast<size_t>(std::max(s.options.max_connections, 0))) {
       ++s.refused;
       asio::co_spawn(s.executor,
                      Refuse(std::move(socket),
@@ -105,11 +112,44 @@ asio::awaitable<void> ReplicaListener::State::AcceptLoop(std::shared_ptr<State> 
                      asio::detached);
       continue;
     }
-    if (s.on_socket != nullptr) s.on_socket(std::move(socket));
+    if (s.tls != nullptr) {
+      ++s.handshakes;
+      asio::co_spawn(s.executor, Handshake(self, std::move(socket)), asio::detached);
+      continue;
+    }
+    if (s.on_socket != nullptr) s.on_socket(NetStream(std::move(socket)));
   }
   // The owner may be gone: drop what its callbacks hold.
   s.on_socket = nullptr;
   s.live_connections = nullptr;
+}
+
+asio::awaitable<void> ReplicaListener::State::Handshake(std::shared_ptr<State> self,
+                                                        tcp::socket socket) {
+  State& s = *self;
+  asio::error_code ec;
+  auto remote = socket.remote_endpoint(ec);
+  std::string peer = absl::StrCat(
+      "replica ", ec ? "unknown" : HostPort{remote.address().to_string(), remote.port()}.ToString(),
+      " on ", s.options.tls_field);
+  NetStream stream(std::move(socket), s.tls);
+  std::optional<absl::Status> done =
+      co_await WithTimeout(stream.ServerHandshake(peer), s.options.handshake_timeout);
+  --s.handshakes;
+  absl::Status status = done.has_value()
+                            ? *done
+                            : absl::DeadlineExceededError(absl::StrCat(
+                                  peer, ": TLS handshake not done within ",
+                                  absl::ToInt64Milliseconds(s.options.handshake_timeout), " ms"));
+  if (!status.ok() || s.closed || s.on_socket == nullptr) {
+    if (!status.ok()) {
+      ++s.tls_errors;
+      s.last_tls_error = status;
+    }
+    stream.Close();
+    co_return;
+  }
+  s.on_socket(std::move(stream));
 }
 
 ReplicaListener::ReplicaListener(asio::any_io_executor executor, Options options)
@@ -120,6 +160,12 @@ ReplicaListener::~ReplicaListener() { Close(); }
 absl::Status ReplicaListener::Listen() {
   const std::string& field = state_->options.listen_field;
   const HostPort& address = state_->options.listen;
+  if (state_->options.tls.enabled) {
+    absl::StatusOr<std::shared_ptr<asio::ssl::context>> tls =
+        MakeServerTlsContext(state_->options.tls, state_->options.tls_field);
+    if (!tls.ok()) return tls.status();
+    state_->tls = std::move(*tls);
+  }
   asio::error_code ec;
   asio::ip::address ip = asio::ip::make_address(address.host, ec);
   if (ec) {
@@ -146,7 +192,7 @@ absl::Status ReplicaListener::Listen() {
   return absl::OkStatus();
 }
 
-void ReplicaListener::StartAccepting(std::function<void(tcp::socket)> on_socket,
+void ReplicaListener::StartAccepting(std::function<void(NetStream)> on_socket,
                                      std::function<size_t()> live_connections) {
   State& state = *state_;
   if (state.closed || state.accepting || !state.acceptor.is_open()) return;
@@ -169,6 +215,8 @@ uint16_t ReplicaListener::bound_port() const { return state_->Port(); }
 uint64_t ReplicaListener::accept_errors() const { return state_->accept_errors; }
 absl::Status ReplicaListener::last_accept_error() const { return state_->last_accept_error; }
 uint64_t ReplicaListener::refused_connections() const { return state_->refused; }
+uint64_t ReplicaListener::tls_handshake_errors() const { return state_->tls_errors; }
+absl::Status ReplicaListener::last_tls_handshake_error() const { return state_->last_tls_error; }
 const ReplicaListener::Options& ReplicaListener::options() const { return state_->options; }
 
 }  // namespace reshard::engine

@@ -1,7 +1,8 @@
 #pragma once
 
-// ReplicaListener: the TCP listener of one target, where its Redis connects
-// as a replica of reshardd. It accepts connections and hands each socket to
+// ReplicaListener: the TCP (or TLS) listener of one target, where its Redis
+// connects as a replica of reshardd. It accepts connections (with TLS: and
+// completes the handshake, within the handshake timeout) and hands each one to
 // its owner (the target's master), refusing one with a -ERR line when the
 // owner already has max_connections. Accept errors (EMFILE, ENFILE, ENOBUFS,
 // ...) are counted and retried after a pause (100 ms doubling to 1 s, back to
@@ -21,6 +22,7 @@
 #include "asio/any_io_executor.hpp"
 #include "asio/ip/tcp.hpp"
 #include "engine/io/endpoint.h"
+#include "engine/io/net_stream.h"
 
 namespace reshard::engine {
 
@@ -32,6 +34,12 @@ class ReplicaListener {
     HostPort listen;
     // Connections the owner may hold; past it a new one is refused.
     int max_connections = 16;
+    // TLS on the listener (tls.enabled), named `tls_field` in errors
+    // ("targets[1].listen_tls"). A connection whose TLS handshake has not
+    // completed within handshake_timeout is closed, and never reaches the owner.
+    TlsServerOptions tls;
+    std::string tls_field;
+    absl::Duration handshake_timeout = absl::Seconds(10);
   };
 
   ReplicaListener(asio::any_io_executor executor, Options options);
@@ -39,15 +47,17 @@ class ReplicaListener {
   ReplicaListener(const ReplicaListener&) = delete;
   ReplicaListener& operator=(const ReplicaListener&) = delete;
 
-  // Binds and listens. INVALID_ARGUMENT "<listen_field>: cannot resolve
+  // Loads the TLS files (INVALID_ARGUMENT "<tls_field>.cert_file: cannot read
+  // ..."), binds and listens. INVALID_ARGUMENT "<listen_field>: cannot resolve
   // '<host>'"; UNAVAILABLE "<listen_field>: cannot listen on <host:port>: <why>".
   absl::Status Listen();
   // Starts the accept loop (after a successful Listen, once). Each accepted
-  // socket (TCP_NODELAY set) goes to `on_socket`, unless `live_connections()`
+  // connection (TCP_NODELAY set; TLS handshake done) goes to `on_socket`, unless
+  // `live_connections()` plus the TLS handshakes in progress
   // >= max_connections: then it gets "-ERR reshard: too many connections to
   // the listener of target '<name>' (options.max_listener_connections = N)"
   // and is closed. Neither callback is called after Close().
-  void StartAccepting(std::function<void(asio::ip::tcp::socket)> on_socket,
+  void StartAccepting(std::function<void(NetStream)> on_socket,
                       std::function<size_t()> live_connections);
   // Closes the listener; the accept loop ends. Idempotent.
   void Close();
@@ -61,6 +71,9 @@ class ReplicaListener {
   absl::Status last_accept_error() const;
   // Connections refused for the cap.
   uint64_t refused_connections() const;
+  // TLS handshakes that failed or timed out; the last one's error.
+  uint64_t tls_handshake_errors() const;
+  absl::Status last_tls_handshake_error() const;
 
   const Options& options() const;
 

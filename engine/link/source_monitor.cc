@@ -142,7 +142,7 @@ asio::awaitable<void> Sleep(State& state, absl::Duration duration) {
 // replication every interval. Returns the error that ended it (OK if closed).
 asio::awaitable<absl::Status> Session(std::shared_ptr<State> state) {
   absl::StatusOr<std::unique_ptr<RedisConnection>> connected = co_await RedisConnection::Connect(
-      state->executor, state->source.address, "source (monitor)", kConnectTimeout);
+      state->executor, state->source, "source (monitor)", kConnectTimeout);
   if (state->closed) co_return absl::OkStatus();
   if (!connected.ok()) co_return connected.status();
   state->connection = std::move(*connected);

@@ -27,7 +27,7 @@ asio::awaitable<absl::StatusOr<std::unique_ptr<SourcePause>>> SourcePause::Open(
     asio::any_io_executor executor, RedisEndpoint source, absl::Duration connect_timeout) {
   CO_ASSIGN_OR_RETURN(
       std::unique_ptr<RedisConnection> connection,
-      co_await RedisConnection::Connect(executor, source.address, "source", connect_timeout));
+      co_await RedisConnection::Connect(executor, source, "source", connect_timeout));
   CO_RETURN_IF_ERROR(co_await connection->Authenticate(source.credentials));
   std::vector<std::string> info = {"INFO", "server"};
   CO_ASSIGN_OR_RETURN(RespValue reply, co_await connection->Command(std::move(info)));

@@ -32,10 +32,14 @@ TargetMaster::TargetMaster(Options options, asio::any_io_executor executor, Call
     : options_(std::move(options)),
       executor_(executor),
       callbacks_(std::move(callbacks)),
-      listener_(executor, ReplicaListener::Options{.name = options_.name,
-                                                   .listen_field = options_.listen_field,
-                                                   .listen = options_.listen,
-                                                   .max_connections = options_.max_connections}),
+      listener_(executor,
+                ReplicaListener::Options{.name = options_.name,
+                                         .listen_field = options_.listen_field,
+                                         .listen = options_.listen,
+                                         .max_connections = options_.max_connections,
+                                         .tls = options_.listen_tls,
+                                         .tls_field = options_.listen_tls_field,
+                                         .handshake_timeout = options_.handshake_timeout}),
       drained_(executor, asio::steady_timer::time_point::max()),
       replid_(RandomHex(40)),
       eof_mark_(RandomHex(40)),
@@ -61,9 +65,9 @@ uint16_t TargetMaster::bound_port() const { return listener_.bound_port(); }
 
 void TargetMaster::StartAccepting() {
   listener_.StartAccepting(
-      [this](asio::ip::tcp::socket socket) {
+      [this](NetStream stream) {
         auto session = std::make_shared<DownstreamSession>(
-            std::move(socket),
+            std::move(stream),
             DownstreamSession::Options{options_.credentials, options_.handshake_timeout},
             static_cast<DownstreamEvents*>(this));
         sessions_.insert(session);

@@ -62,7 +62,9 @@ class TargetMaster : public RdbSink, private DownstreamEvents {
     std::string name;          // the target's name, in errors and replies
     std::string listen_field;  // names the listen address in errors ("targets[1].listen")
     HostPort listen;
-    Credentials credentials;  // what the replica must AUTH with (empty password: none)
+    Credentials credentials;       // what the replica must AUTH with (empty password: none)
+    TlsServerOptions listen_tls;   // TLS on the listener (listen_tls.enabled)
+    std::string listen_tls_field;  // names it in errors ("targets[1].listen_tls")
     uint64_t backlog_bytes = 16 << 20;
     uint64_t max_queue_bytes = 4 << 20;     // outbox bytes kept in memory
     uint64_t spool_max_bytes = 1ull << 30;  // outbox bound (memory + disk)

@@ -15,8 +15,8 @@ UpstreamLink::UpstreamLink(asio::any_io_executor executor, RedisEndpoint source,
 
 asio::awaitable<absl::Status> UpstreamLink::Connect(absl::Duration timeout) {
   Close();
-  CO_ASSIGN_OR_RETURN(connection_, co_await RedisConnection::Connect(executor_, source_.address,
-                                                                     "source", timeout));
+  CO_ASSIGN_OR_RETURN(connection_,
+                      co_await RedisConnection::Connect(executor_, source_, "source", timeout));
   const std::string& peer = connection_->peer();
 
   // A source that needs a password answers PING with -NOAUTH; AUTH first then.

@@ -33,7 +33,7 @@ TEST_F(HalvesTest, RegexHalvesWithWritesDuringAndAfterTheSync) {
 
   std::atomic<bool> stop{false};
   std::atomic<int> rounds{0};
-  std::thread writer(WriteTraffic, source_->port(), &stop, &rounds);
+  std::thread writer(WriteTraffic, source_.get(), &stop, &rounds);
   StartJob("split");
   Job& job = *job_;
 

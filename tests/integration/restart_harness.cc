@@ -259,6 +259,8 @@ void RestartTest::CreateJob() {
     target->mutable_filter()->set_regex(regex[t]);
     target->set_listen(absl::StrCat("127.0.0.1:", listen_ports_[t]));
     target->mutable_replica()->set_address(targets_[t]->address());
+    // The test's own (not a generated one): a restarted target needs it again.
+    target->set_password(kListenerPassword);
   }
   absl::StatusOr<v1::Job> job = reshardd_->Create(spec_, kJob);
   ASSERT_TRUE(job.ok()) << job.status();

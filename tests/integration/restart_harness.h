@@ -91,6 +91,7 @@ class RestartTest : public ::testing::Test {
   static const char* const kNames[kTargets];    // "left", "right"
   static const char* const kMarkers[kTargets];  // a key each, written last
   static constexpr char kJob[] = "job-restart";
+  static constexpr char kListenerPassword[] = "listener-secret";  // every target's
   // The workload's key space: small, so that the exact compare is quick.
   static constexpr int kWorkloadKeys = 400;
 

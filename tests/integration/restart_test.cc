@@ -135,6 +135,8 @@ TEST_F(RestartTest, KillWhileATargetResyncs) {
   ASSERT_TRUE(targets_[1]->Restart().ok());
   {
     testing::RedisClient right = testing::Connect(*targets_[1]);
+    // Restarted, it lost the masterauth reshardd had set: the spec's password.
+    ASSERT_TRUE(right.CheckedCommand({"CONFIG", "SET", "masterauth", kListenerPassword}).ok());
     ASSERT_TRUE(
         right.CheckedCommand({"REPLICAOF", "127.0.0.1", std::to_string(listen_ports_[1])}).ok());
   }

@@ -54,8 +54,8 @@ void FillNumericDataset(RedisClient& client, int n) {
 
 // Writes numeric-key traffic (sets, deletes, expiries, MSET across both halves,
 // transactions, two dbs) until `stop`.
-void WriteTraffic(uint16_t port, std::atomic<bool>* stop, std::atomic<int>* rounds) {
-  absl::StatusOr<RedisClient> client = RedisClient::Connect("127.0.0.1", port);
+void WriteTraffic(const RedisServer* source, std::atomic<bool>* stop, std::atomic<int>* rounds) {
+  absl::StatusOr<RedisClient> client = source->Client();
   ASSERT_TRUE(client.ok()) << client.status();
   for (int r = 0; !stop->load(); ++r) {
     std::vector<std::vector<std::string>> commands;
@@ -114,10 +114,15 @@ void HalvesTest::StartServers(int fill_keys) {
 
 void HalvesTest::StartJob(const std::string& id) {
   spec_.source.address = source_->address();
+  spec_.source.tls = source_tls_;
   spec_.targets.push_back(
       MakeTarget("a", {FilterKind::kRegex, "^[0-4]"}, testing::PickFreePort(), target_a_.get()));
   spec_.targets.push_back(
       MakeTarget("b", {FilterKind::kRegex, "^[5-9]"}, testing::PickFreePort(), target_b_.get()));
+  for (engine::TargetSpec& target : spec_.targets) {
+    target.listen_tls = listen_tls_;
+    target.replica->tls = replica_tls_;
+  }
   ASSERT_TRUE(engine::ValidateJobSpec(spec_).ok());
   job_ = std::make_unique<Job>(id, spec_);
   job_->Start();
@@ -126,7 +131,7 @@ void HalvesTest::StartJob(const std::string& id) {
 void HalvesTest::DisruptWhileWriting(int times, const std::function<void(int)>& disrupt) {
   std::atomic<bool> stop{false};
   std::atomic<int> rounds{0};
-  std::thread writer(WriteTraffic, source_->port(), &stop, &rounds);
+  std::thread writer(WriteTraffic, source_.get(), &stop, &rounds);
   for (int i = 0; i < times && !::testing::Test::HasFatalFailure(); ++i) {
     int before = rounds.load();
     EXPECT_TRUE(

@@ -44,7 +44,7 @@ using testing::WaitForState;
 void FillNumericDataset(RedisClient& client, int n);
 // Numeric-key traffic (sets, deletes, expiries, MSET across both halves,
 // transactions, two dbs) until *stop; counts batches in *rounds.
-void WriteTraffic(uint16_t port, std::atomic<bool>* stop, std::atomic<int>* rounds);
+void WriteTraffic(const RedisServer* source, std::atomic<bool>* stop, std::atomic<int>* rounds);
 // Sets markers[i] on the source and waits until targets[i] has it.
 void WaitForMarkers(RedisClient& source, std::vector<RedisClient*> targets,
                     const std::vector<std::string>& markers);
@@ -64,6 +64,11 @@ class HalvesTest : public ::testing::Test {
 
   // The servers StartServers starts (default: redis-server on PATH).
   testing::RedisServerOptions server_options_;
+  // What StartJob gives the source endpoint, each listener and each managed
+  // target's endpoint (default: plain TCP).
+  engine::TlsClientOptions source_tls_;
+  engine::TlsServerOptions listen_tls_;
+  engine::TlsClientOptions replica_tls_;
   std::unique_ptr<RedisServer> source_, target_a_, target_b_;
   std::optional<RedisClient> source_client_;
   std::optional<RedisClient> a_, b_;

@@ -241,6 +241,9 @@ void TargetFaultsTest::StartJob(const std::string& id, bool managed) {
     spec_.targets.push_back(testing::MakeTarget(kNames[t], {engine::FilterKind::kRegex, regex[t]},
                                                 listen_ports_[t],
                                                 managed ? targets_[t].get() : nullptr));
+    // A password of the test's own rather than a generated one: a target
+    // restarted empty has lost its masterauth, and AttachTarget sets it again.
+    if (managed) spec_.targets.back().credentials.password = kListenerPassword;
   }
   absl::Status valid = engine::ValidateJobSpec(spec_);
   ASSERT_TRUE(valid.ok()) << valid;
@@ -277,6 +280,9 @@ JobStatus TargetFaultsTest::WaitAllStreaming(absl::Duration timeout) {
 
 void TargetFaultsTest::AttachTarget(size_t t) {
   RedisClient client = testing::Connect(*targets_[t]);
+  if (const std::string& password = spec_.targets[t].credentials.password; !password.empty()) {
+    ASSERT_TRUE(client.CheckedCommand({"CONFIG", "SET", "masterauth", password}).ok());
+  }
   absl::StatusOr<engine::RespValue> reply =
       client.CheckedCommand({"REPLICAOF", "127.0.0.1", std::to_string(listen_ports_[t])});
   ASSERT_TRUE(reply.ok()) << kNames[t] << ": " << reply.status();

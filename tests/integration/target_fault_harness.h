@@ -118,7 +118,8 @@ class TargetFaultsTest : public ::testing::Test {
   // three empty targets.
   void StartServers(int fill_keys);
   // Starts the job (spec_.options as the test set them); with `managed`
-  // reshardd sends the targets REPLICAOF, else AttachTarget does.
+  // reshardd sends the targets REPLICAOF, else AttachTarget does. Managed
+  // targets get kListenerPassword as their replication password.
   void StartJob(const std::string& id, bool managed = true);
   // The job's status once it streams with every target streaming; a test
   // failure naming what it saw if not within `timeout`.
@@ -127,7 +128,8 @@ class TargetFaultsTest : public ::testing::Test {
   engine::JobStatus WaitStatus(const std::function<bool(const engine::JobStatus&)>& done,
                                absl::Duration timeout, const std::string& what);
   // REPLICAOF the target's listener, sent by the test.
-  void AttachTarget(size_t t);
+  void AttachTarget(size_t t);  // CONFIG SET masterauth when the spec has a password, REPLICAOF
+  static constexpr char kListenerPassword[] = "listener-secret";
   // kill -9, its files removed, started again empty on the same port and
   // pointed at its listener again.
   void RestartEmpty(size_t t);

@@ -190,7 +190,7 @@ TEST_F(VerifyTest, WritesDuringTheVerificationAreNotReported) {
   ASSERT_NO_FATAL_FAILURE(StartStreamingJob(3000, {}));
   std::atomic<bool> stop{false};
   std::atomic<int> rounds{0};
-  std::thread writer(WriteTraffic, source_->port(), &stop, &rounds);
+  std::thread writer(WriteTraffic, source_.get(), &stop, &rounds);
   ASSERT_TRUE(RedisClient::WaitFor([&] { return rounds.load() > 10; }, absl::Seconds(30)).ok());
   int before = rounds.load();
   std::vector<VerifyReport> progress;

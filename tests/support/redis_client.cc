@@ -3,6 +3,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -34,6 +36,15 @@ absl::Status ErrnoStatus(std::string_view what, const std::string& peer, int err
   }
   return absl::UnavailableError(
       absl::StrCat(std::string(what), " ", peer, ": ", std::strerror(err)));
+}
+
+std::string OpenSslError() {
+  unsigned long code = ERR_get_error();
+  if (code == 0) return "unknown error";
+  char text[256];
+  ERR_error_string_n(code, text, sizeof(text));
+  ERR_clear_error();
+  return text;
 }
 
 }  // namespace
@@ -79,10 +90,43 @@ absl::StatusOr<RedisClient> RedisClient::Connect(const std::string& host, uint16
   return RedisClient(fd, peer);
 }
 
+absl::StatusOr<RedisClient> RedisClient::ConnectTls(const std::string& host, uint16_t port,
+                                                    const ClientTlsFiles& tls,
+                                                    absl::Duration timeout) {
+  absl::StatusOr<RedisClient> client = Connect(host, port, timeout);
+  if (!client.ok()) return client;
+  auto fail = [&](std::string_view what) {
+    return absl::UnavailableError(absl::StrCat("TLS handshake with ", host, ":", port, " failed: ",
+                                               std::string(what), ": ", OpenSslError()));
+  };
+  client->ssl_ctx_ = SSL_CTX_new(TLS_client_method());
+  if (client->ssl_ctx_ == nullptr) return fail("SSL_CTX_new");
+  if (!tls.ca_file.empty()) {
+    if (SSL_CTX_load_verify_locations(client->ssl_ctx_, tls.ca_file.c_str(), nullptr) != 1) {
+      return fail(tls.ca_file);
+    }
+    SSL_CTX_set_verify(client->ssl_ctx_, SSL_VERIFY_PEER, nullptr);
+  }
+  if (!tls.cert_file.empty() &&
+      (SSL_CTX_use_certificate_chain_file(client->ssl_ctx_, tls.cert_file.c_str()) != 1 ||
+       SSL_CTX_use_PrivateKey_file(client->ssl_ctx_, tls.key_file.c_str(), SSL_FILETYPE_PEM) !=
+           1)) {
+    return fail(tls.cert_file);
+  }
+  client->ssl_ = SSL_new(client->ssl_ctx_);
+  if (client->ssl_ == nullptr || SSL_set_fd(client->ssl_, client->fd_) != 1) {
+    return fail("SSL_new");
+  }
+  if (SSL_connect(client->ssl_) != 1) return fail("SSL_connect");
+  return client;
+}
+
 RedisClient::RedisClient(int fd, std::string peer) : fd_(fd), peer_(std::move(peer)) {}
 
 RedisClient::RedisClient(RedisClient&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
+      ssl_ctx_(std::exchange(other.ssl_ctx_, nullptr)),
+      ssl_(std::exchange(other.ssl_, nullptr)),
       peer_(std::move(other.peer_)),
       buffer_(std::move(other.buffer_)),
       read_pos_(std::exchange(other.read_pos_, 0)),
@@ -93,6 +137,8 @@ RedisClient& RedisClient::operator=(RedisClient&& other) noexcept {
   if (this != &other) {
     Close();
     fd_ = std::exchange(other.fd_, -1);
+    ssl_ctx_ = std::exchange(other.ssl_ctx_, nullptr);
+    ssl_ = std::exchange(other.ssl_, nullptr);
     peer_ = std::move(other.peer_);
     buffer_ = std::move(other.buffer_);
     read_pos_ = std::exchange(other.read_pos_, 0);
@@ -105,6 +151,10 @@ RedisClient& RedisClient::operator=(RedisClient&& other) noexcept {
 RedisClient::~RedisClient() { Close(); }
 
 void RedisClient::Close() {
+  if (ssl_ != nullptr) SSL_free(ssl_);
+  if (ssl_ctx_ != nullptr) SSL_CTX_free(ssl_ctx_);
+  ssl_ = nullptr;
+  ssl_ctx_ = nullptr;
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }
@@ -112,6 +162,15 @@ void RedisClient::Close() {
 absl::Status RedisClient::SendRaw(std::string_view bytes) {
   if (fd_ < 0) return absl::FailedPreconditionError("client is closed");
   while (!bytes.empty()) {
+    if (ssl_ != nullptr) {
+      const int n = SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size()));
+      if (n <= 0) {
+        return absl::UnavailableError(
+            absl::StrCat("writing to ", peer_, " (TLS): ", OpenSslError()));
+      }
+      bytes.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
     const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -130,6 +189,22 @@ absl::Status RedisClient::Fill() {
     parser_.Reset();  // the bytes moved; the parser's size hint no longer applies
   }
   char chunk[64 * 1024];
+  while (ssl_ != nullptr) {
+    const int n = SSL_read(ssl_, chunk, sizeof(chunk));
+    if (n > 0) {
+      buffer_.append(chunk, static_cast<size_t>(n));
+      return absl::OkStatus();
+    }
+    const int error = SSL_get_error(ssl_, n);
+    if (error == SSL_ERROR_ZERO_RETURN) {
+      return absl::UnavailableError(absl::StrCat("connection closed by ", peer_));
+    }
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+      return absl::DeadlineExceededError(absl::StrCat("timed out reading from ", peer_));
+    }
+    if (error == SSL_ERROR_SYSCALL && errno == EINTR) continue;
+    return absl::UnavailableError(absl::StrCat("reading from ", peer_, " (TLS): ", OpenSslError()));
+  }
   while (true) {
     const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
     if (n > 0) {

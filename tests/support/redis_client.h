@@ -17,9 +17,20 @@
 #include "absl/time/time.h"
 #include "engine/resp/resp_reply.h"
 
+struct ssl_st;
+struct ssl_ctx_st;
+
 namespace reshard::testing {
 
 using engine::RespValue;
+
+// TLS for a test client: the CA that signed the server's certificate, and a
+// client certificate for servers with tls-auth-clients yes.
+struct ClientTlsFiles {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+};
 
 class RedisClient {
  public:
@@ -27,6 +38,11 @@ class RedisClient {
   // or write fails with DEADLINE_EXCEEDED after `timeout` without progress.
   static absl::StatusOr<RedisClient> Connect(const std::string& host, uint16_t port,
                                              absl::Duration timeout = absl::Seconds(10));
+  // The same over TLS (the server's certificate verified against tls.ca_file,
+  // not its name). UNAVAILABLE "TLS handshake with <host:port> failed: ...".
+  static absl::StatusOr<RedisClient> ConnectTls(const std::string& host, uint16_t port,
+                                                const ClientTlsFiles& tls,
+                                                absl::Duration timeout = absl::Seconds(10));
 
   RedisClient(RedisClient&& other) noexcept;
   RedisClient& operator=(RedisClient&& other) noexcept;
@@ -83,6 +99,8 @@ class RedisClient {
   void Close();
 
   int fd_ = -1;
+  ssl_ctx_st* ssl_ctx_ = nullptr;  // TLS: both set
+  ssl_st* ssl_ = nullptr;
   std::string peer_;
   std::string buffer_;  // received, not yet parsed bytes start at read_pos_
   size_t read_pos_ = 0;

@@ -92,6 +92,13 @@ RedisServer::~RedisServer() {
 
 std::string RedisServer::address() const { return absl::StrCat("127.0.0.1:", port_); }
 
+absl::StatusOr<RedisClient> RedisServer::Client(absl::Duration timeout) const {
+  if (options_.tls.has_value()) {
+    return RedisClient::ConnectTls("127.0.0.1", port_, options_.tls->client, timeout);
+  }
+  return RedisClient::Connect("127.0.0.1", port_, timeout);
+}
+
 std::string RedisServer::log_path() const { return dir_ + "/redis.log"; }
 
 std::string RedisServer::LogTail(size_t lines) const {
@@ -121,6 +128,24 @@ absl::Status RedisServer::Spawn() {
                                    "0",
                                    "--daemonize",
                                    "no"};
+  if (options_.tls.has_value()) {
+    const RedisServerTls& tls = *options_.tls;
+    std::vector<std::string> tls_args = {"--port",
+                                         "0",
+                                         "--tls-port",
+                                         std::to_string(port_),
+                                         "--tls-cert-file",
+                                         tls.cert_file,
+                                         "--tls-key-file",
+                                         tls.key_file,
+                                         "--tls-ca-cert-file",
+                                         tls.ca_file,
+                                         "--tls-auth-clients",
+                                         tls.auth_clients ? "yes" : "no",
+                                         "--tls-replication",
+                                         tls.tls_replication ? "yes" : "no"};
+    args.insert(args.end(), tls_args.begin(), tls_args.end());
+  }
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
@@ -180,7 +205,7 @@ absl::Status RedisServer::WaitUntilReady() {
                                                  wstatus, ") before answering PING; log ",
                                                  log_path(), ":\n", LogTail()));
     }
-    absl::StatusOr<RedisClient> client = RedisClient::Connect("127.0.0.1", port_, absl::Seconds(2));
+    absl::StatusOr<RedisClient> client = Client(absl::Seconds(2));
     if (client.ok()) {
       absl::StatusOr<RespValue> pong = client->Command({"PING"});
       if (pong.ok() && pong->IsString("PONG")) return absl::OkStatus();

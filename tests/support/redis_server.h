@@ -8,14 +8,28 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tests/support/redis_client.h"
 
 namespace reshard::testing {
+
+// A TLS-only server: --port 0 --tls-port <port>, its certificate, the CA it
+// trusts for client certificates (and for its own replication link). The
+// server's readiness check (and testing::Connect) connects with `client`.
+struct RedisServerTls {
+  std::string cert_file;
+  std::string key_file;
+  std::string ca_file;
+  bool auth_clients = false;     // --tls-auth-clients yes|no
+  bool tls_replication = false;  // --tls-replication yes: it replicates over TLS
+  ClientTlsFiles client;         // what the test's clients present
+};
 
 struct RedisServerOptions {
   // Server binary. Empty: $RESHARD_REDIS_SERVER if set, else "redis-server"
@@ -31,6 +45,8 @@ struct RedisServerOptions {
   // is destroyed unless keep_dir or $RESHARD_KEEP_TEST_DIRS is set.
   std::string dir;
   bool keep_dir = false;
+  // Set: the server listens on TLS only.
+  std::optional<RedisServerTls> tls;
   absl::Duration start_timeout = absl::Seconds(15);
   absl::Duration stop_timeout = absl::Seconds(10);
 };
@@ -61,6 +77,10 @@ class RedisServer {
   const std::string& dir() const { return dir_; }
   pid_t pid() const { return pid_; }
   std::string log_path() const;  // the server's stdout and stderr
+  // The TLS options it was started with; nullptr for a plain server.
+  const RedisServerTls* tls() const { return options_.tls ? &*options_.tls : nullptr; }
+  // A client of the server (TLS when it is a TLS server).
+  absl::StatusOr<RedisClient> Client(absl::Duration timeout = absl::Seconds(10)) const;
   // The last `lines` lines of the log.
   std::string LogTail(size_t lines = 30) const;
 

@@ -23,19 +23,20 @@ absl::Status Run(const std::string& command, const std::string& log) {
   return absl::InternalError(absl::StrCat("`", command, "` failed: ", text.str()));
 }
 
-// A key and a certificate for `subject`, self-signed (a CA) when `ca` is
-// empty, else signed by `ca`/`ca_key` with `extensions` (openssl's
-// -extfile syntax).
-absl::Status MakeCertificate(const std::string& dir, const std::string& name,
-                             const std::string& subject, const std::string& ca,
-                             const std::string& ca_key, const std::string& extensions) {
+}  // namespace
+
+absl::Status MakeTestCertificate(const std::string& dir, const std::string& name,
+                                 const std::string& subject, const std::string& ca,
+                                 const std::string& ca_key, const std::string& extensions,
+                                 int days) {
   const std::string base = absl::StrCat(dir, "/", name);
   const std::string log = absl::StrCat(base, ".log");
   const std::string new_key =
       absl::StrCat("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout '",
                    base, ".key' -subj '", subject, "'");
   if (ca.empty()) {
-    if (absl::Status made = Run(absl::StrCat(new_key, " -x509 -days 2 -out '", base, ".pem'"), log);
+    if (absl::Status made =
+            Run(absl::StrCat(new_key, " -x509 -days ", days, " -out '", base, ".pem'"), log);
         !made.ok()) {
       return made;
     }
@@ -43,12 +44,16 @@ absl::Status MakeCertificate(const std::string& dir, const std::string& name,
     if (absl::Status made = Run(absl::StrCat(new_key, " -out '", base, ".csr'"), log); !made.ok()) {
       return made;
     }
-    const std::string ext = absl::StrCat(base, ".ext");
-    std::ofstream(ext) << extensions << "\n";
-    if (absl::Status made = Run(
-            absl::StrCat("openssl x509 -req -days 2 -in '", base, ".csr' -CA '", ca, "' -CAkey '",
-                         ca_key, "' -CAcreateserial -out '", base, ".pem' -extfile '", ext, "'"),
-            log);
+    std::string ext;
+    if (!extensions.empty()) {
+      ext = absl::StrCat(base, ".ext");
+      std::ofstream(ext) << extensions << "\n";
+      ext = absl::StrCat(" -extfile '", ext, "'");
+    }
+    if (absl::Status made =
+            Run(absl::StrCat("openssl x509 -req -days ", days, " -in '", base, ".csr' -CA '", ca,
+                             "' -CAkey '", ca_key, "' -CAcreateserial -out '", base, ".pem'", ext),
+                log);
         !made.ok()) {
       return made;
     }
@@ -56,8 +61,6 @@ absl::Status MakeCertificate(const std::string& dir, const std::string& name,
   ::chmod(absl::StrCat(base, ".key").c_str(), 0600);
   return absl::OkStatus();
 }
-
-}  // namespace
 
 absl::StatusOr<TestPki> MakeTestPki(const std::string& dir) {
   auto path = [&](const char* name) { return absl::StrCat(dir, "/", name); };
@@ -88,7 +91,7 @@ absl::StatusOr<TestPki> MakeTestPki(const std::string& dir) {
     const std::string ca = *step.ca == '\0' ? "" : absl::StrCat(dir, "/", step.ca, ".pem");
     const std::string ca_key = *step.ca == '\0' ? "" : absl::StrCat(dir, "/", step.ca, ".key");
     if (absl::Status made =
-            MakeCertificate(dir, step.name, step.subject, ca, ca_key, step.extensions);
+            MakeTestCertificate(dir, step.name, step.subject, ca, ca_key, step.extensions);
         !made.ok()) {
       return made;
     }

@@ -27,4 +27,13 @@ struct TestPki {
 // error holds the openssl command that failed and its output.
 absl::StatusOr<TestPki> MakeTestPki(const std::string& dir);
 
+// One key and certificate, `dir`/`name`.key and .pem, for `subject` ("/CN=x"):
+// self-signed (a CA) when `ca` is empty, else signed by `ca`/`ca_key` with
+// `extensions` (openssl's -extfile syntax; may be empty), valid for `days`
+// (negative: expired already).
+absl::Status MakeTestCertificate(const std::string& dir, const std::string& name,
+                                 const std::string& subject, const std::string& ca,
+                                 const std::string& ca_key, const std::string& extensions,
+                                 int days = 2);
+
 }  // namespace reshard::testing

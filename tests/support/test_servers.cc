@@ -17,7 +17,7 @@ std::unique_ptr<RedisServer> StartServer(RedisServerOptions options) {
 }
 
 RedisClient Connect(const RedisServer& server) {
-  absl::StatusOr<RedisClient> client = RedisClient::Connect("127.0.0.1", server.port());
+  absl::StatusOr<RedisClient> client = server.Client();
   EXPECT_TRUE(client.ok()) << client.status();
   return std::move(client).value();
 }

@@ -17,7 +17,7 @@ namespace reshard::testing {
 // RedisServer::Start(options); nullptr (and a test failure) when it fails.
 std::unique_ptr<RedisServer> StartServer(RedisServerOptions options = {});
 
-// A client of `server` on 127.0.0.1. A test cannot go on without it: a
+// A client of `server` on 127.0.0.1 (TLS for a TLS server). A test cannot go on without it: a
 // failure to connect is recorded, then absl::BadStatusOrAccess ends the test.
 RedisClient Connect(const RedisServer& server);
 

@@ -75,6 +75,15 @@ engine::Endpoint EndpointFromProto(const v1::Endpoint& proto) {
   endpoint.address = proto.address();
   endpoint.credentials.username = proto.username();
   endpoint.credentials.password = proto.password();
+  if (proto.has_tls()) {
+    const v1::ClientTls& tls = proto.tls();
+    endpoint.tls.enabled = true;
+    endpoint.tls.ca_file = tls.ca_file();
+    endpoint.tls.cert_file = tls.cert_file();
+    endpoint.tls.key_file = tls.key_file();
+    endpoint.tls.server_name = tls.server_name();
+    endpoint.tls.skip_verify = tls.insecure_skip_verify();
+  }
   return endpoint;
 }
 
@@ -82,6 +91,14 @@ v1::Endpoint EndpointToProto(const engine::Endpoint& endpoint) {
   v1::Endpoint proto;
   proto.set_address(endpoint.address);
   proto.set_username(endpoint.credentials.username);
+  if (endpoint.tls.enabled) {
+    v1::ClientTls* tls = proto.mutable_tls();
+    tls->set_ca_file(endpoint.tls.ca_file);
+    tls->set_cert_file(endpoint.tls.cert_file);
+    tls->set_key_file(endpoint.tls.key_file);
+    tls->set_server_name(endpoint.tls.server_name);
+    tls->set_insecure_skip_verify(endpoint.tls.skip_verify);
+  }
   return proto;
 }
 
@@ -185,6 +202,12 @@ absl::StatusOr<engine::JobSpec> SpecFromProto(const v1::JobSpec& proto) {
       }
       target.replica = EndpointFromProto(target_proto.replica());
     }
+    if (target_proto.has_listen_tls()) {
+      target.listen_tls.enabled = true;
+      target.listen_tls.cert_file = target_proto.listen_tls().cert_file();
+      target.listen_tls.key_file = target_proto.listen_tls().key_file();
+      target.listen_tls.ca_file = target_proto.listen_tls().ca_file();
+    }
     spec.targets.push_back(std::move(target));
   }
   ASSIGN_OR_RETURN(spec.options, OptionsFromProto(proto.options()));
@@ -200,6 +223,9 @@ absl::StatusOr<engine::JobSpec> ValidSpecFromProto(const v1::JobSpec& proto) {
     return absl::Status(valid.code(),
                         absl::StrReplaceAll(valid.message(), {{".credentials.", "."}}));
   }
+  // A job created through the API: its generated passwords are stored with
+  // its other secrets, so a restarted reshardd still knows them.
+  engine::GenerateReplicationPasswords(&spec);
   return spec;
 }
 
@@ -214,6 +240,11 @@ v1::JobSpec SpecToProto(const engine::JobSpec& spec) {
     target_proto->set_username(target.credentials.username);
     if (target.replica.has_value()) {
       *target_proto->mutable_replica() = EndpointToProto(*target.replica);
+    }
+    if (target.listen_tls.enabled) {
+      target_proto->mutable_listen_tls()->set_cert_file(target.listen_tls.cert_file);
+      target_proto->mutable_listen_tls()->set_key_file(target.listen_tls.key_file);
+      target_proto->mutable_listen_tls()->set_ca_file(target.listen_tls.ca_file);
     }
   }
   *proto.mutable_options() = OptionsToProto(spec.options);

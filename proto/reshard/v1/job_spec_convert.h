@@ -42,7 +42,8 @@ absl::StatusOr<engine::JobSpec> SpecFromProto(const v1::JobSpec& proto);
 
 // SpecFromProto, then engine::ValidateJobSpec with its field names mapped to
 // the API's ("targets[0].credentials.password" -> "targets[0].password"): what
-// CreateJob accepts.
+// CreateJob accepts. Managed targets without a password get a generated one
+// (engine::GenerateReplicationPasswords), kept with the job's secrets.
 absl::StatusOr<engine::JobSpec> ValidSpecFromProto(const v1::JobSpec& proto);
 
 // The spec as clients see it: every password empty, options as effective

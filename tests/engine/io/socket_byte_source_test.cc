@@ -31,7 +31,7 @@ class SocketByteSourceTest : public ::testing::Test {
  protected:
   // Connects `client_` to 127.0.0.1:port.
   void Connect(uint16_t port) {
-    client_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    client_.socket().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
     peer_ = absl::StrCat("source 127.0.0.1:", port);
   }
 
@@ -56,7 +56,7 @@ class SocketByteSourceTest : public ::testing::Test {
   }
 
   asio::io_context io_;
-  tcp::socket client_{io_};
+  NetStream client_{tcp::socket(io_)};
   std::string peer_;
 };
 

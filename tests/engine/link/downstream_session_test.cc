@@ -65,7 +65,8 @@ class DownstreamSessionTest : public ::testing::Test {
     ASSERT_TRUE(replica_->connected());
     asio::ip::tcp::socket socket = acceptor.accept();
     session_ = std::make_shared<DownstreamSession>(
-        std::move(socket), DownstreamSession::Options{credentials, handshake_timeout}, &events_);
+        NetStream(std::move(socket)), DownstreamSession::Options{credentials, handshake_timeout},
+        &events_);
     session_->Start();
   }
 

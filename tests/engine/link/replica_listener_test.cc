@@ -1,6 +1,7 @@
 // ReplicaListener on loopback: its listen errors, the connections it hands
-// over or refuses past the cap (with the exact -ERR line), its Close, and its
-// pause between failed accepts when the process is out of descriptors.
+// over or refuses past the cap (with the exact -ERR line), its Close, its
+// pause between failed accepts when the process is out of descriptors, and
+// TLS: only connections that complete the handshake in time are handed over.
 
 #include "engine/link/replica_listener.h"
 
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,9 +18,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "asio/co_spawn.hpp"
 #include "asio/io_context.hpp"
+#include "asio/use_future.hpp"
 #include "gtest/gtest.h"
 #include "tests/support/loopback_peer.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_certs.h"
 
 namespace reshard::engine {
 namespace {
@@ -38,13 +44,13 @@ class ReplicaListenerTest : public ::testing::Test {
   }
 
   // A listening, accepting listener; live_connections() returns live_.
-  void Start(int max_connections = 16) {
-    listener_ = std::make_unique<ReplicaListener>(io_.get_executor(), MakeOptions(max_connections));
+  void Start(int max_connections = 16) { Start(MakeOptions(max_connections)); }
+  void Start(const ReplicaListener::Options& options) {
+    listener_ = std::make_unique<ReplicaListener>(io_.get_executor(), options);
     ASSERT_TRUE(listener_->Listen().ok());
     ASSERT_NE(listener_->bound_port(), 0);
-    listener_->StartAccepting(
-        [this](tcp::socket socket) { accepted_.push_back(std::move(socket)); },
-        [this] { return live_; });
+    listener_->StartAccepting([this](NetStream stream) { accepted_.push_back(std::move(stream)); },
+                              [this] { return live_; });
   }
 
   std::unique_ptr<LoopbackPeer> Connect() {
@@ -68,7 +74,7 @@ class ReplicaListenerTest : public ::testing::Test {
 
   asio::io_context io_;
   std::unique_ptr<ReplicaListener> listener_;
-  std::vector<tcp::socket> accepted_;
+  std::vector<NetStream> accepted_;
   size_t live_ = 0;
 };
 
@@ -94,6 +100,68 @@ TEST_F(ReplicaListenerTest, APortInUseNamesTheFieldAndTheAddress) {
   EXPECT_EQ(second.bound_port(), 0);
 }
 
+TEST_F(ReplicaListenerTest, TlsHandsOverOnlyConnectionsThatCompleteTheHandshakeInTime) {
+  testing::TempDir dir("reshard-listener-tls");
+  absl::StatusOr<testing::TestCertificates> certs = testing::MakeTestCertificates(dir.path());
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  ReplicaListener::Options options = MakeOptions();
+  options.tls = {.enabled = true, .cert_file = certs->server_cert, .key_file = certs->server_key};
+  options.tls_field = "targets[2].listen_tls";
+  options.handshake_timeout = absl::Milliseconds(300);
+  ASSERT_NO_FATAL_FAILURE(Start(options));
+  const std::string prefix = "replica 127.0.0.1:";
+
+  // A plain client: its bytes are no TLS handshake; closed, never handed over.
+  auto plain = Connect();
+  plain->Send("*1\r\n$4\r\nPING\r\n");
+  ASSERT_TRUE(plain->RunUntil([&](const std::string&) { return plain->closed_by_peer(); }));
+  EXPECT_TRUE(accepted_.empty());
+  EXPECT_EQ(listener_->tls_handshake_errors(), 1u);
+  std::string error(listener_->last_tls_handshake_error().message());
+  EXPECT_TRUE(error.starts_with(prefix)) << error;
+  EXPECT_NE(error.find(" on targets[2].listen_tls: TLS handshake failed: "), std::string::npos)
+      << error;
+
+  // A client that sends nothing: closed after the handshake timeout.
+  auto silent = Connect();
+  ASSERT_TRUE(silent->RunUntil([&](const std::string&) { return silent->closed_by_peer(); }));
+  EXPECT_TRUE(accepted_.empty());
+  EXPECT_EQ(listener_->tls_handshake_errors(), 2u);
+  error = std::string(listener_->last_tls_handshake_error().message());
+  EXPECT_TRUE(error.starts_with(prefix)) << error;
+  EXPECT_TRUE(error.ends_with(" on targets[2].listen_tls: TLS handshake not done within 300 ms"))
+      << error;
+
+  // A TLS client that verifies the listener's certificate: handed over.
+  TlsClientOptions client_options{.enabled = true, .ca_file = certs->ca_file};
+  absl::StatusOr<std::shared_ptr<asio::ssl::context>> context =
+      MakeClientTlsContext(client_options, "client");
+  ASSERT_TRUE(context.ok()) << context.status();
+  NetStream client(tcp::socket(io_), *context);
+  client.socket().connect({asio::ip::make_address("127.0.0.1"), listener_->bound_port()});
+  std::future<absl::Status> handshake = asio::co_spawn(
+      io_, client.ClientHandshake(client_options, "127.0.0.1", "listener"), asio::use_future);
+  ASSERT_TRUE(RunUntil([&] {
+    return accepted_.size() == 1 &&
+           handshake.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  }));
+  EXPECT_TRUE(handshake.get().ok());
+  EXPECT_TRUE(accepted_[0].tls());
+  EXPECT_EQ(listener_->tls_handshake_errors(), 2u);
+}
+
+TEST_F(ReplicaListenerTest, TlsFilesThatCannotBeReadAreNamed) {
+  ReplicaListener::Options options = MakeOptions();
+  options.tls = {.enabled = true, .cert_file = "/nonexistent.crt", .key_file = "/nonexistent.key"};
+  options.tls_field = "targets[2].listen_tls";
+  ReplicaListener listener(io_.get_executor(), options);
+  absl::Status status = listener.Listen();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(status.message()),
+            "targets[2].listen_tls.cert_file: cannot read '/nonexistent.crt': No such file or "
+            "directory");
+}
+
 TEST_F(ReplicaListenerTest, HandsOverEachConnection) {
   Start();
   auto a = Connect();
@@ -105,7 +173,7 @@ TEST_F(ReplicaListenerTest, HandsOverEachConnection) {
   // The sockets work: a byte from the peer arrives on the handed-over socket.
   a->Send("x");
   char c = 0;
-  accepted_[0].read_some(asio::buffer(&c, 1));
+  accepted_[0].socket().read_some(asio::buffer(&c, 1));
   EXPECT_EQ(c, 'x');
 }
 
