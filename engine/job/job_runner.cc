@@ -183,6 +183,47 @@ asio::awaitable<void> JobRunner::CutOver() {
   cutover_running_ = false;
 }
 
+absl::Status JobRunner::SetSource(const std::string& address) {
+  JobSpec moved = job_.spec;
+  moved.source.address = address;
+  RETURN_IF_ERROR(ValidateJobSpec(moved));
+  ASSIGN_OR_RETURN(JobAddresses addresses, ResolveJobAddresses(moved));
+  {
+    absl::MutexLock lock(&mu_);
+    const JobState state = status_.state;
+    if (IsTerminal(state) || state == JobState::kSyncing || state == JobState::kCutover) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "job ", job_.id, " is ", AsAbsl(JobStateName(state)),
+          IsTerminal(state) ? "; it has already ended"
+                            : "; the source can be moved before or after the snapshot, not "
+                              "during it or a cutover"));
+    }
+  }
+  asio::post(job_.io, [this, endpoint = std::move(addresses.source)]() mutable {
+    if (job_.finished) return;
+    RedisEndpoint current =
+        job_.source.pending.has_value() ? *job_.source.pending : job_.addresses.source;
+    if (endpoint.address.ToString() == current.address.ToString()) return;
+    SourceFailover failover;
+    failover.from = job_.SourceAddress();
+    failover.to = endpoint.address.ToString();
+    failover.unix_ms = absl::ToUnixMillis(absl::Now());
+    failover.detail = "asked for; reconnecting";
+    // A move that replaces one not reached yet replaces its record.
+    if (!job_.source.failovers.empty() &&
+        job_.source.failovers.back().kind == SourceFailover::Kind::kPending) {
+      failover.from = job_.source.failovers.back().from;
+      job_.source.failovers.pop_back();
+    }
+    job_.source.failovers.push_back(std::move(failover));
+    job_.source.pending = std::move(endpoint);
+    // A read that waits on the old source ends now; the stream reconnects.
+    if (job_.upstream != nullptr && job_.state != JobState::kSyncing) job_.upstream->Interrupt();
+    Publish();
+  });
+  return absl::OkStatus();
+}
+
 JobStatus JobRunner::Snapshot() const {
   absl::MutexLock lock(&mu_);
   return status_;

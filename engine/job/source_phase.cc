@@ -3,12 +3,73 @@
 #include <algorithm>
 #include <climits>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/link/replication_info.h"
 
 namespace reshard::engine {
 
+void SwitchSource(JobContext& job) {
+  if (!job.source.pending.has_value()) return;
+  job.addresses.source = *std::move(job.source.pending);
+  job.source.pending.reset();
+  if (job.upstream != nullptr) job.upstream->SetSource(job.addresses.source);
+  // Lag, key counts and backlog are the new master's from now on.
+  if (job.monitor != nullptr) {
+    job.monitor->Close();
+    job.monitor = std::make_unique<SourceMonitor>(job.io.get_executor(), job.addresses.source);
+    job.monitor->Start();
+  }
+  if (job.materializer != nullptr) job.materializer->SetSource(job.addresses.source);
+}
+
+namespace {
+
+// The failover being followed (asked for, not yet reached), or null.
+SourceFailover* PendingFailover(JobContext& job) {
+  if (job.source.failovers.empty()) return nullptr;
+  SourceFailover& last = job.source.failovers.back();
+  return last.kind == SourceFailover::Kind::kPending ? &last : nullptr;
+}
+
+// What the job says while it waits for a source that is not ready.
+std::string Waiting(const JobContext& job, const absl::Status& status) {
+  if (absl::StrContains(status.message(), "loading its dataset")) {
+    return absl::StrCat("waiting for source ", job.SourceAddress(), " to load its dataset");
+  }
+  return std::string(status.message());
+}
+
+// Outside the coroutines: GCC 12 mishandles string temporaries in a
+// conditional expression inside a coroutine.
+std::string ConnectingDetail(const JobContext& job, bool restored, int attempt, int attempts,
+                             const absl::Status& last) {
+  std::string why = last.ok() ? "" : absl::StrCat("; ", Waiting(job, last));
+  if (restored) {
+    return absl::StrCat("restoring: connecting to source ", job.SourceAddress(), " (attempt ",
+                        attempt, why, ")");
+  }
+  return absl::StrCat("connecting to source ", job.SourceAddress(), " (attempt ", attempt, "/",
+                      attempts, why, ")");
+}
+
+std::string ReconnectingDetail(const JobContext& job, bool failover, const absl::Status& lost,
+                               const absl::Status& last, int attempt) {
+  const bool waiting = attempt > 1 && !last.ok();
+  if (failover) {
+    return absl::StrCat("following the source to ", job.SourceAddress(),
+                        ": reconnecting with PSYNC, attempt ", attempt,
+                        waiting ? absl::StrCat("; ", Waiting(job, last)) : "");
+  }
+  return absl::StrCat("source link lost (", lost.message(), "); ",
+                      waiting ? absl::StrCat(Waiting(job, last), "; ") : "",
+                      "reconnecting, attempt ", attempt);
+}
+
+}  // namespace
+
 asio::awaitable<absl::Status> ConnectSource(JobContext& job) {
+  SwitchSource(job);
   // The first target's listen port is what the source lists for this replica.
   job.upstream = std::make_unique<UpstreamLink>(job.io.get_executor(), job.addresses.source,
                                                 job.addresses.listen[0].port);
@@ -18,16 +79,20 @@ asio::awaitable<absl::Status> ConnectSource(JobContext& job) {
   const bool restored = job.spec.options.restored;
   int attempts = restored ? INT_MAX : std::max(1, job.spec.options.connect_attempts);
   absl::Duration backoff = absl::Milliseconds(200);
+  absl::Time loading_since = absl::InfinitePast();
   for (int attempt = 1; attempt <= attempts; ++attempt) {
-    job.SetState(JobState::kConnecting,
-                 restored
-                     ? absl::StrCat("restoring: connecting to source ", job.spec.source.address,
-                                    " (attempt ", attempt,
-                                    status.ok() ? "" : absl::StrCat("; ", status.message()), ")")
-                     : absl::StrCat("connecting to source ", job.spec.source.address, " (attempt ",
-                                    attempt, "/", attempts, ")"));
+    SwitchSource(job);
+    job.SetState(JobState::kConnecting, ConnectingDetail(job, restored, attempt, attempts, status));
     status = co_await job.upstream->Connect(kConnectTimeout);
     if (status.ok() || status.code() != absl::StatusCode::kUnavailable) break;
+    // A source that loads its dataset answers once loaded: it does not use
+    // up the attempts (options.reconnect_window_ms bounds the wait).
+    if (absl::StrContains(status.message(), "loading its dataset") && !restored) {
+      if (loading_since == absl::InfinitePast()) loading_since = absl::Now();
+      if (absl::Now() - loading_since < absl::Milliseconds(job.spec.options.reconnect_window_ms)) {
+        --attempt;
+      }
+    }
     if (attempt < attempts) {
       if (!co_await job.Sleep(backoff)) co_return absl::CancelledError("cancelled");
       backoff = std::min(backoff * 2, absl::Seconds(5));
@@ -66,24 +131,49 @@ asio::awaitable<void> LearnSource(JobContext& job) {
   }
 }
 
-asio::awaitable<absl::Status> ReconnectSource(JobContext& job, absl::Status lost) {
+asio::awaitable<absl::StatusOr<bool>> ReconnectSource(JobContext& job, absl::Status lost) {
   const int window_ms = job.spec.options.reconnect_window_ms;
   absl::Time deadline = absl::Now() + absl::Milliseconds(window_ms);
   absl::Duration backoff = absl::Milliseconds(100);
   absl::Status last = lost;
   for (int attempt = 1; !job.finished; ++attempt) {
     ++job.source.reconnects;
-    job.SetState(job.state, absl::StrCat("source link lost (", lost.message(),
-                                         "); reconnecting, attempt ", attempt));
+    if (job.source.pending.has_value()) {
+      // A failover: the new master's window starts now.
+      SwitchSource(job);
+      deadline = absl::Now() + absl::Milliseconds(window_ms);
+    }
+    SourceFailover* failover = PendingFailover(job);
+    job.SetState(job.state, ReconnectingDetail(job, failover != nullptr, lost, last, attempt));
     absl::Status connected = co_await job.upstream->Connect(kConnectTimeout);
+    if (job.source.pending.has_value()) continue;  // moved again meanwhile
     if (connected.ok()) {
-      absl::StatusOr<std::string> replid = co_await job.upstream->RequestPartialSync(
-          job.source.replid, job.source.applied_offset + 1);
+      const uint64_t offset = job.source.applied_offset + 1;
+      absl::StatusOr<std::string> replid =
+          co_await job.upstream->RequestPartialSync(job.source.replid, offset);
+      if (job.source.pending.has_value()) continue;
       if (replid.ok()) {
+        if (failover != nullptr) {
+          failover->kind = SourceFailover::Kind::kPartial;
+          failover->offset = job.source.applied_offset;
+          failover->detail = absl::StrCat("continued on ", job.SourceAddress(), " with PSYNC ",
+                                          job.source.replid, " ", offset, ": +CONTINUE ", *replid);
+        }
         job.source.replid = *replid;
-        co_return absl::OkStatus();
+        co_return true;
       }
-      if (replid.status().code() != absl::StatusCode::kUnavailable) co_return replid.status();
+      if (replid.status().code() != absl::StatusCode::kUnavailable) {
+        if (failover == nullptr) co_return replid.status();
+        // The new master does not share the history (its replid and replid2
+        // are not what the job followed, or its backlog lacks the offset):
+        // the caller starts the stream again (failover_phase.h).
+        failover->kind = SourceFailover::Kind::kFull;
+        failover->offset = job.source.applied_offset;
+        failover->detail = absl::StrCat("full resync of every target: ", job.SourceAddress(),
+                                        " does not continue replication id ", job.source.replid,
+                                        " at offset ", offset);
+        co_return false;
+      }
       last = replid.status();
     } else {
       if (connected.code() != absl::StatusCode::kUnavailable) co_return connected;
@@ -91,7 +181,7 @@ asio::awaitable<absl::Status> ReconnectSource(JobContext& job, absl::Status lost
     }
     if (absl::Now() + backoff > deadline) {
       co_return absl::UnavailableError(
-          absl::StrCat("source ", job.spec.source.address, " lost and not back within ", window_ms,
+          absl::StrCat("source ", job.SourceAddress(), " lost and not back within ", window_ms,
                        " ms (options.reconnect_window_ms): ", last.message()));
     }
     co_await job.Sleep(backoff);
