@@ -32,6 +32,7 @@
 #include "engine/job/job_status.h"
 #include "engine/job/offset_map.h"
 #include "engine/link/key_materializer.h"
+#include "engine/link/sentinel_watcher.h"
 #include "engine/link/source_monitor.h"
 #include "engine/link/source_pause.h"
 #include "engine/link/target_master.h"
@@ -132,6 +133,8 @@ class JobContext {
   std::vector<std::unique_ptr<KeyMaterializer>> retired_materializers;
   SourceState source;
   SnapshotState snapshot;
+  // With source.sentinel: where the Sentinels say the master is.
+  std::unique_ptr<SentinelWatcher> sentinel;
   // Polls the source's own offset and key count on a side connection.
   std::unique_ptr<SourceMonitor> monitor;
 

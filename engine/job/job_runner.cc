@@ -200,26 +200,7 @@ absl::Status JobRunner::SetSource(const std::string& address) {
     }
   }
   asio::post(job_.io, [this, endpoint = std::move(addresses.source)]() mutable {
-    if (job_.finished) return;
-    RedisEndpoint current =
-        job_.source.pending.has_value() ? *job_.source.pending : job_.addresses.source;
-    if (endpoint.address.ToString() == current.address.ToString()) return;
-    SourceFailover failover;
-    failover.from = job_.SourceAddress();
-    failover.to = endpoint.address.ToString();
-    failover.unix_ms = absl::ToUnixMillis(absl::Now());
-    failover.detail = "asked for; reconnecting";
-    // A move that replaces one not reached yet replaces its record.
-    if (!job_.source.failovers.empty() &&
-        job_.source.failovers.back().kind == SourceFailover::Kind::kPending) {
-      failover.from = job_.source.failovers.back().from;
-      job_.source.failovers.pop_back();
-    }
-    job_.source.failovers.push_back(std::move(failover));
-    job_.source.pending = std::move(endpoint);
-    // A read that waits on the old source ends now; the stream reconnects.
-    if (job_.upstream != nullptr && job_.state != JobState::kSyncing) job_.upstream->Interrupt();
-    Publish();
+    MoveSource(job_, std::move(endpoint), "asked for (set-source)");
   });
   return absl::OkStatus();
 }
@@ -257,6 +238,7 @@ void JobRunner::ThreadMain() {
   job_.router.reset();
   job_.splitter.reset();
   if (job_.monitor != nullptr) job_.monitor->Close();
+  if (job_.sentinel != nullptr) job_.sentinel->Close();
   if (job_.upstream != nullptr) job_.upstream->Close();
   for (auto& target : job_.targets) target->Close();
   job_.source_pause.reset();
@@ -313,6 +295,7 @@ void JobRunner::Finish(JobState state, absl::Status error) {
   if (job_.source_pause != nullptr) job_.source_pause->ReleaseNow();
   if (job_.upstream != nullptr) job_.upstream->Close();
   if (job_.monitor != nullptr) job_.monitor->Close();
+  if (job_.sentinel != nullptr) job_.sentinel->Close();
   for (auto& target : job_.targets) target->Close();
   job_.wake.cancel();
   job_.resync_wake.cancel();

@@ -5,9 +5,35 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "engine/base/absl_view.h"
+#include "engine/base/status_macros.h"
 #include "engine/link/replication_info.h"
 
 namespace reshard::engine {
+
+void MoveSource(JobContext& job, RedisEndpoint endpoint, std::string_view why) {
+  if (job.finished) return;
+  const RedisEndpoint& current =
+      job.source.pending.has_value() ? *job.source.pending : job.addresses.source;
+  if (endpoint.address.ToString() == current.address.ToString()) return;
+  SourceFailover failover;
+  failover.from = job.SourceAddress();
+  failover.to = endpoint.address.ToString();
+  failover.unix_ms = absl::ToUnixMillis(absl::Now());
+  failover.detail = absl::StrCat(AsAbsl(why), "; reconnecting");
+  // A move that replaces one not reached yet replaces its record.
+  if (!job.source.failovers.empty() &&
+      job.source.failovers.back().kind == SourceFailover::Kind::kPending) {
+    failover.from = job.source.failovers.back().from;
+    job.source.failovers.pop_back();
+  }
+  job.source.failovers.push_back(std::move(failover));
+  job.source.pending = std::move(endpoint);
+  // A read that waits on the old source ends now; the stream reconnects.
+  // (During the snapshot the move waits for its end.)
+  if (job.upstream != nullptr && job.state != JobState::kSyncing) job.upstream->Interrupt();
+  job.SetState(job.state, job.detail);
+}
 
 void SwitchSource(JobContext& job) {
   if (!job.source.pending.has_value()) return;
@@ -68,7 +94,54 @@ std::string ReconnectingDetail(const JobContext& job, bool failover, const absl:
 
 }  // namespace
 
+namespace {
+
+// The master the Sentinels name, asked until they answer (a restored job
+// forever, else options.connect_attempts times); then the Sentinels are
+// watched: a +switch-master moves the source as set-source does.
+asio::awaitable<absl::Status> AskSentinel(JobContext& job) {
+  if (job.sentinel != nullptr) co_return absl::OkStatus();
+  job.sentinel = std::make_unique<SentinelWatcher>(job.io.get_executor(), *job.addresses.sentinel);
+  const int attempts =
+      job.spec.options.restored ? INT_MAX : std::max(1, job.spec.options.connect_attempts);
+  absl::Duration backoff = absl::Milliseconds(200);
+  absl::StatusOr<HostPort> master = absl::UnknownError("not asked");
+  for (int attempt = 1; attempt <= attempts && !job.finished; ++attempt) {
+    job.SetState(JobState::kConnecting,
+                 absl::StrCat("asking the Sentinels for master '",
+                              job.addresses.sentinel->master_name, "' (attempt ", attempt, ")"));
+    master = co_await job.sentinel->AskMaster();
+    if (master.ok() || attempt == attempts) break;
+    if (!co_await job.Sleep(backoff)) co_return absl::CancelledError("cancelled");
+    backoff = std::min(backoff * 2, absl::Seconds(5));
+  }
+  if (job.finished) co_return absl::CancelledError("cancelled");
+  if (!master.ok()) {
+    job.sentinel.reset();
+    co_return absl::Status(master.status().code(),
+                           absl::StrCat("source.sentinel: ", master.status().message()));
+  }
+  // The Sentinels' answer is the source, unless the spec named one (then
+  // a different answer is a failover like any other).
+  if (job.addresses.source.address.host.empty()) {
+    job.addresses.source.address = *master;
+  } else {
+    MoveSource(job, RedisEndpoint{*master, job.addresses.source.credentials},
+               "the Sentinels name another master");
+  }
+  JobContext* context = &job;
+  job.sentinel->Watch(*master, [context](const HostPort& switched) {
+    MoveSource(*context, RedisEndpoint{switched, context->addresses.source.credentials},
+               absl::StrCat("Sentinel +switch-master of '",
+                            context->addresses.sentinel->master_name, "'"));
+  });
+  co_return absl::OkStatus();
+}
+
+}  // namespace
+
 asio::awaitable<absl::Status> ConnectSource(JobContext& job) {
+  if (job.addresses.sentinel.has_value()) CO_RETURN_IF_ERROR(co_await AskSentinel(job));
   SwitchSource(job);
   // The first target's listen port is what the source lists for this replica.
   job.upstream = std::make_unique<UpstreamLink>(job.io.get_executor(), job.addresses.source,

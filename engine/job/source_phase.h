@@ -10,12 +10,20 @@
 
 namespace reshard::engine {
 
+// Asks the job to read its source from `endpoint` (set-source, a Sentinel's
+// +switch-master): recorded as a pending failover (`why` in its detail) and
+// taken by the stream's reconnect, or the next connection attempt. Nothing
+// when it is the source already.
+void MoveSource(JobContext& job, RedisEndpoint endpoint, std::string_view why);
+
 // Takes the new source address asked for (source.pending), if any: the
 // upstream link connects there from its next Connect, the monitor and the
 // key copies read from it. The failover itself is recorded by the caller.
 void SwitchSource(JobContext& job);
 
-// Creates the upstream link and connects it, retrying UNAVAILABLE up to
+// With source.sentinel, first asks the Sentinels for the master and watches
+// them (a +switch-master is MoveSource). Creates the upstream link and
+// connects it, retrying UNAVAILABLE up to
 // options.connect_attempts times with backoff (a source loading its dataset
 // does not count, within options.reconnect_window_ms; a restored job retries
 // forever). Takes a new source address asked for meanwhile.

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <fstream>
 #include <memory>
 #include <set>
 #include <string>
@@ -16,8 +17,10 @@
 #include "absl/synchronization/mutex.h"
 #include "engine/job/job.h"
 #include "tests/integration/split_harness.h"
+#include "tests/support/free_port.h"
 #include "tests/support/redis_client.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/temp_dir.h"
 
 namespace reshard::integration {
 namespace {
@@ -281,6 +284,107 @@ TEST_F(SourceFailoverTest, SetSourceToAnUnrelatedServerResyncsEveryTarget) {
       << failover.detail;
   EXPECT_TRUE(absl::StrContains(failover.detail, "full resync of every target")) << failover.detail;
   EXPECT_TRUE(history.SawDetail("after a failover")) << history.Details();
+}
+
+// A job through a Sentinel (quorum 1) that watches the source M and its
+// replica R: no source address in the spec, the Sentinel names M; SENTINEL
+// FAILOVER promotes R, the Sentinel's +switch-master moves the job to R,
+// which continues its stream with PSYNC.
+TEST_F(SourceFailoverTest, SentinelFailoverIsFollowedWithPartialSync) {
+  ASSERT_NO_FATAL_FAILURE(StartServers(2000));
+  std::unique_ptr<RedisServer> replica = StartServer();
+  ASSERT_TRUE(replica);
+  RedisClient r = Connect(*replica);
+  ASSERT_TRUE(r.CheckedCommand({"REPLICAOF", "127.0.0.1", std::to_string(source_->port())}).ok());
+  testing::TempDir dir("sentinel");
+  {
+    std::ofstream conf(dir / "sentinel.conf");
+    conf << "sentinel monitor mymaster 127.0.0.1 " << source_->port() << " 1\n"
+         << "sentinel down-after-milliseconds mymaster 5000\n"
+         << "sentinel failover-timeout mymaster 10000\n";
+  }
+  testing::RedisServerOptions sentinel_options;
+  sentinel_options.config_file = dir / "sentinel.conf";
+  sentinel_options.dir = dir.path();
+  sentinel_options.extra_args = {"--sentinel"};
+  std::unique_ptr<RedisServer> sentinel = StartServer(sentinel_options);
+  ASSERT_TRUE(sentinel);
+  RedisClient s = Connect(*sentinel);
+  // SENTINEL FAILOVER needs a replica the Sentinel knows.
+  ASSERT_TRUE(RedisClient::WaitFor(
+                  [&] {
+                    absl::StatusOr<engine::RespValue> replicas =
+                        s.CheckedCommand({"SENTINEL", "REPLICAS", "mymaster"});
+                    return replicas.ok() &&
+                           absl::StrContains(replicas->ToString(), replica->address());
+                  },
+                  absl::Seconds(30), "the Sentinel knows the replica")
+                  .ok());
+
+  spec_.source.address = "";  // the Sentinel's to say
+  spec_.source.sentinel =
+      engine::SentinelSpec{{sentinel->address()}, "mymaster", engine::Credentials{}};
+  spec_.targets.push_back(
+      MakeTarget("a", {FilterKind::kRegex, "^[0-4]"}, testing::PickFreePort(), target_a_.get()));
+  spec_.targets.push_back(
+      MakeTarget("b", {FilterKind::kRegex, "^[5-9]"}, testing::PickFreePort(), target_b_.get()));
+  ASSERT_TRUE(engine::ValidateJobSpec(spec_).ok()) << engine::ValidateJobSpec(spec_);
+  job_ = std::make_unique<Job>("sentinel", spec_);
+  job_->Start();
+  JobStatus status = WaitForState(*job_, JobState::kStreaming, absl::Seconds(60));
+  ASSERT_EQ(status.state, JobState::kStreaming) << status.error << " " << status.detail;
+  EXPECT_EQ(status.source_address, source_->address());
+  JobHistory history(*job_);
+
+  ASSERT_NO_FATAL_FAILURE(WriteBatches(source_->port(), 20));
+  // A graceful failover, as Redis's own FAILOVER does it: M's writes (the
+  // Sentinel's hello PUBLISHes and replication PINGs too) pause, so that
+  // nothing reaches reshardd that R has not. Without it the job may be ahead
+  // of R by a hello message: R cannot continue that, and the job resyncs
+  // every target instead (SetSourceToAnUnrelatedServerResyncsEveryTarget).
+  ASSERT_TRUE(source_client_->CheckedCommand({"CLIENT", "PAUSE", "10000", "WRITE"}).ok());
+  WaitUntilCaughtUp(*source_client_);
+  const std::string m_offset = *source_client_->InfoField("replication", "master_repl_offset");
+  ASSERT_TRUE(RedisClient::WaitFor(
+                  [&] {
+                    absl::StatusOr<std::string> offset =
+                        r.InfoField("replication", "master_repl_offset");
+                    return offset.ok() && *offset == m_offset;
+                  },
+                  absl::Seconds(30), "the replica caught up")
+                  .ok());
+  const std::string m_address = source_->address();
+  ASSERT_TRUE(s.CheckedCommand({"SENTINEL", "FAILOVER", "mymaster"}).ok());
+  ASSERT_TRUE(RedisClient::WaitFor(
+                  [&] {
+                    JobStatus now = job_->Snapshot();
+                    return !now.source_failovers.empty() &&
+                           now.source_failovers.back().kind != SourceFailover::Kind::kPending;
+                  },
+                  absl::Seconds(30), "the failover followed")
+                  .ok())
+      << history.Details();
+
+  // M is R's replica now; writes go to R.
+  source_client_->Command({"CLIENT", "UNPAUSE"}).IgnoreError();
+  std::unique_ptr<RedisServer> old_master = std::move(source_);
+  source_ = std::move(replica);
+  source_client_.emplace(Connect(*source_));
+  ASSERT_NO_FATAL_FAILURE(WriteBatches(source_->port(), 20));
+  ASSERT_NO_FATAL_FAILURE(ExpectExactHalves());
+  EXPECT_FALSE(history.EverFailed()) << history.Details();
+  status = job_->Snapshot();
+  EXPECT_EQ(status.state, JobState::kStreaming) << status.detail;
+  EXPECT_EQ(status.source_address, source_->address());
+  ASSERT_EQ(status.source_failovers.size(), 1u);
+  const SourceFailover& failover = status.source_failovers[0];
+  EXPECT_EQ(failover.from, m_address);
+  EXPECT_EQ(failover.to, source_->address());
+  EXPECT_EQ(failover.kind, SourceFailover::Kind::kPartial) << failover.detail;
+  EXPECT_TRUE(absl::StrContains(failover.detail, "+CONTINUE")) << failover.detail;
+  // reshardd (and the demoted M) continued on R: no full sync there.
+  EXPECT_EQ(*source_client_->InfoField("stats", "sync_full"), "0");
+  for (const engine::TargetStatus& target : status.targets) EXPECT_EQ(target.resyncs, 0u);
 }
 
 }  // namespace

@@ -75,6 +75,15 @@ engine::Endpoint EndpointFromProto(const v1::Endpoint& proto) {
   endpoint.address = proto.address();
   endpoint.credentials.username = proto.username();
   endpoint.credentials.password = proto.password();
+  if (proto.has_sentinel()) {
+    engine::SentinelSpec sentinel;
+    sentinel.addresses.assign(proto.sentinel().addresses().begin(),
+                              proto.sentinel().addresses().end());
+    sentinel.master_name = proto.sentinel().master_name();
+    sentinel.credentials.username = proto.sentinel().username();
+    sentinel.credentials.password = proto.sentinel().password();
+    endpoint.sentinel = std::move(sentinel);
+  }
   return endpoint;
 }
 
@@ -82,6 +91,14 @@ v1::Endpoint EndpointToProto(const engine::Endpoint& endpoint) {
   v1::Endpoint proto;
   proto.set_address(endpoint.address);
   proto.set_username(endpoint.credentials.username);
+  if (endpoint.sentinel.has_value()) {
+    v1::Sentinel* sentinel = proto.mutable_sentinel();
+    for (const std::string& address : endpoint.sentinel->addresses) {
+      sentinel->add_addresses(address);
+    }
+    sentinel->set_master_name(endpoint.sentinel->master_name);
+    sentinel->set_username(endpoint.sentinel->credentials.username);
+  }
   return proto;
 }
 
