@@ -387,5 +387,67 @@ TEST_F(SourceFailoverTest, SentinelFailoverIsFollowedWithPartialSync) {
   for (const engine::TargetStatus& target : status.targets) EXPECT_EQ(target.resyncs, 0u);
 }
 
+// A job attached to a replica R of the master M (no fork on M) splits
+// exactly, and its cutover pauses the writes on M, found from R's INFO
+// replication: the targets then hold exactly what M holds, writes to M
+// going on until the pause.
+TEST_F(SourceFailoverTest, JobOnAReplicaCutsOverPausingItsMaster) {
+  ASSERT_NO_FATAL_FAILURE(StartServers(2000));
+  std::unique_ptr<RedisServer> master = std::move(source_);
+  source_ = StartServer();
+  ASSERT_TRUE(source_);
+  RedisClient r = Connect(*source_);
+  ASSERT_TRUE(r.CheckedCommand({"REPLICAOF", "127.0.0.1", std::to_string(master->port())}).ok());
+  ASSERT_TRUE(RedisClient::WaitFor(
+                  [&] {
+                    absl::StatusOr<std::string> link =
+                        r.InfoField("replication", "master_link_status");
+                    return link.ok() && *link == "up";
+                  },
+                  absl::Seconds(30), "the replica's link up")
+                  .ok());
+  StartJob("on-replica");
+  JobStatus status = WaitForState(*job_, JobState::kStreaming, absl::Seconds(60));
+  ASSERT_EQ(status.state, JobState::kStreaming) << status.error << " " << status.detail;
+  RedisClient m = Connect(*master);
+  // The job is R's replica, not M's: no fork on M.
+  EXPECT_EQ(*m.InfoField("stats", "sync_full"), "1");  // R's own
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> rounds{0};
+  std::thread writer(WriteTraffic, master->port(), &stop, &rounds);
+  ASSERT_TRUE(RedisClient::WaitFor([&] { return rounds.load() >= 20; }, absl::Seconds(30)).ok());
+  engine::CutoverOptions options;
+  options.max_write_pause = absl::Seconds(20);
+  options.lag_threshold_bytes = 256 << 10;
+  options.promote = true;
+  options.leave_source_paused = true;  // M stays paused while the test compares
+  ASSERT_TRUE(job_->Cutover(options).ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  status = job_->Snapshot();
+  while (!(status.cutover.has_value() && status.cutover->state != engine::CutoverState::kRunning) &&
+         absl::Now() < deadline) {
+    status = job_->WaitForChange(status.version, absl::Milliseconds(100));
+  }
+  stop = true;
+  ASSERT_TRUE(status.cutover.has_value());
+  ASSERT_EQ(status.cutover->state, engine::CutoverState::kDone) << status.cutover->error;
+  EXPECT_EQ(status.cutover->paused_address, master->address());
+  // Every write M took before its pause is on the targets.
+  a_.emplace(Connect(*target_a_));
+  b_.emplace(Connect(*target_b_));
+  auto filter_a = engine::MakeKeyFilter(spec_.targets[0].filter);
+  auto filter_b = engine::MakeKeyFilter(spec_.targets[1].filter);
+  ASSERT_TRUE(filter_a.ok() && filter_b.ok());
+  absl::StatusOr<testing::ShardCheckReport> check = testing::CheckShards(
+      m, {{"a", filter_a->get(), &*a_}, {"b", filter_b->get(), &*b_}}, /*db_count=*/2);
+  ASSERT_TRUE(check.ok()) << check.status();
+  EXPECT_TRUE(check->ok()) << check->Summary();
+  ASSERT_TRUE(m.CheckedCommand({"CLIENT", "UNPAUSE"}).ok());
+  writer.join();
+  EXPECT_GT(rounds.load(), 20);
+  source_client_.emplace(Connect(*source_));
+}
+
 }  // namespace
 }  // namespace reshard::integration
