@@ -21,7 +21,13 @@ namespace reshard::server {
 
 struct JobManager::Entry {
   std::string id;
-  engine::JobSpec spec;
+  // The spec as created; SetSource moves its source address.
+  mutable absl::Mutex spec_mu;
+  engine::JobSpec spec ABSL_GUARDED_BY(spec_mu);
+  engine::JobSpec Spec() const {
+    absl::MutexLock lock(&spec_mu);
+    return spec;
+  }
   std::vector<std::string> secrets;  // SpecSecrets(spec): cut out of every status
   // Null for a job restored in a terminal state: it only has `final_status`.
   std::unique_ptr<engine::Job> job;
@@ -55,7 +61,7 @@ struct JobManager::Entry {
   // `status` must be Redacted already.
   JobView ViewWith(engine::JobStatus status) const {
     if (!status.cutover.has_value()) status.cutover = restored_cutover;
-    return JobView{id, spec, std::move(status), LastVerification()};
+    return JobView{id, Spec(), std::move(status), LastVerification()};
   }
   // What a verification reads while the job streams: each target's applied
   // source offset; nullopt once it no longer does.
@@ -125,7 +131,10 @@ std::shared_ptr<JobManager::Entry> JobManager::StartEntry(std::string id, engine
   spec.options.fsync = fsync_;
   spec.options.restored = restored;
   if (store_ != nullptr) spec.options.state_dir = store_->StateDir(entry->id);
-  entry->spec = spec;
+  {
+    absl::MutexLock lock(&entry->spec_mu);
+    entry->spec = spec;
+  }
   entry->secrets = SpecSecrets(spec);
   entry->job = std::make_unique<engine::Job>(entry->id, std::move(spec));
   entry->job->Start();
@@ -163,7 +172,7 @@ void JobManager::Persist(const Entry& entry, const engine::JobStatus& unredacted
   const engine::JobStatus status = entry.Redacted(unredacted);
   StoredJob stored;
   stored.id = entry.id;
-  stored.spec = entry.spec;
+  stored.spec = entry.Spec();
   stored.state = status.state;
   stored.error = status.error;
   stored.detail = status.detail;
@@ -220,8 +229,11 @@ absl::Status JobManager::Restore() {
     if (engine::IsTerminal(job.state)) {
       auto entry = std::make_shared<Entry>();
       entry->id = job.id;
-      entry->spec = std::move(job.spec);
-      entry->secrets = SpecSecrets(entry->spec);
+      {
+        absl::MutexLock spec_lock(&entry->spec_mu);
+        entry->spec = std::move(job.spec);
+        entry->secrets = SpecSecrets(entry->spec);
+      }
       entry->final_status.state = job.state;
       entry->final_status.error = job.error;
       entry->final_status.detail = job.detail;
@@ -233,7 +245,7 @@ absl::Status JobManager::Restore() {
         absl::MutexLock verify_lock(&entry->verify_mu);
         entry->restored_verification = std::move(job.last_verification);
       }
-      for (const engine::TargetSpec& target : entry->spec.targets) {
+      for (const engine::TargetSpec& target : entry->Spec().targets) {
         engine::TargetStatus status;
         status.name = target.name;
         entry->final_status.targets.push_back(std::move(status));
@@ -349,7 +361,7 @@ absl::StatusOr<JobView> JobManager::Verify(std::string_view id, engine::VerifyOp
           absl::StrCat("job ", entry->id, ": a verification is already running"));
     }
     ASSIGN_OR_RETURN(std::unique_ptr<engine::Verification> started,
-                     engine::Verification::Start(entry->spec, std::move(options), on_done));
+                     engine::Verification::Start(entry->Spec(), std::move(options), on_done));
     previous = std::move(entry->verification);
     entry->verification = std::move(started);
   }
@@ -410,6 +422,25 @@ absl::StatusOr<JobView> JobManager::Cutover(std::string_view id,
                             absl::FormatDuration(options.max_write_pause),
                             options.promote ? ", promote" : "",
                             options.leave_source_paused ? ", leave the source paused" : "", ")"));
+  return entry->View();
+}
+
+absl::StatusOr<JobView> JobManager::SetSource(std::string_view id, const std::string& address) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  if (entry->job == nullptr) {
+    return HasEnded(entry->id, entry->final_status.state, "it has already ended");
+  }
+  const std::string before = entry->Spec().source.address;
+  RETURN_IF_ERROR(entry->job->SetSource(address));
+  {
+    absl::MutexLock lock(&entry->spec_mu);
+    entry->spec.source.address = address;
+  }
+  // Kept at once: a reshardd restarted from here on reads from the new source.
+  Persist(*entry, entry->job->Snapshot());
+  LogEventLine(
+      LogLevel::kInfo, "source_moved", entry->id,
+      absl::StrCat("source moved from ", before, " to ", address, "; continuing with PSYNC"));
   return entry->View();
 }
 

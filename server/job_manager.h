@@ -96,6 +96,11 @@ class JobManager {
   // CUTOVER is restored FAILED, never started again (it would point promoted
   // targets back at reshardd).
   absl::StatusOr<JobView> Cutover(std::string_view id, const engine::CutoverOptions& options);
+  // Moves the job's source (engine::Job::SetSource) and keeps the new
+  // address in the job's spec (and its file), so that a restart reads from
+  // it; logged as source_moved. INVALID_ARGUMENT for a bad address ("source.address:
+  // ..."); FAILED_PRECONDITION as the engine decides, or when the job has ended.
+  absl::StatusOr<JobView> SetSource(std::string_view id, const std::string& address);
   // Cancels the job if it still runs, then forgets it (and its files).
   absl::Status Delete(std::string_view id);
 

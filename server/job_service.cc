@@ -135,4 +135,11 @@ grpc::Status JobServiceImpl::CutoverJob(grpc::ServerContext* context,
   return Respond(manager_->Cutover(request->id(), *options), response);
 }
 
+grpc::Status JobServiceImpl::UpdateJobSource(grpc::ServerContext* context,
+                                             const v1::UpdateJobSourceRequest* request,
+                                             v1::Job* response) {
+  if (grpc::Status denied = Authenticate(*context); !denied.ok()) return denied;
+  return Respond(manager_->SetSource(request->id(), request->address()), response);
+}
+
 }  // namespace reshard::server

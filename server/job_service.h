@@ -48,6 +48,9 @@ class JobServiceImpl final : public v1::JobService::Service {
                          v1::Job* response) override;
   grpc::Status CutoverJob(grpc::ServerContext* context, const v1::CutoverJobRequest* request,
                           v1::Job* response) override;
+  grpc::Status UpdateJobSource(grpc::ServerContext* context,
+                               const v1::UpdateJobSourceRequest* request,
+                               v1::Job* response) override;
 
  private:
   // OK without a token, else ApiToken::Check.

@@ -60,6 +60,11 @@ std::optional<v1::JobSpec> SecretsOf(const engine::JobSpec& spec) {
   v1::JobSpec secrets;
   bool any = !spec.source.credentials.password.empty();
   secrets.mutable_source()->set_password(spec.source.credentials.password);
+  if (spec.source.sentinel.has_value() && !spec.source.sentinel->credentials.password.empty()) {
+    secrets.mutable_source()->mutable_sentinel()->set_password(
+        spec.source.sentinel->credentials.password);
+    any = true;
+  }
   for (const engine::TargetSpec& target : spec.targets) {
     v1::TargetSpec* t = secrets.add_targets();
     t->set_password(target.credentials.password);
@@ -75,6 +80,9 @@ std::optional<v1::JobSpec> SecretsOf(const engine::JobSpec& spec) {
 
 void ApplySecrets(const v1::JobSpec& secrets, engine::JobSpec* spec) {
   spec->source.credentials.password = secrets.source().password();
+  if (spec->source.sentinel.has_value()) {
+    spec->source.sentinel->credentials.password = secrets.source().sentinel().password();
+  }
   for (size_t i = 0; i < spec->targets.size() && i < size_t(secrets.targets_size()); ++i) {
     engine::TargetSpec& target = spec->targets[i];
     target.credentials.password = secrets.targets(i).password();

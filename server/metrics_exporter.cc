@@ -247,8 +247,27 @@ std::vector<MetricFamily> JobMetricFamilies(const std::vector<JobView>& jobs) {
        [](const engine::TargetStatus& t) { return double(t.resyncs); }},
   };
 
+  MetricFamily failovers = Family(
+      "reshard_source_failovers_total",
+      "Failovers of the source the job followed: kind partial (continued with PSYNC on the new "
+      "master) or full (the new master did not share the history: every target resynced).",
+      MetricType::Counter);
+  MetricFamily source_info =
+      Family("reshard_source_info", "1, labelled with the address the job reads its source from.",
+             MetricType::Gauge);
   for (const JobView& job : jobs) {
     const engine::JobStatus& s = job.status;
+    double partial = 0, full = 0;
+    for (const engine::SourceFailover& failover : s.source_failovers) {
+      if (failover.kind == engine::SourceFailover::Kind::kPartial) ++partial;
+      if (failover.kind == engine::SourceFailover::Kind::kFull) ++full;
+    }
+    Add(failovers, {{kJobLabel, job.id}, {"kind", "partial"}}, partial);
+    Add(failovers, {{kJobLabel, job.id}, {"kind", "full"}}, full);
+    Add(source_info,
+        {{kJobLabel, job.id},
+         {"address", s.source_address.empty() ? job.spec.source.address : s.source_address}},
+        1);
     for (engine::JobState candidate : kAllStates) {
       Add(state, {{kJobLabel, job.id}, {"state", std::string(engine::JobStateName(candidate))}},
           candidate == s.state ? 1 : 0);
@@ -273,6 +292,8 @@ std::vector<MetricFamily> JobMetricFamilies(const std::vector<JobView>& jobs) {
   std::vector<MetricFamily> families;
   families.push_back(std::move(state));
   for (JobFamily& family : job_families) families.push_back(std::move(family.family));
+  families.push_back(std::move(failovers));
+  families.push_back(std::move(source_info));
   families.push_back(std::move(target_state));
   for (TargetFamily& family : targets) families.push_back(std::move(family.family));
   for (MetricFamily& family : FinishMetricFamilies(jobs)) families.push_back(std::move(family));

@@ -15,6 +15,7 @@ std::vector<std::string> SpecSecrets(const engine::JobSpec& spec) {
     }
   };
   add(spec.source.credentials.password);
+  if (spec.source.sentinel.has_value()) add(spec.source.sentinel->credentials.password);
   for (const engine::TargetSpec& target : spec.targets) {
     add(target.credentials.password);
     if (target.replica.has_value()) add(target.replica->credentials.password);

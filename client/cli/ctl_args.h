@@ -8,6 +8,7 @@
 //     help [COMMAND]   completion bash|zsh   version (--version)
 //     verify JOB [--full | --sample FRACTION] [--rate KEYS_PER_S] [--target NAME=HOST:PORT ...]
 //     cutover JOB [--max-write-pause DURATION] [--promote] [--leave-source-paused]
+//     set-source JOB HOST:PORT
 //
 // Options may come before or after the command, as `--name VALUE` or
 // `--name=VALUE`. The commands and their help are listed in

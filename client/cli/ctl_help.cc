@@ -58,6 +58,14 @@ constexpr CommandHelp kHelp[] = {
      "the source is unpaused at once, the cutover ROLLED_BACK and the job streams on (exit 1).\n"
      "The steps are printed as they pass, then the measured write pause.\n",
      true},
+    {"set-source", "set-source JOB HOST:PORT", "follow the source to a new master (a failover)",
+     "Points the job at HOST:PORT, e.g. the replica promoted after the source failed over.\n"
+     "reshardd reconnects there with PSYNC of the replication id and offset it followed:\n"
+     "a promoted replica of the old master keeps that id (its replid2) and continues the\n"
+     "stream without a new snapshot. get shows the source's address and each failover\n"
+     "(PARTIAL: continued; FULL: a new snapshot, and why). The address is kept with the\n"
+     "job: a restarted reshardd reads from it. Credentials stay the spec's.\n",
+     true},
     {"rdb", "rdb inspect|plan|split FILE ...", "work on RDB files, no server needed",
      "reshardctl rdb inspect FILE [-o json] [--top N]\n"
      "reshardctl rdb plan FILE -f SPEC.json          (what each target would get)\n"

@@ -117,10 +117,21 @@ std::string StateName(const v1::JobStatus& status) {
 void PrintJob(const v1::Job& job, bool wide, std::ostream& out) {
   const v1::JobStatus& status = job.status();
   PrintHead(job, out);
-  out << "  source:   " << job.spec().source().address() << " ("
+  const std::string& source_address =
+      status.source_address().empty() ? job.spec().source().address() : status.source_address();
+  out << "  source:   " << source_address << " ("
       << (status.upstream_connected() ? "connected" : "not connected") << ", offset "
       << status.source_offset() << ", " << status.upstream_reconnects() << " reconnects, "
       << HumanBytes(status.bytes_received()) << " received)\n";
+  // The last few failovers (all of them with -o json).
+  const int failovers = status.source_failovers_size();
+  for (int i = std::max(0, failovers - 3); i < failovers; ++i) {
+    const v1::SourceFailover& f = status.source_failovers(i);
+    out << "  failover: " << f.from() << " -> " << f.to() << " "
+        << v1::SourceFailover::Kind_Name(f.kind());
+    if (!f.detail().empty()) out << ": " << f.detail();
+    out << "\n";
+  }
   out << "  lag:      " << SourceLagText(status) << "\n";
   out << "  upstream: acked offset " << status.upstream_acked_offset() << "\n";
   out << "  rdb:      " << RdbText(status, WatchRates()) << "\n";

@@ -37,8 +37,9 @@ enum class Arguments {
   kSpecFile,  // -f SPEC.json [--id ID], no positional
   kNone,
   kOneJobId,
-  kOptionalOne,  // help [COMMAND]
-  kOne,          // completion SHELL
+  kOptionalOne,      // help [COMMAND]
+  kOne,              // completion SHELL
+  kJobIdAndAddress,  // set-source JOB HOST:PORT
 };
 
 struct Command {
@@ -137,6 +138,24 @@ int RunJobAction(CommandContext& c, JobCall<Request> call) {
   } else {
     c.out << c.inv.command << " requested for job " << c.inv.positional[0] << " (now "
           << StateName(job.status()) << ")\n";
+  }
+  return kExitOk;
+}
+
+int RunSetSource(CommandContext& c) {
+  v1::UpdateJobSourceRequest request;
+  request.set_id(c.inv.positional[0]);
+  request.set_address(c.inv.positional[1]);
+  v1::Job job;
+  grpc::ClientContext context;
+  c.server.PrepareCall(&context);
+  grpc::Status status = c.server.stub().UpdateJobSource(&context, request, &job);
+  if (!status.ok()) return c.server.ReportError(status, c.err);
+  if (c.inv.options.output == OutputFormat::kJson) {
+    PrintJobAs(job, OutputFormat::kJson, c.out);
+  } else {
+    c.out << "job " << c.inv.positional[0] << " follows its source to " << c.inv.positional[1]
+          << " (now " << StateName(job.status()) << "; get shows how the failover went)\n";
   }
   return kExitOk;
 }
@@ -324,6 +343,7 @@ const Command kCommands[] = {
     {"version", Arguments::kNone, RunVersion},
     {"verify", Arguments::kOneJobId, RunVerify},
     {"cutover", Arguments::kOneJobId, RunCutover},
+    {"set-source", Arguments::kJobIdAndAddress, RunSetSource},
 };
 
 // help, completion and version: answered without reshardd.
@@ -354,6 +374,10 @@ std::optional<int> CheckArguments(const Command& command, const CtlInvocation& i
     case Arguments::kOneJobId:
       if (inv.positional.size() == 1) return std::nullopt;
       err << "reshardctl: " << inv.command << ": expected one JOB id\n" << CtlUsage();
+      return kExitUsage;
+    case Arguments::kJobIdAndAddress:
+      if (inv.positional.size() == 2) return std::nullopt;
+      err << "reshardctl: " << inv.command << ": expected JOB HOST:PORT\n" << CtlUsage();
       return kExitUsage;
     case Arguments::kOptionalOne:
       if (inv.positional.size() <= 1) return std::nullopt;

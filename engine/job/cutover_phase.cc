@@ -17,6 +17,7 @@
 #include "engine/job/stream_phase.h"
 #include "engine/job/verify_sampling.h"
 #include "engine/link/redis_connection.h"
+#include "engine/link/replication_info.h"
 #include "engine/link/source_monitor.h"
 #include "engine/link/source_pause.h"
 #include "engine/rdb/rdb_version.h"
@@ -88,11 +89,40 @@ class Cutover {
         absl::StrCat("cutover step ", step, " (", what, "): ", why));
   }
 
+  // The server whose writes the pause must stop: the source, or the master
+  // its INFO replication names when the job reads from a replica.
+  asio::awaitable<absl::StatusOr<RedisEndpoint>> WriterOfSource() {
+    CO_ASSIGN_OR_RETURN(
+        std::unique_ptr<RedisConnection> connection,
+        co_await RedisConnection::Connect(job_.io.get_executor(), job_.addresses.source, "source",
+                                          kConnectTimeout));
+    CO_RETURN_IF_ERROR(co_await connection->Authenticate(job_.addresses.source.credentials));
+    std::vector<std::string> info = {"INFO", "replication"};
+    CO_ASSIGN_OR_RETURN(RespValue reply, co_await connection->Command(std::move(info)));
+    connection->Close();
+    if (reply.IsError()) co_return job_.addresses.source;
+    CO_ASSIGN_OR_RETURN(ReplicationInfo replication, ParseReplicationInfo(reply.str));
+    if (replication.role != "slave" || replication.master_host.empty()) {
+      co_return job_.addresses.source;
+    }
+    // The master is reached like the source (its credentials and TLS).
+    co_return RedisEndpoint{HostPort{replication.master_host, replication.master_port},
+                            job_.addresses.source.credentials, job_.addresses.source.tls};
+  }
+
   // Side connections first: nothing may have to connect while writes wait.
   asio::awaitable<absl::Status> OpenConnections() {
     Progress("cutover step 1: connecting to the source and the managed targets");
+    absl::StatusOr<RedisEndpoint> writer = co_await WriterOfSource();
+    if (!writer.ok()) co_return StepError(1, "connect to the source", writer.status().message());
+    if (writer->address.ToString() != job_.SourceAddress()) {
+      Progress(absl::StrCat("cutover step 1: the source ", job_.SourceAddress(),
+                            " is a replica: the writes are paused on its master ",
+                            writer->address.ToString()));
+    }
+    report().paused_address = writer->address.ToString();
     absl::StatusOr<std::unique_ptr<SourcePause>> pause =
-        co_await SourcePause::Open(job_.io.get_executor(), job_.addresses.source, kConnectTimeout);
+        co_await SourcePause::Open(job_.io.get_executor(), *writer, kConnectTimeout);
     if (!pause.ok()) co_return StepError(1, "connect to the source", pause.status().message());
     job_.source_pause = std::move(*pause);
     report().pause_mode = std::string(job_.source_pause->mode());

@@ -58,6 +58,9 @@ struct CutoverReport {
   uint64_t final_offset = 0;  // the source's master_repl_offset when paused
   std::string pause_mode;     // "WRITE", or "ALL" for a source older than Redis 6.2
   std::string source_version;
+  // Where the writes were paused: the source, or its master when the job
+  // reads from a replica (INFO replication).
+  std::string paused_address;
   bool source_left_paused = false;
   std::vector<std::string> steps;  // one line per step done, in order
   std::vector<CutoverTargetReport> targets;

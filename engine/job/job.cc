@@ -22,6 +22,7 @@ Job::~Job() = default;
 void Job::Start() { runner_->Start(); }
 void Job::Cancel() { runner_->Cancel(); }
 absl::Status Job::Pause() { return runner_->Pause(); }
+absl::Status Job::SetSource(const std::string& address) { return runner_->SetSource(address); }
 absl::Status Job::Resume() { return runner_->Resume(); }
 absl::Status Job::Cutover(const CutoverOptions& options) { return runner_->StartCutover(options); }
 JobStatus Job::Snapshot() const { return runner_->Snapshot(); }

@@ -42,6 +42,11 @@ class Job {
   // the job is STREAMING or DEGRADED and no cutover runs.
   absl::Status Cutover(const CutoverOptions& options);
 
+  // Moves the job to a new source address, e.g. a promoted replica after a
+  // failover: continued with PSYNC of the replication id and offset the job
+  // followed (status.source_failovers says how). See JobRunner::SetSource.
+  absl::Status SetSource(const std::string& address);
+
   const std::string& id() const { return id_; }
   const JobSpec& spec() const { return spec_; }
   JobStatus Snapshot() const;

@@ -32,6 +32,7 @@
 #include "engine/job/job_status.h"
 #include "engine/job/offset_map.h"
 #include "engine/link/key_materializer.h"
+#include "engine/link/sentinel_watcher.h"
 #include "engine/link/source_monitor.h"
 #include "engine/link/source_pause.h"
 #include "engine/link/target_master.h"
@@ -67,6 +68,11 @@ struct SourceState {
   std::string command_table_note;  // where the key positions came from
   std::string run_id;              // from INFO server: the source's identity
   uint64_t reconnects = 0;
+  // A new source address asked for (JobRunner::SetSource) and not taken yet:
+  // the link reconnects to it (source_phase.h, SwitchSource).
+  std::optional<RedisEndpoint> pending;
+  // Every failover asked for, oldest first; the last may be kPending.
+  std::vector<SourceFailover> failovers;
 };
 
 // Progress through the snapshot.
@@ -88,6 +94,8 @@ class JobContext {
 
   // Sets the state and what the job is doing, and publishes. No-op once finished.
   void SetState(JobState state, std::string detail);
+  // The source's current address ("host:port"), for messages.
+  std::string SourceAddress() const { return addresses.source.address.ToString(); }
   // Fails the job with `status` (first error wins).
   void Fail(absl::Status status) { hooks_.fail(std::move(status)); }
   // Waits `duration` on the job's loop. False when the job finished meanwhile.
@@ -95,7 +103,8 @@ class JobContext {
 
   const std::string id;
   const JobSpec& spec;
-  const JobAddresses addresses;
+  // addresses.source is the current source: a failover changes it.
+  JobAddresses addresses;
   asio::io_context io;
   asio::steady_timer wake;         // cancelled on attach, resume and finish
   asio::steady_timer resync_wake;  // cancelled when a target asks for a full resync
@@ -119,8 +128,13 @@ class JobContext {
   // The source connection that copies keys for cross-target writes; opened
   // on first need.
   std::unique_ptr<KeyMaterializer> materializer;
+  // Materializers of a stream started again (failover_phase.h), kept until
+  // the job ends: a reader of theirs may still be suspended.
+  std::vector<std::unique_ptr<KeyMaterializer>> retired_materializers;
   SourceState source;
   SnapshotState snapshot;
+  // With source.sentinel: where the Sentinels say the master is.
+  std::unique_ptr<SentinelWatcher> sentinel;
   // Polls the source's own offset and key count on a side connection.
   std::unique_ptr<SourceMonitor> monitor;
 

@@ -183,6 +183,28 @@ asio::awaitable<void> JobRunner::CutOver() {
   cutover_running_ = false;
 }
 
+absl::Status JobRunner::SetSource(const std::string& address) {
+  JobSpec moved = job_.spec;
+  moved.source.address = address;
+  RETURN_IF_ERROR(ValidateJobSpec(moved));
+  ASSIGN_OR_RETURN(JobAddresses addresses, ResolveJobAddresses(moved));
+  {
+    absl::MutexLock lock(&mu_);
+    const JobState state = status_.state;
+    if (IsTerminal(state) || state == JobState::kSyncing || state == JobState::kCutover) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "job ", job_.id, " is ", AsAbsl(JobStateName(state)),
+          IsTerminal(state) ? "; it has already ended"
+                            : "; the source can be moved before or after the snapshot, not "
+                              "during it or a cutover"));
+    }
+  }
+  asio::post(job_.io, [this, endpoint = std::move(addresses.source)]() mutable {
+    MoveSource(job_, std::move(endpoint), "asked for (set-source)");
+  });
+  return absl::OkStatus();
+}
+
 JobStatus JobRunner::Snapshot() const {
   absl::MutexLock lock(&mu_);
   return status_;
@@ -216,6 +238,7 @@ void JobRunner::ThreadMain() {
   job_.router.reset();
   job_.splitter.reset();
   if (job_.monitor != nullptr) job_.monitor->Close();
+  if (job_.sentinel != nullptr) job_.sentinel->Close();
   if (job_.upstream != nullptr) job_.upstream->Close();
   for (auto& target : job_.targets) target->Close();
   job_.source_pause.reset();
@@ -272,6 +295,7 @@ void JobRunner::Finish(JobState state, absl::Status error) {
   if (job_.source_pause != nullptr) job_.source_pause->ReleaseNow();
   if (job_.upstream != nullptr) job_.upstream->Close();
   if (job_.monitor != nullptr) job_.monitor->Close();
+  if (job_.sentinel != nullptr) job_.sentinel->Close();
   for (auto& target : job_.targets) target->Close();
   job_.wake.cancel();
   job_.resync_wake.cancel();

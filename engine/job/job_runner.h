@@ -36,6 +36,13 @@ class JobRunner {
   // DONE, or back to STREAMING when it rolls back. FAILED_PRECONDITION
   // unless the job is STREAMING or DEGRADED and no cutover runs.
   absl::Status StartCutover(const CutoverOptions& options);
+  // Points the job at a new source address (a failover): validated as the
+  // spec's source.address would be (INVALID_ARGUMENT naming
+  // "source.address"); the job reconnects there with PSYNC of the
+  // replication id and offset it followed (source_phase.h). OK at once when
+  // it is already the source. FAILED_PRECONDITION when the job has ended,
+  // takes its snapshot (SYNCING) or cuts over.
+  absl::Status SetSource(const std::string& address);
   JobStatus Snapshot() const;
   JobStatus WaitForChange(uint64_t seen, absl::Duration timeout) const;
 

@@ -125,8 +125,30 @@ absl::Status ValidateOptions(const JobOptions& options) {
 
 }  // namespace
 
+static absl::Status ValidateSentinel(const SentinelSpec& sentinel) {
+  if (sentinel.master_name.empty()) {
+    return FieldError("source.sentinel.master_name", "required with source.sentinel");
+  }
+  if (sentinel.addresses.empty()) {
+    return FieldError("source.sentinel.addresses", "at least one Sentinel address is required");
+  }
+  for (size_t i = 0; i < sentinel.addresses.size(); ++i) {
+    auto address =
+        ParseHostPort(sentinel.addresses[i], absl::StrCat("source.sentinel.addresses[", i, "]"));
+    if (!address.ok()) return address.status();
+  }
+  return ValidateCredentials("source.sentinel.credentials", sentinel.credentials);
+}
+
 absl::Status ValidateJobSpec(const JobSpec& spec) {
-  auto source = ParseHostPort(spec.source.address, "source.address");
+  if (spec.source.sentinel.has_value()) {
+    if (auto s = ValidateSentinel(*spec.source.sentinel); !s.ok()) return s;
+  }
+  // With a Sentinel the source's address may be left to it: nothing to
+  // compare the targets' addresses with until it answers.
+  const bool ask_sentinel = spec.source.sentinel.has_value() && spec.source.address.empty();
+  auto source = ask_sentinel ? absl::StatusOr<HostPort>(HostPort{"", 0})
+                             : ParseHostPort(spec.source.address, "source.address");
   if (!source.ok()) return source.status();
   if (auto s = ValidateCredentials("source.credentials", spec.source.credentials); !s.ok()) {
     return s;
@@ -170,7 +192,7 @@ absl::Status ValidateJobSpec(const JobSpec& spec) {
       return FieldError(listen_field, absl::StrCat("listen address '", listen_address,
                                                    "' is the source address"));
     }
-    if (SameServerAddress(*listen, *source)) {
+    if (!ask_sentinel && SameServerAddress(*listen, *source)) {
       return FieldError(listen_field, SourceAlias("listen", listen_address, source_address));
     }
     if (!listens.emplace(listen_address, i).second) {
@@ -198,7 +220,7 @@ absl::Status ValidateJobSpec(const JobSpec& spec) {
                                                       "' is the source address"));
       }
       // reshardd would send REPLICAOF to its own source.
-      if (SameServerAddress(*replica, *source)) {
+      if (!ask_sentinel && SameServerAddress(*replica, *source)) {
         return FieldError(replica_field, SourceAlias("replica", replica_address, source_address));
       }
       if (!replicas.emplace(replica_address, i).second) {
@@ -232,9 +254,25 @@ absl::Status ValidateJobSpec(const JobSpec& spec) {
 
 absl::StatusOr<JobAddresses> ResolveJobAddresses(const JobSpec& spec) {
   JobAddresses addresses;
-  absl::StatusOr<HostPort> source = ParseHostPort(spec.source.address, "source.address");
-  if (!source.ok()) return source.status();
-  addresses.source = RedisEndpoint{*source, spec.source.credentials, spec.source.tls};
+  if (spec.source.sentinel.has_value()) {
+    SentinelConfig sentinel;
+    for (size_t i = 0; i < spec.source.sentinel->addresses.size(); ++i) {
+      absl::StatusOr<HostPort> address = ParseHostPort(
+          spec.source.sentinel->addresses[i], absl::StrCat("source.sentinel.addresses[", i, "]"));
+      if (!address.ok()) return address.status();
+      sentinel.sentinels.push_back(*address);
+    }
+    sentinel.master_name = spec.source.sentinel->master_name;
+    sentinel.credentials = spec.source.sentinel->credentials;
+    addresses.sentinel = std::move(sentinel);
+  }
+  if (spec.source.address.empty() && addresses.sentinel.has_value()) {
+    addresses.source = RedisEndpoint{HostPort{}, spec.source.credentials, spec.source.tls};
+  } else {
+    absl::StatusOr<HostPort> source = ParseHostPort(spec.source.address, "source.address");
+    if (!source.ok()) return source.status();
+    addresses.source = RedisEndpoint{*source, spec.source.credentials, spec.source.tls};
+  }
   for (size_t i = 0; i < spec.targets.size(); ++i) {
     const TargetSpec& target = spec.targets[i];
     absl::StatusOr<HostPort> listen =

@@ -14,15 +14,26 @@
 #include "absl/status/statusor.h"
 #include "engine/io/endpoint.h"
 #include "engine/io/fsync_policy.h"
+#include "engine/link/sentinel_watcher.h"
 #include "engine/route/key_filter.h"
 
 namespace reshard::engine {
 
+// Sentinels that know where the source's master is (source only).
+struct SentinelSpec {
+  std::vector<std::string> addresses;  // "host:port" of one or more Sentinels
+  std::string master_name;             // as in "sentinel monitor <name> ..."
+  Credentials credentials;             // the Sentinels' own (AUTH)
+};
+
 // A Redis server reshardd connects to, as the spec names it.
 struct Endpoint {
-  std::string address;  // "host:port"
+  std::string address;  // "host:port"; with a sentinel, empty: ask it
   Credentials credentials;
   TlsClientOptions tls;  // tls.enabled: every connection to it is TLS
+  // Source only: the job asks the Sentinels for the master, and follows
+  // their +switch-master (as set-source does).
+  std::optional<SentinelSpec> sentinel = std::nullopt;
 };
 
 struct TargetSpec {
@@ -128,7 +139,10 @@ int GenerateReplicationPasswords(JobSpec* spec);
 
 // The spec's addresses, parsed: what the job's links connect to and listen on.
 struct JobAddresses {
+  // With a Sentinel and no source.address, the host is empty until the
+  // Sentinel answered (ConnectSource).
   RedisEndpoint source;
+  std::optional<SentinelConfig> sentinel;
   std::vector<HostPort> listen;                       // index-aligned with targets
   std::vector<std::optional<RedisEndpoint>> replica;  // managed targets only
 };

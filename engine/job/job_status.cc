@@ -52,6 +52,18 @@ std::string_view TargetStateName(TargetState state) {
   return "UNKNOWN";
 }
 
+std::string_view SourceFailoverKindName(SourceFailover::Kind kind) {
+  switch (kind) {
+    case SourceFailover::Kind::kPending:
+      return "PENDING";
+    case SourceFailover::Kind::kPartial:
+      return "PARTIAL";
+    case SourceFailover::Kind::kFull:
+      return "FULL";
+  }
+  return "UNKNOWN";
+}
+
 bool IsTerminal(JobState state) {
   return state == JobState::kFailed || state == JobState::kCancelled || state == JobState::kDone;
 }

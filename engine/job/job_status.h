@@ -75,6 +75,23 @@ struct TargetStatus {
   uint64_t resyncs = 0;  // full resyncs of this target after the job's snapshot
 };
 
+// One change of the job's source (set-source, or later a Sentinel's
+// +switch-master), and how the job went on from it.
+struct SourceFailover {
+  enum class Kind {
+    kPending,  // asked for; the job has not reached the new source yet
+    kPartial,  // PSYNC <replid> <offset> continued on the new source (+CONTINUE)
+    kFull,     // the new source does not share the history: a new snapshot
+  };
+  std::string from;  // the source address before
+  std::string to;    // the new source address
+  Kind kind = Kind::kPending;
+  uint64_t offset = 0;  // the source offset the job continued from
+  int64_t unix_ms = 0;  // when it was asked for
+  std::string detail;   // "continued with PSYNC: +CONTINUE <replid>", or why not
+};
+std::string_view SourceFailoverKindName(SourceFailover::Kind kind);  // "PARTIAL", ...
+
 struct JobStatus {
   JobState state = JobState::kPending;
   absl::Status error;            // set when state is kFailed
@@ -95,6 +112,10 @@ struct JobStatus {
   uint64_t upstream_acked_offset = 0;
   uint64_t upstream_reconnects = 0;
   bool upstream_connected = false;
+  // The address the job reads its source from now (the spec's, until a
+  // failover moved it), and the failovers it followed, oldest first.
+  std::string source_address;
+  std::vector<SourceFailover> source_failovers;
   // How the job came back after reshardd restarted (empty: it did not):
   // "continued after a restart: ..." (no fork; targets from their logs) or
   // "full sync of every target after a restart: <why>".

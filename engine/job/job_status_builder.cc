@@ -49,6 +49,8 @@ JobStatus BuildJobStatus(const JobContext& job, uint64_t previous_rdb_bytes_read
   status.created_unix_ms = created_unix_ms;
   status.updated_unix_ms = absl::ToUnixMillis(absl::Now());
   status.upstream_reconnects = job.source.reconnects;
+  status.source_address = job.SourceAddress();
+  status.source_failovers = job.source.failovers;
   status.source_offset = job.source.routed_offset;
   status.upstream_acked_offset = job.upstream_acked;
   if (job.monitor != nullptr && !job.source.replid.empty()) {

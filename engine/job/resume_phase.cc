@@ -130,7 +130,7 @@ asio::awaitable<absl::StatusOr<bool>> ResumeFromCheckpoint(JobContext& job) {
   std::string why;
   while (!job.finished) {
     job.SetState(JobState::kConnecting,
-                 absl::StrCat("restoring: asking source ", job.spec.source.address,
+                 absl::StrCat("restoring: asking source ", job.SourceAddress(),
                               " to continue at offset ", psync_offset));
     absl::StatusOr<std::string> refusal =
         co_await AskSource(job, checkpoint.source_replid, psync_offset);

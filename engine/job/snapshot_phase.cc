@@ -32,7 +32,7 @@ absl::Status ExplainSnapshotLoss(const absl::Status& status, const JobContext& j
                                  uint64_t rdb_bytes) {
   if (!IsLinkLoss(status, job)) return status;
   return absl::UnavailableError(absl::StrCat(
-      "source ", job.spec.source.address, " closed the link during the snapshot, after ", rdb_bytes,
+      "source ", job.SourceAddress(), " closed the link during the snapshot, after ", rdb_bytes,
       " bytes of the RDB (", status.message(),
       "): the source's log says why, e.g. a failed BGSAVE child (a dataset the RDB version it "
       "chose for this replica cannot hold), client-output-buffer-limit replica, or a restart"));
@@ -59,7 +59,7 @@ void MakeRouter(JobContext& job, int source_db) {
 
 asio::awaitable<absl::Status> SyncSnapshot(JobContext& job) {
   job.SetState(JobState::kConnecting,
-               absl::StrCat("asking source ", job.spec.source.address, " for a full sync"));
+               absl::StrCat("asking source ", job.SourceAddress(), " for a full sync"));
   LearnAnnouncedVersions(job);
   if (std::optional<std::string> version = VersionToAnnounce(job.target_versions)) {
     CO_RETURN_IF_ERROR(co_await job.upstream->AnnounceVersion(*version));

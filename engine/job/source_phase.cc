@@ -3,12 +3,149 @@
 #include <algorithm>
 #include <climits>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "engine/base/absl_view.h"
+#include "engine/base/status_macros.h"
 #include "engine/link/replication_info.h"
 
 namespace reshard::engine {
 
+void MoveSource(JobContext& job, RedisEndpoint endpoint, std::string_view why) {
+  if (job.finished) return;
+  const RedisEndpoint& current =
+      job.source.pending.has_value() ? *job.source.pending : job.addresses.source;
+  if (endpoint.address.ToString() == current.address.ToString()) return;
+  SourceFailover failover;
+  failover.from = job.SourceAddress();
+  failover.to = endpoint.address.ToString();
+  failover.unix_ms = absl::ToUnixMillis(absl::Now());
+  failover.detail = absl::StrCat(AsAbsl(why), "; reconnecting");
+  // A move that replaces one not reached yet replaces its record.
+  if (!job.source.failovers.empty() &&
+      job.source.failovers.back().kind == SourceFailover::Kind::kPending) {
+    failover.from = job.source.failovers.back().from;
+    job.source.failovers.pop_back();
+  }
+  job.source.failovers.push_back(std::move(failover));
+  job.source.pending = std::move(endpoint);
+  // A read that waits on the old source ends now; the stream reconnects.
+  // (During the snapshot the move waits for its end.)
+  if (job.upstream != nullptr && job.state != JobState::kSyncing) job.upstream->Interrupt();
+  job.SetState(job.state, job.detail);
+}
+
+void SwitchSource(JobContext& job) {
+  if (!job.source.pending.has_value()) return;
+  job.addresses.source = *std::move(job.source.pending);
+  job.source.pending.reset();
+  if (job.upstream != nullptr) job.upstream->SetSource(job.addresses.source);
+  // Lag, key counts and backlog are the new master's from now on.
+  if (job.monitor != nullptr) {
+    job.monitor->Close();
+    job.monitor = std::make_unique<SourceMonitor>(job.io.get_executor(), job.addresses.source);
+    job.monitor->Start();
+  }
+  if (job.materializer != nullptr) job.materializer->SetSource(job.addresses.source);
+}
+
+namespace {
+
+// The failover being followed (asked for, not yet reached), or null.
+SourceFailover* PendingFailover(JobContext& job) {
+  if (job.source.failovers.empty()) return nullptr;
+  SourceFailover& last = job.source.failovers.back();
+  return last.kind == SourceFailover::Kind::kPending ? &last : nullptr;
+}
+
+// What the job says while it waits for a source that is not ready.
+std::string Waiting(const JobContext& job, const absl::Status& status) {
+  if (absl::StrContains(status.message(), "loading its dataset")) {
+    return absl::StrCat("waiting for source ", job.SourceAddress(), " to load its dataset");
+  }
+  return std::string(status.message());
+}
+
+// Outside the coroutines: GCC 12 mishandles string temporaries in a
+// conditional expression inside a coroutine.
+std::string ConnectingDetail(const JobContext& job, bool restored, int attempt, int attempts,
+                             const absl::Status& last) {
+  std::string why = last.ok() ? "" : absl::StrCat("; ", Waiting(job, last));
+  if (restored) {
+    return absl::StrCat("restoring: connecting to source ", job.SourceAddress(), " (attempt ",
+                        attempt, why, ")");
+  }
+  return absl::StrCat("connecting to source ", job.SourceAddress(), " (attempt ", attempt, "/",
+                      attempts, why, ")");
+}
+
+std::string ReconnectingDetail(const JobContext& job, bool failover, const absl::Status& lost,
+                               const absl::Status& last, int attempt) {
+  const bool waiting = attempt > 1 && !last.ok();
+  if (failover) {
+    return absl::StrCat("following the source to ", job.SourceAddress(),
+                        ": reconnecting with PSYNC, attempt ", attempt,
+                        waiting ? absl::StrCat("; ", Waiting(job, last)) : "");
+  }
+  return absl::StrCat("source link lost (", lost.message(), "); ",
+                      waiting ? absl::StrCat(Waiting(job, last), "; ") : "",
+                      "reconnecting, attempt ", attempt);
+}
+
+}  // namespace
+
+namespace {
+
+// The master the Sentinels name, asked until they answer (a restored job
+// forever, else options.connect_attempts times); then the Sentinels are
+// watched: a +switch-master moves the source as set-source does.
+asio::awaitable<absl::Status> AskSentinel(JobContext& job) {
+  if (job.sentinel != nullptr) co_return absl::OkStatus();
+  job.sentinel = std::make_unique<SentinelWatcher>(job.io.get_executor(), *job.addresses.sentinel);
+  const int attempts =
+      job.spec.options.restored ? INT_MAX : std::max(1, job.spec.options.connect_attempts);
+  absl::Duration backoff = absl::Milliseconds(200);
+  absl::StatusOr<HostPort> master = absl::UnknownError("not asked");
+  for (int attempt = 1; attempt <= attempts && !job.finished; ++attempt) {
+    job.SetState(JobState::kConnecting,
+                 absl::StrCat("asking the Sentinels for master '",
+                              job.addresses.sentinel->master_name, "' (attempt ", attempt, ")"));
+    master = co_await job.sentinel->AskMaster();
+    if (master.ok() || attempt == attempts) break;
+    if (!co_await job.Sleep(backoff)) co_return absl::CancelledError("cancelled");
+    backoff = std::min(backoff * 2, absl::Seconds(5));
+  }
+  if (job.finished) co_return absl::CancelledError("cancelled");
+  if (!master.ok()) {
+    job.sentinel.reset();
+    co_return absl::Status(master.status().code(),
+                           absl::StrCat("source.sentinel: ", master.status().message()));
+  }
+  // The Sentinels' answer is the source, unless the spec named one (then
+  // a different answer is a failover like any other).
+  if (job.addresses.source.address.host.empty()) {
+    job.addresses.source.address = *master;
+  } else {
+    MoveSource(job,
+               RedisEndpoint{*master, job.addresses.source.credentials, job.addresses.source.tls},
+               "the Sentinels name another master");
+  }
+  JobContext* context = &job;
+  job.sentinel->Watch(*master, [context](const HostPort& switched) {
+    MoveSource(*context,
+               RedisEndpoint{switched, context->addresses.source.credentials,
+                             context->addresses.source.tls},
+               absl::StrCat("Sentinel +switch-master of '",
+                            context->addresses.sentinel->master_name, "'"));
+  });
+  co_return absl::OkStatus();
+}
+
+}  // namespace
+
 asio::awaitable<absl::Status> ConnectSource(JobContext& job) {
+  if (job.addresses.sentinel.has_value()) CO_RETURN_IF_ERROR(co_await AskSentinel(job));
+  SwitchSource(job);
   // The first target's listen port is what the source lists for this replica.
   job.upstream = std::make_unique<UpstreamLink>(job.io.get_executor(), job.addresses.source,
                                                 job.addresses.listen[0].port);
@@ -18,16 +155,20 @@ asio::awaitable<absl::Status> ConnectSource(JobContext& job) {
   const bool restored = job.spec.options.restored;
   int attempts = restored ? INT_MAX : std::max(1, job.spec.options.connect_attempts);
   absl::Duration backoff = absl::Milliseconds(200);
+  absl::Time loading_since = absl::InfinitePast();
   for (int attempt = 1; attempt <= attempts; ++attempt) {
-    job.SetState(JobState::kConnecting,
-                 restored
-                     ? absl::StrCat("restoring: connecting to source ", job.spec.source.address,
-                                    " (attempt ", attempt,
-                                    status.ok() ? "" : absl::StrCat("; ", status.message()), ")")
-                     : absl::StrCat("connecting to source ", job.spec.source.address, " (attempt ",
-                                    attempt, "/", attempts, ")"));
+    SwitchSource(job);
+    job.SetState(JobState::kConnecting, ConnectingDetail(job, restored, attempt, attempts, status));
     status = co_await job.upstream->Connect(kConnectTimeout);
     if (status.ok() || status.code() != absl::StatusCode::kUnavailable) break;
+    // A source that loads its dataset answers once loaded: it does not use
+    // up the attempts (options.reconnect_window_ms bounds the wait).
+    if (absl::StrContains(status.message(), "loading its dataset") && !restored) {
+      if (loading_since == absl::InfinitePast()) loading_since = absl::Now();
+      if (absl::Now() - loading_since < absl::Milliseconds(job.spec.options.reconnect_window_ms)) {
+        --attempt;
+      }
+    }
     if (attempt < attempts) {
       if (!co_await job.Sleep(backoff)) co_return absl::CancelledError("cancelled");
       backoff = std::min(backoff * 2, absl::Seconds(5));
@@ -66,24 +207,49 @@ asio::awaitable<void> LearnSource(JobContext& job) {
   }
 }
 
-asio::awaitable<absl::Status> ReconnectSource(JobContext& job, absl::Status lost) {
+asio::awaitable<absl::StatusOr<bool>> ReconnectSource(JobContext& job, absl::Status lost) {
   const int window_ms = job.spec.options.reconnect_window_ms;
   absl::Time deadline = absl::Now() + absl::Milliseconds(window_ms);
   absl::Duration backoff = absl::Milliseconds(100);
   absl::Status last = lost;
   for (int attempt = 1; !job.finished; ++attempt) {
     ++job.source.reconnects;
-    job.SetState(job.state, absl::StrCat("source link lost (", lost.message(),
-                                         "); reconnecting, attempt ", attempt));
+    if (job.source.pending.has_value()) {
+      // A failover: the new master's window starts now.
+      SwitchSource(job);
+      deadline = absl::Now() + absl::Milliseconds(window_ms);
+    }
+    SourceFailover* failover = PendingFailover(job);
+    job.SetState(job.state, ReconnectingDetail(job, failover != nullptr, lost, last, attempt));
     absl::Status connected = co_await job.upstream->Connect(kConnectTimeout);
+    if (job.source.pending.has_value()) continue;  // moved again meanwhile
     if (connected.ok()) {
-      absl::StatusOr<std::string> replid = co_await job.upstream->RequestPartialSync(
-          job.source.replid, job.source.applied_offset + 1);
+      const uint64_t offset = job.source.applied_offset + 1;
+      absl::StatusOr<std::string> replid =
+          co_await job.upstream->RequestPartialSync(job.source.replid, offset);
+      if (job.source.pending.has_value()) continue;
       if (replid.ok()) {
+        if (failover != nullptr) {
+          failover->kind = SourceFailover::Kind::kPartial;
+          failover->offset = job.source.applied_offset;
+          failover->detail = absl::StrCat("continued on ", job.SourceAddress(), " with PSYNC ",
+                                          job.source.replid, " ", offset, ": +CONTINUE ", *replid);
+        }
         job.source.replid = *replid;
-        co_return absl::OkStatus();
+        co_return true;
       }
-      if (replid.status().code() != absl::StatusCode::kUnavailable) co_return replid.status();
+      if (replid.status().code() != absl::StatusCode::kUnavailable) {
+        if (failover == nullptr) co_return replid.status();
+        // The new master does not share the history (its replid and replid2
+        // are not what the job followed, or its backlog lacks the offset):
+        // the caller starts the stream again (failover_phase.h).
+        failover->kind = SourceFailover::Kind::kFull;
+        failover->offset = job.source.applied_offset;
+        failover->detail = absl::StrCat("full resync of every target: ", job.SourceAddress(),
+                                        " does not continue replication id ", job.source.replid,
+                                        " at offset ", offset);
+        co_return false;
+      }
       last = replid.status();
     } else {
       if (connected.code() != absl::StatusCode::kUnavailable) co_return connected;
@@ -91,7 +257,7 @@ asio::awaitable<absl::Status> ReconnectSource(JobContext& job, absl::Status lost
     }
     if (absl::Now() + backoff > deadline) {
       co_return absl::UnavailableError(
-          absl::StrCat("source ", job.spec.source.address, " lost and not back within ", window_ms,
+          absl::StrCat("source ", job.SourceAddress(), " lost and not back within ", window_ms,
                        " ms (options.reconnect_window_ms): ", last.message()));
     }
     co_await job.Sleep(backoff);

@@ -9,6 +9,7 @@
 #include "engine/base/absl_view.h"
 #include "engine/base/status_macros.h"
 #include "engine/job/durable_state.h"
+#include "engine/job/failover_phase.h"
 #include "engine/job/job_health.h"
 #include "engine/job/resync_phase.h"
 #include "engine/job/source_phase.h"
@@ -71,7 +72,8 @@ asio::awaitable<absl::Status> StreamCommands(JobContext& job) {
   }
   job.router->SetAppliedOffset(job.source.applied_offset);
   job.source.routed_offset = job.source.applied_offset;
-  StreamRouter routing(job);
+  // Replaced when a failover starts the stream again (failover_phase.h).
+  auto routing = std::make_unique<StreamRouter>(job);
   asio::co_spawn(job.io, RunTargetResyncs(job), asio::detached);
   RecordJobState(job);
   while (!job.finished) {
@@ -86,13 +88,13 @@ asio::awaitable<absl::Status> StreamCommands(JobContext& job) {
     size_t used = 0;
     bool full = false;
     job.routing = true;
-    while (!(full = routing.full())) {
+    while (!(full = routing->full())) {
       RespCommand command;
       size_t consumed = 0;
       ParseResult result = parser.Parse(input.substr(used), &consumed, &command);
       if (result == ParseResult::kNeedMore) break;
       if (result == ParseResult::kError) {
-        co_return absl::DataLossError(absl::StrCat("stream from source ", job.spec.source.address,
+        co_return absl::DataLossError(absl::StrCat("stream from source ", job.SourceAddress(),
                                                    " at offset ", job.source.applied_offset, ": ",
                                                    parser.error()));
       }
@@ -106,28 +108,47 @@ asio::awaitable<absl::Status> StreamCommands(JobContext& job) {
         continue;
       }
       // A command that waits for key copies is copied: the buffer moves on.
-      CO_RETURN_IF_ERROR(routing.Add(command, start, job.source.applied_offset));
+      CO_RETURN_IF_ERROR(routing->Add(command, start, job.source.applied_offset));
     }
     job.routing = false;
     source.Consume(used);
     // Nothing routed waits for the source: a slow target's bytes wait in its
     // outbox, a command waiting for copies in the router.
-    CO_RETURN_IF_ERROR(routing.Flush());
+    CO_RETURN_IF_ERROR(routing->Flush());
     // Recorded before anything of the batch can reach a target (only where
     // nothing waits for copies: the record's offset is the routed one).
     RecordJobState(job);
     if (full) {
-      co_await routing.WaitForProgress();
+      co_await routing->WaitForProgress();
       continue;
     }
-    absl::Status filled = co_await source.Fill(source.Available().size() + 1);
-    if (filled.ok()) continue;
+    // A new source asked for (a failover) ends this link; JobRunner::SetSource
+    // interrupts a Fill that waits.
+    absl::Status filled;
+    if (!job.source.pending.has_value()) {
+      filled = co_await source.Fill(source.Available().size() + 1);
+      if (filled.ok() && !job.source.pending.has_value()) continue;
+    }
+    if (filled.ok()) filled = absl::UnavailableError("the job's source was moved");
     if (job.finished) co_return absl::CancelledError("cancelled");
     if (filled.code() != absl::StatusCode::kUnavailable) co_return filled;
     job.reconnecting = true;
-    absl::Status reconnected = co_await ReconnectSource(job, filled);
+    absl::StatusOr<bool> continued = co_await ReconnectSource(job, filled);
+    if (continued.ok() && !*continued) {
+      // The new source does not share the history: nothing waiting of the
+      // old stream may reach a target.
+      routing.reset();
+      // Its reader may be suspended in a Receive: retired, not freed.
+      if (job.materializer != nullptr) {
+        job.materializer->Interrupt();
+        job.retired_materializers.push_back(std::move(job.materializer));
+      }
+      absl::Status restarted = co_await RestartStreamOnNewHistory(job);
+      if (!restarted.ok()) continued = restarted;
+      routing = std::make_unique<StreamRouter>(job);
+    }
     job.reconnecting = false;
-    CO_RETURN_IF_ERROR(reconnected);
+    CO_RETURN_IF_ERROR(continued.status());
     // The source resends from the first command not applied: a command cut
     // in half by the drop starts again from its first byte.
     parser.Reset(job.source.applied_offset);

@@ -405,12 +405,14 @@ asio::awaitable<void> StreamRouter::Connect(std::shared_ptr<bool> alive) {
     FailJob(WithContext(opened, "copying keys for cross-target writes: "));
     co_return;
   }
-  asio::co_spawn(job_.io, ReceiveCopies(alive), asio::detached);
+  // One receiver: a connection reopened after a failover keeps the first.
+  if (!receiving_) asio::co_spawn(job_.io, ReceiveCopies(alive), asio::detached);
   if (absl::Status sent = SendOpenBatch(); !sent.ok()) FailJob(sent);
 }
 
 asio::awaitable<void> StreamRouter::ReceiveCopies(std::shared_ptr<bool> alive) {
   KeyMaterializer& materializer = *job_.materializer;
+  receiving_ = true;
   while (*alive && !job_.finished) {
     if (materializer.in_flight() == 0) {
       sent_.expires_at(asio::steady_timer::time_point::max());

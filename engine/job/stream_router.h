@@ -145,6 +145,7 @@ class StreamRouter {
   asio::steady_timer progress_;  // cancelled when a batch of copies arrived
   asio::steady_timer sent_;      // cancelled when a batch is sent
   bool connecting_ = false;
+  bool receiving_ = false;  // ReceiveCopies runs (it runs until the router or job ends)
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -115,6 +115,22 @@ void KeyMaterializer::Close() {
   if (connection_ != nullptr) connection_->Close();
   connection_.reset();
   in_flight_.clear();
+  reopen_ = false;
+}
+
+void KeyMaterializer::Interrupt() {
+  if (connection_ == nullptr) return;
+  asio::error_code ignored;
+  connection_->socket().cancel(ignored);
+}
+
+void KeyMaterializer::SetSource(RedisEndpoint source) {
+  source_ = std::move(source);
+  if (in_flight_.empty()) {
+    Close();
+  } else {
+    reopen_ = true;
+  }
 }
 
 absl::Status KeyMaterializer::Fail(const absl::Status& error) {
@@ -211,6 +227,8 @@ asio::awaitable<absl::StatusOr<MaterializedBatch>> KeyMaterializer::Receive() {
   if (!batch.ok()) co_return Fail(batch.status());
   in_flight_.pop_front();
   ++batches_;
+  // The source moved (SetSource): the next batch is read from the new one.
+  if (reopen_ && in_flight_.empty()) Close();
   co_return batch;
 }
 

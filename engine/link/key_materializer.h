@@ -71,6 +71,14 @@ class KeyMaterializer {
 
   uint64_t batches() const { return batches_; }
   void Close();
+  // The source moved (a failover): the connection is closed at once when no
+  // batch is in flight, else once the last one is received; the next Open
+  // connects to `source`.
+  void SetSource(RedisEndpoint source);
+  // Cancels a Receive that waits (it ends with an error and closes the
+  // connection) without freeing anything it uses: for a materializer
+  // retired while its reader may still be suspended.
+  void Interrupt();
 
   // How long the source may take to answer a batch.
   static constexpr absl::Duration kReplyTimeout = absl::Seconds(30);
@@ -85,6 +93,7 @@ class KeyMaterializer {
   RedisEndpoint source_;
   std::unique_ptr<RedisConnection> connection_;
   bool pexpiretime_ = true;
+  bool reopen_ = false;  // SetSource while batches were in flight
   uint64_t batches_ = 0;
   std::deque<std::vector<Materialization>> in_flight_;  // oldest first
   std::string request_;                                 // scratch for Send

@@ -29,6 +29,12 @@ asio::awaitable<absl::Status> UpstreamLink::Connect(absl::Duration timeout) {
       co_return absl::PermissionDeniedError(absl::StrCat(peer, ": the source requires a password (",
                                                          pong.str, "); set source.password"));
     }
+    // A server that loads its dataset (restarted, or a demoted master
+    // reloading from its new master) answers once it has: transient.
+    if (absl::StartsWith(pong.str, "LOADING")) {
+      co_return absl::UnavailableError(
+          absl::StrCat(peer, ": the source is loading its dataset (", pong.str, ")"));
+    }
     co_return absl::FailedPreconditionError(absl::StrCat(peer, ": PING failed: ", pong.str));
   }
   // Errors to REPLCONF are ignorable (old servers); the capabilities matter
@@ -154,6 +160,14 @@ absl::Status UpstreamLink::SendAck(uint64_t offset) {
   std::string offset_text = std::to_string(offset);
   AppendCommand(&ack, {"REPLCONF", "ACK", offset_text});
   return connection_->WriteSync(ack);
+}
+
+void UpstreamLink::SetSource(RedisEndpoint source) { source_ = std::move(source); }
+
+void UpstreamLink::Interrupt() {
+  if (connection_ == nullptr) return;
+  asio::error_code ignored;
+  connection_->socket().cancel(ignored);
 }
 
 void UpstreamLink::Close() {

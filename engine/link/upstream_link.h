@@ -35,7 +35,9 @@ class UpstreamLink {
   UpstreamLink(asio::any_io_executor executor, RedisEndpoint source, uint16_t announce_port);
 
   // Connects, then PING, AUTH (when configured), REPLCONF listening-port,
-  // REPLCONF capa eof capa psync2. Errors name the source address.
+  // REPLCONF capa eof capa psync2. Errors name the source address;
+  // UNAVAILABLE for what passes (refused, timed out, -LOADING: "the source
+  // is loading its dataset").
   asio::awaitable<absl::Status> Connect(absl::Duration timeout);
   // REPLCONF version <version>, before a PSYNC: a Valkey >= 9 source picks the
   // RDB version it sends from it. A source that does not know the option
@@ -67,6 +69,12 @@ class UpstreamLink {
   std::string address() const { return source_.address.ToString(); }
   bool connected() const { return connection_ != nullptr; }
   void Close();
+  // Another source (a failover): used from the next Connect on.
+  void SetSource(RedisEndpoint source);
+  const RedisEndpoint& endpoint() const { return source_; }
+  // Cancels what waits on the connection (a Fill of source() ends with
+  // UNAVAILABLE) without closing it: the owner of the read reconnects.
+  void Interrupt();
 
  private:
   asio::any_io_executor executor_;

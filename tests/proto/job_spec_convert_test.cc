@@ -114,6 +114,36 @@ TEST(JobSpecConvertTest, CredentialsReplicaAndOptions) {
   EXPECT_FALSE(spec->options.fail_on_cross_target_write);
 }
 
+TEST(JobSpecConvertTest, SentinelSourceWithoutAnAddress) {
+  absl::StatusOr<engine::JobSpec> spec =
+      FromJson(R"({"source":{"sentinel":{"addresses":["127.0.0.1:26379","127.0.0.1:26380"],)"
+               R"("master_name":"mymaster","username":"s","password":"sentinel-secret"}},)"
+               R"("targets":[{"name":"a","filter":{"regex":"^a"},"listen":"127.0.0.1:7001"}]})");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->source.address, "");
+  ASSERT_TRUE(spec->source.sentinel.has_value());
+  EXPECT_EQ(spec->source.sentinel->addresses,
+            (std::vector<std::string>{"127.0.0.1:26379", "127.0.0.1:26380"}));
+  EXPECT_EQ(spec->source.sentinel->master_name, "mymaster");
+  EXPECT_EQ(spec->source.sentinel->credentials.username, "s");
+  EXPECT_EQ(spec->source.sentinel->credentials.password, "sentinel-secret");
+  const std::string json = ToJson(SpecToProto(*spec));
+  EXPECT_THAT(json, HasSubstr(R"("master_name":"mymaster")"));
+  EXPECT_THAT(json, Not(HasSubstr("sentinel-secret")));
+  ExpectInvalid(
+      FromJson(R"({"source":{"sentinel":{"addresses":["127.0.0.1:26379"]}},)"
+               R"("targets":[{"name":"a","filter":{"regex":"^a"},"listen":"127.0.0.1:7001"}]})"),
+      "source.sentinel.master_name: required with source.sentinel");
+  ExpectInvalid(
+      FromJson(R"({"source":{"sentinel":{"master_name":"m","addresses":["x"]}},)"
+               R"("targets":[{"name":"a","filter":{"regex":"^a"},"listen":"127.0.0.1:7001"}]})"),
+      "source.sentinel.addresses[0]: malformed address 'x': port missing");
+  ExpectInvalid(
+      FromJson(R"({"source":{"sentinel":{"master_name":"m"}},)"
+               R"("targets":[{"name":"a","filter":{"regex":"^a"},"listen":"127.0.0.1:7001"}]})"),
+      "source.sentinel.addresses: at least one Sentinel address is required");
+}
+
 TEST(JobSpecConvertTest, ReconnectHeldStreamAndCrossTargetOptions) {
   absl::StatusOr<engine::JobSpec> spec =
       FromJson(R"({"source":{"address":"127.0.0.1:6379"},)"

@@ -128,6 +128,32 @@ TEST(JobStatusConvertTest, StatusCarriesRestoreAndBacklogAdvice) {
   EXPECT_THAT(json, HasSubstr(R"("source_backlog_bytes":"16384")"));
 }
 
+TEST(JobStatusConvertTest, StatusCarriesTheSourceAddressAndItsFailovers) {
+  engine::JobStatus status;
+  status.source_address = "10.0.0.2:6379";
+  engine::SourceFailover failover;
+  failover.from = "10.0.0.1:6379";
+  failover.to = "10.0.0.2:6379";
+  failover.kind = engine::SourceFailover::Kind::kPartial;
+  failover.offset = 4242;
+  failover.unix_ms = 1700000000123;
+  failover.detail = "continued on 10.0.0.2:6379 with PSYNC";
+  status.source_failovers.push_back(failover);
+  failover.kind = engine::SourceFailover::Kind::kPending;
+  status.source_failovers.push_back(failover);
+  v1::JobStatus proto = StatusToProto(status);
+  EXPECT_EQ(proto.source_address(), "10.0.0.2:6379");
+  ASSERT_EQ(proto.source_failovers_size(), 2);
+  EXPECT_EQ(proto.source_failovers(0).from(), "10.0.0.1:6379");
+  EXPECT_EQ(proto.source_failovers(0).to(), "10.0.0.2:6379");
+  EXPECT_EQ(proto.source_failovers(0).kind(), v1::SourceFailover::PARTIAL);
+  EXPECT_EQ(proto.source_failovers(0).offset(), 4242u);
+  EXPECT_EQ(UnixMillisFromTimestamp(proto.source_failovers(0).time()), 1700000000123);
+  EXPECT_EQ(proto.source_failovers(0).detail(), "continued on 10.0.0.2:6379 with PSYNC");
+  EXPECT_EQ(proto.source_failovers(1).kind(), v1::SourceFailover::PENDING);
+  EXPECT_THAT(ToJson(proto), HasSubstr(R"("kind":"PARTIAL")"));
+}
+
 TEST(JobStatusConvertTest, StatusCarriesErrorProgressTargetsAndTimes) {
   engine::JobStatus status;
   status.state = engine::JobState::kFailed;

@@ -206,7 +206,7 @@ TEST_F(ApiTlsTest, EveryRpcButHealthNeedsTheToken) {
       google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
           "reshard.v1.JobService");
   ASSERT_NE(service, nullptr);
-  EXPECT_EQ(service->method_count(), 10);
+  EXPECT_EQ(service->method_count(), 11);
 
   std::vector<std::pair<std::string, grpc::Status>> results;
   auto call = [&](const char* name, auto&& rpc) {
@@ -240,12 +240,14 @@ TEST_F(ApiTlsTest, EveryRpcButHealthNeedsTheToken) {
   });
   call("VerifyJob", [&](grpc::ClientContext* c) { return stub->VerifyJob(c, {}, &job); });
   call("CutoverJob", [&](grpc::ClientContext* c) { return stub->CutoverJob(c, {}, &job); });
+  call("UpdateJobSource",
+       [&](grpc::ClientContext* c) { return stub->UpdateJobSource(c, {}, &job); });
   call("ListJobs with a wrong token", [&](grpc::ClientContext* c) {
     c->AddMetadata("authorization", "Bearer api-tls-test-token-0123456780");
     v1::ListJobsResponse response;
     return stub->ListJobs(c, {}, &response);
   });
-  ASSERT_EQ(results.size(), 11u);
+  ASSERT_EQ(results.size(), 12u);
   for (int i = 0; i < service->method_count(); ++i) {
     const std::string name = service->method(i)->name();
     EXPECT_TRUE(std::any_of(results.begin(), results.end(),

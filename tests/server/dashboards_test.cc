@@ -83,7 +83,7 @@ TEST(DashboardsTest, ExporterEmitsTheDocumentedFamilies) {
           "reshard_source_master_offset", "reshard_source_lag_bytes", "reshard_source_lag_seconds",
           "reshard_upstream_acked_offset", "reshard_target_state", "reshard_target_spool_bytes",
           "reshard_target_spool_disk_bytes", "reshard_target_source_acked_offset",
-          "reshard_target_resyncs"));
+          "reshard_target_resyncs", "reshard_source_failovers_total", "reshard_source_info"));
 }
 
 bool HavePromtool() { return std::system("promtool --version > /dev/null 2>&1") == 0; }

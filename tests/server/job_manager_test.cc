@@ -229,6 +229,64 @@ TEST_F(JobManagerStoreTest, RestoreListsEndedJobsAndRestartsTheOthers) {
   EXPECT_TRUE(restored.WaitForChange("ended", 0, absl::Milliseconds(1)).ok());
 }
 
+// set-source on a job that waits for its source: the new address is
+// validated like the spec's, kept in the job's file, used by a restarted
+// reshardd, and the job connects there; an ended job refuses.
+TEST_F(JobManagerStoreTest, SetSourceKeepsTheNewAddressForARestart) {
+  // Nothing listens on either: the job retries its connection meanwhile.
+  const std::string old_source = Address(testing::PickFreePort());
+  const std::string moved = Address(testing::PickFreePort());
+  {
+    JobManager manager(Store());
+    engine::JobSpec spec = SpecFor(old_source);
+    spec.options.connect_attempts = 1000;  // it keeps connecting meanwhile
+    ASSERT_TRUE(manager.Create("moving", spec).ok());
+    ExpectError(manager.SetSource("moving", "nohost").status(), absl::StatusCode::kInvalidArgument,
+                "source.address: malformed address 'nohost': port missing");
+    ExpectError(manager.SetSource("moving", spec.targets[0].listen).status(),
+                absl::StatusCode::kInvalidArgument,
+                absl::StrCat("targets[0].listen: listen address '", spec.targets[0].listen,
+                             "' is the source address"));
+    absl::StatusOr<JobView> view = manager.SetSource("moving", moved);
+    ASSERT_TRUE(view.ok()) << view.status();
+    EXPECT_EQ(view->spec.source.address, moved);
+    absl::StatusOr<std::vector<StoredJob>> stored = Store()->LoadAll();
+    ASSERT_TRUE(stored.ok()) << stored.status();
+    ASSERT_EQ(stored->size(), 1u);
+    EXPECT_EQ((*stored)[0].spec.source.address, moved);
+    // The job records it at once and connects there at its next attempt.
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (view.ok() && absl::Now() < deadline && view->status.source_address != moved) {
+      view = manager.WaitForChange("moving", view->status.version, absl::Milliseconds(200));
+    }
+    ASSERT_TRUE(view.ok());
+    EXPECT_EQ(view->status.source_address, moved);
+    ASSERT_EQ(view->status.source_failovers.size(), 1u);
+    EXPECT_EQ(view->status.source_failovers[0].kind, engine::SourceFailover::Kind::kPending);
+    EXPECT_EQ(view->status.source_failovers[0].from, old_source);
+    EXPECT_EQ(view->status.source_failovers[0].to, moved);
+  }  // reshardd stops; the job file has the new address
+
+  JobManager restored(Store());
+  ASSERT_TRUE(restored.Restore().ok());
+  absl::StatusOr<JobView> view = restored.Get("moving");
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(view->spec.source.address, moved);
+  EXPECT_TRUE(view->spec.options.restored);
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (view.ok() && absl::Now() < deadline && view->status.source_address != moved) {
+    view = restored.WaitForChange("moving", view->status.version, absl::Milliseconds(200));
+  }
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->status.source_address, moved);
+  ASSERT_TRUE(restored.Cancel("moving").ok());
+  ASSERT_EQ(WaitForState(restored, "moving", engine::JobState::kCancelled).status.state,
+            engine::JobState::kCancelled);
+  ExpectError(restored.SetSource("moving", old_source).status(),
+              absl::StatusCode::kFailedPrecondition,
+              "job moving is CANCELLED; it has already ended");
+}
+
 // A DONE job (as a cutover leaves it) comes back DONE with its cutover and
 // last verification, is not started again, can be verified again, and that
 // verification is kept across the next restart.

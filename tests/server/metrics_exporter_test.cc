@@ -75,6 +75,31 @@ TEST(MetricsExporterTest, JobLevelLinesUseJobId) {
   EXPECT_THAT(text, Not(HasSubstr("{job=")));
 }
 
+TEST(MetricsExporterTest, SourceFailoversByKindAndTheSourceAddress) {
+  JobView job = DegradedJob();
+  job.spec.source.address = "10.0.0.1:6379";
+  EXPECT_THAT(Exposition({job}),
+              HasSubstr("reshard_source_info{job_id=\"split-1\",address=\"10.0.0.1:6379\"} 1\n"));
+  job.status.source_address = "10.0.0.2:6379";
+  engine::SourceFailover failover;
+  failover.kind = engine::SourceFailover::Kind::kPartial;
+  job.status.source_failovers = {failover, failover};
+  failover.kind = engine::SourceFailover::Kind::kFull;
+  job.status.source_failovers.push_back(failover);
+  failover.kind = engine::SourceFailover::Kind::kPending;  // not counted yet
+  job.status.source_failovers.push_back(failover);
+  const std::string text = Exposition({job});
+  for (const char* line : {
+           "# TYPE reshard_source_failovers_total counter\n",
+           "reshard_source_failovers_total{job_id=\"split-1\",kind=\"partial\"} 2\n",
+           "reshard_source_failovers_total{job_id=\"split-1\",kind=\"full\"} 1\n",
+           "reshard_source_info{job_id=\"split-1\",address=\"10.0.0.2:6379\"} 1\n",
+       }) {
+    EXPECT_THAT(text, HasSubstr(line)) << line;
+  }
+  EXPECT_THAT(text, Not(HasSubstr("10.0.0.1:6379")));
+}
+
 TEST(MetricsExporterTest, TargetStateIsOneHotOverEveryState) {
   const std::string text = Exposition({DegradedJob()});
   const char* kStates[] = {"WAITING",   "SNAPSHOT", "LOADING",      "STREAMING", "SPOOLING",

@@ -146,6 +146,7 @@ absl::Status RedisServer::Spawn() {
                                          tls.tls_replication ? "yes" : "no"};
     args.insert(args.end(), tls_args.begin(), tls_args.end());
   }
+  if (!options_.config_file.empty()) args.insert(args.begin() + 1, options_.config_file);
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());

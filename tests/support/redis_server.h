@@ -39,6 +39,9 @@ struct RedisServerOptions {
   // --appendonly no, --repl-diskless-sync-delay 0, --daemonize no), so they
   // can override them, e.g. {"--cluster-enabled", "yes"}.
   std::vector<std::string> extra_args;
+  // Passed first (before the defaults) when set: a config file, e.g. the
+  // sentinel.conf of a Sentinel (with extra_args {"--sentinel"}).
+  std::string config_file;
   // 0: PickFreePort() (and retry with another port if it was taken).
   uint16_t port = 0;
   // Empty: a fresh directory under $TMPDIR (or /tmp), removed when the server

@@ -62,6 +62,7 @@ v1::CutoverReport CutoverReportToProto(const engine::CutoverReport& report) {
   out.set_final_offset(report.final_offset);
   out.set_pause_mode(report.pause_mode);
   out.set_source_version(report.source_version);
+  out.set_paused_address(report.paused_address);
   out.set_source_left_paused(report.source_left_paused);
   for (const std::string& step : report.steps) out.add_steps(step);
   for (const engine::CutoverTargetReport& target : report.targets) {
@@ -94,6 +95,7 @@ engine::CutoverReport CutoverReportFromProto(const v1::CutoverReport& proto) {
   report.final_offset = proto.final_offset();
   report.pause_mode = proto.pause_mode();
   report.source_version = proto.source_version();
+  report.paused_address = proto.paused_address();
   report.source_left_paused = proto.source_left_paused();
   report.steps.assign(proto.steps().begin(), proto.steps().end());
   for (const v1::CutoverTarget& t : proto.targets()) {

@@ -84,6 +84,15 @@ engine::Endpoint EndpointFromProto(const v1::Endpoint& proto) {
     endpoint.tls.server_name = tls.server_name();
     endpoint.tls.skip_verify = tls.insecure_skip_verify();
   }
+  if (proto.has_sentinel()) {
+    engine::SentinelSpec sentinel;
+    sentinel.addresses.assign(proto.sentinel().addresses().begin(),
+                              proto.sentinel().addresses().end());
+    sentinel.master_name = proto.sentinel().master_name();
+    sentinel.credentials.username = proto.sentinel().username();
+    sentinel.credentials.password = proto.sentinel().password();
+    endpoint.sentinel = std::move(sentinel);
+  }
   return endpoint;
 }
 
@@ -98,6 +107,14 @@ v1::Endpoint EndpointToProto(const engine::Endpoint& endpoint) {
     tls->set_key_file(endpoint.tls.key_file);
     tls->set_server_name(endpoint.tls.server_name);
     tls->set_insecure_skip_verify(endpoint.tls.skip_verify);
+  }
+  if (endpoint.sentinel.has_value()) {
+    v1::Sentinel* sentinel = proto.mutable_sentinel();
+    for (const std::string& address : endpoint.sentinel->addresses) {
+      sentinel->add_addresses(address);
+    }
+    sentinel->set_master_name(endpoint.sentinel->master_name);
+    sentinel->set_username(endpoint.sentinel->credentials.username);
   }
   return proto;
 }

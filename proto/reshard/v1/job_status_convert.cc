@@ -142,6 +142,26 @@ v1::JobStatus StatusToProto(const engine::JobStatus& status) {
   proto.set_source_backlog_bytes(status.source_backlog_bytes);
   proto.set_source_backlog_seconds(status.source_backlog_seconds);
   proto.set_source_backlog_advice(status.source_backlog_advice);
+  proto.set_source_address(status.source_address);
+  for (const engine::SourceFailover& failover : status.source_failovers) {
+    v1::SourceFailover* f = proto.add_source_failovers();
+    f->set_from(failover.from);
+    f->set_to(failover.to);
+    switch (failover.kind) {
+      case engine::SourceFailover::Kind::kPending:
+        f->set_kind(v1::SourceFailover::PENDING);
+        break;
+      case engine::SourceFailover::Kind::kPartial:
+        f->set_kind(v1::SourceFailover::PARTIAL);
+        break;
+      case engine::SourceFailover::Kind::kFull:
+        f->set_kind(v1::SourceFailover::FULL);
+        break;
+    }
+    f->set_offset(failover.offset);
+    if (failover.unix_ms != 0) *f->mutable_time() = TimestampFromUnixMillis(failover.unix_ms);
+    f->set_detail(failover.detail);
+  }
   for (const engine::TargetStatus& target : status.targets) {
     v1::TargetStatus* t = proto.add_targets();
     t->set_name(target.name);

@@ -88,8 +88,9 @@ TEST(CtlHelpTest, BothScriptsOfferEveryCommand) {
       EXPECT_THAT(*script, HasSubstr(std::string(command.name))) << shell;
     }
   }
-  EXPECT_THAT(*CompletionScript("bash"),
-              HasSubstr("get|watch|pause|resume|cancel|delete|verify|cutover) COMPREPLY="));
+  EXPECT_THAT(
+      *CompletionScript("bash"),
+      HasSubstr("get|watch|pause|resume|cancel|delete|verify|cutover|set-source) COMPREPLY="));
   EXPECT_THAT(*CompletionScript("zsh"), HasSubstr("'watch:follow a job until it streams"));
 }
 
@@ -118,6 +119,7 @@ TEST(CtlHelpTest, BashCompletesCommandsOptionsAndFormats) {
   EXPECT_EQ(BashComplete("reshardctl w"), "watch\n");
   EXPECT_EQ(BashComplete("reshardctl --server 127.0.0.1:1 c"),
             "create\ncancel\ncutover\ncompletion\n");
+  EXPECT_EQ(BashComplete("reshardctl se"), "set-source\n");
   EXPECT_EQ(BashComplete("reshardctl -o w"), "wide\n");
   EXPECT_EQ(BashComplete("reshardctl completion \"\""), "bash\nzsh\n");
   EXPECT_EQ(BashComplete("reshardctl help ve"), "verify\nversion\n");

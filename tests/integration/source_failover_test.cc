@@ -1,0 +1,453 @@
+// The job follows its source through a failover: a source that reloads its
+// dataset (-LOADING) is waited for; set-source to a promoted replica
+// continues with PSYNC (+CONTINUE, no new snapshot anywhere). Each case ends
+// with every key compared on every target, and the job never FAILED.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "engine/job/job.h"
+#include "tests/integration/split_harness.h"
+#include "tests/support/free_port.h"
+#include "tests/support/redis_client.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/temp_dir.h"
+
+namespace reshard::integration {
+namespace {
+
+using engine::SourceFailover;
+
+// Records every state and detail a job publishes, on a thread of its own,
+// so that a test can say the job never FAILED on its way.
+class JobHistory {
+ public:
+  explicit JobHistory(const Job& job) : job_(job), thread_([this] { Run(); }) {}
+  ~JobHistory() {
+    stop_ = true;
+    thread_.join();
+  }
+  bool EverFailed() const {
+    absl::MutexLock lock(&mu_);
+    return failed_;
+  }
+  // Whether a published detail contained `text`.
+  bool SawDetail(const std::string& text) const {
+    absl::MutexLock lock(&mu_);
+    for (const std::string& detail : details_) {
+      if (absl::StrContains(detail, text)) return true;
+    }
+    return false;
+  }
+  std::string Details() const {
+    absl::MutexLock lock(&mu_);
+    std::string all;
+    for (const std::string& detail : details_) absl::StrAppend(&all, detail, "\n");
+    return all;
+  }
+
+ private:
+  void Run() {
+    uint64_t seen = 0;
+    while (!stop_) {
+      JobStatus status = job_.WaitForChange(seen, absl::Milliseconds(100));
+      if (status.version == seen) continue;
+      seen = status.version;
+      absl::MutexLock lock(&mu_);
+      if (status.state == JobState::kFailed) failed_ = true;
+      details_.insert(status.detail);
+    }
+  }
+
+  const Job& job_;
+  std::atomic<bool> stop_{false};
+  mutable absl::Mutex mu_;
+  bool failed_ ABSL_GUARDED_BY(mu_) = false;
+  std::set<std::string> details_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+// The canonical value of `key` in db 0 ("none" when absent).
+std::string CanonicalValueOrDie(RedisClient& client, const std::string& key) {
+  absl::StatusOr<std::string> value = testing::CanonicalValue(client, key);
+  EXPECT_TRUE(value.ok()) << value.status();
+  return value.ok() ? *value : "";
+}
+
+class SourceFailoverTest : public HalvesTest {
+ protected:
+  // Writes traffic to `server` until at least `batches` more batches passed.
+  void WriteBatches(const RedisServer* server, int batches) {
+    std::atomic<bool> stop{false};
+    std::atomic<int> rounds{0};
+    std::thread writer(WriteTraffic, server, &stop, &rounds);
+    EXPECT_TRUE(
+        RedisClient::WaitFor([&] { return rounds.load() >= batches; }, absl::Seconds(30)).ok());
+    stop = true;
+    writer.join();
+  }
+  // Until the job has routed everything `server` has written (its
+  // master_repl_offset).
+  void WaitUntilCaughtUp(RedisClient& server) {
+    EXPECT_TRUE(RedisClient::WaitFor(
+                    [&] {
+                      absl::StatusOr<std::string> offset =
+                          server.InfoField("replication", "master_repl_offset");
+                      return offset.ok() && job_->Snapshot().source_offset == std::stoull(*offset);
+                    },
+                    absl::Seconds(30), "the job caught up with the source")
+                    .ok());
+  }
+};
+
+// A source restarted with its RDB loads it for a while: PING answers
+// -LOADING. The job waits (the status says so) and continues with PSYNC.
+TEST_F(SourceFailoverTest, SourceLoadingItsDatasetIsWaitedFor) {
+  testing::RedisServerOptions slow_load;
+  // ~1 s of loading: events are served every KiB, each key takes 300 us.
+  slow_load.extra_args = {
+      "--key-load-delay",       "300", "--loading-process-events-interval-bytes", "1024",
+      "--enable-debug-command", "yes"};
+  source_ = StartServer(slow_load);
+  target_a_ = StartServer();
+  target_b_ = StartServer();
+  ASSERT_TRUE(source_ && target_a_ && target_b_);
+  source_client_.emplace(Connect(*source_));
+  FillNumericDataset(*source_client_, 1000);
+  ASSERT_TRUE(source_client_->CheckedCommand({"DEBUG", "POPULATE", "4000", "9pop:"}).ok());
+  StartJob("loading");
+  JobStatus status = WaitForState(*job_, JobState::kStreaming, absl::Seconds(60));
+  ASSERT_EQ(status.state, JobState::kStreaming) << status.error << " " << status.detail;
+  JobHistory history(*job_);
+
+  ASSERT_NO_FATAL_FAILURE(WriteBatches(source_.get(), 10));
+  WaitUntilCaughtUp(*source_client_);
+  // SHUTDOWN SAVE keeps the replication id and offset in the RDB: the
+  // restarted source continues the job's stream once it has loaded.
+  // (NOW: no wait for replicas to acknowledge a last GETACK.)
+  source_client_->Command({"SHUTDOWN", "SAVE", "NOW"}).IgnoreError();
+  ASSERT_TRUE(source_->Restart().ok()) << source_->LogTail();
+  source_client_.emplace(Connect(*source_));
+  ASSERT_TRUE(RedisClient::WaitFor(
+                  [&] {
+                    absl::StatusOr<std::string> ok =
+                        source_client_->InfoField("stats", "sync_partial_ok");
+                    return ok.ok() && *ok == "1";
+                  },
+                  absl::Seconds(30), "partial resync after loading")
+                  .ok())
+      << history.Details();
+  ASSERT_NO_FATAL_FAILURE(WriteBatches(source_.get(), 10));
+  ASSERT_NO_FATAL_FAILURE(ExpectExactHalves());
+  EXPECT_EQ(*source_client_->InfoField("stats", "sync_full"), "0");
+  EXPECT_FALSE(history.EverFailed()) << history.Details();
+  EXPECT_TRUE(history.SawDetail(
+      absl::StrCat("waiting for source ", source_->address(), " to load its dataset")))
+      << history.Details();
+  status = job_->Snapshot();
+  EXPECT_EQ(status.state, JobState::kStreaming) << status.detail;
+}
+
+// The replica R of the job's source M is promoted (REPLICAOF NO ONE) after M
+// died; set-source points the job at R, which continues its stream with
+// PSYNC: R keeps M's replication id as its replid2.
+TEST_F(SourceFailoverTest, SetSourceToAPromotedReplicaContinuesWithPartialSync) {
+  ASSERT_NO_FATAL_FAILURE(StartServers(3000));
+  std::unique_ptr<RedisServer> replica = StartServer();
+  ASSERT_TRUE(replica);
+  RedisClient r = Connect(*replica);
+  ASSERT_TRUE(r.CheckedCommand({"REPLICAOF", "127.0.0.1", std::to_string(source_->port())}).ok());
+  StartJob("failover");
+  JobStatus status = WaitForState(*job_, JobState::kStreaming, absl::Seconds(60));
+  ASSERT_EQ(status.state, JobState::kStreaming) << status.error << " " << status.detail;
+  JobHistory history(*job_);
+
+  ASSERT_NO_FATAL_FAILURE(WriteBatches(source_.get(), 20));
+  // The failover: R has everything M wrote, M dies, R is promoted.
+  WaitUntilCaughtUp(*source_client_);
+  const std::string m_offset = *source_client_->InfoField("replication", "master_repl_offset");
+  ASSERT_TRUE(RedisClient::WaitFor(
+                  [&] {
+                    absl::StatusOr<std::string> offset =
+                        r.InfoField("replication", "master_repl_offset");
+                    return offset.ok() && *offset == m_offset;
+                  },
+                  absl::Seconds(30), "the replica caught up")
+                  .ok());
+  const std::string m_address = source_->address();
+  ASSERT_TRUE(source_->Stop().ok());
+  // (M's shutdown sent its replicas a last REPLCONF GETACK.)
+  const std::string r_offset = *r.InfoField("replication", "master_repl_offset");
+  ASSERT_TRUE(r.CheckedCommand({"REPLICAOF", "NO", "ONE"}).ok());
+  ASSERT_TRUE(job_->SetSource(replica->address()).ok());
+  ASSERT_TRUE(RedisClient::WaitFor(
+                  [&] {
+                    JobStatus now = job_->Snapshot();
+                    return !now.source_failovers.empty() &&
+                           now.source_failovers.back().kind != SourceFailover::Kind::kPending;
+                  },
+                  absl::Seconds(30), "the failover followed")
+                  .ok())
+      << history.Details();
+
+  // Writes go on to R; the old M is gone: R is the source now.
+  source_ = std::move(replica);
+  source_client_.emplace(Connect(*source_));
+  ASSERT_NO_FATAL_FAILURE(WriteBatches(source_.get(), 20));
+  ASSERT_NO_FATAL_FAILURE(ExpectExactHalves());
+  // reshardd was never a full sync on R.
+  EXPECT_EQ(*source_client_->InfoField("stats", "sync_full"), "0");
+  EXPECT_EQ(*source_client_->InfoField("stats", "sync_partial_ok"), "1");
+  EXPECT_FALSE(history.EverFailed()) << history.Details();
+  status = job_->Snapshot();
+  EXPECT_EQ(status.state, JobState::kStreaming) << status.detail;
+  EXPECT_EQ(status.source_address, source_->address());
+  ASSERT_EQ(status.source_failovers.size(), 1u);
+  const SourceFailover& failover = status.source_failovers[0];
+  EXPECT_EQ(failover.from, m_address);
+  EXPECT_EQ(failover.to, source_->address());
+  EXPECT_EQ(failover.kind, SourceFailover::Kind::kPartial) << failover.detail;
+  EXPECT_EQ(failover.offset, std::stoull(r_offset));
+  EXPECT_TRUE(absl::StrContains(failover.detail, "+CONTINUE")) << failover.detail;
+  // Only the targets' own snapshots: none was needed again.
+  for (const engine::TargetStatus& target : status.targets) EXPECT_EQ(target.resyncs, 0u);
+}
+
+// set-source to a server with a history of its own (and other data): the
+// stream cannot continue, so every target gets a new snapshot of the new
+// source; what the old source had and the new one has not is gone from them.
+TEST_F(SourceFailoverTest, SetSourceToAnUnrelatedServerResyncsEveryTarget) {
+  ASSERT_NO_FATAL_FAILURE(StartServers(1000));
+  std::unique_ptr<RedisServer> other = StartServer();
+  ASSERT_TRUE(other);
+  RedisClient o = Connect(*other);
+  FillNumericDataset(o, 600);
+  ASSERT_NO_FATAL_FAILURE(testing::RunWithoutErrors(*source_client_, {{"SET", "0old:a", "1"},
+                                                                      {"SET", "7old:b", "2"},
+                                                                      {"SELECT", "1"},
+                                                                      {"SADD", "3old:c", "x"},
+                                                                      {"SELECT", "0"}}));
+  StartJob("unrelated");
+  JobStatus status = WaitForState(*job_, JobState::kStreaming, absl::Seconds(60));
+  ASSERT_EQ(status.state, JobState::kStreaming) << status.error << " " << status.detail;
+  JobHistory history(*job_);
+  ASSERT_NO_FATAL_FAILURE(WriteBatches(source_.get(), 10));
+  WaitUntilCaughtUp(*source_client_);
+
+  const std::string old_replid = *source_client_->InfoField("replication", "master_replid");
+  ASSERT_TRUE(job_->SetSource(other->address()).ok());
+  // Writes to the new source while the targets resync.
+  ASSERT_NO_FATAL_FAILURE(WriteBatches(other.get(), 10));
+  ASSERT_TRUE(RedisClient::WaitFor(
+                  [&] {
+                    JobStatus now = job_->Snapshot();
+                    if (now.source_failovers.empty()) return false;
+                    if (now.source_failovers.back().kind == SourceFailover::Kind::kPending) {
+                      return false;
+                    }
+                    return now.state == JobState::kStreaming && now.targets[0].resyncs == 1 &&
+                           now.targets[1].resyncs == 1;
+                  },
+                  absl::Seconds(60), "every target resynced from the new source")
+                  .ok())
+      << history.Details() << job_->Snapshot().detail;
+  source_ = std::move(other);
+  source_client_.emplace(Connect(*source_));
+  ASSERT_NO_FATAL_FAILURE(WriteBatches(source_.get(), 10));
+  ASSERT_NO_FATAL_FAILURE(ExpectExactHalves());
+  for (RedisClient* target : {&*a_, &*b_}) {
+    EXPECT_EQ(CanonicalValueOrDie(*target, "0old:a"), "none");
+    EXPECT_EQ(CanonicalValueOrDie(*target, "7old:b"), "none");
+  }
+  EXPECT_FALSE(history.EverFailed()) << history.Details();
+  status = job_->Snapshot();
+  EXPECT_EQ(status.state, JobState::kStreaming) << status.detail;
+  ASSERT_EQ(status.source_failovers.size(), 1u);
+  const SourceFailover& failover = status.source_failovers[0];
+  EXPECT_EQ(failover.kind, SourceFailover::Kind::kFull);
+  const std::string new_replid = *source_client_->InfoField("replication", "master_replid");
+  // Why: the new source's replication id is not the one followed.
+  EXPECT_TRUE(absl::StrContains(failover.detail,
+                                absl::StrCat("does not continue replication id ", old_replid)))
+      << failover.detail;
+  EXPECT_TRUE(absl::StrContains(failover.detail,
+                                absl::StrCat("the source's replication id is ", new_replid)))
+      << failover.detail;
+  EXPECT_TRUE(absl::StrContains(failover.detail, "full resync of every target")) << failover.detail;
+  EXPECT_TRUE(history.SawDetail("after a failover")) << history.Details();
+}
+
+// A job through a Sentinel (quorum 1) that watches the source M and its
+// replica R: no source address in the spec, the Sentinel names M; SENTINEL
+// FAILOVER promotes R, the Sentinel's +switch-master moves the job to R,
+// which continues its stream with PSYNC.
+TEST_F(SourceFailoverTest, SentinelFailoverIsFollowedWithPartialSync) {
+  ASSERT_NO_FATAL_FAILURE(StartServers(2000));
+  std::unique_ptr<RedisServer> replica = StartServer();
+  ASSERT_TRUE(replica);
+  RedisClient r = Connect(*replica);
+  ASSERT_TRUE(r.CheckedCommand({"REPLICAOF", "127.0.0.1", std::to_string(source_->port())}).ok());
+  testing::TempDir dir("sentinel");
+  {
+    std::ofstream conf(dir / "sentinel.conf");
+    conf << "sentinel monitor mymaster 127.0.0.1 " << source_->port() << " 1\n"
+         << "sentinel down-after-milliseconds mymaster 5000\n"
+         << "sentinel failover-timeout mymaster 10000\n";
+  }
+  testing::RedisServerOptions sentinel_options;
+  sentinel_options.config_file = dir / "sentinel.conf";
+  sentinel_options.dir = dir.path();
+  sentinel_options.extra_args = {"--sentinel"};
+  std::unique_ptr<RedisServer> sentinel = StartServer(sentinel_options);
+  ASSERT_TRUE(sentinel);
+  RedisClient s = Connect(*sentinel);
+  // SENTINEL FAILOVER needs a replica the Sentinel knows.
+  ASSERT_TRUE(RedisClient::WaitFor(
+                  [&] {
+                    absl::StatusOr<engine::RespValue> replicas =
+                        s.CheckedCommand({"SENTINEL", "REPLICAS", "mymaster"});
+                    return replicas.ok() &&
+                           absl::StrContains(replicas->ToString(), replica->address());
+                  },
+                  absl::Seconds(30), "the Sentinel knows the replica")
+                  .ok());
+
+  spec_.source.address = "";  // the Sentinel's to say
+  spec_.source.sentinel =
+      engine::SentinelSpec{{sentinel->address()}, "mymaster", engine::Credentials{}};
+  spec_.targets.push_back(
+      MakeTarget("a", {FilterKind::kRegex, "^[0-4]"}, testing::PickFreePort(), target_a_.get()));
+  spec_.targets.push_back(
+      MakeTarget("b", {FilterKind::kRegex, "^[5-9]"}, testing::PickFreePort(), target_b_.get()));
+  ASSERT_TRUE(engine::ValidateJobSpec(spec_).ok()) << engine::ValidateJobSpec(spec_);
+  job_ = std::make_unique<Job>("sentinel", spec_);
+  job_->Start();
+  JobStatus status = WaitForState(*job_, JobState::kStreaming, absl::Seconds(60));
+  ASSERT_EQ(status.state, JobState::kStreaming) << status.error << " " << status.detail;
+  EXPECT_EQ(status.source_address, source_->address());
+  JobHistory history(*job_);
+
+  ASSERT_NO_FATAL_FAILURE(WriteBatches(source_.get(), 20));
+  // A graceful failover, as Redis's own FAILOVER does it: M's writes (the
+  // Sentinel's hello PUBLISHes and replication PINGs too) pause, so that
+  // nothing reaches reshardd that R has not. Without it the job may be ahead
+  // of R by a hello message: R cannot continue that, and the job resyncs
+  // every target instead (SetSourceToAnUnrelatedServerResyncsEveryTarget).
+  ASSERT_TRUE(source_client_->CheckedCommand({"CLIENT", "PAUSE", "10000", "WRITE"}).ok());
+  WaitUntilCaughtUp(*source_client_);
+  const std::string m_offset = *source_client_->InfoField("replication", "master_repl_offset");
+  ASSERT_TRUE(RedisClient::WaitFor(
+                  [&] {
+                    absl::StatusOr<std::string> offset =
+                        r.InfoField("replication", "master_repl_offset");
+                    return offset.ok() && *offset == m_offset;
+                  },
+                  absl::Seconds(30), "the replica caught up")
+                  .ok());
+  const std::string m_address = source_->address();
+  ASSERT_TRUE(s.CheckedCommand({"SENTINEL", "FAILOVER", "mymaster"}).ok());
+  ASSERT_TRUE(RedisClient::WaitFor(
+                  [&] {
+                    JobStatus now = job_->Snapshot();
+                    return !now.source_failovers.empty() &&
+                           now.source_failovers.back().kind != SourceFailover::Kind::kPending;
+                  },
+                  absl::Seconds(30), "the failover followed")
+                  .ok())
+      << history.Details();
+
+  // M is R's replica now; writes go to R.
+  source_client_->Command({"CLIENT", "UNPAUSE"}).IgnoreError();
+  std::unique_ptr<RedisServer> old_master = std::move(source_);
+  source_ = std::move(replica);
+  source_client_.emplace(Connect(*source_));
+  ASSERT_NO_FATAL_FAILURE(WriteBatches(source_.get(), 20));
+  ASSERT_NO_FATAL_FAILURE(ExpectExactHalves());
+  EXPECT_FALSE(history.EverFailed()) << history.Details();
+  status = job_->Snapshot();
+  EXPECT_EQ(status.state, JobState::kStreaming) << status.detail;
+  EXPECT_EQ(status.source_address, source_->address());
+  ASSERT_EQ(status.source_failovers.size(), 1u);
+  const SourceFailover& failover = status.source_failovers[0];
+  EXPECT_EQ(failover.from, m_address);
+  EXPECT_EQ(failover.to, source_->address());
+  EXPECT_EQ(failover.kind, SourceFailover::Kind::kPartial) << failover.detail;
+  EXPECT_TRUE(absl::StrContains(failover.detail, "+CONTINUE")) << failover.detail;
+  // reshardd (and the demoted M) continued on R: no full sync there.
+  EXPECT_EQ(*source_client_->InfoField("stats", "sync_full"), "0");
+  for (const engine::TargetStatus& target : status.targets) EXPECT_EQ(target.resyncs, 0u);
+}
+
+// A job attached to a replica R of the master M (no fork on M) splits
+// exactly, and its cutover pauses the writes on M, found from R's INFO
+// replication: the targets then hold exactly what M holds, writes to M
+// going on until the pause.
+TEST_F(SourceFailoverTest, JobOnAReplicaCutsOverPausingItsMaster) {
+  ASSERT_NO_FATAL_FAILURE(StartServers(2000));
+  std::unique_ptr<RedisServer> master = std::move(source_);
+  source_ = StartServer();
+  ASSERT_TRUE(source_);
+  RedisClient r = Connect(*source_);
+  ASSERT_TRUE(r.CheckedCommand({"REPLICAOF", "127.0.0.1", std::to_string(master->port())}).ok());
+  ASSERT_TRUE(RedisClient::WaitFor(
+                  [&] {
+                    absl::StatusOr<std::string> link =
+                        r.InfoField("replication", "master_link_status");
+                    return link.ok() && *link == "up";
+                  },
+                  absl::Seconds(30), "the replica's link up")
+                  .ok());
+  StartJob("on-replica");
+  JobStatus status = WaitForState(*job_, JobState::kStreaming, absl::Seconds(60));
+  ASSERT_EQ(status.state, JobState::kStreaming) << status.error << " " << status.detail;
+  RedisClient m = Connect(*master);
+  // The job is R's replica, not M's: no fork on M.
+  EXPECT_EQ(*m.InfoField("stats", "sync_full"), "1");  // R's own
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> rounds{0};
+  std::thread writer(WriteTraffic, master.get(), &stop, &rounds);
+  ASSERT_TRUE(RedisClient::WaitFor([&] { return rounds.load() >= 20; }, absl::Seconds(30)).ok());
+  engine::CutoverOptions options;
+  options.max_write_pause = absl::Seconds(20);
+  options.lag_threshold_bytes = 256 << 10;
+  options.promote = true;
+  options.leave_source_paused = true;  // M stays paused while the test compares
+  ASSERT_TRUE(job_->Cutover(options).ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  status = job_->Snapshot();
+  while (!(status.cutover.has_value() && status.cutover->state != engine::CutoverState::kRunning) &&
+         absl::Now() < deadline) {
+    status = job_->WaitForChange(status.version, absl::Milliseconds(100));
+  }
+  stop = true;
+  ASSERT_TRUE(status.cutover.has_value());
+  ASSERT_EQ(status.cutover->state, engine::CutoverState::kDone) << status.cutover->error;
+  EXPECT_EQ(status.cutover->paused_address, master->address());
+  // Every write M took before its pause is on the targets.
+  a_.emplace(Connect(*target_a_));
+  b_.emplace(Connect(*target_b_));
+  auto filter_a = engine::MakeKeyFilter(spec_.targets[0].filter);
+  auto filter_b = engine::MakeKeyFilter(spec_.targets[1].filter);
+  ASSERT_TRUE(filter_a.ok() && filter_b.ok());
+  absl::StatusOr<testing::ShardCheckReport> check = testing::CheckShards(
+      m, {{"a", filter_a->get(), &*a_}, {"b", filter_b->get(), &*b_}}, /*db_count=*/2);
+  ASSERT_TRUE(check.ok()) << check.status();
+  EXPECT_TRUE(check->ok()) << check->Summary();
+  ASSERT_TRUE(m.CheckedCommand({"CLIENT", "UNPAUSE"}).ok());
+  writer.join();
+  EXPECT_GT(rounds.load(), 20);
+  source_client_.emplace(Connect(*source_));
+}
+
+}  // namespace
+}  // namespace reshard::integration
