@@ -85,6 +85,18 @@ std::string CanonicalValueOrDie(RedisClient& client, const std::string& key) {
 
 class SourceFailoverTest : public HalvesTest {
  protected:
+  // Waits until `replica` has the source's whole replication offset.
+  void WaitForReplicaOf(RedisClient& replica) {
+    const std::string offset = *source_client_->InfoField("replication", "master_repl_offset");
+    ASSERT_TRUE(RedisClient::WaitFor(
+                    [&] {
+                      absl::StatusOr<std::string> at =
+                          replica.InfoField("replication", "master_repl_offset");
+                      return at.ok() && *at == offset;
+                    },
+                    absl::Seconds(30), "the replica caught up")
+                    .ok());
+  }
   // Writes traffic to `server` until at least `batches` more batches passed.
   void WriteBatches(const RedisServer* server, int batches) {
     std::atomic<bool> stop{false};
@@ -174,15 +186,7 @@ TEST_F(SourceFailoverTest, SetSourceToAPromotedReplicaContinuesWithPartialSync) 
   ASSERT_NO_FATAL_FAILURE(WriteBatches(source_.get(), 20));
   // The failover: R has everything M wrote, M dies, R is promoted.
   WaitUntilCaughtUp(*source_client_);
-  const std::string m_offset = *source_client_->InfoField("replication", "master_repl_offset");
-  ASSERT_TRUE(RedisClient::WaitFor(
-                  [&] {
-                    absl::StatusOr<std::string> offset =
-                        r.InfoField("replication", "master_repl_offset");
-                    return offset.ok() && *offset == m_offset;
-                  },
-                  absl::Seconds(30), "the replica caught up")
-                  .ok());
+  ASSERT_NO_FATAL_FAILURE(WaitForReplicaOf(r));
   const std::string m_address = source_->address();
   ASSERT_TRUE(source_->Stop().ok());
   // (M's shutdown sent its replicas a last REPLCONF GETACK.)
@@ -344,15 +348,7 @@ TEST_F(SourceFailoverTest, SentinelFailoverIsFollowedWithPartialSync) {
   // every target instead (SetSourceToAnUnrelatedServerResyncsEveryTarget).
   ASSERT_TRUE(source_client_->CheckedCommand({"CLIENT", "PAUSE", "10000", "WRITE"}).ok());
   WaitUntilCaughtUp(*source_client_);
-  const std::string m_offset = *source_client_->InfoField("replication", "master_repl_offset");
-  ASSERT_TRUE(RedisClient::WaitFor(
-                  [&] {
-                    absl::StatusOr<std::string> offset =
-                        r.InfoField("replication", "master_repl_offset");
-                    return offset.ok() && *offset == m_offset;
-                  },
-                  absl::Seconds(30), "the replica caught up")
-                  .ok());
+  ASSERT_NO_FATAL_FAILURE(WaitForReplicaOf(r));
   const std::string m_address = source_->address();
   ASSERT_TRUE(s.CheckedCommand({"SENTINEL", "FAILOVER", "mymaster"}).ok());
   ASSERT_TRUE(RedisClient::WaitFor(
