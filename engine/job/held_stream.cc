@@ -7,6 +7,7 @@ absl::Status HeldStream::Add(uint64_t source_end, std::string_view bytes) {
   if (bytes.empty()) return absl::OkStatus();
   if (snapshot_offset_.has_value()) {
     if (source_end <= *snapshot_offset_) return absl::OkStatus();
+    kept_ = true;
     return bytes_.Push(bytes);
   }
   absl::Status pushed = bytes_.Push(bytes);
@@ -22,6 +23,7 @@ void HeldStream::SetSnapshotOffset(uint64_t offset) {
     marks_.pop_front();
   }
   marks_.clear();
+  kept_ = bytes_.pushed() > drop_to;
   bytes_.Pop(drop_to - bytes_.popped());
 }
 

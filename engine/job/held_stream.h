@@ -28,9 +28,12 @@ class HeldStream {
   void SetSnapshotOffset(uint64_t offset);
   // Whether the command starting at `source_start` must begin with SELECT:
   // it may be the first one kept, and the target starts its new stream in an
-  // unknown db.
+  // unknown db. Until a command's bytes are kept past the snapshot offset,
+  // every one may be the first: a SELECT or a PING of the source's stream
+  // (never held) can lie between the snapshot offset and the first kept
+  // command, and a SELECT sent with a dropped one never reaches the target.
   bool NeedsSelect(uint64_t source_start) const {
-    return !snapshot_offset_.has_value() || source_start <= *snapshot_offset_;
+    return !snapshot_offset_.has_value() || source_start <= *snapshot_offset_ || !kept_;
   }
   std::optional<uint64_t> snapshot_offset() const { return snapshot_offset_; }
   // The source offset the held bytes reach (the last Add), or nullopt.
@@ -43,6 +46,7 @@ class HeldStream {
   std::deque<std::pair<uint64_t, uint64_t>> marks_;
   std::optional<uint64_t> snapshot_offset_;
   std::optional<uint64_t> last_source_end_;
+  bool kept_ = false;  // bytes past the snapshot offset were kept
 };
 
 }  // namespace reshard::engine
