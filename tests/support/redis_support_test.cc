@@ -1,5 +1,6 @@
 // Checks the test support itself against a real redis-server.
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -16,8 +17,10 @@
 #include "tests/support/redis_client.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/server_binaries.h"
+#include "tests/support/shard_check.h"
 #include "tests/support/stall_proxy.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_servers.h"
 
 namespace reshard::testing {
 namespace {
@@ -193,6 +196,70 @@ TEST(RedisClientTest, WaitForKeyWaitsForTheKeyInTheSelectedDb) {
   EXPECT_TRUE(client->WaitForKey("marker", absl::Seconds(5), "the marker").ok());
   ASSERT_TRUE(client->CheckedCommand({"SELECT", "1"}).ok());
   EXPECT_FALSE(client->WaitForKey("marker", absl::Milliseconds(50), "the marker").ok());
+}
+
+// The oracle of every end-to-end test: equal shards give no problem (sets
+// and hashes filled in another order included), and each kind of damage is
+// named once, on the right key and target.
+TEST(ShardCheckTest, NamesEveryKindOfDamageAndNothingElse) {
+  std::unique_ptr<RedisServer> source = StartServer(), a = StartServer(), b = StartServer();
+  ASSERT_TRUE(source && a && b);
+  RedisClient src = Connect(*source), ca = Connect(*a), cb = Connect(*b);
+  const std::vector<std::vector<std::string>> a_keys = {
+      {"SET", "a:str", "v"},
+      {"SET", "a:ttl", "v", "PXAT", "4102444800000"},
+      {"SET", "a:gone", "v"},
+      {"RPUSH", "a:list", "1", "2", "3"},
+      {"SADD", "a:set", "x", "y", "z"},
+      {"ZADD", "a:zset", "1", "m", "2", "n"},
+      {"HSET", "a:hash", "f", "1", "g", "2"},
+      {"XADD", "a:stream", "1-1", "f", "v"},
+      {"XGROUP", "CREATE", "a:stream", "g1", "0"},
+  };
+  const std::vector<std::vector<std::string>> b_keys = {
+      {"SET", "b:str", "v"}, {"SADD", "b:set", "p", "q"}, {"SET", "b:misplaced", "v"}};
+  for (RedisClient* c : {&src, &ca}) ASSERT_NO_FATAL_FAILURE(RunWithoutErrors(*c, a_keys));
+  for (RedisClient* c : {&src, &cb}) ASSERT_NO_FATAL_FAILURE(RunWithoutErrors(*c, b_keys));
+  // The same set and hash on the source, built in another order.
+  ASSERT_NO_FATAL_FAILURE(RunWithoutErrors(src, {{"DEL", "a:set", "a:hash"},
+                                                 {"SADD", "a:set", "z", "x", "y"},
+                                                 {"HSET", "a:hash", "g", "2", "f", "1"}}));
+
+  auto fa = engine::MakeKeyFilter({engine::FilterKind::kRegex, "^a"});
+  auto fb = engine::MakeKeyFilter({engine::FilterKind::kRegex, "^b"});
+  ASSERT_TRUE(fa.ok() && fb.ok());
+  std::vector<ShardCheckTarget> targets = {{"a", fa->get(), &ca}, {"b", fb->get(), &cb}};
+  absl::StatusOr<ShardCheckReport> clean = CheckShards(src, targets, 1);
+  ASSERT_TRUE(clean.ok()) << clean.status();
+  EXPECT_TRUE(clean->ok()) << clean->Summary();
+  EXPECT_EQ(clean->source_keys, 11u);
+  EXPECT_EQ(clean->keys_per_target, (std::vector<size_t>{8, 3}));
+
+  ASSERT_NO_FATAL_FAILURE(RunWithoutErrors(ca, {{"DEL", "a:gone"},
+                                                {"PERSIST", "a:ttl"},
+                                                {"RPUSH", "a:list", "4"},
+                                                {"ZADD", "a:zset", "3", "m"},
+                                                {"HSET", "a:hash", "f", "changed"},
+                                                {"XGROUP", "CREATE", "a:stream", "g2", "0"},
+                                                {"SET", "b:misplaced", "v"}}));
+  ASSERT_NO_FATAL_FAILURE(RunWithoutErrors(cb, {{"SREM", "b:set", "q"}, {"SET", "b:extra", "v"}}));
+  absl::StatusOr<ShardCheckReport> damaged = CheckShards(src, targets, 1);
+  ASSERT_TRUE(damaged.ok()) << damaged.status();
+  using ::testing::StartsWith;
+  EXPECT_THAT(damaged->problems,
+              ::testing::ElementsAre(
+                  "db 0 key 'a:gone' on target a: missing",
+                  StartsWith("db 0 key 'a:hash' on target a: value differs: source hash:f=1,g=2"),
+                  StartsWith("db 0 key 'a:list' on target a: value differs: source list:1,2,3 "),
+                  StartsWith("db 0 key 'a:stream' on target a: value differs: source stream:"),
+                  "db 0 key 'a:ttl' on target a: expiry differs: source 4102444800000 target -1",
+                  StartsWith("db 0 key 'a:zset' on target a: value differs: source zset:"),
+                  "db 0 key 'b:misplaced' on target a: stray (not for this target or not on the "
+                  "source)",
+                  StartsWith("db 0 key 'b:set' on target b: value differs: source set:p\\x1fq "),
+                  "db 0 key 'b:extra' on target b: stray (not for this target or not on the "
+                  "source)"))
+      << damaged->Summary(20);
 }
 
 TEST(TempDirTest, IsFreshAndRemovedWithItsFiles) {

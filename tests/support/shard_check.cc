@@ -82,53 +82,118 @@ bool SameExpiry(const Expiry& a, const Expiry& b) {
 
 }  // namespace
 
-absl::StatusOr<std::string> CanonicalValue(RedisClient& client, const std::string& key) {
-  absl::StatusOr<RespValue> type = client.CheckedCommand({"TYPE", key});
-  if (!type.ok()) return type.status();
-  const std::string& t = type->str;
-  absl::StatusOr<RespValue> v;
-  if (t == "none") return std::string("none");
-  if (t == "string") {
-    v = client.CheckedCommand({"GET", key});
-    if (!v.ok()) return v.status();
-    return absl::StrCat("string:", absl::CHexEscape(v->str));
+namespace {
+
+// The commands that read a key of `type` (TYPE's reply) for its canonical form.
+std::vector<std::vector<std::string>> ValueCommands(const std::string& type,
+                                                    const std::string& key) {
+  if (type == "none") return {};
+  if (type == "string") return {{"GET", key}};
+  if (type == "list") return {{"LRANGE", key, "0", "-1"}};
+  if (type == "set") return {{"SMEMBERS", key}};
+  if (type == "zset") return {{"ZRANGE", key, "0", "-1", "WITHSCORES"}};
+  if (type == "hash") return {{"HGETALL", key}};
+  if (type == "stream") return {{"XRANGE", key, "-", "+"}, {"XINFO", "GROUPS", key}};
+  return {{"DUMP", key}};  // anything else (module types): the serialized form
+}
+
+// The canonical form from the replies to ValueCommands(type, key), in order;
+// `field_expiries` is FieldExpiries' text for a hash.
+absl::StatusOr<std::string> Render(const std::string& type, const std::vector<RespValue>& replies,
+                                   const std::string& field_expiries) {
+  if (type == "none") return std::string("none");
+  // XINFO GROUPS may fail (a server without it): the rest may not.
+  for (size_t i = 0; i < replies.size(); ++i) {
+    if (replies[i].IsError() && !(type == "stream" && i == 1)) {
+      return absl::UnknownError(absl::StrCat("reading a ", type, ": ", replies[i].str));
+    }
   }
-  if (t == "list") {
-    v = client.CheckedCommand({"LRANGE", key, "0", "-1"});
-    if (!v.ok()) return v.status();
-    return absl::StrCat("list:", absl::StrJoin(Strings(*v), ",", [](std::string* out, auto& s) {
+  const RespValue& v = replies.at(0);
+  if (type == "string") return absl::StrCat("string:", absl::CHexEscape(v.str));
+  if (type == "list") {
+    return absl::StrCat("list:", absl::StrJoin(Strings(v), ",", [](std::string* out, auto& s) {
                           out->append(absl::CHexEscape(s));
                         }));
   }
-  if (t == "set") {
-    v = client.CheckedCommand({"SMEMBERS", key});
-    if (!v.ok()) return v.status();
-    std::vector<std::string> members = Strings(*v);
+  if (type == "set") {
+    std::vector<std::string> members = Strings(v);
     std::sort(members.begin(), members.end());
     return absl::StrCat("set:", absl::CHexEscape(absl::StrJoin(members, "\x1f")));
   }
-  if (t == "zset") {
-    v = client.CheckedCommand({"ZRANGE", key, "0", "-1", "WITHSCORES"});
-    if (!v.ok()) return v.status();
-    return absl::StrCat("zset:", absl::CHexEscape(absl::StrJoin(Strings(*v), "\x1f")));
+  if (type == "zset") {
+    return absl::StrCat("zset:", absl::CHexEscape(absl::StrJoin(Strings(v), "\x1f")));
   }
-  if (t == "hash") {
-    v = client.CheckedCommand({"HGETALL", key});
-    if (!v.ok()) return v.status();
-    return absl::StrCat("hash:", SortedPairs(*v), FieldExpiries(client, key, *v));
-  }
-  if (t == "stream") {
-    v = client.CheckedCommand({"XRANGE", key, "-", "+"});
-    if (!v.ok()) return v.status();
-    std::string out = "stream:" + v->ToString();
-    absl::StatusOr<RespValue> groups = client.CheckedCommand({"XINFO", "GROUPS", key});
-    if (groups.ok()) out += "|groups:" + groups->ToString();
+  if (type == "hash") return absl::StrCat("hash:", SortedPairs(v), field_expiries);
+  if (type == "stream") {
+    std::string out = "stream:" + v.ToString();
+    if (!replies[1].IsError()) out += "|groups:" + replies[1].ToString();
     return out;
   }
-  // Anything else (module types): the serialized form.
-  v = client.CheckedCommand({"DUMP", key});
-  if (!v.ok()) return v.status();
-  return absl::StrCat(t, ":", absl::CHexEscape(v->str));
+  return absl::StrCat(type, ":", absl::CHexEscape(v.str));
+}
+
+// Canonical value and expiry of each of `keys` (in the client's db), read
+// in pipelined round trips: TYPE of every key, then its value commands and
+// PEXPIRETIME, then the hashes' field expiries.
+struct KeyState {
+  std::string value;
+  Expiry expiry;
+};
+
+absl::StatusOr<std::vector<KeyState>> ReadKeys(RedisClient& client,
+                                               const std::vector<std::string>& keys) {
+  std::vector<std::vector<std::string>> commands;
+  for (const std::string& key : keys) commands.push_back({"TYPE", key});
+  absl::StatusOr<std::vector<RespValue>> types = client.Pipeline(commands);
+  if (!types.ok()) return types.status();
+  commands.clear();
+  std::vector<size_t> first(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if ((*types)[i].IsError()) return absl::UnknownError("TYPE: " + (*types)[i].str);
+    first[i] = commands.size();
+    for (auto& command : ValueCommands((*types)[i].str, keys[i])) commands.push_back(command);
+    commands.push_back({"PEXPIRETIME", keys[i]});
+  }
+  absl::StatusOr<std::vector<RespValue>> replies = client.Pipeline(commands);
+  if (!replies.ok()) return replies.status();
+  std::vector<KeyState> out(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const std::string& type = (*types)[i].str;
+    const size_t n = ValueCommands(type, keys[i]).size();
+    std::vector<RespValue> value(replies->begin() + first[i], replies->begin() + first[i] + n);
+    std::string field_expiries;
+    if (type == "hash") field_expiries = FieldExpiries(client, keys[i], value.at(0));
+    absl::StatusOr<std::string> rendered = Render(type, value, field_expiries);
+    if (!rendered.ok()) return rendered.status();
+    out[i].value = std::move(*rendered);
+    const RespValue& expire = (*replies)[first[i] + n];
+    if (!expire.IsError()) {
+      out[i].expiry = Expiry{expire.integer, true};
+    } else {
+      absl::StatusOr<Expiry> expiry = ExpireTime(client, keys[i]);  // before Redis 7.0
+      if (!expiry.ok()) return expiry.status();
+      out[i].expiry = *expiry;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> CanonicalValue(RedisClient& client, const std::string& key) {
+  absl::StatusOr<RespValue> type = client.CheckedCommand({"TYPE", key});
+  if (!type.ok()) return type.status();
+  std::vector<RespValue> replies;
+  for (auto& command : ValueCommands(type->str, key)) {
+    absl::StatusOr<RespValue> reply = client.Command(command);
+    if (!reply.ok()) return reply.status();
+    replies.push_back(std::move(*reply));
+  }
+  std::string field_expiries;
+  if (type->str == "hash" && !replies.at(0).IsError()) {
+    field_expiries = FieldExpiries(client, key, replies[0]);
+  }
+  return Render(type->str, replies, field_expiries);
 }
 
 std::string ShardCheckReport::Summary(size_t max_problems) const {
@@ -160,32 +225,39 @@ absl::StatusOr<ShardCheckReport> CheckShards(RedisClient& source,
       std::set<std::string> have(target_keys->begin(), target_keys->end());
       if (auto s = target.CheckedCommand({"SELECT", select_db}); !s.ok()) return s.status();
       std::set<std::string> wanted;
+      std::vector<std::string> present;
       for (const std::string& key : *source_keys) {
         if (!targets[t].filter->Matches(key)) continue;
         wanted.insert(key);
-        std::string where =
-            absl::StrCat("db ", db, " key ", Quote(key), " on target ", targets[t].name, ": ");
         if (have.count(key) == 0) {
-          report.problems.push_back(where + "missing");
+          report.problems.push_back(absl::StrCat("db ", db, " key ", Quote(key), " on target ",
+                                                 targets[t].name, ": missing"));
           continue;
         }
-        absl::StatusOr<std::string> want_value = CanonicalValue(source, key);
-        absl::StatusOr<std::string> got_value = CanonicalValue(target, key);
-        if (!want_value.ok()) return want_value.status();
-        if (!got_value.ok()) return got_value.status();
-        if (*want_value != *got_value) {
-          report.problems.push_back(absl::StrCat(where, "value differs: source ",
-                                                 want_value->substr(0, 200), " target ",
-                                                 got_value->substr(0, 200)));
-        }
-        absl::StatusOr<Expiry> want_expire = ExpireTime(source, key);
-        absl::StatusOr<Expiry> got_expire = ExpireTime(target, key);
-        if (!want_expire.ok()) return want_expire.status();
-        if (!got_expire.ok()) return got_expire.status();
-        if (!SameExpiry(*want_expire, *got_expire)) {
-          report.problems.push_back(absl::StrCat(where, "expiry differs: source ",
-                                                 want_expire->unix_ms, " target ",
-                                                 got_expire->unix_ms));
+        present.push_back(key);
+      }
+      constexpr size_t kBatch = 256;
+      for (size_t begin = 0; begin < present.size(); begin += kBatch) {
+        std::vector<std::string> batch(present.begin() + begin,
+                                       present.begin() + std::min(present.size(), begin + kBatch));
+        absl::StatusOr<std::vector<KeyState>> want = ReadKeys(source, batch);
+        if (!want.ok()) return want.status();
+        absl::StatusOr<std::vector<KeyState>> got = ReadKeys(target, batch);
+        if (!got.ok()) return got.status();
+        for (size_t i = 0; i < batch.size(); ++i) {
+          std::string where = absl::StrCat("db ", db, " key ", Quote(batch[i]), " on target ",
+                                           targets[t].name, ": ");
+          const KeyState& w = (*want)[i];
+          const KeyState& g = (*got)[i];
+          if (w.value != g.value) {
+            report.problems.push_back(absl::StrCat(where, "value differs: source ",
+                                                   w.value.substr(0, 200), " target ",
+                                                   g.value.substr(0, 200)));
+          }
+          if (!SameExpiry(w.expiry, g.expiry)) {
+            report.problems.push_back(absl::StrCat(where, "expiry differs: source ",
+                                                   w.expiry.unix_ms, " target ", g.expiry.unix_ms));
+          }
         }
       }
       for (const std::string& key : have) {
