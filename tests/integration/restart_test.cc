@@ -6,9 +6,12 @@
 // is down; options.set_source_backlog). The source's sync_full (INFO stats) counts its forks for
 // replicas; each target's log counts its partial and full resyncs.
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -160,6 +163,54 @@ TEST_F(RestartTest, KillWhileATargetResyncs) {
   ExpectExactAfterCatchUp(&workload);
 }
 
+TEST_F(RestartTest, KillWhileCrossTargetWritesWaitForTheirCopies) {
+  // A burst of SUNIONSTORE 0:d:<i> 9:s:<i>: each destination is on "left",
+  // its set on "right", so every write waits for a copy of its set read
+  // from the source. reshardd is killed while the burst goes through it; the
+  // restarted job continues with PSYNC and may neither lose a write whose
+  // copy was in flight nor apply one twice.
+  constexpr int kSets = 40000;
+  ASSERT_NO_FATAL_FAILURE(StartServers(500, {"--repl-backlog-size", "64mb"}));
+  ASSERT_NO_FATAL_FAILURE(CreateJob());
+  WaitAllStreaming();
+  Workload workload(source_->port(), 64, kWorkloadKeys);
+  std::vector<std::vector<std::string>> sets, unions;
+  for (int i = 0; i < kSets; ++i) {
+    const std::string set = absl::StrCat("9:s:", i);
+    sets.push_back({"SADD", set, "m1", absl::StrCat("m", i)});
+    unions.push_back({"SUNIONSTORE", absl::StrCat("0:d:", i), set});
+  }
+  ASSERT_TRUE(source_client_->Pipeline(sets).ok());
+  WaitCaughtUp();
+  const std::string forks = SourceStat("sync_full");
+  const int full_left = FullResyncs(0), full_right = FullResyncs(1);
+
+  // The burst runs while reshardd is stopped; let go, reshardd reads it at
+  // full speed and is killed a few milliseconds later, with most of the
+  // burst read or waiting for copies.
+  ASSERT_EQ(kill(reshardd_->pid(), SIGSTOP), 0);
+  ASSERT_TRUE(source_client_->Pipeline(unions).ok());
+  ASSERT_EQ(kill(reshardd_->pid(), SIGCONT), 0);
+  absl::SleepFor(absl::Milliseconds(30));
+  reshardd_->Kill();
+  testing::RedisClient left = testing::Connect(*targets_[0]);
+  absl::StatusOr<engine::RespValue> last =
+      left.Command({"EXISTS", absl::StrCat("0:d:", kSets - 1)});
+  ASSERT_TRUE(last.ok()) << last.status();
+  EXPECT_EQ(last->integer, 0) << "the kill came after the whole burst had been applied";
+
+  absl::Status started = reshardd_->Start();
+  ASSERT_TRUE(started.ok()) << started;
+  v1::Job job = WaitJob(RestoredAndStreaming, absl::Seconds(60), "the restored job to stream");
+  EXPECT_THAT(job.status().restore_detail(), HasSubstr("(PSYNC +CONTINUE, no fork); 2 of 2"));
+  ExpectExactAfterCatchUp(&workload);
+  EXPECT_EQ(SourceStat("sync_full"), forks) << "no fork on the source";
+  EXPECT_EQ(FullResyncs(0), full_left) << "left: no full resync";
+  EXPECT_EQ(FullResyncs(1), full_right) << "right: no full resync";
+  // The restarted job read part of the burst again and copied its sets.
+  EXPECT_GE(reshardd_->Get(kJob)->status().targets(0).keys_materialized(), 1u);
+}
+
 TEST_F(RestartTest, ASourceBacklogTooSmallNeedsAFullSyncAndSaysWhy) {
   ASSERT_NO_FATAL_FAILURE(StartServers(2000, {"--repl-backlog-size", "16kb"}));
   ASSERT_NO_FATAL_FAILURE(CreateJob());
@@ -271,6 +322,23 @@ TEST_F(RestartTest, TwoReshardOnOneStateDirAndACorruptJobFile) {
   ExpectExactAfterCatchUp(&workload);
 }
 
+// The in-process cases' end: a marker written last reaches `target` (the
+// job's only one), then dbs 0 and 1 are compared exactly with the source,
+// which holds more than `min_keys`.
+void ExpectOneTargetExact(testing::RedisClient& source_client, const testing::RedisServer& target,
+                          const engine::TargetSpec& spec, size_t min_keys) {
+  ASSERT_TRUE(source_client.CheckedCommand({"SET", "marker", "1"}).ok());
+  testing::RedisClient target_client = testing::Connect(target);
+  ASSERT_TRUE(target_client.WaitForKey("marker", absl::Seconds(30), "marker").ok());
+  absl::StatusOr<std::unique_ptr<engine::KeyFilter>> filter = engine::MakeKeyFilter(spec.filter);
+  ASSERT_TRUE(filter.ok());
+  absl::StatusOr<testing::ShardCheckReport> report =
+      testing::CheckShards(source_client, {{"all", filter->get(), &target_client}}, /*db_count=*/2);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->ok()) << report->Summary();
+  EXPECT_GT(report->source_keys, min_keys);
+}
+
 // In process: a job restored after a restart whose source is down keeps
 // retrying (never FAILED), and goes on once the source is back.
 TEST(RestoredJobTest, AnUnreachableSourceIsRetriedNotFailed) {
@@ -306,17 +374,7 @@ TEST(RestoredJobTest, AnUnreachableSourceIsRetriedNotFailed) {
   EXPECT_EQ(status.restore_detail,
             "full sync of every target after a restart: nothing was recorded (reshardd stopped "
             "before the job's first snapshot was complete)");
-  ASSERT_TRUE(source_client.CheckedCommand({"SET", "marker", "1"}).ok());
-  testing::RedisClient target_client = testing::Connect(*target);
-  ASSERT_TRUE(target_client.WaitForKey("marker", absl::Seconds(30), "marker").ok());
-  absl::StatusOr<std::unique_ptr<engine::KeyFilter>> filter =
-      engine::MakeKeyFilter(spec.targets[0].filter);
-  ASSERT_TRUE(filter.ok());
-  absl::StatusOr<testing::ShardCheckReport> report =
-      testing::CheckShards(source_client, {{"all", filter->get(), &target_client}}, /*db_count=*/2);
-  ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_TRUE(report->ok()) << report->Summary();
-  EXPECT_GT(report->source_keys, 500u);
+  ASSERT_NO_FATAL_FAILURE(ExpectOneTargetExact(source_client, *target, spec.targets[0], 500));
 }
 
 // In process: options.set_source_backlog grows a source backlog that holds
@@ -352,16 +410,7 @@ TEST(RestoredJobTest, SetSourceBacklogGrowsASmallBacklog) {
   EXPECT_EQ(std::stoull(size->elements[1].str) % (1 << 20), 0u) << "whole MiB";
 
   workload.Stop();
-  ASSERT_TRUE(source_client.CheckedCommand({"SET", "marker", "1"}).ok());
-  testing::RedisClient target_client = testing::Connect(*target);
-  ASSERT_TRUE(target_client.WaitForKey("marker", absl::Seconds(30), "marker").ok());
-  absl::StatusOr<std::unique_ptr<engine::KeyFilter>> filter =
-      engine::MakeKeyFilter(spec.targets[0].filter);
-  ASSERT_TRUE(filter.ok());
-  absl::StatusOr<testing::ShardCheckReport> report =
-      testing::CheckShards(source_client, {{"all", filter->get(), &target_client}}, /*db_count=*/2);
-  ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_TRUE(report->ok()) << report->Summary();
+  ASSERT_NO_FATAL_FAILURE(ExpectOneTargetExact(source_client, *target, spec.targets[0], 0));
 }
 
 }  // namespace
