@@ -4,7 +4,9 @@
 #include "absl/strings/str_cat.h"
 #include "asio/co_spawn.hpp"
 #include "asio/detached.hpp"
+#include "asio/post.hpp"
 #include "asio/redirect_error.hpp"
+#include "asio/this_coro.hpp"
 #include "asio/use_awaitable.hpp"
 #include "engine/base/absl_view.h"
 #include "engine/base/status_macros.h"
@@ -18,6 +20,11 @@
 
 namespace reshard::engine {
 namespace {
+
+// Stream bytes routed in one turn before what they produced goes out: bounds
+// how long a command waits behind the ones read with it (a 256 KiB read of
+// cross-target writes is tens of milliseconds of routing on its own).
+constexpr size_t kRouteTurnBytes = 32 << 10;
 
 bool IsGetAck(const RespCommand& command) {
   return command.args.size() >= 2 && command.args[0].size() == 8 &&
@@ -87,8 +94,13 @@ asio::awaitable<absl::Status> StreamCommands(JobContext& job) {
     std::string_view input = source.Available();
     size_t used = 0;
     bool full = false;
+    bool turn_over = false;
     job.routing = true;
     while (!(full = routing->full())) {
+      if (used >= kRouteTurnBytes) {
+        turn_over = true;
+        break;
+      }
       RespCommand command;
       size_t consumed = 0;
       ParseResult result = parser.Parse(input.substr(used), &consumed, &command);
@@ -120,6 +132,12 @@ asio::awaitable<absl::Status> StreamCommands(JobContext& job) {
     RecordJobState(job);
     if (full) {
       co_await routing->WaitForProgress();
+      continue;
+    }
+    if (turn_over) {
+      // The rest of the read is routed once the targets' writers and the
+      // copy reader had their turn.
+      co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
       continue;
     }
     // A new source asked for (a failover) ends this link; JobRunner::SetSource
