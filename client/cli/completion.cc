@@ -38,8 +38,9 @@ _reshardctl() {
   case "$prev" in
     -o | --output) COMPREPLY=($(compgen -W "table wide json" -- "$cur")); return ;;
     -s | --server | --id | --top | --sample | --rate | --target | --max-write-pause | \
-      --tls_server_name) COMPREPLY=(); return ;;
-    -f | --file | --out | --tls_ca | --tls_cert | --tls_key | --token_file)
+      --tls_server_name | --target_tls_server_name) COMPREPLY=(); return ;;
+    -f | --file | --out | --tls_ca | --tls_cert | --tls_key | --token_file | --target_tls_ca | \
+      --target_tls_cert | --target_tls_key)
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac
   # The command is the first word that is neither an option nor its value.
@@ -48,7 +49,8 @@ _reshardctl() {
     case "${COMP_WORDS[i]}" in
       -o | --output | -s | --server | -f | --file | --id | --sample | --rate | --target | \
         --max-write-pause | --tls_ca | --tls_cert | --tls_key | --tls_server_name | \
-        --token_file) ((i++)) ;;
+        --token_file | --target_tls_ca | --target_tls_cert | --target_tls_key | \
+        --target_tls_server_name) ((i++)) ;;
       -*) ;;
       *) cmd="${COMP_WORDS[i]}"; break ;;
     esac
@@ -57,7 +59,8 @@ _reshardctl() {
     local options="--server --output --tls --tls_ca --tls_cert --tls_key --tls_server_name"
     options+=" --token_file --help --version"
     [[ "$cmd" == create ]] && options+=" --file --id"
-    [[ "$cmd" == verify ]] && options+=" --full --sample --rate --target"
+    [[ "$cmd" == verify ]] && options+=" --full --sample --rate --target --target_tls --target_tls_ca"
+    [[ "$cmd" == verify ]] && options+=" --target_tls_cert --target_tls_key --target_tls_server_name"
     [[ "$cmd" == cutover ]] && options+=" --max-write-pause --promote --leave-source-paused"
     COMPREPLY=($(compgen -W "$options" -- "$cur"))
     return
@@ -127,7 +130,12 @@ _reshardctl() {
           _arguments '1:job:_reshardctl_jobs' '(--sample)--full[every key]' \
             '(--full)--sample[a fraction of the keys]:fraction:' \
             '--rate[keys read a second, 0 unlimited]:keys/s:' \
-            '*--target[a target'"'"'s Redis address]:NAME=HOST\:PORT:'
+            '*--target[a target'"'"'s Redis address]:NAME=HOST\:PORT:' \
+            '--target_tls[TLS to the --target servers, the system'"'"'s roots]' \
+            '--target_tls_ca[CA of the --target servers'"'"' certificates]:PEM:_files' \
+            '--target_tls_cert[client certificate for the --target servers]:PEM:_files' \
+            '--target_tls_key[key of --target_tls_cert]:PEM:_files' \
+            '--target_tls_server_name[name in the --target servers'"'"' certificates]:name:'
           ;;
         cutover)
           _arguments '1:job:_reshardctl_jobs' '--max-write-pause[bound of the write pause]:duration:' \

@@ -54,6 +54,19 @@ absl::StatusOr<CtlInvocation> ParseCtlArgs(const std::vector<std::string>& args)
   parser.AddValueOption({"--tls_key"}, tls_file(&inv.options.tls_key_file));
   parser.AddValueOption({"--tls_server_name"}, tls_file(&inv.options.tls_server_name));
   parser.AddFlag({"--tls"}, [&] { inv.options.tls = true; });
+  // verify: TLS to the Redis of every --target (its tls-port), on when any is given.
+  auto target_tls_file = [&](std::string* field) {
+    return [&inv, field](const std::string& value) {
+      *field = value;
+      inv.target_tls.enabled = true;
+      return std::optional<std::string>();
+    };
+  };
+  parser.AddValueOption({"--target_tls_ca"}, target_tls_file(&inv.target_tls.ca_file));
+  parser.AddValueOption({"--target_tls_cert"}, target_tls_file(&inv.target_tls.cert_file));
+  parser.AddValueOption({"--target_tls_key"}, target_tls_file(&inv.target_tls.key_file));
+  parser.AddValueOption({"--target_tls_server_name"}, target_tls_file(&inv.target_tls.server_name));
+  parser.AddFlag({"--target_tls"}, [&] { inv.target_tls.enabled = true; });
   parser.AddValueOption({"--token_file"}, [&](const std::string& value) {
     inv.options.token_file = value;
     return std::optional<std::string>();

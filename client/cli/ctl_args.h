@@ -7,6 +7,8 @@
 //     pause JOB   resume JOB   cancel JOB   delete JOB
 //     help [COMMAND]   completion bash|zsh   version (--version)
 //     verify JOB [--full | --sample FRACTION] [--rate KEYS_PER_S] [--target NAME=HOST:PORT ...]
+//                [--target_tls] [--target_tls_ca PEM] [--target_tls_cert PEM --target_tls_key PEM]
+//                [--target_tls_server_name NAME]
 //     cutover JOB [--max-write-pause DURATION] [--promote] [--leave-source-paused]
 //     set-source JOB HOST:PORT
 //
@@ -64,6 +66,15 @@ struct CtlInvocation {
   std::optional<double> sample;
   std::optional<double> rate;
   std::vector<std::pair<std::string, std::string>> target_addresses;
+  // --target_tls, --target_tls_ca/_cert/_key/_server_name: TLS to every
+  // --target (enabled when any is given).
+  struct TargetTls {
+    bool enabled = false;
+    std::string ca_file;
+    std::string cert_file;
+    std::string key_file;
+    std::string server_name;
+  } target_tls;
   // cutover: 0 max_write_pause_ms is the server's default (2 s).
   int64_t max_write_pause_ms = 0;
   bool promote = false;

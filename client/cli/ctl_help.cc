@@ -36,14 +36,18 @@ constexpr CommandHelp kHelp[] = {
     {"cancel", "cancel JOB", "stop a job (it stays listed as CANCELLED)",
      "The targets keep what they received; nothing more is sent to them.\n", true},
     {"delete", "delete JOB", "cancel a job if it runs, and forget it", "", true},
-    {"verify", "verify JOB [--full | --sample F] [--rate K] [--target NAME=ADDR ...]",
+    {"verify",
+     "verify JOB [--full | --sample F] [--rate K] [--target NAME=ADDR ...] [--target_tls ...]",
      "compare the source with the targets (exit 3: problems found)",
      "A pre-check (per db, the keys each target should hold against its DBSIZE), then every\n"
      "key (or --sample F, a fraction in (0, 1]) compared by value and TTL with the target\n"
      "its filter selects, and every target key checked for a stray. A difference is checked\n"
      "again once the target has applied the source's offset (lag is not loss). --rate K\n"
      "bounds the keys read a second (default 10000; 0: unlimited). --target NAME=HOST:PORT\n"
-     "gives a target's Redis address (required for an unmanaged target). Progress and an ETA\n"
+     "gives a target's Redis address (required for an unmanaged target); --target_tls, or\n"
+     "--target_tls_ca PEM [--target_tls_cert PEM --target_tls_key PEM] [--target_tls_server_name\n"
+     "NAME], reads every --target over TLS (its tls-port; a managed one keeps its own TLS\n"
+     "otherwise). Progress and an ETA\n"
      "are shown; Ctrl-C leaves the verification running (get shows its report).\n"
      "Exit 0: exact; 3: problems (the first of each kind are listed); 1: it failed.\n",
      true},

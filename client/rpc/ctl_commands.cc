@@ -197,6 +197,12 @@ int RunVerify(CommandContext& c) {
   if (c.inv.rate.has_value()) request.set_rate_keys_per_second(*c.inv.rate == 0 ? -1 : *c.inv.rate);
   for (const auto& [name, address] : c.inv.target_addresses) {
     (*request.mutable_target_addresses())[name] = address;
+    if (!c.inv.target_tls.enabled) continue;
+    v1::ClientTls& tls = (*request.mutable_target_tls())[name];
+    tls.set_ca_file(c.inv.target_tls.ca_file);
+    tls.set_cert_file(c.inv.target_tls.cert_file);
+    tls.set_key_file(c.inv.target_tls.key_file);
+    tls.set_server_name(c.inv.target_tls.server_name);
   }
   v1::Job job;
   {

@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "engine/base/absl_view.h"
 #include "engine/base/status_macros.h"
+#include "engine/link/permission_error.h"
 #include "engine/resp/resp_writer.h"
 
 namespace reshard::engine {
@@ -217,7 +218,14 @@ asio::awaitable<absl::StatusOr<MaterializedBatch>> KeyMaterializer::Receive() {
     absl::StatusOr<RespValue> reply = co_await ReadReply();
     if (!reply.ok()) co_return Fail(reply.status());
     if (reply->IsError()) {
-      co_return Fail(absl::FailedPreconditionError(absl::StrCat("copying keys: ", reply->str)));
+      // Replies are still pending: the categories come from the built-in table.
+      // (No co_await inside a conditional expression: GCC 12 miscompiles it.)
+      std::string why = reply->str;
+      if (IsAclRefusal(why)) {
+        std::string sent;
+        why = co_await connection_->ExplainAclRefusal(std::move(sent), std::move(why), false);
+      }
+      co_return Fail(absl::FailedPreconditionError(absl::StrCat("copying keys: ", why)));
     }
   }
   absl::StatusOr<RespValue> exec = co_await ReadReply();

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "asio/connect.hpp"
 #include "asio/redirect_error.hpp"
@@ -10,6 +11,7 @@
 #include "asio/write.hpp"
 #include "engine/base/await_timeout.h"
 #include "engine/base/status_macros.h"
+#include "engine/link/permission_error.h"
 #include "engine/resp/resp_writer.h"
 
 namespace reshard::engine {
@@ -110,7 +112,54 @@ asio::awaitable<absl::StatusOr<RespValue>> RedisConnection::Command(std::vector<
     co_return absl::UnavailableError(
         absl::StrCat(peer_, ": no reply to ", args[0], " within ", absl::FormatDuration(timeout)));
   }
+  if (!reply->ok()) co_return std::move(*reply);
+  std::string name = AclCommandName(args);
+  NoteReply(name, **reply);
+  if ((*reply)->IsError() && IsAclRefusal((*reply)->str)) {
+    // (Named arguments: GCC 12 miscompiles temporaries in a co_await.)
+    std::string error = std::move((*reply)->str);
+    bool in_step = InStep();
+    (*reply)->str = co_await ExplainAclRefusal(std::move(name), std::move(error), in_step);
+  }
   co_return std::move(*reply);
+}
+
+void RedisConnection::NoteReply(const std::string& name, const RespValue& reply) {
+  if (name == "multi" && !reply.IsError()) in_multi_ = true;
+  if (name == "exec" || name == "discard") in_multi_ = false;
+}
+
+asio::awaitable<std::string> RedisConnection::AclCategories(const std::string& command) {
+  std::string request;
+  AppendCommand(&request, {"COMMAND", "INFO", command});
+  if (!WriteSync(request).ok()) co_return "";
+  std::optional<absl::StatusOr<RespValue>> reply =
+      co_await WithTimeout(ReadReply(), absl::Seconds(5));
+  if (!reply.has_value() || !reply->ok()) {
+    Close();  // a late reply would be taken for the next command's
+    co_return "";
+  }
+  // [[name, arity, flags, first, last, step, [@category ...], ...]]; an
+  // error (the user may not run COMMAND) or nil (an unknown name) says nothing.
+  const RespValue& info = **reply;
+  if (info.type != RespValue::Type::kArray || info.elements.size() != 1) co_return "";
+  const RespValue& entry = info.elements[0];
+  if (entry.type != RespValue::Type::kArray || entry.elements.size() < 7) co_return "";
+  std::vector<std::string> categories;
+  for (const RespValue& category : entry.elements[6].elements) categories.push_back(category.str);
+  co_return absl::StrJoin(categories, " ");
+}
+
+asio::awaitable<std::string> RedisConnection::ExplainAclRefusal(std::string sent, std::string error,
+                                                                bool ask_server) {
+  AclRefusal refusal;
+  refusal.peer = peer_;
+  refusal.user = user_;
+  refusal.sent = std::move(sent);
+  refusal.error = std::move(error);
+  std::string command = RefusedCommand(refusal);
+  if (ask_server && !command.empty()) refusal.categories = co_await AclCategories(command);
+  co_return AclRefusalMessage(refusal);
 }
 
 absl::Status RedisConnection::Send(const std::vector<std::vector<std::string>>& commands) {
@@ -121,11 +170,14 @@ absl::Status RedisConnection::Send(const std::vector<std::vector<std::string>>& 
     views.assign(args.begin(), args.end());
     AppendCommand(&request, views);
   }
-  return WriteSync(request);
+  RETURN_IF_ERROR(WriteSync(request));
+  for (const std::vector<std::string>& args : commands) pending_.push_back(AclCommandName(args));
+  return absl::OkStatus();
 }
 
 asio::awaitable<absl::Status> RedisConnection::ReadRepliesInto(size_t count,
-                                                               std::vector<RespValue>* out) {
+                                                               std::vector<RespValue>* out,
+                                                               std::vector<std::string>* names) {
   RespReplyParser parser;
   size_t got = 0;
   while (got < count) {
@@ -142,7 +194,14 @@ asio::awaitable<absl::Status> RedisConnection::ReadRepliesInto(size_t count,
         co_return absl::DataLossError(absl::StrCat(peer_, ": bad reply: ", parser.error()));
       }
       used += consumed;
+      std::string name;
+      if (!pending_.empty()) {
+        name = std::move(pending_.front());
+        pending_.pop_front();
+      }
+      NoteReply(name, value);
       out->push_back(std::move(value));
+      names->push_back(std::move(name));
       ++got;
     }
     source_.Consume(used);
@@ -156,14 +215,21 @@ asio::awaitable<absl::StatusOr<std::vector<RespValue>>> RedisConnection::ReadRep
   std::vector<RespValue> replies;
   replies.reserve(count);
   if (count == 0) co_return replies;
+  std::vector<std::string> names;
   std::optional<absl::Status> read =
-      co_await WithTimeout(ReadRepliesInto(count, &replies), timeout);
+      co_await WithTimeout(ReadRepliesInto(count, &replies, &names), timeout);
   if (!read.has_value()) {
     co_return absl::UnavailableError(absl::StrCat(peer_, ": ", replies.size(), " of ", count,
                                                   " pipelined replies within ",
                                                   absl::FormatDuration(timeout)));
   }
   CO_RETURN_IF_ERROR(*read);
+  for (size_t i = 0; i < replies.size(); ++i) {
+    if (!replies[i].IsError() || !IsAclRefusal(replies[i].str)) continue;
+    std::string error = std::move(replies[i].str);
+    bool in_step = InStep();
+    replies[i].str = co_await ExplainAclRefusal(std::move(names[i]), std::move(error), in_step);
+  }
   co_return replies;
 }
 
@@ -175,6 +241,7 @@ asio::awaitable<absl::StatusOr<std::vector<RespValue>>> RedisConnection::Pipelin
 
 asio::awaitable<absl::Status> RedisConnection::Authenticate(const Credentials& credentials) {
   if (credentials.password.empty()) co_return absl::OkStatus();
+  user_ = credentials.username.empty() ? "default" : credentials.username;
   std::vector<std::string> args = {"AUTH"};
   if (!credentials.username.empty()) args.push_back(credentials.username);
   args.push_back(credentials.password);

@@ -7,6 +7,7 @@
 // upstream link later hands to the RDB reader and the stream parser.
 // Not thread-safe: use from the job thread only.
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,7 +46,9 @@ class RedisConnection {
 
   // Sends one command and reads its reply. A Redis error reply is returned as
   // a RespValue of type kError, not as a Status; a Status error means the
-  // connection failed, timed out or sent garbage.
+  // connection failed, timed out or sent garbage. An ACL refusal (-NOPERM)
+  // comes back with the text of ExplainAclRefusal instead of Redis's own, here
+  // and from Pipeline/ReadReplies.
   asio::awaitable<absl::StatusOr<RespValue>> Command(std::vector<std::string> args,
                                                      absl::Duration timeout = absl::Seconds(10));
   // Sends every command in one write, then reads one reply per command, in
@@ -61,8 +64,21 @@ class RedisConnection {
   absl::Status Send(const std::vector<std::vector<std::string>>& commands);
   asio::awaitable<absl::StatusOr<std::vector<RespValue>>> ReadReplies(
       size_t count, absl::Duration timeout = absl::Seconds(30));
-  // Sends AUTH when credentials have a password; errors name the peer.
+  // Sends AUTH when credentials have a password; errors name the peer. The
+  // user is remembered for ACL refusals ("default" without a username).
   asio::awaitable<absl::Status> Authenticate(const Credentials& credentials);
+
+  // The one message for an ACL refusal `error` (Redis's text) of the command
+  // whose ACL name is `sent` (AclCommandName; empty when unknown): this
+  // connection, its user, the command, its ACL categories and the rule to add
+  // (AclRefusalMessage, permission_error.h). With `ask_server` the categories
+  // come from the server's COMMAND INFO (when the user may run it), else from
+  // the built-in table: pass it only when no reply is pending on this
+  // connection and no MULTI is open. A COMMAND INFO that fails closes the
+  // connection (its reply could come later, out of step).
+  asio::awaitable<std::string> ExplainAclRefusal(std::string sent, std::string error,
+                                                 bool ask_server);
+  const std::string& user() const { return user_; }
 
   // Reads one CRLF-terminated line, skipping bare "\n" keepalives; the line is
   // returned without its terminator.
@@ -80,11 +96,20 @@ class RedisConnection {
  private:
   RedisConnection(NetStream stream, std::string peer);
   asio::awaitable<absl::StatusOr<RespValue>> ReadReply();
-  asio::awaitable<absl::Status> ReadRepliesInto(size_t count, std::vector<RespValue>* out);
+  asio::awaitable<absl::Status> ReadRepliesInto(size_t count, std::vector<RespValue>* out,
+                                                std::vector<std::string>* names);
+  // Follows MULTI ... EXEC from the replies (`name` the command's ACL name).
+  void NoteReply(const std::string& name, const RespValue& reply);
+  // No reply pending and no MULTI open: a command may be sent in between.
+  bool InStep() const { return pending_.empty() && !in_multi_; }
+  asio::awaitable<std::string> AclCategories(const std::string& command);
 
   NetStream stream_;
   std::string peer_;  // "source 127.0.0.1:6379"
   SocketByteSource source_;
+  std::string user_ = "default";
+  std::deque<std::string> pending_;  // ACL names of the commands Send wrote, not yet answered
+  bool in_multi_ = false;
 };
 
 }  // namespace reshard::engine

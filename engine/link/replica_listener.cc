@@ -22,27 +22,19 @@ using asio::ip::tcp;
 // discard the line).
 constexpr absl::Duration kRefusalLinger = absl::Milliseconds(500);
 
+// At most this many refusals at once; past it a connection is closed without
+// a word (each TLS refusal costs a handshake).
+constexpr size_t kMaxRefusals = 16;
+
 // Reads and drops until the peer closes; returns true then.
-asio::awaitable<bool> DrainUntilClosed(tcp::socket& socket) {
+asio::awaitable<bool> DrainUntilClosed(NetStream& stream) {
   char chunk[512];
   while (true) {
     asio::error_code ec;
-    co_await socket.async_read_some(asio::buffer(chunk),
+    co_await stream.async_read_some(asio::buffer(chunk),
                                     asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return true;
   }
-}
-
-// Tells the peer why, then closes.
-asio::awaitable<void> Refuse(tcp::socket socket, std::string line) {
-  asio::error_code ec;
-  co_await asio::async_write(socket, asio::buffer(line),
-                             asio::redirect_error(asio::use_awaitable, ec));
-  if (!ec) {
-    socket.shutdown(tcp::socket::shutdown_send, ec);
-    co_await WithTimeout(DrainUntilClosed(socket), kRefusalLinger);
-  }
-  socket.close(ec);
 }
 
 }  // namespace
@@ -55,6 +47,10 @@ struct ReplicaListener::State {
   static asio::awaitable<void> AcceptLoop(std::shared_ptr<State> self);
   // The TLS handshake of one accepted connection, then on_socket.
   static asio::awaitable<void> Handshake(std::shared_ptr<State> self, tcp::socket socket);
+  // Tells the peer why (`line`), then closes: on a TLS listener after the
+  // handshake and inside TLS, never as plaintext on a TLS port.
+  static asio::awaitable<void> Refuse(std::shared_ptr<State> self, tcp::socket socket,
+                                      std::string line);
   uint16_t Port() const {
     asio::error_code ec;
     auto endpoint = acceptor.local_endpoint(ec);
@@ -70,6 +66,7 @@ struct ReplicaListener::State {
   uint64_t accept_errors = 0;
   absl::Status last_accept_error;
   uint64_t refused = 0;
+  size_t refusing = 0;                      // refusals in progress
   std::shared_ptr<asio::ssl::context> tls;  // null: plain TCP
   size_t handshakes = 0;                    // TLS handshakes in progress
   uint64_t tls_errors = 0;
@@ -103,8 +100,13 @@ asio::awaitable<void> ReplicaListener::State::AcceptLoop(std::shared_ptr<State> 
         s.live_connections() + s.handshakes >=
             static_cast<size_t>(std::max(s.options.max_connections, 0))) {
       ++s.refused;
+      if (s.refusing >= kMaxRefusals) {
+        socket.close(ec);
+        continue;
+      }
+      ++s.refusing;
       asio::co_spawn(s.executor,
-                     Refuse(std::move(socket),
+                     Refuse(self, std::move(socket),
                             absl::StrCat("-ERR reshard: too many connections to the listener of "
                                          "target '",
                                          s.options.name, "' (options.max_listener_connections = ",
@@ -122,6 +124,33 @@ asio::awaitable<void> ReplicaListener::State::AcceptLoop(std::shared_ptr<State> 
   // The owner may be gone: drop what its callbacks hold.
   s.on_socket = nullptr;
   s.live_connections = nullptr;
+}
+
+asio::awaitable<void> ReplicaListener::State::Refuse(std::shared_ptr<State> self,
+                                                     tcp::socket socket, std::string line) {
+  State& s = *self;
+  NetStream stream =
+      s.tls != nullptr ? NetStream(std::move(socket), s.tls) : NetStream(std::move(socket));
+  bool ready = true;
+  if (stream.tls()) {
+    std::optional<absl::Status> done = co_await WithTimeout(
+        stream.ServerHandshake(absl::StrCat("refused replica on ", s.options.tls_field)),
+        s.options.handshake_timeout);
+    ready = done.has_value() && done->ok();
+  }
+  if (ready) {
+    asio::error_code ec;
+    co_await asio::async_write(stream, asio::buffer(line),
+                               asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) {
+      // Closing with unread input would reset the connection and could
+      // discard the line: stop sending, then drain for a while.
+      stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+      co_await WithTimeout(DrainUntilClosed(stream), kRefusalLinger);
+    }
+  }
+  stream.Close();
+  --s.refusing;
 }
 
 asio::awaitable<void> ReplicaListener::State::Handshake(std::shared_ptr<State> self,

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "engine/base/status_macros.h"
+#include "engine/link/permission_error.h"
 #include "engine/resp/resp_writer.h"
 
 namespace reshard::engine {
@@ -38,13 +39,17 @@ asio::awaitable<absl::Status> UpstreamLink::Connect(absl::Duration timeout) {
     co_return absl::FailedPreconditionError(absl::StrCat(peer, ": PING failed: ", pong.str));
   }
   // Errors to REPLCONF are ignorable (old servers); the capabilities matter
-  // only for the framing, which we accept in both forms.
+  // only for the framing, which we accept in both forms. An ACL refusal is
+  // not: without +replconf the source would refuse every ACK too.
   std::vector<std::vector<std::string>> replconfs = {
       {"REPLCONF", "listening-port", std::to_string(announce_port_)},
       {"REPLCONF", "capa", "eof", "capa", "psync2"}};
   for (auto& replconf : replconfs) {
     absl::StatusOr<RespValue> reply = co_await connection_->Command(std::move(replconf));
     CO_RETURN_IF_ERROR(reply.status());
+    if (reply->IsError() && IsAclRefusal(reply->str)) {
+      co_return absl::PermissionDeniedError(reply->str);
+    }
   }
   co_return absl::OkStatus();
 }
@@ -75,6 +80,13 @@ asio::awaitable<absl::StatusOr<FullResync>> UpstreamLink::RequestFullSync() {
     co_return absl::UnavailableError(
         absl::StrCat(peer, ": not ready for a sync: ", line.substr(1)));
   }
+  if (absl::StartsWith(line, "-NOPERM")) {
+    // (Named arguments: GCC 12 miscompiles temporaries in a co_await.)
+    std::string sent = "psync", error = line.substr(1);
+    std::string refusal =
+        co_await connection_->ExplainAclRefusal(std::move(sent), std::move(error), true);
+    co_return absl::PermissionDeniedError(refusal);
+  }
   if (absl::StartsWith(line, "-")) {
     co_return absl::FailedPreconditionError(
         absl::StrCat(peer, ": PSYNC refused: ", line.substr(1)));
@@ -93,6 +105,13 @@ asio::awaitable<absl::StatusOr<std::string>> UpstreamLink::RequestPartialSync(
   const std::string peer = connection_->peer();
   if (line == "+CONTINUE") co_return replid;
   if (absl::StartsWith(line, "+CONTINUE ")) co_return line.substr(10);
+  if (absl::StartsWith(line, "-NOPERM")) {
+    std::string sent = "psync", error = line.substr(1);
+    std::string refusal =
+        co_await connection_->ExplainAclRefusal(std::move(sent), std::move(error), true);
+    Close();
+    co_return absl::PermissionDeniedError(refusal);
+  }
   Close();
   if (absl::StartsWith(line, "+FULLRESYNC")) {
     co_return absl::FailedPreconditionError(absl::StrCat(

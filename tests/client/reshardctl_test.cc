@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@
 #include "tests/support/redis_client.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/silent_listener.h"
+#include "tests/support/test_certs.h"
 #include "tests/support/test_servers.h"
 
 extern char** environ;
@@ -426,6 +428,59 @@ TEST_F(ReshardctlTest, JsonLogFormatIsOneObjectPerLine) {
   }
   EXPECT_GE(count, 3);  // starting, listening, SIGTERM, stopped
   EXPECT_THAT(ReadFile(err), HasSubstr(R"("level":"INFO","event":"daemon","message":"stopped"})"));
+}
+
+// verify of an unmanaged target that serves TLS only (client certificates
+// required): --target with --target_tls_ca/_cert/_key reads it over TLS;
+// without them the verify fails naming the target.
+TEST_F(ReshardctlTest, VerifyReadsAnUnmanagedTlsTargetWithTheTargetTlsFlags) {
+  const std::string certs_dir = TempPath("certs");
+  ASSERT_EQ(::mkdir(certs_dir.c_str(), 0700) == 0 || errno == EEXIST, true);
+  absl::StatusOr<testing::TestCertificates> certs = testing::MakeTestCertificates(certs_dir);
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  std::unique_ptr<testing::RedisServer> source = testing::StartServer();
+  testing::RedisServerOptions tls_only;
+  tls_only.tls = certs->Server(/*auth_clients=*/true, /*tls_replication=*/false);
+  std::unique_ptr<testing::RedisServer> b = testing::StartServer(tls_only);
+  ASSERT_TRUE(source && b);
+  testing::RedisClient source_client = testing::Connect(*source);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(source_client.CheckedCommand({"SET", "k" + std::to_string(i), "v"}).ok());
+  }
+  uint16_t listen_b = testing::PickFreePort();
+  const std::string spec = WriteSpec(
+      "tls-verify.json", R"({"source":{"address":")" + source->address() +
+                             R"("},"targets":[{"name":"b","filter":{"glob":"*"},"listen":")" +
+                             Address(listen_b) + R"("}]})");
+  ASSERT_EQ(Ctl({"create", "-f", spec, "--id", "t"}).exit_code, 0);
+  // b replicates from the plain listener; only its own port is TLS.
+  testing::RedisClient b_client = testing::Connect(*b);
+  ASSERT_TRUE(b_client.CheckedCommand({"REPLICAOF", "127.0.0.1", std::to_string(listen_b)}).ok());
+  ASSERT_TRUE(
+      testing::RedisClient::WaitFor(
+          [&] { return b_client.CheckedCommand({"DBSIZE"})->integer == 20; }, absl::Seconds(30))
+          .ok());
+
+  const std::string target_b = "b=" + b->address();
+  Result plain = Ctl({"verify", "t", "--rate", "0", "--target", target_b});
+  EXPECT_EQ(plain.exit_code, 1) << plain.out;
+  EXPECT_THAT(plain.err, HasSubstr("target 'b' " + b->address())) << plain.err;
+
+  Result tls =
+      Ctl({"verify", "t", "--rate", "0", "--target", target_b, "--target_tls_ca", certs->ca_file,
+           "--target_tls_cert", certs->client_cert, "--target_tls_key", certs->client_key});
+  EXPECT_EQ(tls.exit_code, 0) << tls.err << tls.out;
+  EXPECT_THAT(tls.out, StartsWith("verification of job t: OK, no problems in 20 keys (full, "));
+
+  // A wrong CA: the handshake fails, naming the target.
+  Result wrong_ca =
+      Ctl({"verify", "t", "--target", target_b, "--target_tls_ca", certs->other_ca_file,
+           "--target_tls_cert", certs->client_cert, "--target_tls_key", certs->client_key});
+  EXPECT_EQ(wrong_ca.exit_code, 1) << wrong_ca.out;
+  EXPECT_THAT(wrong_ca.err, HasSubstr("target 'b' " + b->address() +
+                                      ": TLS handshake failed: "
+                                      "certificate verify failed"))
+      << wrong_ca.err;
 }
 
 TEST_F(ReshardctlTest, BashCompletionOffersTheServersJobIds) {

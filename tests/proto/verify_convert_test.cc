@@ -73,6 +73,37 @@ TEST(VerifyOptionsFromProtoTest, Errors) {
       << status.message();
 }
 
+TEST(VerifyOptionsFromProtoTest, TargetTlsForAnUnmanagedTargetAndAManagedOnesOwn) {
+  engine::JobSpec spec = Spec();
+  spec.targets[0].replica->tls = {.enabled = true, .ca_file = "/a/ca.pem"};
+  v1::VerifyJobRequest request;
+  (*request.mutable_target_addresses())["a"] = "10.0.0.1:6379";
+  (*request.mutable_target_addresses())["b"] = "10.0.0.2:6380";
+  v1::ClientTls& tls = (*request.mutable_target_tls())["b"];
+  tls.set_ca_file("/b/ca.pem");
+  tls.set_cert_file("/b/client.pem");
+  tls.set_key_file("/b/client.key");
+  tls.set_server_name("b.example");
+  absl::StatusOr<engine::VerifyOptions> options = VerifyOptionsFromProto(request, spec);
+  ASSERT_TRUE(options.ok()) << options.status();
+  // a's address is overridden; its replica's TLS stays.
+  EXPECT_TRUE(options->target_endpoints[0]->tls.enabled);
+  EXPECT_EQ(options->target_endpoints[0]->tls.ca_file, "/a/ca.pem");
+  const engine::TlsClientOptions& b = options->target_endpoints[1]->tls;
+  EXPECT_TRUE(b.enabled);
+  EXPECT_EQ(b.ca_file, "/b/ca.pem");
+  EXPECT_EQ(b.cert_file, "/b/client.pem");
+  EXPECT_EQ(b.key_file, "/b/client.key");
+  EXPECT_EQ(b.server_name, "b.example");
+  EXPECT_FALSE(b.skip_verify);
+
+  request.clear_target_addresses();
+  (*request.mutable_target_addresses())["a"] = "10.0.0.1:6379";
+  EXPECT_EQ(VerifyOptionsFromProto(request, spec).status().message(),
+            "target_tls['b']: no target_addresses['b'] (TLS applies to a target whose address "
+            "is given)");
+}
+
 TEST(VerifyReportToProtoTest, EveryField) {
   engine::VerifyReport report;
   report.keys_checked = 10;

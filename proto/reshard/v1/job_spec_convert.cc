@@ -70,20 +70,23 @@ v1::Filter FilterToProto(const engine::FilterSpec& filter) {
   return proto;
 }
 
+engine::TlsClientOptions ClientTlsFromProto(const v1::ClientTls& proto) {
+  engine::TlsClientOptions tls;
+  tls.enabled = true;
+  tls.ca_file = proto.ca_file();
+  tls.cert_file = proto.cert_file();
+  tls.key_file = proto.key_file();
+  tls.server_name = proto.server_name();
+  tls.skip_verify = proto.insecure_skip_verify();
+  return tls;
+}
+
 engine::Endpoint EndpointFromProto(const v1::Endpoint& proto) {
   engine::Endpoint endpoint;
   endpoint.address = proto.address();
   endpoint.credentials.username = proto.username();
   endpoint.credentials.password = proto.password();
-  if (proto.has_tls()) {
-    const v1::ClientTls& tls = proto.tls();
-    endpoint.tls.enabled = true;
-    endpoint.tls.ca_file = tls.ca_file();
-    endpoint.tls.cert_file = tls.cert_file();
-    endpoint.tls.key_file = tls.key_file();
-    endpoint.tls.server_name = tls.server_name();
-    endpoint.tls.skip_verify = tls.insecure_skip_verify();
-  }
+  if (proto.has_tls()) endpoint.tls = ClientTlsFromProto(proto.tls());
   if (proto.has_sentinel()) {
     engine::SentinelSpec sentinel;
     sentinel.addresses.assign(proto.sentinel().addresses().begin(),

@@ -25,6 +25,8 @@ v1::Filter FilterToProto(const engine::FilterSpec& filter);
 
 // Address, username and password.
 engine::Endpoint EndpointFromProto(const v1::Endpoint& proto);
+// A set ClientTls: TLS on, with its files and name.
+engine::TlsClientOptions ClientTlsFromProto(const v1::ClientTls& proto);
 // Address and username; never the password.
 v1::Endpoint EndpointToProto(const engine::Endpoint& endpoint);
 

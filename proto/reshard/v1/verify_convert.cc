@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "proto/reshard/v1/job_spec_convert.h"
 #include "proto/reshard/v1/job_status_convert.h"
 
 namespace reshard::api {
@@ -46,11 +47,21 @@ absl::StatusOr<engine::VerifyOptions> VerifyOptionsFromProto(const v1::VerifyJob
     if (!host_port.ok()) return host_port.status();
     engine::RedisEndpoint endpoint;
     endpoint.address = *host_port;
-    // The managed replica's credentials, when the address overrides its own.
+    // The managed replica's credentials and TLS, when the address overrides its own.
     if (spec.targets[index].replica.has_value()) {
       endpoint.credentials = spec.targets[index].replica->credentials;
+      endpoint.tls = spec.targets[index].replica->tls;
     }
+    auto tls = request.target_tls().find(name);
+    if (tls != request.target_tls().end()) endpoint.tls = ClientTlsFromProto(tls->second);
     options.target_endpoints[index] = endpoint;
+  }
+  for (const auto& [name, tls] : request.target_tls()) {
+    if (request.target_addresses().count(name) == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("target_tls['", name, "']: no target_addresses['", name,
+                       "'] (TLS applies to a target whose address is given)"));
+    }
   }
   return options;
 }

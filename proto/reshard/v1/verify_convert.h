@@ -15,8 +15,9 @@ namespace reshard::api {
 
 // Defaults for zero fields (sample 1, rate 10000, 20 problems, 2000 ms);
 // a negative rate is unlimited. target_addresses are resolved against the
-// spec's target names. INVALID_ARGUMENT naming the field
-// ("sample_fraction: ...", "target_addresses['x']: no such target").
+// spec's target names, with target_tls (else a managed target's own TLS).
+// INVALID_ARGUMENT naming the field ("sample_fraction: ...",
+// "target_addresses['x']: no such target", "target_tls['x']: no target_addresses['x'] ...").
 absl::StatusOr<engine::VerifyOptions> VerifyOptionsFromProto(const v1::VerifyJobRequest& request,
                                                              const engine::JobSpec& spec);
 

@@ -20,6 +20,8 @@
 #include "absl/time/clock.h"
 #include "asio/co_spawn.hpp"
 #include "asio/io_context.hpp"
+#include "asio/redirect_error.hpp"
+#include "asio/use_awaitable.hpp"
 #include "asio/use_future.hpp"
 #include "gtest/gtest.h"
 #include "tests/support/loopback_peer.h"
@@ -196,6 +198,57 @@ TEST_F(ReplicaListenerTest, RefusesPastTheCapWithTheExactLine) {
   EXPECT_FALSE(served->closed_by_peer());
   EXPECT_EQ(served->received(), "");
   EXPECT_EQ(listener_->refused_connections(), 1u);
+}
+
+// On a TLS listener the refusal goes inside TLS: a TLS client reads the line
+// after its handshake; a plain client gets no plaintext on the TLS port.
+TEST_F(ReplicaListenerTest, ATlsListenerRefusesInsideTls) {
+  testing::TempDir dir("reshard-listener-tls-refusal");
+  absl::StatusOr<testing::TestCertificates> certs = testing::MakeTestCertificates(dir.path());
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  ReplicaListener::Options options = MakeOptions(/*max_connections=*/1);
+  options.tls = {.enabled = true, .cert_file = certs->server_cert, .key_file = certs->server_key};
+  options.tls_field = "targets[2].listen_tls";
+  ASSERT_NO_FATAL_FAILURE(Start(options));
+  live_ = 1;
+
+  TlsClientOptions client_options{.enabled = true, .ca_file = certs->ca_file};
+  absl::StatusOr<std::shared_ptr<asio::ssl::context>> context =
+      MakeClientTlsContext(client_options, "client");
+  ASSERT_TRUE(context.ok()) << context.status();
+  NetStream client(tcp::socket(io_), *context);
+  client.socket().connect({asio::ip::make_address("127.0.0.1"), listener_->bound_port()});
+  // Handshake, then read everything until the listener closes.
+  auto read_all = [&]() -> asio::awaitable<std::string> {
+    absl::Status handshake =
+        co_await client.ClientHandshake(client_options, "127.0.0.1", "listener");
+    if (!handshake.ok()) co_return "handshake: " + handshake.ToString();
+    std::string received;
+    char chunk[256];
+    while (true) {
+      asio::error_code ec;
+      size_t n = co_await client.async_read_some(asio::buffer(chunk),
+                                                 asio::redirect_error(asio::use_awaitable, ec));
+      received.append(chunk, n);
+      if (ec) break;
+    }
+    co_return received;
+  };
+  std::future<std::string> received = asio::co_spawn(io_, read_all(), asio::use_future);
+  ASSERT_TRUE(RunUntil(
+      [&] { return received.wait_for(std::chrono::seconds(0)) == std::future_status::ready; }));
+  EXPECT_EQ(received.get(),
+            "-ERR reshard: too many connections to the listener of target 't2' "
+            "(options.max_listener_connections = 1)\r\n");
+  EXPECT_TRUE(accepted_.empty());
+  EXPECT_EQ(listener_->refused_connections(), 1u);
+
+  // A plain client on the TLS port: closed, and never a plaintext line.
+  auto plain = Connect();
+  plain->Send("*1\r\n$4\r\nPING\r\n");
+  ASSERT_TRUE(plain->RunUntil([&](const std::string&) { return plain->closed_by_peer(); }));
+  EXPECT_EQ(plain->received().find("too many connections"), std::string::npos) << plain->received();
+  EXPECT_EQ(listener_->refused_connections(), 2u);
 }
 
 TEST_F(ReplicaListenerTest, CloseIsIdempotentAndHandsOverNothingMore) {
