@@ -1,11 +1,13 @@
 // A Redis Cluster as a target (issue 13): a real 3-master cluster started by
-// the test, a source with every data type (TTLs, big values, streams with
+// each test, a source with every data type (TTLs, big values, streams with
 // consumer groups) in db 0, and writes before, during and after the
 // snapshot: single-key writes, MSET and DEL across slots (split per slot),
 // transactions on one slot and across slots. Then every key of the source
 // is on the master that owns its slot with the same value and expiry, and
 // no master holds anything else. A write a cluster cannot apply (RENAME of
 // keys in two slots) then fails the job, naming the command and its offset.
+// A slot migrated inside the cluster (IMPORTING/MIGRATING, MIGRATE, NODE)
+// while its keys are written: MOVED and ASK followed, still exact.
 //
 // Servers: "redis-server" and "redis-cli" on PATH (Debian's Redis 7.0).
 
@@ -154,7 +156,8 @@ TEST(ClusterTargetTest, SnapshotAndStreamLandOnTheOwningMasters) {
   spec.source.address = source->address();
   engine::TargetSpec target;
   target.name = "c";
-  target.cluster = engine::ClusterSpec{{cluster->masters[1]->address()}};
+  target.cluster.emplace();
+  target.cluster->nodes = {cluster->masters[1]->address()};
   spec.targets.push_back(target);
   ASSERT_TRUE(engine::ValidateJobSpec(spec).ok()) << engine::ValidateJobSpec(spec);
 
@@ -218,6 +221,121 @@ TEST(ClusterTargetTest, SnapshotAndStreamLandOnTheOwningMasters) {
                                                      engine::KeyHashSlot("rename:b"))),
             std::string::npos)
       << status.error;
+}
+
+// Writes on the keys of one slot ({m}) until *stop: single-key writes and
+// transactions, so that a migration of that slot meets both.
+void WriteOneSlot(const testing::RedisServer* source, std::atomic<bool>* stop,
+                  std::atomic<int>* rounds) {
+  absl::StatusOr<RedisClient> client = source->Client();
+  ASSERT_TRUE(client.ok()) << client.status();
+  std::mt19937 random(7);
+  while (!stop->load()) {
+    std::vector<std::vector<std::string>> c;
+    for (int i = 0; i < 10; ++i) {
+      std::string k = absl::StrCat("{m}", random() % 300);
+      c.push_back({"SET", k, std::to_string(random())});
+      c.push_back({"MULTI"});
+      c.push_back({"INCR", "{m}n"});
+      c.push_back({"RPUSH", "{m}list", std::to_string(random() % 9)});
+      c.push_back({"EXEC"});
+    }
+    absl::StatusOr<std::vector<engine::RespValue>> replies = client->Pipeline(c);
+    ASSERT_TRUE(replies.ok()) << replies.status();
+    ++*rounds;
+  }
+}
+
+std::string NodeId(RedisClient& client) {
+  absl::StatusOr<engine::RespValue> id = client.CheckedCommand({"CLUSTER", "MYID"});
+  return id.ok() ? id->str : "";
+}
+
+// Moves `slot` from `from` to `to` as redis-cli --cluster reshard does:
+// IMPORTING, MIGRATING, MIGRATE of its keys in small batches, then NODE on
+// every master.
+void MigrateSlot(int slot, RedisClient& from, RedisClient& to, uint16_t to_port,
+                 const std::vector<RedisClient*>& masters) {
+  std::string s = std::to_string(slot);
+  std::string from_id = NodeId(from), to_id = NodeId(to);
+  ASSERT_TRUE(to.CheckedCommand({"CLUSTER", "SETSLOT", s, "IMPORTING", from_id}).ok());
+  ASSERT_TRUE(from.CheckedCommand({"CLUSTER", "SETSLOT", s, "MIGRATING", to_id}).ok());
+  for (;;) {
+    absl::StatusOr<engine::RespValue> keys =
+        from.CheckedCommand({"CLUSTER", "GETKEYSINSLOT", s, "10"});
+    ASSERT_TRUE(keys.ok()) << keys.status();
+    if (keys->elements.empty()) break;
+    std::vector<std::string> migrate = {"MIGRATE", "127.0.0.1", std::to_string(to_port), "", "0",
+                                        "5000",    "KEYS"};
+    for (const auto& key : keys->elements) migrate.push_back(key.str);
+    absl::StatusOr<engine::RespValue> moved = from.CheckedCommand(migrate);
+    ASSERT_TRUE(moved.ok()) << moved.status();
+    absl::SleepFor(absl::Milliseconds(20));  // writes meet the half-moved slot
+  }
+  for (RedisClient* master : masters) {
+    ASSERT_TRUE(master->CheckedCommand({"CLUSTER", "SETSLOT", s, "NODE", to_id}).ok());
+  }
+}
+
+TEST(ClusterTargetTest, SlotMigratedInsideTheClusterMidStreamStaysExact) {
+  absl::StatusOr<testing::TestCluster> cluster = testing::StartTestCluster(3);
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  std::unique_ptr<testing::RedisServer> source = testing::StartServer();
+  ASSERT_TRUE(source);
+  RedisClient source_client = testing::Connect(*source);
+  ASSERT_NO_FATAL_FAILURE(FillRichDataset(source_client, 500));
+  std::vector<std::vector<std::string>> tagged;
+  for (int i = 0; i < 300; ++i) tagged.push_back({"SET", absl::StrCat("{m}", i), "seed"});
+  testing::RunWithoutErrors(source_client, tagged);
+
+  engine::JobSpec spec;
+  spec.source.address = source->address();
+  engine::TargetSpec target;
+  target.name = "c";
+  target.cluster.emplace();
+  target.cluster->nodes = cluster->addresses();
+  spec.targets.push_back(target);
+  engine::Job job("cluster-migration", spec);
+  job.Start();
+  engine::JobStatus status = testing::WaitForState(job, JobState::kStreaming, absl::Seconds(60));
+  ASSERT_EQ(status.state, JobState::kStreaming) << status.detail << " " << status.error;
+
+  std::vector<RedisClient> clients;
+  for (const auto& master : cluster->masters) clients.push_back(testing::Connect(*master));
+  std::vector<RedisClient*> masters;
+  for (RedisClient& client : clients) masters.push_back(&client);
+  const int slot = engine::KeyHashSlot("m");
+  // The slot's owner, and another master to move it to.
+  size_t from = 0;
+  for (size_t i = 0; i < masters.size(); ++i) {
+    absl::StatusOr<engine::RespValue> count =
+        masters[i]->CheckedCommand({"CLUSTER", "COUNTKEYSINSLOT", std::to_string(slot)});
+    ASSERT_TRUE(count.ok());
+    if (count->integer > 0) from = i;
+  }
+  size_t to = (from + 1) % masters.size();
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> rounds{0};
+  std::thread writer(WriteOneSlot, source.get(), &stop, &rounds);
+  EXPECT_TRUE(RedisClient::WaitFor([&] { return rounds.load() > 5; }, absl::Seconds(30)).ok());
+  MigrateSlot(slot, *masters[from], *masters[to], cluster->masters[to]->port(), masters);
+  int after = rounds.load();
+  EXPECT_TRUE(
+      RedisClient::WaitFor([&] { return rounds.load() > after + 10; }, absl::Seconds(30)).ok());
+  stop = true;
+  writer.join();
+
+  ASSERT_TRUE(source_client.CheckedCommand({"SET", "{m}marker", "1"}).ok());
+  ASSERT_TRUE(masters[to]->WaitForKey("{m}marker", absl::Seconds(60), "marker").ok());
+  auto every_key = engine::MakeKeyFilter({engine::FilterKind::kSlots, "0-16383"});
+  ASSERT_TRUE(every_key.ok());
+  absl::StatusOr<testing::ShardCheckReport> report =
+      testing::CheckClusterShards(source_client, **every_key, *cluster, masters);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->ok()) << report->Summary();
+  status = job.Snapshot();
+  EXPECT_EQ(status.state, JobState::kStreaming) << status.detail << " " << status.error;
 }
 
 }  // namespace
