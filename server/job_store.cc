@@ -73,6 +73,10 @@ std::optional<v1::JobSpec> SecretsOf(const engine::JobSpec& spec) {
       t->mutable_replica()->set_password(target.replica->credentials.password);
       any = any || !target.replica->credentials.password.empty();
     }
+    if (target.cluster.has_value()) {
+      t->mutable_cluster()->set_password(target.cluster->credentials.password);
+      any = any || !target.cluster->credentials.password.empty();
+    }
   }
   if (!any) return std::nullopt;
   return secrets;
@@ -88,6 +92,9 @@ void ApplySecrets(const v1::JobSpec& secrets, engine::JobSpec* spec) {
     target.credentials.password = secrets.targets(i).password();
     if (target.replica.has_value()) {
       target.replica->credentials.password = secrets.targets(i).replica().password();
+    }
+    if (target.cluster.has_value()) {
+      target.cluster->credentials.password = secrets.targets(i).cluster().password();
     }
   }
 }

@@ -19,6 +19,7 @@ std::vector<std::string> SpecSecrets(const engine::JobSpec& spec) {
   for (const engine::TargetSpec& target : spec.targets) {
     add(target.credentials.password);
     if (target.replica.has_value()) add(target.replica->credentials.password);
+    if (target.cluster.has_value()) add(target.cluster->credentials.password);
   }
   std::sort(secrets.begin(), secrets.end(),
             [](const std::string& a, const std::string& b) { return a.size() > b.size(); });

@@ -180,8 +180,12 @@ void PrintJob(const v1::Job& job, bool wide, std::ostream& out) {
       if (t.name() == spec.name()) target = t;
     }
     if (wide) {
-      rows.push_back({spec.name(), FilterText(spec.filter()), spec.listen(),
-                      TargetStateName(target), absl::StrCat(target.connected_replicas()),
+      // A cluster target has no listen address: its nodes instead.
+      std::string listen =
+          spec.has_cluster() ? absl::StrCat("cluster:", absl::StrJoin(spec.cluster().nodes(), ","))
+                             : spec.listen();
+      rows.push_back({spec.name(), FilterText(spec.filter()), listen, TargetStateName(target),
+                      absl::StrCat(target.connected_replicas()),
                       absl::StrCat(target.rdb_keys_kept()), absl::StrCat(target.rdb_keys_dropped()),
                       absl::StrCat(target.commands_kept()), absl::StrCat(target.commands_dropped()),
                       absl::StrCat(target.commands_split()),

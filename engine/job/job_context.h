@@ -31,6 +31,7 @@
 #include "engine/job/job_spec.h"
 #include "engine/job/job_status.h"
 #include "engine/job/offset_map.h"
+#include "engine/link/cluster_applier.h"
 #include "engine/link/key_materializer.h"
 #include "engine/link/sentinel_watcher.h"
 #include "engine/link/source_monitor.h"
@@ -120,6 +121,8 @@ class JobContext {
 
   std::vector<std::unique_ptr<KeyFilter>> filters;     // index-aligned with targets
   std::vector<std::unique_ptr<TargetMaster>> targets;  // index-aligned with spec.targets
+  // Each cluster target's applier (nullptr for other targets; cluster_target_phase.h).
+  std::vector<std::unique_ptr<ClusterApplier>> cluster_appliers;
   // Each managed target's version (nullopt for unmanaged targets).
   std::vector<std::optional<ServerVersion>> target_versions;
   std::unique_ptr<UpstreamLink> upstream;

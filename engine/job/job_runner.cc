@@ -10,6 +10,7 @@
 #include "engine/base/absl_view.h"
 #include "engine/base/status_macros.h"
 #include "engine/job/backlog_advisor.h"
+#include "engine/job/cluster_target_phase.h"
 #include "engine/job/cutover_phase.h"
 #include "engine/job/durable_state.h"
 #include "engine/job/job_health.h"
@@ -241,6 +242,9 @@ void JobRunner::ThreadMain() {
   if (job_.sentinel != nullptr) job_.sentinel->Close();
   if (job_.upstream != nullptr) job_.upstream->Close();
   for (auto& target : job_.targets) target->Close();
+  for (auto& applier : job_.cluster_appliers) {
+    if (applier != nullptr) applier->Stop();
+  }
   job_.source_pause.reset();
   absl::MutexLock lock(&mu_);
   thread_done_ = true;
@@ -272,6 +276,7 @@ asio::awaitable<absl::Status> JobRunner::Run() {
     }
   }
   CO_RETURN_IF_ERROR(co_await ConfigureManagedTargets(job_));
+  CO_RETURN_IF_ERROR(co_await StartClusterAppliers(job_));
   CO_RETURN_IF_ERROR(co_await WaitForTargets(job_));
   CO_RETURN_IF_ERROR(StartFreshDurableState(job_));
   CO_RETURN_IF_ERROR(co_await SyncSnapshot(job_));
@@ -297,6 +302,9 @@ void JobRunner::Finish(JobState state, absl::Status error) {
   if (job_.monitor != nullptr) job_.monitor->Close();
   if (job_.sentinel != nullptr) job_.sentinel->Close();
   for (auto& target : job_.targets) target->Close();
+  for (auto& applier : job_.cluster_appliers) {
+    if (applier != nullptr) applier->Stop();
+  }
   job_.wake.cancel();
   job_.resync_wake.cancel();
   {

@@ -58,6 +58,39 @@ absl::Status ValidateClientTls(std::string_view field, const TlsClientOptions& t
   return MakeClientTlsContext(tls, field).status();
 }
 
+// A cluster target: nodes to ask for the slot map, none of them the source;
+// no listen address, managed replica or listener TLS of its own.
+absl::Status ValidateClusterTarget(const TargetSpec& target, const std::string& path,
+                                   const HostPort& source, bool ask_sentinel) {
+  if (!target.listen.empty()) {
+    return FieldError(absl::StrCat(path, ".listen"),
+                      "a cluster target has no listen address (reshardd writes to its masters)");
+  }
+  if (target.replica.has_value()) {
+    return FieldError(absl::StrCat(path, ".replica"), "a cluster target has no managed replica");
+  }
+  if (target.listen_tls.enabled) {
+    return FieldError(absl::StrCat(path, ".listen_tls"), "a cluster target has no listener");
+  }
+  const ClusterSpec& cluster = *target.cluster;
+  if (cluster.nodes.empty()) {
+    return FieldError(absl::StrCat(path, ".cluster.nodes"), "at least one node is required");
+  }
+  for (size_t n = 0; n < cluster.nodes.size(); ++n) {
+    const std::string field = absl::StrCat(path, ".cluster.nodes[", n, "]");
+    auto node = ParseHostPort(cluster.nodes[n], field);
+    if (!node.ok()) return node.status();
+    if (!ask_sentinel && SameServerAddress(*node, source)) {
+      return FieldError(field, SourceAlias("cluster node", node->ToString(), source.ToString()));
+    }
+  }
+  if (auto s = ValidateCredentials(absl::StrCat(path, ".cluster.credentials"), cluster.credentials);
+      !s.ok()) {
+    return s;
+  }
+  return ValidateClientTls(absl::StrCat(path, ".cluster.tls"), cluster.tls);
+}
+
 absl::Status ValidateInterval(std::string_view field, int value_ms) {
   if (value_ms <= 0 || value_ms > kMaxIntervalMs) {
     return FieldError(
@@ -180,10 +213,14 @@ absl::Status ValidateJobSpec(const JobSpec& spec) {
 
     const std::string filter_field =
         absl::StrCat(path, ".filter.", S(FilterKindName(target.filter.kind)));
-    if (auto filter = MakeKeyFilter(target.filter); !filter.ok()) {
+    if (auto filter = MakeKeyFilter(TargetFilter(target)); !filter.ok()) {
       return Prefixed(filter_field, filter.status());
     }
 
+    if (target.cluster.has_value()) {
+      if (auto s = ValidateClusterTarget(target, path, *source, ask_sentinel); !s.ok()) return s;
+      continue;
+    }
     const std::string listen_field = absl::StrCat(path, ".listen");
     auto listen = ParseHostPort(target.listen, listen_field);
     if (!listen.ok()) return listen.status();
@@ -275,8 +312,11 @@ absl::StatusOr<JobAddresses> ResolveJobAddresses(const JobSpec& spec) {
   }
   for (size_t i = 0; i < spec.targets.size(); ++i) {
     const TargetSpec& target = spec.targets[i];
+    // A cluster target's listener: loopback, a port the system picks.
     absl::StatusOr<HostPort> listen =
-        ParseHostPort(target.listen, absl::StrCat("targets[", i, "].listen"));
+        target.cluster.has_value()
+            ? HostPort{"127.0.0.1", 0}
+            : ParseHostPort(target.listen, absl::StrCat("targets[", i, "].listen"));
     if (!listen.ok()) return listen.status();
     addresses.listen.push_back(*listen);
     addresses.replica.emplace_back();
@@ -290,11 +330,18 @@ absl::StatusOr<JobAddresses> ResolveJobAddresses(const JobSpec& spec) {
   return addresses;
 }
 
+FilterSpec TargetFilter(const TargetSpec& target) {
+  if (target.cluster.has_value() && target.filter.pattern.empty()) {
+    return FilterSpec{FilterKind::kSlots, "0-16383"};
+  }
+  return target.filter;
+}
+
 int GenerateReplicationPasswords(JobSpec* spec) {
   int generated = 0;
   for (TargetSpec& target : spec->targets) {
-    if (!target.replica.has_value() || !target.credentials.password.empty() ||
-        !target.credentials.username.empty()) {
+    if ((!target.replica.has_value() && !target.cluster.has_value()) ||
+        !target.credentials.password.empty() || !target.credentials.username.empty()) {
       continue;
     }
     unsigned char bytes[32];

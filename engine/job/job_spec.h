@@ -36,10 +36,21 @@ struct Endpoint {
   std::optional<SentinelSpec> sentinel = std::nullopt;
 };
 
+// A Redis Cluster as one target (engine/link/cluster_applier.h): reshardd
+// writes to its masters as a client, by hash slot.
+struct ClusterSpec {
+  std::vector<std::string> nodes;  // "host:port" of one or more nodes (seeds)
+  Credentials credentials;         // every node's AUTH
+  TlsClientOptions tls;            // tls.enabled: every connection to a node is TLS
+};
+
 struct TargetSpec {
   std::string name;
   FilterSpec filter;
-  std::string listen;  // "host:port" the target replicates from
+  // "host:port" the target replicates from. A cluster target: empty (its
+  // TargetMaster listens on 127.0.0.1, a port the system picks, for
+  // reshardd's own applier).
+  std::string listen;
   // What the replicating target must present to the listener (its
   // masteruser/masterauth). Empty password: no AUTH required.
   Credentials credentials;
@@ -48,7 +59,13 @@ struct TargetSpec {
   TlsServerOptions listen_tls;
   // Managed target: reshardd connects here and sends REPLICAOF <listen>.
   std::optional<Endpoint> replica;
+  // Set: the target is a Redis Cluster (no listen, no replica).
+  std::optional<ClusterSpec> cluster;
 };
+
+// The filter a target applies: its own, or every key (slots 0-16383) for a
+// cluster target whose spec has none (an empty pattern).
+FilterSpec TargetFilter(const TargetSpec& target);
 
 struct JobOptions {
   // Upstream replication ACK period and downstream PING period.
@@ -128,7 +145,8 @@ struct JobSpec {
 // loaded ("source.tls.ca_file: cannot read '/x': No such file or directory").
 absl::Status ValidateJobSpec(const JobSpec& spec);
 
-// Gives every managed target without a replication password (and without a
+// Gives every managed target and every cluster target (its loopback
+// listener) without a replication password (and without a
 // username) a generated one: 32 random bytes in hex. reshardd sets it as the
 // target's masterauth, so a managed job's listeners are authenticated by
 // default. Called where a job is created (the API conversion), so that the

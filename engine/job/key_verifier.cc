@@ -201,7 +201,7 @@ absl::StatusOr<std::vector<VerifyTarget>> ResolveTargets(const JobSpec& spec,
     VerifyTarget side;
     side.name = target.name;
     side.server.what = absl::StrCat("target '", target.name, "'");
-    absl::StatusOr<std::unique_ptr<KeyFilter>> filter = MakeKeyFilter(target.filter);
+    absl::StatusOr<std::unique_ptr<KeyFilter>> filter = MakeKeyFilter(TargetFilter(target));
     if (!filter.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("targets[", i, "].filter: ", filter.status().message()));

@@ -66,7 +66,8 @@ asio::awaitable<absl::StatusOr<std::unique_ptr<RedisConnection>>> ConnectManaged
 absl::Status OpenListeners(JobContext& job) {
   job.target_versions.assign(job.spec.targets.size(), std::nullopt);
   for (size_t i = 0; i < job.spec.targets.size(); ++i) {
-    absl::StatusOr<std::unique_ptr<KeyFilter>> filter = MakeKeyFilter(job.spec.targets[i].filter);
+    absl::StatusOr<std::unique_ptr<KeyFilter>> filter =
+        MakeKeyFilter(TargetFilter(job.spec.targets[i]));
     if (!filter.ok()) {
       return WithContext(filter.status(), absl::StrCat("targets[", i, "].filter: "));
     }

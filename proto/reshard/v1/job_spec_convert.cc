@@ -210,8 +210,26 @@ absl::StatusOr<engine::JobSpec> SpecFromProto(const v1::JobSpec& proto) {
     const v1::TargetSpec& target_proto = proto.targets(i);
     engine::TargetSpec target;
     target.name = target_proto.name();
-    ASSIGN_OR_RETURN(target.filter,
-                     FilterFromProto(target_proto.filter(), TargetField(i, "filter")));
+    // A cluster target without a filter takes every key (engine::TargetFilter).
+    if (!target_proto.has_cluster() ||
+        target_proto.filter().kind_case() != v1::Filter::KIND_NOT_SET) {
+      ASSIGN_OR_RETURN(target.filter,
+                       FilterFromProto(target_proto.filter(), TargetField(i, "filter")));
+    }
+    if (target_proto.has_cluster()) {
+      const v1::ClusterTarget& cluster = target_proto.cluster();
+      target.cluster.emplace();
+      target.cluster->nodes.assign(cluster.nodes().begin(), cluster.nodes().end());
+      target.cluster->credentials.username = cluster.username();
+      target.cluster->credentials.password = cluster.password();
+      if (cluster.has_tls())
+        target.cluster->tls = EndpointFromProto([&] {
+                                v1::Endpoint endpoint;
+                                *endpoint.mutable_tls() = cluster.tls();
+                                return endpoint;
+                              }())
+                                  .tls;
+    }
     target.listen = target_proto.listen();
     target.credentials.username = target_proto.username();
     target.credentials.password = target_proto.password();
@@ -255,7 +273,19 @@ v1::JobSpec SpecToProto(const engine::JobSpec& spec) {
   for (const engine::TargetSpec& target : spec.targets) {
     v1::TargetSpec* target_proto = proto.add_targets();
     target_proto->set_name(target.name);
-    *target_proto->mutable_filter() = FilterToProto(target.filter);
+    if (!target.filter.pattern.empty()) {
+      *target_proto->mutable_filter() = FilterToProto(target.filter);
+    }
+    if (target.cluster.has_value()) {
+      v1::ClusterTarget* cluster = target_proto->mutable_cluster();
+      for (const std::string& node : target.cluster->nodes) cluster->add_nodes(node);
+      cluster->set_username(target.cluster->credentials.username);
+      if (target.cluster->tls.enabled) {
+        engine::Endpoint endpoint;
+        endpoint.tls = target.cluster->tls;
+        *cluster->mutable_tls() = EndpointToProto(endpoint).tls();
+      }
+    }
     target_proto->set_listen(target.listen);
     target_proto->set_username(target.credentials.username);
     if (target.replica.has_value()) {

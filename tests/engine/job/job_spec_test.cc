@@ -221,3 +221,39 @@ TEST(ValidateJobSpecTest, Options) {
 
 }  // namespace
 }  // namespace reshard::engine
+
+namespace reshard::engine {
+namespace {
+
+TEST(ValidateJobSpecTest, ClusterTarget) {
+  JobSpec spec = ValidSpec();
+  TargetSpec cluster;
+  cluster.name = "c";
+  cluster.cluster.emplace();
+  cluster.cluster->nodes = {"127.0.0.1:7100", "127.0.0.1:7101"};
+  spec.targets.push_back(cluster);
+  // No filter: every key; no listen address.
+  EXPECT_TRUE(ValidateJobSpec(spec).ok()) << ValidateJobSpec(spec);
+  EXPECT_EQ(TargetFilter(spec.targets[2]).pattern, "0-16383");
+  absl::StatusOr<JobAddresses> addresses = ResolveJobAddresses(spec);
+  ASSERT_TRUE(addresses.ok());
+  EXPECT_EQ(addresses->listen[2].ToString(), "127.0.0.1:0");
+  // A generated listener password, as for managed targets.
+  EXPECT_EQ(GenerateReplicationPasswords(&spec), 1);
+  EXPECT_EQ(spec.targets[2].credentials.password.size(), 64u);
+
+  spec.targets[2].listen = "127.0.0.1:7200";
+  EXPECT_EQ(ErrorOf(spec),
+            "targets[2].listen: a cluster target has no listen address (reshardd writes to its "
+            "masters)");
+  spec.targets[2].listen.clear();
+  spec.targets[2].cluster->nodes.clear();
+  EXPECT_EQ(ErrorOf(spec), "targets[2].cluster.nodes: at least one node is required");
+  spec.targets[2].cluster->nodes = {"127.0.0.1:7100", "nope"};
+  EXPECT_NE(ErrorOf(spec).find("targets[2].cluster.nodes[1]: "), std::string::npos);
+  spec.targets[2].cluster->nodes = {"127.0.0.1:7000"};
+  EXPECT_NE(ErrorOf(spec).find("targets[2].cluster.nodes[0]: "), std::string::npos);
+}
+
+}  // namespace
+}  // namespace reshard::engine

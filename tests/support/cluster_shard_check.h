@@ -1,0 +1,40 @@
+#pragma once
+
+// Test clusters and their oracle: StartTestCluster starts masters with
+// --cluster-enabled yes (nodes.conf in each server's directory), joins them
+// with redis-cli --cluster create and waits for cluster_state:ok on every
+// node; CheckClusterShards is CheckShards (shard_check.h) for a cluster
+// target: every key of the source's db 0 that the filter selects is on the
+// master that owns its slot (as the cluster's CLUSTER SLOTS says now), with
+// the same value and expiry, and no master holds anything else.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/route/key_filter.h"
+#include "tests/support/redis_client.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/shard_check.h"
+
+namespace reshard::testing {
+
+struct TestCluster {
+  std::vector<std::unique_ptr<RedisServer>> masters;
+  std::vector<std::string> addresses() const;
+};
+
+// `masters` nodes (at least 3: redis-cli's minimum), slots split evenly.
+absl::StatusOr<TestCluster> StartTestCluster(int masters, RedisServerOptions options = {});
+
+// Waits until every node says cluster_state:ok.
+absl::Status WaitForClusterOk(const TestCluster& cluster, absl::Duration timeout);
+
+// `masters[i]` is a client of cluster.masters[i].
+absl::StatusOr<ShardCheckReport> CheckClusterShards(RedisClient& source,
+                                                    const engine::KeyFilter& filter,
+                                                    const TestCluster& cluster,
+                                                    const std::vector<RedisClient*>& masters);
+
+}  // namespace reshard::testing
