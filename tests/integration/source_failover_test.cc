@@ -577,6 +577,76 @@ TEST_F(SourceFailoverTest, SourceDyingDuringTheSnapshotIsFollowedThroughTheSenti
   for (const engine::TargetStatus& target : status.targets) EXPECT_EQ(target.resyncs, 1u);
 }
 
+// A cross-target write (SUNIONSTORE into target a from a set on target b)
+// whose key copy waits on M when the job is moved to R, a promoted replica
+// of M: M pauses every client (CLIENT PAUSE ALL in the write's own
+// transaction, for 60 s), so the copy cannot be answered there. The copy is
+// read again from R (the current master), the job catches up long before
+// M's pause would end, and M then dies without failing anything.
+TEST_F(SourceFailoverTest, KeyCopiesInFlightAtAFailoverAreReadAgainFromTheNewMaster) {
+  ASSERT_NO_FATAL_FAILURE(StartServers(1000));
+  std::unique_ptr<RedisServer> replica = StartServer();
+  ASSERT_TRUE(replica);
+  RedisClient r = Connect(*replica);
+  ASSERT_TRUE(r.CheckedCommand({"REPLICAOF", "127.0.0.1", std::to_string(source_->port())}).ok());
+  StartJob("copies");
+  JobStatus status = WaitForState(*job_, JobState::kStreaming, absl::Seconds(60));
+  ASSERT_EQ(status.state, JobState::kStreaming) << status.error << " " << status.detail;
+  JobHistory history(*job_);
+  ASSERT_NO_FATAL_FAILURE(WriteBatches(source_.get(), 5));
+  ASSERT_TRUE(source_client_->CheckedCommand({"SELECT", "0"}).ok());
+  ASSERT_TRUE(source_client_->CheckedCommand({"SADD", "5:src", "x", "y", "z"}).ok());
+  // A first copy opens the key copies' connection to M.
+  ASSERT_TRUE(source_client_->CheckedCommand({"SUNIONSTORE", "0:warm", "5:src"}).ok());
+  a_.emplace(Connect(*target_a_));
+  ASSERT_TRUE(RedisClient::WaitFor(
+                  [&] {
+                    absl::StatusOr<engine::RespValue> card = a_->Command({"SCARD", "0:warm"});
+                    return card.ok() && card->integer == 3;
+                  },
+                  absl::Seconds(30), "the first copy on target a")
+                  .ok());
+  ASSERT_NO_FATAL_FAILURE(
+      testing::RunWithoutErrors(*source_client_, {{"MULTI"},
+                                                  {"SUNIONSTORE", "0:dst", "5:src"},
+                                                  {"CLIENT", "PAUSE", "60000", "ALL"},
+                                                  {"EXEC"}}));
+  // R has the write; the job has it too, its copy of 0:dst waiting on M.
+  ASSERT_TRUE(RedisClient::WaitFor(
+                  [&] {
+                    absl::StatusOr<engine::RespValue> card = r.Command({"SCARD", "0:dst"});
+                    return card.ok() && card->integer == 3;
+                  },
+                  absl::Seconds(30), "the replica has the write")
+                  .ok());
+  const absl::Time moved = absl::Now();
+  ASSERT_TRUE(r.CheckedCommand({"REPLICAOF", "NO", "ONE"}).ok());
+  ASSERT_TRUE(job_->SetSource(replica->address()).ok());
+  ASSERT_NO_FATAL_FAILURE(WaitForFailoverFollowed(history));
+  // Caught up with R: the copy came from R, not from M (paused for a minute).
+  ASSERT_NO_FATAL_FAILURE(WaitUntilCaughtUp(r));
+  EXPECT_LT(absl::Now() - moved, absl::Seconds(30));
+  ASSERT_TRUE(source_->Kill().ok());
+  source_ = std::move(replica);
+  source_client_.emplace(Connect(*source_));
+  ASSERT_NO_FATAL_FAILURE(WriteBatches(source_.get(), 10));
+  ASSERT_NO_FATAL_FAILURE(ExpectExactHalves());
+  a_.emplace(Connect(*target_a_));
+  ASSERT_TRUE(a_->CheckedCommand({"SELECT", "0"}).ok());
+  ASSERT_TRUE(source_client_->CheckedCommand({"SELECT", "0"}).ok());
+  EXPECT_EQ(CanonicalValueOrDie(*source_client_, "0:dst"), "set:x\\x1fy\\x1fz");
+  EXPECT_EQ(CanonicalValueOrDie(*a_, "0:dst"), CanonicalValueOrDie(*source_client_, "0:dst"));
+  EXPECT_FALSE(history.EverFailed()) << history.Details();
+  status = job_->Snapshot();
+  EXPECT_EQ(status.state, JobState::kStreaming) << status.detail;
+  ASSERT_EQ(status.source_failovers.size(), 1u);
+  EXPECT_EQ(status.source_failovers[0].kind, SourceFailover::Kind::kPartial)
+      << status.source_failovers[0].detail;
+  uint64_t copied = 0;
+  for (const engine::TargetStatus& target : status.targets) copied += target.keys_materialized;
+  EXPECT_GE(copied, 1u);
+}
+
 // A job attached to a replica R of the master M (no fork on M) splits
 // exactly, and its cutover pauses the writes on M, found from R's INFO
 // replication: the targets then hold exactly what M holds, writes to M
