@@ -123,6 +123,10 @@ void PrintJob(const v1::Job& job, bool wide, std::ostream& out) {
       << (status.upstream_connected() ? "connected" : "not connected") << ", offset "
       << status.source_offset() << ", " << status.upstream_reconnects() << " reconnects, "
       << HumanBytes(status.bytes_received()) << " received)\n";
+  if (status.source_role() == "replica") {
+    out << "  role:     replica of " << status.source_master_address() << " (master link "
+        << status.source_master_link_status() << ")\n";
+  }
   // The last few failovers (all of them with -o json).
   const int failovers = status.source_failovers_size();
   for (int i = std::max(0, failovers - 3); i < failovers; ++i) {

@@ -31,4 +31,19 @@ namespace reshard::engine {
 // the new source cannot be read, the reader's error for a corrupt RDB.
 asio::awaitable<absl::Status> RestartStreamOnNewHistory(JobContext& job);
 
+// A failover during the job's snapshot: the snapshot from the old source is
+// abandoned and the caller runs SyncSnapshot again, from the new source.
+// `aborted` is how the snapshot ended. It follows when a new source was
+// asked for (set-source, a Sentinel's +switch-master: source.pending), or,
+// with source.sentinel, when the link to the source was lost (UNAVAILABLE):
+// then it waits up to options.reconnect_window_ms for the Sentinels to name
+// another master. Otherwise it returns `aborted` (the job fails as before),
+// or UNAVAILABLE when no new master came. On OK: the failover is recorded
+// kFull with why; every target is abandoned (a new replication id, its
+// replica closed: it asks again and gets the new snapshot); the upstream
+// link is connected to the new source; the targets' replicas have asked
+// again (or options.target_attach_timeout_ms, 30 s when 0, passed: a late
+// one gets a resync of its own once the job streams).
+asio::awaitable<absl::Status> RestartSnapshotOnNewSource(JobContext& job, absl::Status aborted);
+
 }  // namespace reshard::engine

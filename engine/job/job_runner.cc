@@ -13,6 +13,7 @@
 #include "engine/job/cluster_target_phase.h"
 #include "engine/job/cutover_phase.h"
 #include "engine/job/durable_state.h"
+#include "engine/job/failover_phase.h"
 #include "engine/job/job_health.h"
 #include "engine/job/job_status_builder.h"
 #include "engine/job/job_ticker.h"
@@ -192,12 +193,11 @@ absl::Status JobRunner::SetSource(const std::string& address) {
   {
     absl::MutexLock lock(&mu_);
     const JobState state = status_.state;
-    if (IsTerminal(state) || state == JobState::kSyncing || state == JobState::kCutover) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "job ", job_.id, " is ", AsAbsl(JobStateName(state)),
-          IsTerminal(state) ? "; it has already ended"
-                            : "; the source can be moved before or after the snapshot, not "
-                              "during it or a cutover"));
+    if (IsTerminal(state) || state == JobState::kCutover) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("job ", job_.id, " is ", AsAbsl(JobStateName(state)),
+                       IsTerminal(state) ? "; it has already ended"
+                                         : "; the source cannot be moved during a cutover"));
     }
   }
   asio::post(job_.io, [this, endpoint = std::move(addresses.source)]() mutable {
@@ -279,7 +279,11 @@ asio::awaitable<absl::Status> JobRunner::Run() {
   CO_RETURN_IF_ERROR(co_await StartClusterAppliers(job_));
   CO_RETURN_IF_ERROR(co_await WaitForTargets(job_));
   CO_RETURN_IF_ERROR(StartFreshDurableState(job_));
-  CO_RETURN_IF_ERROR(co_await SyncSnapshot(job_));
+  // A failover during the snapshot starts it again from the new source.
+  for (absl::Status synced = co_await SyncSnapshot(job_); !synced.ok();
+       synced = co_await SyncSnapshot(job_)) {
+    CO_RETURN_IF_ERROR(co_await RestartSnapshotOnNewSource(job_, std::move(synced)));
+  }
   co_return co_await StreamCommands(job_);
 }
 

@@ -40,8 +40,9 @@ class JobRunner {
   // spec's source.address would be (INVALID_ARGUMENT naming
   // "source.address"); the job reconnects there with PSYNC of the
   // replication id and offset it followed (source_phase.h). OK at once when
-  // it is already the source. FAILED_PRECONDITION when the job has ended,
-  // takes its snapshot (SYNCING) or cuts over.
+  // it is already the source; during the snapshot (SYNCING) the snapshot
+  // starts again from the new source (failover_phase.h).
+  // FAILED_PRECONDITION when the job has ended or cuts over.
   absl::Status SetSource(const std::string& address);
   JobStatus Snapshot() const;
   JobStatus WaitForChange(uint64_t seen, absl::Duration timeout) const;

@@ -116,6 +116,13 @@ struct JobStatus {
   // failover moved it), and the failovers it followed, oldest first.
   std::string source_address;
   std::vector<SourceFailover> source_failovers;
+  // What the source is, as its INFO replication (polled every second) says:
+  // "master" or "replica" (empty: not known yet); a replica's master
+  // ("host:port" as the replica names it) and its master_link_status ("up",
+  // "down").
+  std::string source_role;
+  std::string source_master_address;
+  std::string source_master_link_status;
   // How the job came back after reshardd restarted (empty: it did not):
   // "continued after a restart: ..." (no fork; targets from their logs) or
   // "full sync of every target after a restart: <why>".

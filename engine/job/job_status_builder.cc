@@ -61,6 +61,13 @@ JobStatus BuildJobStatus(const JobContext& job, uint64_t previous_rdb_bytes_read
     status.source_lag_seconds = job.monitor->SecondsBehind(status.source_offset);
   }
   if (job.monitor != nullptr) status.rdb_keys_total = job.monitor->key_total().value_or(0);
+  if (job.monitor != nullptr) {
+    if (std::optional<SourceMonitor::Role> role = job.monitor->role(); role.has_value()) {
+      status.source_role = role->role;
+      status.source_master_address = role->master_address;
+      status.source_master_link_status = role->master_link_status;
+    }
+  }
   if (job.upstream != nullptr && job.upstream->connected()) {
     status.upstream_connected = !job.finished;
     status.bytes_received = job.upstream->source().bytes_received();

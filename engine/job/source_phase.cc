@@ -29,9 +29,10 @@ void MoveSource(JobContext& job, RedisEndpoint endpoint, std::string_view why) {
   }
   job.source.failovers.push_back(std::move(failover));
   job.source.pending = std::move(endpoint);
-  // A read that waits on the old source ends now; the stream reconnects.
-  // (During the snapshot the move waits for its end.)
-  if (job.upstream != nullptr && job.state != JobState::kSyncing) job.upstream->Interrupt();
+  // A read that waits on the old source ends now: the stream reconnects; a
+  // snapshot is abandoned and starts again from the new source
+  // (RestartSnapshotOnNewSource, failover_phase.h).
+  if (job.upstream != nullptr) job.upstream->Interrupt();
   job.SetState(job.state, job.detail);
 }
 

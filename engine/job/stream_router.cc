@@ -398,13 +398,35 @@ void StreamRouter::UpdateRoutedOffset() {
 }
 
 asio::awaitable<void> StreamRouter::Connect(std::shared_ptr<bool> alive) {
-  absl::Status opened = co_await job_.materializer->Open();
-  if (!*alive || job_.finished) co_return;
+  // Copies are read from the current master only, and only once the job
+  // follows it: while the stream reconnects (a failover, a lost link) the
+  // values a master has may be behind what the job read.
+  const absl::Duration window = absl::Milliseconds(job_.spec.options.reconnect_window_ms);
+  absl::Time deadline = absl::Now() + window;
+  absl::Duration backoff = absl::Milliseconds(100);
+  absl::Status opened;
+  while (true) {
+    if (job_.reconnecting || job_.source.pending.has_value()) {
+      deadline = absl::Now() + window;
+      if (!co_await job_.Sleep(absl::Milliseconds(50)) || !*alive) co_return;
+      continue;
+    }
+    opened = co_await job_.materializer->Open();
+    if (!*alive || job_.finished) co_return;
+    // A master that went away: the stream's reconnect finds the next one.
+    if (opened.ok() || opened.code() != absl::StatusCode::kUnavailable ||
+        absl::Now() + backoff > deadline) {
+      break;
+    }
+    if (!co_await job_.Sleep(backoff) || !*alive) co_return;
+    backoff = std::min(backoff * 2, absl::Seconds(2));
+  }
   connecting_ = false;
   if (!opened.ok()) {
     FailJob(WithContext(opened, "copying keys for cross-target writes: "));
     co_return;
   }
+  sent_.cancel();  // batches sent again by Open
   // One receiver: a connection reopened after a failover keeps the first.
   if (!receiving_) asio::co_spawn(job_.io, ReceiveCopies(alive), asio::detached);
   if (absl::Status sent = SendOpenBatch(); !sent.ok()) FailJob(sent);
@@ -422,6 +444,15 @@ asio::awaitable<void> StreamRouter::ReceiveCopies(std::shared_ptr<bool> alive) {
     }
     absl::StatusOr<MaterializedBatch> batch = co_await materializer.Receive();
     if (!*alive || job_.finished) co_return;
+    if (!batch.ok() && materializer.to_resend() > 0) {
+      // The connection was lost or the source moved: the batches in flight
+      // go again on the next connection, to the current master.
+      if (!connecting_) {
+        connecting_ = true;
+        asio::co_spawn(job_.io, Connect(alive), asio::detached);
+      }
+      continue;
+    }
     absl::Status status = batch.status();
     if (status.ok()) status = batches_.Received(*std::move(batch));
     if (status.ok()) status = DrainReady();

@@ -126,7 +126,12 @@ class StreamRouter {
   void AppendOutput();
   void UpdateRoutedOffset();
   bool AnyHeld() const;
+  // Opens the key copies' connection (retrying a source that went away,
+  // within options.reconnect_window_ms; waiting while the stream reconnects,
+  // so copies come from the master the job follows), then sends.
   asio::awaitable<void> Connect(std::shared_ptr<bool> alive);
+  // Receives batches; a lost connection or a moved source reconnects and
+  // sends the batches in flight again (KeyMaterializer::to_resend).
   asio::awaitable<void> ReceiveCopies(std::shared_ptr<bool> alive);
   void FailJob(const absl::Status& status);
 

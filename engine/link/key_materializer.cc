@@ -116,7 +116,7 @@ void KeyMaterializer::Close() {
   if (connection_ != nullptr) connection_->Close();
   connection_.reset();
   in_flight_.clear();
-  reopen_ = false;
+  moved_ = false;
 }
 
 void KeyMaterializer::Interrupt() {
@@ -130,8 +130,26 @@ void KeyMaterializer::SetSource(RedisEndpoint source) {
   if (in_flight_.empty()) {
     Close();
   } else {
-    reopen_ = true;
+    // Not a value of the old master may be taken from now on: the Receive
+    // that waits ends (it owns the connection until then) and gives its
+    // batches back for the next Open.
+    moved_ = true;
+    Interrupt();
   }
+}
+
+absl::Status KeyMaterializer::TakeBackInFlight(const absl::Status& error) {
+  const std::string peer = connection_ != nullptr ? connection_->peer() : "source (key copies)";
+  for (auto& batch : in_flight_) resend_.push_back(std::move(batch));
+  in_flight_.clear();
+  const bool moved = moved_;
+  Close();
+  if (moved) {
+    return absl::UnavailableError(
+        absl::StrCat(peer, ": the source moved; the copies in flight are read again from ",
+                     source_.address.ToString()));
+  }
+  return absl::Status(error.code(), absl::StrCat(peer, ": ", error.message()));
 }
 
 absl::Status KeyMaterializer::Fail(const absl::Status& error) {
@@ -168,6 +186,12 @@ asio::awaitable<absl::Status> KeyMaterializer::Open() {
   // for longer than this while one is awaited.
   connection->source().set_idle_timeout(kReplyTimeout);
   connection_ = std::move(connection);
+  // What a lost connection or a move took back, first: in order.
+  while (!resend_.empty()) {
+    std::vector<Materialization> batch = std::move(resend_.front());
+    resend_.pop_front();
+    CO_RETURN_IF_ERROR(Send(std::move(batch)));
+  }
   co_return absl::OkStatus();
 }
 
@@ -216,6 +240,9 @@ asio::awaitable<absl::StatusOr<MaterializedBatch>> KeyMaterializer::Receive() {
   }
   for (size_t i = 0; i < before_exec; ++i) {
     absl::StatusOr<RespValue> reply = co_await ReadReply();
+    if (moved_ || (!reply.ok() && reply.status().code() == absl::StatusCode::kUnavailable)) {
+      co_return TakeBackInFlight(reply.status());
+    }
     if (!reply.ok()) co_return Fail(reply.status());
     if (reply->IsError()) {
       // Replies are still pending: the categories come from the built-in table.
@@ -229,14 +256,15 @@ asio::awaitable<absl::StatusOr<MaterializedBatch>> KeyMaterializer::Receive() {
     }
   }
   absl::StatusOr<RespValue> exec = co_await ReadReply();
+  if (moved_ || (!exec.ok() && exec.status().code() == absl::StatusCode::kUnavailable)) {
+    co_return TakeBackInFlight(exec.status());
+  }
   if (!exec.ok()) co_return Fail(exec.status());
   absl::StatusOr<MaterializedBatch> batch =
       ParseDumpTransaction(in_flight_.front(), pexpiretime_, *exec);
   if (!batch.ok()) co_return Fail(batch.status());
   in_flight_.pop_front();
   ++batches_;
-  // The source moved (SetSource): the next batch is read from the new one.
-  if (reopen_ && in_flight_.empty()) Close();
   co_return batch;
 }
 

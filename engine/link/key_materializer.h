@@ -51,7 +51,7 @@ class KeyMaterializer {
 
   // Connects, authenticates and learns whether the source has PEXPIRETIME;
   // OK at once when open. On failure the connection is closed (UNAVAILABLE,
-  // PERMISSION_DENIED naming the source).
+  // PERMISSION_DENIED naming the source). Then sends the batches to resend.
   asio::awaitable<absl::Status> Open();
   bool is_open() const { return connection_ != nullptr; }
 
@@ -60,8 +60,9 @@ class KeyMaterializer {
   // (the connection is then closed).
   absl::Status Send(std::vector<Materialization> requests);
   // The reply to the oldest batch sent and not received yet, in request
-  // order. Precondition: in_flight() > 0. Any error closes the connection
-  // and drops every batch in flight.
+  // order. Precondition: in_flight() > 0. Any error closes the connection.
+  // A lost connection (UNAVAILABLE) or a move (SetSource) keeps the batches
+  // in flight for the next Open (to_resend()); any other error drops them.
   asio::awaitable<absl::StatusOr<MaterializedBatch>> Receive();
   size_t in_flight() const { return in_flight_.size(); }
 
@@ -71,10 +72,13 @@ class KeyMaterializer {
 
   uint64_t batches() const { return batches_; }
   void Close();
-  // The source moved (a failover): the connection is closed at once when no
-  // batch is in flight, else once the last one is received; the next Open
-  // connects to `source`.
+  // The source moved (a failover): copies are read from `source` only. The
+  // connection is closed (a Receive that waits ends as below), and the
+  // batches in flight are sent again by the next Open, on `source`.
   void SetSource(RedisEndpoint source);
+  // Batches that a lost connection or a move took back (Receive returned
+  // UNAVAILABLE for them): the next Open sends them again, oldest first.
+  size_t to_resend() const { return resend_.size(); }
   // Cancels a Receive that waits (it ends with an error and closes the
   // connection) without freeing anything it uses: for a materializer
   // retired while its reader may still be suspended.
@@ -88,12 +92,16 @@ class KeyMaterializer {
   asio::awaitable<absl::StatusOr<RespValue>> ReadReply();
   // Closes the connection and returns `error` with the source named.
   absl::Status Fail(const absl::Status& error);
+  // Closes the connection, keeping the batches in flight for the next Open;
+  // UNAVAILABLE naming the source (and the move, when it moved).
+  absl::Status TakeBackInFlight(const absl::Status& error);
 
   asio::any_io_executor executor_;
   RedisEndpoint source_;
   std::unique_ptr<RedisConnection> connection_;
   bool pexpiretime_ = true;
-  bool reopen_ = false;  // SetSource while batches were in flight
+  bool moved_ = false;                               // SetSource while batches were in flight
+  std::deque<std::vector<Materialization>> resend_;  // oldest first
   uint64_t batches_ = 0;
   std::deque<std::vector<Materialization>> in_flight_;  // oldest first
   std::string request_;                                 // scratch for Send

@@ -42,6 +42,8 @@ absl::StatusOr<ReplicationInfo> ParseReplicationInfo(std::string_view info) {
       uint32_t port = 0;
       parsed = number(&port);
       out.master_port = static_cast<uint16_t>(port);
+    } else if (name == "master_link_status") {
+      out.master_link_status = std::string(value);
     } else if (name == "master_replid") {
       out.replid = std::string(value);
     } else if (name == "master_replid2") {

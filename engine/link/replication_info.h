@@ -17,8 +17,9 @@ struct ReplicationInfo {
   std::string role;         // "master" or "slave"
   std::string master_host;  // role slave: whom it replicates from
   uint16_t master_port = 0;
-  std::string replid;   // master_replid
-  std::string replid2;  // master_replid2 (the previous id, after a failover)
+  std::string master_link_status;  // role slave: "up" or "down"
+  std::string replid;              // master_replid
+  std::string replid2;             // master_replid2 (the previous id, after a failover)
   uint64_t master_repl_offset = 0;
   int64_t second_repl_offset = -1;  // the last offset of replid2; -1 none
   bool backlog_active = false;

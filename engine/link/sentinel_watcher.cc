@@ -70,8 +70,11 @@ struct SentinelWatcher::State {
 namespace {
 
 // Connects to the Sentinels in turn from state.next; on success the
-// connection is open, authenticated, and the master's address returned.
-asio::awaitable<absl::StatusOr<HostPort>> ConnectAndAsk(std::shared_ptr<SentinelWatcher::State> s) {
+// connection (open, authenticated) is in `*out` and the master's address
+// returned. Not state.connection: AskMaster may run beside the watch loop,
+// which reads on that one.
+asio::awaitable<absl::StatusOr<HostPort>> ConnectAndAsk(std::shared_ptr<SentinelWatcher::State> s,
+                                                        std::unique_ptr<RedisConnection>* out) {
   absl::Status last = absl::UnavailableError("no Sentinel address");
   for (size_t tried = 0; tried < s->config.sentinels.size() && !s->closed; ++tried) {
     const HostPort& sentinel = s->config.sentinels[s->next % s->config.sentinels.size()];
@@ -92,7 +95,7 @@ asio::awaitable<absl::StatusOr<HostPort>> ConnectAndAsk(std::shared_ptr<Sentinel
       if (reply.ok()) {
         absl::StatusOr<HostPort> master = ParseMasterAddrReply(*reply, s->config.master_name);
         if (master.ok()) {
-          s->connection = *std::move(connection);
+          *out = *std::move(connection);
           co_return master;
         }
         last = absl::Status(master.status().code(),
@@ -119,9 +122,11 @@ asio::awaitable<void> WatchLoop(std::shared_ptr<SentinelWatcher::State> s, HostP
     on_master(master);
   };
   while (!s->closed) {
-    absl::StatusOr<HostPort> master = co_await ConnectAndAsk(s);
+    std::unique_ptr<RedisConnection> connection;
+    absl::StatusOr<HostPort> master = co_await ConnectAndAsk(s, &connection);
     if (s->closed) co_return;
     if (master.ok()) {
+      s->connection = std::move(connection);
       report(*master);
       std::vector<std::string> subscribe = {"SUBSCRIBE", "+switch-master"};
       absl::StatusOr<RespValue> subscribed = co_await s->connection->Command(std::move(subscribe));
@@ -174,9 +179,9 @@ SentinelWatcher::~SentinelWatcher() { Close(); }
 
 asio::awaitable<absl::StatusOr<HostPort>> SentinelWatcher::AskMaster() {
   std::shared_ptr<State> s = state_;
-  absl::StatusOr<HostPort> master = co_await ConnectAndAsk(s);
-  if (s->connection != nullptr) s->connection->Close();
-  s->connection.reset();
+  std::unique_ptr<RedisConnection> connection;
+  absl::StatusOr<HostPort> master = co_await ConnectAndAsk(s, &connection);
+  if (connection != nullptr) connection->Close();
   if (!master.ok()) s->last_error = master.status();
   co_return master;
 }

@@ -47,7 +47,8 @@ class SentinelWatcher {
 
   // The current master, asking each Sentinel in turn (each within
   // kConnectTimeout). UNAVAILABLE naming the last failure when none answers,
-  // NOT_FOUND when they do not know the master.
+  // NOT_FOUND when they do not know the master. On a connection of its
+  // own: it may run beside Watch.
   asio::awaitable<absl::StatusOr<HostPort>> AskMaster();
   // Spawns the watching coroutine: `on_master(address)` for every master it
   // learns that differs from the last one it reported or was told of

@@ -123,6 +123,7 @@ struct SourceMonitor::State {
   bool closed = false;
   std::optional<uint64_t> key_total;
   std::optional<uint64_t> backlog_size;
+  std::optional<SourceMonitor::Role> role;
   OffsetHistory history;
   absl::Status last_error;
   uint64_t polls = 0;
@@ -180,6 +181,14 @@ asio::awaitable<absl::Status> Session(std::shared_ptr<State> state) {
     if (absl::StatusOr<ReplicationInfo> replication = ParseReplicationInfo(info);
         replication.ok()) {
       state->backlog_size = replication->backlog_size;
+      SourceMonitor::Role role;
+      // Redis says "slave"; the status says what it means.
+      role.role = replication->role == "slave" ? "replica" : replication->role;
+      if (!replication->master_host.empty()) {
+        role.master_address = absl::StrCat(replication->master_host, ":", replication->master_port);
+        role.master_link_status = replication->master_link_status;
+      }
+      state->role = std::move(role);
     }
     ++state->polls;
     state->last_error = absl::OkStatus();
@@ -240,6 +249,8 @@ double SourceMonitor::SecondsBehind(uint64_t consumed_offset) const {
 }
 
 std::optional<uint64_t> SourceMonitor::backlog_size() const { return state_->backlog_size; }
+
+std::optional<SourceMonitor::Role> SourceMonitor::role() const { return state_->role; }
 
 std::optional<double> SourceMonitor::WriteRate(absl::Duration window) const {
   return state_->history.BytesPerSecond(window, absl::Seconds(5), absl::Now());

@@ -14,6 +14,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -81,6 +82,15 @@ class SourceMonitor {
   // The source's repl-backlog-size (INFO replication); nullopt before the
   // first poll.
   std::optional<uint64_t> backlog_size() const;
+  // The source's role as its last INFO replication said: "master" or
+  // "replica" (with whom it replicates from, and its master_link_status);
+  // nullopt before the first poll.
+  struct Role {
+    std::string role;                // "master" or "replica"
+    std::string master_address;      // a replica's master, "host:port"
+    std::string master_link_status;  // a replica's link: "up" or "down"
+  };
+  std::optional<Role> role() const;
   // Bytes the source writes to its replication stream per second, over the
   // last `window`; nullopt until 5 s of polls.
   std::optional<double> WriteRate(absl::Duration window) const;

@@ -9,13 +9,18 @@
 #include <fstream>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "client/output/job_printer.h"
+#include "client/output/json_writer.h"
 #include "engine/job/job.h"
+#include "proto/reshard/v1/job_status_convert.h"
 #include "tests/integration/split_harness.h"
 #include "tests/support/free_port.h"
 #include "tests/support/redis_client.h"
@@ -83,6 +88,20 @@ std::string CanonicalValueOrDie(RedisClient& client, const std::string& key) {
   return value.ok() ? *value : "";
 }
 
+// The ids of the replicas connected to `server` (CLIENT LIST TYPE replica).
+std::set<std::string> ReplicaClientIds(RedisClient& server) {
+  std::set<std::string> ids;
+  absl::StatusOr<engine::RespValue> list =
+      server.CheckedCommand({"CLIENT", "LIST", "TYPE", "replica"});
+  EXPECT_TRUE(list.ok()) << list.status();
+  if (!list.ok()) return ids;
+  for (absl::string_view line : absl::StrSplit(list->str, '\n', absl::SkipEmpty())) {
+    if (!absl::StartsWith(line, "id=")) continue;
+    ids.insert(std::string(line.substr(3, line.find(' ') - 3)));
+  }
+  return ids;
+}
+
 class SourceFailoverTest : public HalvesTest {
  protected:
   // Waits until `replica` has the source's whole replication offset.
@@ -106,6 +125,72 @@ class SourceFailoverTest : public HalvesTest {
         RedisClient::WaitFor([&] { return rounds.load() >= batches; }, absl::Seconds(30)).ok());
     stop = true;
     writer.join();
+  }
+  // A Sentinel (quorum 1) that watches the source as "mymaster", once it
+  // knows `replica` (SENTINEL FAILOVER, and a failover of a dead master, need
+  // one). Its config file lives in `dir`.
+  std::unique_ptr<RedisServer> StartSentinel(const testing::TempDir& dir,
+                                             const RedisServer& replica, int down_after_ms) {
+    {
+      std::ofstream conf(dir / "sentinel.conf");
+      conf << "sentinel monitor mymaster 127.0.0.1 " << source_->port() << " 1\n"
+           << "sentinel down-after-milliseconds mymaster " << down_after_ms << "\n"
+           << "sentinel failover-timeout mymaster 10000\n";
+    }
+    testing::RedisServerOptions sentinel_options;
+    sentinel_options.config_file = dir / "sentinel.conf";
+    sentinel_options.dir = dir.path();
+    sentinel_options.extra_args = {"--sentinel"};
+    std::unique_ptr<RedisServer> sentinel = StartServer(sentinel_options);
+    if (sentinel == nullptr) return nullptr;
+    RedisClient s = Connect(*sentinel);
+    EXPECT_TRUE(RedisClient::WaitFor(
+                    [&] {
+                      absl::StatusOr<engine::RespValue> replicas =
+                          s.CheckedCommand({"SENTINEL", "REPLICAS", "mymaster"});
+                      return replicas.ok() &&
+                             absl::StrContains(replicas->ToString(), replica.address());
+                    },
+                    absl::Seconds(30), "the Sentinel knows the replica")
+                    .ok());
+    return sentinel;
+  }
+  // A job that asks `sentinel` for its source (no address in the spec).
+  void StartJobThroughSentinel(const RedisServer& sentinel, const std::string& id) {
+    spec_.source.address = "";  // the Sentinel's to say
+    spec_.source.sentinel =
+        engine::SentinelSpec{{sentinel.address()}, "mymaster", engine::Credentials{}};
+    spec_.targets.push_back(
+        MakeTarget("a", {FilterKind::kRegex, "^[0-4]"}, testing::PickFreePort(), target_a_.get()));
+    spec_.targets.push_back(
+        MakeTarget("b", {FilterKind::kRegex, "^[5-9]"}, testing::PickFreePort(), target_b_.get()));
+    ASSERT_TRUE(engine::ValidateJobSpec(spec_).ok()) << engine::ValidateJobSpec(spec_);
+    job_ = std::make_unique<Job>(id, spec_);
+    job_->Start();
+  }
+  // Until the job is in its snapshot and has split some keys of it.
+  void WaitUntilInTheSnapshot() {
+    ASSERT_TRUE(RedisClient::WaitFor(
+                    [&] {
+                      JobStatus now = job_->Snapshot();
+                      return now.state == JobState::kSyncing && now.rdb_keys_read > 0;
+                    },
+                    absl::Seconds(30), "the job in its snapshot")
+                    .ok())
+        << job_->Snapshot().detail;
+  }
+  // Until the last failover is no longer pending and the job streams.
+  void WaitForFailoverFollowed(const JobHistory& history) {
+    ASSERT_TRUE(RedisClient::WaitFor(
+                    [&] {
+                      JobStatus now = job_->Snapshot();
+                      return !now.source_failovers.empty() &&
+                             now.source_failovers.back().kind != SourceFailover::Kind::kPending &&
+                             now.state == JobState::kStreaming;
+                    },
+                    absl::Seconds(60), "the failover followed")
+                    .ok())
+        << history.Details();
   }
   // Until the job has routed everything `server` has written (its
   // master_repl_offset).
@@ -301,40 +386,10 @@ TEST_F(SourceFailoverTest, SentinelFailoverIsFollowedWithPartialSync) {
   RedisClient r = Connect(*replica);
   ASSERT_TRUE(r.CheckedCommand({"REPLICAOF", "127.0.0.1", std::to_string(source_->port())}).ok());
   testing::TempDir dir("sentinel");
-  {
-    std::ofstream conf(dir / "sentinel.conf");
-    conf << "sentinel monitor mymaster 127.0.0.1 " << source_->port() << " 1\n"
-         << "sentinel down-after-milliseconds mymaster 5000\n"
-         << "sentinel failover-timeout mymaster 10000\n";
-  }
-  testing::RedisServerOptions sentinel_options;
-  sentinel_options.config_file = dir / "sentinel.conf";
-  sentinel_options.dir = dir.path();
-  sentinel_options.extra_args = {"--sentinel"};
-  std::unique_ptr<RedisServer> sentinel = StartServer(sentinel_options);
+  std::unique_ptr<RedisServer> sentinel = StartSentinel(dir, *replica, 5000);
   ASSERT_TRUE(sentinel);
   RedisClient s = Connect(*sentinel);
-  // SENTINEL FAILOVER needs a replica the Sentinel knows.
-  ASSERT_TRUE(RedisClient::WaitFor(
-                  [&] {
-                    absl::StatusOr<engine::RespValue> replicas =
-                        s.CheckedCommand({"SENTINEL", "REPLICAS", "mymaster"});
-                    return replicas.ok() &&
-                           absl::StrContains(replicas->ToString(), replica->address());
-                  },
-                  absl::Seconds(30), "the Sentinel knows the replica")
-                  .ok());
-
-  spec_.source.address = "";  // the Sentinel's to say
-  spec_.source.sentinel =
-      engine::SentinelSpec{{sentinel->address()}, "mymaster", engine::Credentials{}};
-  spec_.targets.push_back(
-      MakeTarget("a", {FilterKind::kRegex, "^[0-4]"}, testing::PickFreePort(), target_a_.get()));
-  spec_.targets.push_back(
-      MakeTarget("b", {FilterKind::kRegex, "^[5-9]"}, testing::PickFreePort(), target_b_.get()));
-  ASSERT_TRUE(engine::ValidateJobSpec(spec_).ok()) << engine::ValidateJobSpec(spec_);
-  job_ = std::make_unique<Job>("sentinel", spec_);
-  job_->Start();
+  ASSERT_NO_FATAL_FAILURE(StartJobThroughSentinel(*sentinel, "sentinel"));
   JobStatus status = WaitForState(*job_, JobState::kStreaming, absl::Seconds(60));
   ASSERT_EQ(status.state, JobState::kStreaming) << status.error << " " << status.detail;
   EXPECT_EQ(status.source_address, source_->address());
@@ -383,6 +438,215 @@ TEST_F(SourceFailoverTest, SentinelFailoverIsFollowedWithPartialSync) {
   for (const engine::TargetStatus& target : status.targets) EXPECT_EQ(target.resyncs, 0u);
 }
 
+// set-source while the job takes its snapshot of M (slowed down: 20 ms a
+// key, a minute for the whole): the snapshot is abandoned and taken again
+// from the new source R, a promoted replica of M; every target gets R's
+// snapshot (one resync each), the failover is FULL and says why. Writes go
+// to M before and during the snapshot, to R after.
+TEST_F(SourceFailoverTest, SetSourceDuringTheSnapshotTakesItAgainFromTheNewMaster) {
+  ASSERT_NO_FATAL_FAILURE(StartServers(3000));
+  std::unique_ptr<RedisServer> replica = StartServer();
+  ASSERT_TRUE(replica);
+  RedisClient r = Connect(*replica);
+  ASSERT_TRUE(r.CheckedCommand({"REPLICAOF", "127.0.0.1", std::to_string(source_->port())}).ok());
+  ASSERT_NO_FATAL_FAILURE(WaitForReplicaOf(r));
+  ASSERT_TRUE(
+      source_client_->CheckedCommand({"CONFIG", "SET", "rdb-key-save-delay", "20000"}).ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> rounds{0};
+  std::thread writer(WriteTraffic, source_.get(), &stop, &rounds);
+  ASSERT_TRUE(RedisClient::WaitFor([&] { return rounds.load() >= 5; }, absl::Seconds(30)).ok());
+  StartJob("snapshot-failover");
+  JobHistory history(*job_);
+  ASSERT_NO_FATAL_FAILURE(WaitUntilInTheSnapshot());
+  const int during = rounds.load();
+  ASSERT_TRUE(
+      RedisClient::WaitFor([&] { return rounds.load() >= during + 5; }, absl::Seconds(30)).ok());
+  stop = true;
+  writer.join();
+  // The failover: R has everything M wrote, R is promoted, M dies.
+  ASSERT_NO_FATAL_FAILURE(WaitForReplicaOf(r));
+  const std::string m_address = source_->address();
+  ASSERT_TRUE(r.CheckedCommand({"REPLICAOF", "NO", "ONE"}).ok());
+  ASSERT_EQ(job_->Snapshot().state, JobState::kSyncing);  // M's snapshot takes a minute
+  ASSERT_TRUE(job_->SetSource(replica->address()).ok());
+  ASSERT_TRUE(source_->Kill().ok());
+  source_ = std::move(replica);
+  source_client_.emplace(Connect(*source_));
+  ASSERT_NO_FATAL_FAILURE(WaitForFailoverFollowed(history));
+  ASSERT_NO_FATAL_FAILURE(WriteBatches(source_.get(), 10));
+  ASSERT_NO_FATAL_FAILURE(ExpectExactHalves());
+  EXPECT_FALSE(history.EverFailed()) << history.Details();
+  EXPECT_TRUE(history.SawDetail(
+      absl::StrCat("a failover during the snapshot: the snapshot from ", m_address)))
+      << history.Details();
+  JobStatus status = job_->Snapshot();
+  EXPECT_EQ(status.state, JobState::kStreaming) << status.detail;
+  EXPECT_EQ(status.source_address, source_->address());
+  ASSERT_EQ(status.source_failovers.size(), 1u);
+  const SourceFailover& failover = status.source_failovers[0];
+  EXPECT_EQ(failover.from, m_address);
+  EXPECT_EQ(failover.to, source_->address());
+  EXPECT_EQ(failover.kind, SourceFailover::Kind::kFull) << failover.detail;
+  EXPECT_TRUE(absl::StrContains(
+      failover.detail,
+      absl::StrCat("full resync of every target: a failover during the snapshot: the snapshot "
+                   "from ",
+                   m_address, " was abandoned after ")))
+      << failover.detail;
+  EXPECT_TRUE(absl::StrContains(failover.detail,
+                                absl::StrCat("; a new snapshot from ", source_->address())))
+      << failover.detail;
+  // Every target was cut off mid-snapshot and got R's snapshot instead.
+  for (const engine::TargetStatus& target : status.targets) EXPECT_EQ(target.resyncs, 1u);
+  EXPECT_EQ(*source_client_->InfoField("stats", "sync_full"), "1");  // reshardd's
+}
+
+// The source M dies in the middle of the job's snapshot (slowed down); the
+// Sentinel promotes its replica R: the job follows the Sentinel to R and
+// takes the snapshot again there instead of failing.
+TEST_F(SourceFailoverTest, SourceDyingDuringTheSnapshotIsFollowedThroughTheSentinel) {
+  ASSERT_NO_FATAL_FAILURE(StartServers(3000));
+  std::unique_ptr<RedisServer> replica = StartServer();
+  ASSERT_TRUE(replica);
+  RedisClient r = Connect(*replica);
+  ASSERT_TRUE(r.CheckedCommand({"REPLICAOF", "127.0.0.1", std::to_string(source_->port())}).ok());
+  ASSERT_NO_FATAL_FAILURE(WaitForReplicaOf(r));
+  testing::TempDir dir("sentinel");
+  std::unique_ptr<RedisServer> sentinel = StartSentinel(dir, *replica, 1000);
+  ASSERT_TRUE(sentinel);
+  const std::set<std::string> r_client_ids = ReplicaClientIds(*source_client_);
+  ASSERT_EQ(r_client_ids.size(), 1u);
+  ASSERT_TRUE(
+      source_client_->CheckedCommand({"CONFIG", "SET", "rdb-key-save-delay", "20000"}).ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> rounds{0};
+  std::thread writer(WriteTraffic, source_.get(), &stop, &rounds);
+  ASSERT_TRUE(RedisClient::WaitFor([&] { return rounds.load() >= 5; }, absl::Seconds(30)).ok());
+  ASSERT_NO_FATAL_FAILURE(StartJobThroughSentinel(*sentinel, "sentinel-snapshot"));
+  JobHistory history(*job_);
+  ASSERT_NO_FATAL_FAILURE(WaitUntilInTheSnapshot());
+  const int during = rounds.load();
+  ASSERT_TRUE(
+      RedisClient::WaitFor([&] { return rounds.load() >= during + 5; }, absl::Seconds(30)).ok());
+  stop = true;
+  writer.join();
+  ASSERT_NO_FATAL_FAILURE(WaitForReplicaOf(r));
+  const std::string m_address = source_->address();
+  ASSERT_EQ(job_->Snapshot().state, JobState::kSyncing);
+  // M dies: first its link to reshardd (a killed Redis's fork child keeps
+  // the socket open while it writes its RDB, so SIGKILL alone may leave the
+  // link silent), then M itself. The Sentinel sees M down after 1 s and
+  // promotes R; meanwhile the job waits for it.
+  for (const std::string& id : ReplicaClientIds(*source_client_)) {
+    if (r_client_ids.count(id) == 0) {
+      ASSERT_TRUE(source_client_->CheckedCommand({"CLIENT", "KILL", "ID", id}).ok());
+    }
+  }
+  ASSERT_TRUE(RedisClient::WaitFor(
+                  [&] {
+                    return absl::StrContains(
+                        job_->Snapshot().detail,
+                        absl::StrCat("source ", m_address, " lost during the snapshot"));
+                  },
+                  absl::Seconds(30), "the job waits for the Sentinel")
+                  .ok())
+      << history.Details();
+  ASSERT_TRUE(source_->Kill().ok());
+  source_ = std::move(replica);
+  ASSERT_NO_FATAL_FAILURE(WaitForFailoverFollowed(history));
+  // (A Sentinel that promotes a replica kills its normal clients.)
+  source_client_.emplace(Connect(*source_));
+  ASSERT_NO_FATAL_FAILURE(WriteBatches(source_.get(), 10));
+  ASSERT_NO_FATAL_FAILURE(ExpectExactHalves());
+  EXPECT_FALSE(history.EverFailed()) << history.Details();
+  JobStatus status = job_->Snapshot();
+  EXPECT_EQ(status.state, JobState::kStreaming) << status.detail;
+  EXPECT_EQ(status.source_address, source_->address());
+  ASSERT_EQ(status.source_failovers.size(), 1u);
+  const SourceFailover& failover = status.source_failovers[0];
+  EXPECT_EQ(failover.from, m_address);
+  EXPECT_EQ(failover.to, source_->address());
+  EXPECT_EQ(failover.kind, SourceFailover::Kind::kFull) << failover.detail;
+  EXPECT_TRUE(absl::StrContains(
+      failover.detail,
+      absl::StrCat("full resync of every target: a failover during the snapshot: the snapshot "
+                   "from ",
+                   m_address, " was abandoned after ")))
+      << failover.detail;
+  for (const engine::TargetStatus& target : status.targets) EXPECT_EQ(target.resyncs, 1u);
+}
+
+// A cross-target write (SUNIONSTORE into target a from a set on target b)
+// whose key copy waits on M when the job is moved to R, a promoted replica
+// of M: M pauses every client (CLIENT PAUSE ALL in the write's own
+// transaction, for 60 s), so the copy cannot be answered there. The copy is
+// read again from R (the current master), the job catches up long before
+// M's pause would end, and M then dies without failing anything.
+TEST_F(SourceFailoverTest, KeyCopiesInFlightAtAFailoverAreReadAgainFromTheNewMaster) {
+  ASSERT_NO_FATAL_FAILURE(StartServers(1000));
+  std::unique_ptr<RedisServer> replica = StartServer();
+  ASSERT_TRUE(replica);
+  RedisClient r = Connect(*replica);
+  ASSERT_TRUE(r.CheckedCommand({"REPLICAOF", "127.0.0.1", std::to_string(source_->port())}).ok());
+  StartJob("copies");
+  JobStatus status = WaitForState(*job_, JobState::kStreaming, absl::Seconds(60));
+  ASSERT_EQ(status.state, JobState::kStreaming) << status.error << " " << status.detail;
+  JobHistory history(*job_);
+  ASSERT_NO_FATAL_FAILURE(WriteBatches(source_.get(), 5));
+  ASSERT_TRUE(source_client_->CheckedCommand({"SELECT", "0"}).ok());
+  ASSERT_TRUE(source_client_->CheckedCommand({"SADD", "5:src", "x", "y", "z"}).ok());
+  // A first copy opens the key copies' connection to M.
+  ASSERT_TRUE(source_client_->CheckedCommand({"SUNIONSTORE", "0:warm", "5:src"}).ok());
+  a_.emplace(Connect(*target_a_));
+  ASSERT_TRUE(RedisClient::WaitFor(
+                  [&] {
+                    absl::StatusOr<engine::RespValue> card = a_->Command({"SCARD", "0:warm"});
+                    return card.ok() && card->integer == 3;
+                  },
+                  absl::Seconds(30), "the first copy on target a")
+                  .ok());
+  ASSERT_NO_FATAL_FAILURE(
+      testing::RunWithoutErrors(*source_client_, {{"MULTI"},
+                                                  {"SUNIONSTORE", "0:dst", "5:src"},
+                                                  {"CLIENT", "PAUSE", "60000", "ALL"},
+                                                  {"EXEC"}}));
+  // R has the write; the job has it too, its copy of 0:dst waiting on M.
+  ASSERT_TRUE(RedisClient::WaitFor(
+                  [&] {
+                    absl::StatusOr<engine::RespValue> card = r.Command({"SCARD", "0:dst"});
+                    return card.ok() && card->integer == 3;
+                  },
+                  absl::Seconds(30), "the replica has the write")
+                  .ok());
+  const absl::Time moved = absl::Now();
+  ASSERT_TRUE(r.CheckedCommand({"REPLICAOF", "NO", "ONE"}).ok());
+  ASSERT_TRUE(job_->SetSource(replica->address()).ok());
+  ASSERT_NO_FATAL_FAILURE(WaitForFailoverFollowed(history));
+  // Caught up with R: the copy came from R, not from M (paused for a minute).
+  ASSERT_NO_FATAL_FAILURE(WaitUntilCaughtUp(r));
+  EXPECT_LT(absl::Now() - moved, absl::Seconds(30));
+  ASSERT_TRUE(source_->Kill().ok());
+  source_ = std::move(replica);
+  source_client_.emplace(Connect(*source_));
+  ASSERT_NO_FATAL_FAILURE(WriteBatches(source_.get(), 10));
+  ASSERT_NO_FATAL_FAILURE(ExpectExactHalves());
+  a_.emplace(Connect(*target_a_));
+  ASSERT_TRUE(a_->CheckedCommand({"SELECT", "0"}).ok());
+  ASSERT_TRUE(source_client_->CheckedCommand({"SELECT", "0"}).ok());
+  EXPECT_EQ(CanonicalValueOrDie(*source_client_, "0:dst"), "set:x\\x1fy\\x1fz");
+  EXPECT_EQ(CanonicalValueOrDie(*a_, "0:dst"), CanonicalValueOrDie(*source_client_, "0:dst"));
+  EXPECT_FALSE(history.EverFailed()) << history.Details();
+  status = job_->Snapshot();
+  EXPECT_EQ(status.state, JobState::kStreaming) << status.detail;
+  ASSERT_EQ(status.source_failovers.size(), 1u);
+  EXPECT_EQ(status.source_failovers[0].kind, SourceFailover::Kind::kPartial)
+      << status.source_failovers[0].detail;
+  uint64_t copied = 0;
+  for (const engine::TargetStatus& target : status.targets) copied += target.keys_materialized;
+  EXPECT_GE(copied, 1u);
+}
+
 // A job attached to a replica R of the master M (no fork on M) splits
 // exactly, and its cutover pauses the writes on M, found from R's INFO
 // replication: the targets then hold exactly what M holds, writes to M
@@ -405,6 +669,31 @@ TEST_F(SourceFailoverTest, JobOnAReplicaCutsOverPausingItsMaster) {
   StartJob("on-replica");
   JobStatus status = WaitForState(*job_, JobState::kStreaming, absl::Seconds(60));
   ASSERT_EQ(status.state, JobState::kStreaming) << status.error << " " << status.detail;
+  // The status says the source is a replica, and of which master (its INFO
+  // replication, polled every second).
+  ASSERT_TRUE(RedisClient::WaitFor([&] { return !job_->Snapshot().source_role.empty(); },
+                                   absl::Seconds(30), "the source's role known")
+                  .ok());
+  status = job_->Snapshot();
+  EXPECT_EQ(status.source_role, "replica");
+  EXPECT_EQ(status.source_master_address, master->address());
+  EXPECT_EQ(status.source_master_link_status, "up");
+  // ... in GetJob's reply, and in reshardctl status (text and json).
+  const v1::Job proto = api::JobToProto("on-replica", spec_, status);
+  EXPECT_EQ(proto.status().source_role(), "replica");
+  EXPECT_EQ(proto.status().source_master_address(), master->address());
+  EXPECT_EQ(proto.status().source_master_link_status(), "up");
+  std::ostringstream text;
+  client::PrintJob(proto, /*wide=*/false, text);
+  EXPECT_TRUE(absl::StrContains(text.str(), absl::StrCat("\n  role:     replica of ",
+                                                         master->address(), " (master link up)\n")))
+      << text.str();
+  const std::string json = client::MessageToJson(proto, /*multi_line=*/false);
+  EXPECT_TRUE(absl::StrContains(json, "\"source_role\":\"replica\"")) << json;
+  EXPECT_TRUE(absl::StrContains(
+      json, absl::StrCat("\"source_master_address\":\"", master->address(), "\"")))
+      << json;
+  EXPECT_TRUE(absl::StrContains(json, "\"source_master_link_status\":\"up\"")) << json;
   RedisClient m = Connect(*master);
   // The job is R's replica, not M's: no fork on M.
   EXPECT_EQ(*m.InfoField("stats", "sync_full"), "1");  // R's own

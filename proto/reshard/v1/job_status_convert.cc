@@ -143,6 +143,9 @@ v1::JobStatus StatusToProto(const engine::JobStatus& status) {
   proto.set_source_backlog_seconds(status.source_backlog_seconds);
   proto.set_source_backlog_advice(status.source_backlog_advice);
   proto.set_source_address(status.source_address);
+  proto.set_source_role(status.source_role);
+  proto.set_source_master_address(status.source_master_address);
+  proto.set_source_master_link_status(status.source_master_link_status);
   for (const engine::SourceFailover& failover : status.source_failovers) {
     v1::SourceFailover* f = proto.add_source_failovers();
     f->set_from(failover.from);

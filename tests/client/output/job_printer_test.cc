@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "google/protobuf/text_format.h"
 
 namespace reshard::client {
@@ -204,6 +205,24 @@ TEST(JobPrinterTest, UnknownSourceOffsetAndKnownRdbSize) {
             "  upstream: acked offset 0\n"
             "  rdb:      [#######-----------------------]  25% 1.0 KiB / 4.0 KiB, 3 keys\n"
             "  TARGET  STATE  REPLICAS  KEYS KEPT  SENT  LAG  SPOOL  RESYNCS\n");
+}
+
+TEST(JobPrinterTest, SourceThatIsAReplicaNamesItsMaster) {
+  v1::Job job = DegradedJob();
+  job.mutable_status()->set_source_role("replica");
+  job.mutable_status()->set_source_master_address("10.0.0.1:6379");
+  job.mutable_status()->set_source_master_link_status("up");
+  const std::string text = Get(job);
+  EXPECT_TRUE(absl::StrContains(
+      text,
+      "  source:   127.0.0.1:7000 (connected, offset 4000, 0 reconnects, 4.9 KiB received)\n"
+      "  role:     replica of 10.0.0.1:6379 (master link up)\n"
+      "  lag:      "))
+      << text;
+  // A master: no role line (the default).
+  job.mutable_status()->set_source_role("master");
+  job.mutable_status()->clear_source_master_address();
+  EXPECT_FALSE(absl::StrContains(Get(job), "role:"));
 }
 
 TEST(JobPrinterTest, ListWideShowsLinkLagAndTargetStates) {
