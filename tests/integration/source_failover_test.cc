@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
@@ -102,10 +103,66 @@ std::set<std::string> ReplicaClientIds(RedisClient& server) {
   return ids;
 }
 
+// WriteTraffic on a thread of its own, stopped and joined when it goes out
+// of scope (also on an early return of a failed ASSERT).
+class TrafficWriter {
+ public:
+  explicit TrafficWriter(const RedisServer* server)
+      : thread_(WriteTraffic, server, &stop_, &rounds_) {}
+  ~TrafficWriter() { Stop(); }
+  TrafficWriter(const TrafficWriter&) = delete;
+  TrafficWriter& operator=(const TrafficWriter&) = delete;
+  // Until `batches` more batches than now were written.
+  bool WaitForMore(int batches) {
+    const int from = rounds_.load();
+    return RedisClient::WaitFor([&] { return rounds_.load() >= from + batches; }, absl::Seconds(60),
+                                "the writer's batches")
+        .ok();
+  }
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<int> rounds_{0};
+  std::thread thread_;  // last: starts once stop_ and rounds_ exist
+};
+
+// The snapshot-failover cases: a dataset of this many keys, saved this slowly
+// (rdb-key-save-delay, microseconds a key): the job's snapshot of it (with
+// the writer's keys) takes 20-30 s, far longer than the test takes to move
+// the job (a few hundred keys in).
+constexpr int kSlowSnapshotKeys = 2000;
+constexpr int kSlowSnapshotKeyDelayUs = 10000;
+
+// N of the failover detail's "was abandoned after N keys", or -1.
+int64_t KeysBeforeTheMove(const std::string& detail) {
+  const std::string_view marker = "was abandoned after ";
+  const size_t at = detail.find(marker);
+  if (at == std::string::npos) return -1;
+  const size_t from = at + marker.size();
+  const size_t end = detail.find(' ', from);
+  int64_t keys = -1;
+  if (!absl::SimpleAtoi(detail.substr(from, end - from), &keys)) return -1;
+  return keys;
+}
+
 class SourceFailoverTest : public HalvesTest {
  protected:
-  // Waits until `replica` has the source's whole replication offset.
+  // Waits until `replica` has the source's whole replication offset. A
+  // replica still in its first sync says offset 0, as does a master that has
+  // not written to its backlog yet: its link must be up first.
   void WaitForReplicaOf(RedisClient& replica) {
+    ASSERT_TRUE(RedisClient::WaitFor(
+                    [&] {
+                      absl::StatusOr<std::string> link =
+                          replica.InfoField("replication", "master_link_status");
+                      return link.ok() && *link == "up";
+                    },
+                    absl::Seconds(60), "the replica's link up")
+                    .ok());
     const std::string offset = *source_client_->InfoField("replication", "master_repl_offset");
     ASSERT_TRUE(RedisClient::WaitFor(
                     [&] {
@@ -118,13 +175,26 @@ class SourceFailoverTest : public HalvesTest {
   }
   // Writes traffic to `server` until at least `batches` more batches passed.
   void WriteBatches(const RedisServer* server, int batches) {
-    std::atomic<bool> stop{false};
-    std::atomic<int> rounds{0};
-    std::thread writer(WriteTraffic, server, &stop, &rounds);
-    EXPECT_TRUE(
-        RedisClient::WaitFor([&] { return rounds.load() >= batches; }, absl::Seconds(30)).ok());
-    stop = true;
-    writer.join();
+    TrafficWriter writer(server);
+    EXPECT_TRUE(writer.WaitForMore(batches));
+  }
+  // Slows down the source's next BGSAVE (the job's snapshot) to `delay_us`
+  // a key, once no fork runs there: a replica's sync still running would make
+  // the job's PSYNC wait for its end, and one forked after the CONFIG SET
+  // would take as long as the job's.
+  void SlowDownTheNextSnapshot(int delay_us) {
+    ASSERT_TRUE(RedisClient::WaitFor(
+                    [&] {
+                      absl::StatusOr<std::string> forked =
+                          source_client_->InfoField("persistence", "rdb_bgsave_in_progress");
+                      return forked.ok() && *forked == "0";
+                    },
+                    absl::Seconds(60), "no BGSAVE on the source")
+                    .ok());
+    ASSERT_TRUE(
+        source_client_
+            ->CheckedCommand({"CONFIG", "SET", "rdb-key-save-delay", std::to_string(delay_us)})
+            .ok());
   }
   // A Sentinel (quorum 1) that watches the source as "mymaster", once it
   // knows `replica` (SENTINEL FAILOVER, and a failover of a dead master, need
@@ -154,6 +224,13 @@ class SourceFailoverTest : public HalvesTest {
                     absl::Seconds(30), "the Sentinel knows the replica")
                     .ok());
     return sentinel;
+  }
+  // The move landed mid-snapshot: the abandoned snapshot had given some
+  // keys, and fewer than the dataset filled before the job started.
+  static void ExpectMovedMidSnapshot(const SourceFailover& failover) {
+    const int64_t keys = KeysBeforeTheMove(failover.detail);
+    EXPECT_GT(keys, 0) << failover.detail;
+    EXPECT_LT(keys, kSlowSnapshotKeys) << failover.detail;
   }
   // A job that asks `sentinel` for its source (no address in the spec).
   void StartJobThroughSentinel(const RedisServer& sentinel, const std::string& id) {
@@ -438,37 +515,31 @@ TEST_F(SourceFailoverTest, SentinelFailoverIsFollowedWithPartialSync) {
   for (const engine::TargetStatus& target : status.targets) EXPECT_EQ(target.resyncs, 0u);
 }
 
-// set-source while the job takes its snapshot of M (slowed down: 20 ms a
-// key, a minute for the whole): the snapshot is abandoned and taken again
+// set-source while the job takes its snapshot of M (slowed down: 10 ms a
+// key, half a minute for the whole): the snapshot is abandoned and taken again
 // from the new source R, a promoted replica of M; every target gets R's
 // snapshot (one resync each), the failover is FULL and says why. Writes go
 // to M before and during the snapshot, to R after.
 TEST_F(SourceFailoverTest, SetSourceDuringTheSnapshotTakesItAgainFromTheNewMaster) {
-  ASSERT_NO_FATAL_FAILURE(StartServers(3000));
+  ASSERT_NO_FATAL_FAILURE(StartServers(kSlowSnapshotKeys));
   std::unique_ptr<RedisServer> replica = StartServer();
   ASSERT_TRUE(replica);
   RedisClient r = Connect(*replica);
   ASSERT_TRUE(r.CheckedCommand({"REPLICAOF", "127.0.0.1", std::to_string(source_->port())}).ok());
   ASSERT_NO_FATAL_FAILURE(WaitForReplicaOf(r));
-  ASSERT_TRUE(
-      source_client_->CheckedCommand({"CONFIG", "SET", "rdb-key-save-delay", "20000"}).ok());
-  std::atomic<bool> stop{false};
-  std::atomic<int> rounds{0};
-  std::thread writer(WriteTraffic, source_.get(), &stop, &rounds);
-  ASSERT_TRUE(RedisClient::WaitFor([&] { return rounds.load() >= 5; }, absl::Seconds(30)).ok());
+  ASSERT_NO_FATAL_FAILURE(SlowDownTheNextSnapshot(kSlowSnapshotKeyDelayUs));
+  TrafficWriter writer(source_.get());
+  ASSERT_TRUE(writer.WaitForMore(5));
   StartJob("snapshot-failover");
   JobHistory history(*job_);
   ASSERT_NO_FATAL_FAILURE(WaitUntilInTheSnapshot());
-  const int during = rounds.load();
-  ASSERT_TRUE(
-      RedisClient::WaitFor([&] { return rounds.load() >= during + 5; }, absl::Seconds(30)).ok());
-  stop = true;
-  writer.join();
+  ASSERT_TRUE(writer.WaitForMore(5));
+  writer.Stop();
   // The failover: R has everything M wrote, R is promoted, M dies.
   ASSERT_NO_FATAL_FAILURE(WaitForReplicaOf(r));
   const std::string m_address = source_->address();
   ASSERT_TRUE(r.CheckedCommand({"REPLICAOF", "NO", "ONE"}).ok());
-  ASSERT_EQ(job_->Snapshot().state, JobState::kSyncing);  // M's snapshot takes a minute
+  ASSERT_EQ(job_->Snapshot().state, JobState::kSyncing);  // M's snapshot takes ~30 s
   ASSERT_TRUE(job_->SetSource(replica->address()).ok());
   ASSERT_TRUE(source_->Kill().ok());
   source_ = std::move(replica);
@@ -497,6 +568,7 @@ TEST_F(SourceFailoverTest, SetSourceDuringTheSnapshotTakesItAgainFromTheNewMaste
   EXPECT_TRUE(absl::StrContains(failover.detail,
                                 absl::StrCat("; a new snapshot from ", source_->address())))
       << failover.detail;
+  ASSERT_NO_FATAL_FAILURE(ExpectMovedMidSnapshot(failover));
   // Every target was cut off mid-snapshot and got R's snapshot instead.
   for (const engine::TargetStatus& target : status.targets) EXPECT_EQ(target.resyncs, 1u);
   EXPECT_EQ(*source_client_->InfoField("stats", "sync_full"), "1");  // reshardd's
@@ -506,7 +578,7 @@ TEST_F(SourceFailoverTest, SetSourceDuringTheSnapshotTakesItAgainFromTheNewMaste
 // Sentinel promotes its replica R: the job follows the Sentinel to R and
 // takes the snapshot again there instead of failing.
 TEST_F(SourceFailoverTest, SourceDyingDuringTheSnapshotIsFollowedThroughTheSentinel) {
-  ASSERT_NO_FATAL_FAILURE(StartServers(3000));
+  ASSERT_NO_FATAL_FAILURE(StartServers(kSlowSnapshotKeys));
   std::unique_ptr<RedisServer> replica = StartServer();
   ASSERT_TRUE(replica);
   RedisClient r = Connect(*replica);
@@ -517,20 +589,14 @@ TEST_F(SourceFailoverTest, SourceDyingDuringTheSnapshotIsFollowedThroughTheSenti
   ASSERT_TRUE(sentinel);
   const std::set<std::string> r_client_ids = ReplicaClientIds(*source_client_);
   ASSERT_EQ(r_client_ids.size(), 1u);
-  ASSERT_TRUE(
-      source_client_->CheckedCommand({"CONFIG", "SET", "rdb-key-save-delay", "20000"}).ok());
-  std::atomic<bool> stop{false};
-  std::atomic<int> rounds{0};
-  std::thread writer(WriteTraffic, source_.get(), &stop, &rounds);
-  ASSERT_TRUE(RedisClient::WaitFor([&] { return rounds.load() >= 5; }, absl::Seconds(30)).ok());
+  ASSERT_NO_FATAL_FAILURE(SlowDownTheNextSnapshot(kSlowSnapshotKeyDelayUs));
+  TrafficWriter writer(source_.get());
+  ASSERT_TRUE(writer.WaitForMore(5));
   ASSERT_NO_FATAL_FAILURE(StartJobThroughSentinel(*sentinel, "sentinel-snapshot"));
   JobHistory history(*job_);
   ASSERT_NO_FATAL_FAILURE(WaitUntilInTheSnapshot());
-  const int during = rounds.load();
-  ASSERT_TRUE(
-      RedisClient::WaitFor([&] { return rounds.load() >= during + 5; }, absl::Seconds(30)).ok());
-  stop = true;
-  writer.join();
+  ASSERT_TRUE(writer.WaitForMore(5));
+  writer.Stop();
   ASSERT_NO_FATAL_FAILURE(WaitForReplicaOf(r));
   const std::string m_address = source_->address();
   ASSERT_EQ(job_->Snapshot().state, JobState::kSyncing);
@@ -574,6 +640,7 @@ TEST_F(SourceFailoverTest, SourceDyingDuringTheSnapshotIsFollowedThroughTheSenti
                    "from ",
                    m_address, " was abandoned after ")))
       << failover.detail;
+  ASSERT_NO_FATAL_FAILURE(ExpectMovedMidSnapshot(failover));
   for (const engine::TargetStatus& target : status.targets) EXPECT_EQ(target.resyncs, 1u);
 }
 
