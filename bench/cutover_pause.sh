@@ -52,9 +52,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+# free_port (never the same port twice in a run)
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 start_redis() {  # NAME PORT [args...]; sets last_pid
   local name="$1" port="$2"; shift 2
   mkdir -p "$work/$name"

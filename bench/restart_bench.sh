@@ -42,7 +42,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# free_port (never the same port twice in a run)
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 start_redis() {  # name port args...
   local name=$1 port=$2; shift 2
   mkdir -p "$work/$name"

@@ -97,9 +97,8 @@ log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 row() { printf '%s|%s|%s|%s|%s\n' "$@" >>"$rows"; }
 fail_row() { failed=1; row "$1" "$2" "-" "FAILED" "$3"; log "FAILED: $1 $2: $3"; }
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+# free_port (never the same port twice in a run)
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 now() { echo "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }

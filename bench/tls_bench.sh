@@ -88,9 +88,8 @@ trap 'echo; echo "tls_bench: interrupted" >&2; exit 130' INT TERM
 
 die() { echo "tls_bench: FAILED: $*" >&2; exit 1; }
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+# free_port (never the same port twice in a run)
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 now() { echo "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 

@@ -51,9 +51,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+# free_port (never the same port twice in a run)
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 start_redis() {  # NAME PORT; sets last_pid
   mkdir -p "$work/$1"
   redis-server --port "$2" --bind 127.0.0.1 --dir "$work/$1" --save "" --appendonly no \
