@@ -15,3 +15,15 @@ free_port() {
     fi
   done
 }
+
+# stop_pid PID: SIGTERM, up to 10 s for it to end, then SIGKILL; reaped and
+# taken out of the script's "pids" (what its cleanup stops).
+stop_pid() {
+  local pid="$1" keep_pids=() p
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  for p in "${pids[@]}"; do [ "$p" = "$pid" ] || keep_pids+=("$p"); done
+  pids=("${keep_pids[@]}")
+}

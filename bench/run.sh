@@ -103,16 +103,6 @@ now() { echo "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
-stop_pid() {
-  local pid="$1" keep_pids=() p
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-  kill -9 "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  for p in "${pids[@]}"; do [ "$p" = "$pid" ] || keep_pids+=("$p"); done
-  pids=("${keep_pids[@]}")
-}
-
 # start_redis NAME PORT [config...]: sets last_pid.
 start_redis() {
   local name="$1" port="$2"; shift 2

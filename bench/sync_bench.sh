@@ -112,16 +112,6 @@ die() {
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
 # Stops one process we started (by PID) and forgets it.
-stop_pid() {
-  local pid="$1" keep_pids=() p
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-  kill -9 "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  for p in "${pids[@]}"; do [ "$p" = "$pid" ] || keep_pids+=("$p"); done
-  pids=("${keep_pids[@]}")
-}
-
 # free_port (never the same port twice in a run)
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -93,16 +93,6 @@ log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 now() { echo "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
-stop_pid() {
-  local pid="$1" keep_pids=() p
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-  kill -9 "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  for p in "${pids[@]}"; do [ "$p" = "$pid" ] || keep_pids+=("$p"); done
-  pids=("${keep_pids[@]}")
-}
-
 # The certificates: a CA and a server certificate for 127.0.0.1/localhost (EC P-256).
 pki="$work/pki"
 mkdir -p "$pki"
