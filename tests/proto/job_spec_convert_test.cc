@@ -148,7 +148,7 @@ TEST(JobSpecConvertTest, SentinelSourceWithoutAnAddress) {
   EXPECT_EQ(tls->source.sentinel->tls.server_name, "sentinel.example");
   EXPECT_TRUE(tls->source.sentinel->tls.skip_verify);
   EXPECT_THAT(ToJson(SpecToProto(*tls)),
-              HasSubstr(R"("tls":{"serverName":"sentinel.example","insecureSkipVerify":true})"));
+              HasSubstr(R"("server_name":"sentinel.example","insecure_skip_verify":true})"));
   ExpectInvalid(
       FromJson(R"({"source":{"sentinel":{"addresses":["127.0.0.1:26379"],"master_name":"m",)"
                R"("tls":{"ca_file":"/nonexistent.pem"}}},)"
