@@ -187,6 +187,11 @@ absl::Status ValidateJobSpec(const JobSpec& spec) {
     return s;
   }
   if (auto s = ValidateClientTls("source.tls", spec.source.tls); !s.ok()) return s;
+  if (spec.source.sentinel.has_value()) {
+    if (auto s = ValidateClientTls("source.sentinel.tls", spec.source.sentinel->tls); !s.ok()) {
+      return s;
+    }
+  }
   if (spec.targets.empty()) return FieldError("targets", "at least one target is required");
 
   // Addresses are compared in their canonical "host:port" form.
@@ -301,6 +306,7 @@ absl::StatusOr<JobAddresses> ResolveJobAddresses(const JobSpec& spec) {
     }
     sentinel.master_name = spec.source.sentinel->master_name;
     sentinel.credentials = spec.source.sentinel->credentials;
+    sentinel.tls = spec.source.sentinel->tls;
     addresses.sentinel = std::move(sentinel);
   }
   if (spec.source.address.empty() && addresses.sentinel.has_value()) {

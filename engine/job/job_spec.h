@@ -24,6 +24,7 @@ struct SentinelSpec {
   std::vector<std::string> addresses;  // "host:port" of one or more Sentinels
   std::string master_name;             // as in "sentinel monitor <name> ..."
   Credentials credentials;             // the Sentinels' own (AUTH)
+  TlsClientOptions tls;                // tls.enabled: the Sentinels' tls-port
 };
 
 // A Redis server reshardd connects to, as the spec names it.

@@ -78,8 +78,11 @@ asio::awaitable<absl::StatusOr<HostPort>> ConnectAndAsk(std::shared_ptr<Sentinel
   absl::Status last = absl::UnavailableError("no Sentinel address");
   for (size_t tried = 0; tried < s->config.sentinels.size() && !s->closed; ++tried) {
     const HostPort& sentinel = s->config.sentinels[s->next % s->config.sentinels.size()];
+    // A named endpoint: GCC 12 destroys a temporary inside a co_await
+    // expression twice.
+    const RedisEndpoint endpoint{sentinel, {}, s->config.tls};
     absl::StatusOr<std::unique_ptr<RedisConnection>> connection =
-        co_await RedisConnection::Connect(s->executor, sentinel, "sentinel", kConnectTimeout);
+        co_await RedisConnection::Connect(s->executor, endpoint, "sentinel", kConnectTimeout);
     if (s->closed) break;
     if (connection.ok()) {
       absl::Status auth = co_await (*connection)->Authenticate(s->config.credentials);

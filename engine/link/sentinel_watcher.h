@@ -29,6 +29,7 @@ struct SentinelConfig {
   std::vector<HostPort> sentinels;
   std::string master_name;
   Credentials credentials;  // the Sentinels' own (AUTH), not the master's
+  TlsClientOptions tls;     // tls.enabled: every Sentinel is reached on its tls-port
 };
 
 // The master of a get-master-addr-by-name reply ([ip, port]); NOT_FOUND

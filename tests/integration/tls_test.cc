@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -171,6 +172,44 @@ TEST_F(TlsHalvesTest, TlsSourceToTlsListenersWithWritesDuringTheSyncIsExact) {
     absl::StatusOr<std::string> role = target->InfoField("replication", "role");
     EXPECT_TRUE(role.ok() && *role == "master") << (role.ok() ? *role : role.status().ToString());
   }
+}
+
+// A Sentinel that serves TLS only (client certificates required) names a
+// plain source: the job asks it over TLS (source.sentinel.tls), streams, and
+// splits exactly.
+class TlsSentinelTest : public HalvesTest {};
+
+TEST_F(TlsSentinelTest, TheJobAsksATlsSentinelForTheSource) {
+  testing::TempDir dir("reshard-tls-sentinel");
+  absl::StatusOr<TestCertificates> certs = testing::MakeTestCertificates(dir.path());
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  ASSERT_NO_FATAL_FAILURE(StartServers(200));
+  {
+    std::ofstream conf(dir / "sentinel.conf");
+    conf << "sentinel monitor mymaster 127.0.0.1 " << source_->port() << " 1\n";
+  }
+  testing::RedisServerOptions sentinel_options;
+  sentinel_options.config_file = dir / "sentinel.conf";
+  sentinel_options.dir = dir.path();
+  sentinel_options.extra_args = {"--sentinel"};
+  sentinel_options.tls = certs->Server(/*auth_clients=*/true, /*tls_replication=*/false);
+  std::unique_ptr<RedisServer> sentinel = StartServer(sentinel_options);
+  ASSERT_TRUE(sentinel);
+
+  spec_.source.address = "";  // the Sentinel's to say
+  spec_.source.sentinel = engine::SentinelSpec{
+      {sentinel->address()}, "mymaster", engine::Credentials{}, ClientTls(*certs)};
+  spec_.targets.push_back(
+      MakeTarget("a", {FilterKind::kRegex, "^[0-4]"}, testing::PickFreePort(), target_a_.get()));
+  spec_.targets.push_back(
+      MakeTarget("b", {FilterKind::kRegex, "^[5-9]"}, testing::PickFreePort(), target_b_.get()));
+  ASSERT_TRUE(engine::ValidateJobSpec(spec_).ok()) << engine::ValidateJobSpec(spec_);
+  job_ = std::make_unique<Job>("tls-sentinel", spec_);
+  job_->Start();
+  JobStatus status = WaitForState(*job_, JobState::kStreaming, absl::Seconds(60));
+  ASSERT_EQ(status.state, JobState::kStreaming) << status.error << " " << status.detail;
+  EXPECT_EQ(status.source_address, source_->address());
+  ASSERT_NO_FATAL_FAILURE(ExpectExactHalves());
 }
 
 // A job on the TLS source whose TLS options are wrong: it fails naming the

@@ -138,6 +138,22 @@ TEST(JobSpecConvertTest, SentinelSourceWithoutAnAddress) {
       FromJson(R"({"source":{"sentinel":{"master_name":"m","addresses":["x"]}},)"
                R"("targets":[{"name":"a","filter":{"regex":"^a"},"listen":"127.0.0.1:7001"}]})"),
       "source.sentinel.addresses[0]: malformed address 'x': port missing");
+  // The Sentinels on their tls-port; a TLS file that cannot be read is named.
+  absl::StatusOr<engine::JobSpec> tls =
+      FromJson(R"({"source":{"sentinel":{"addresses":["127.0.0.1:26379"],"master_name":"m",)"
+               R"("tls":{"server_name":"sentinel.example","insecure_skip_verify":true}}},)"
+               R"("targets":[{"name":"a","filter":{"regex":"^a"},"listen":"127.0.0.1:7001"}]})");
+  ASSERT_TRUE(tls.ok()) << tls.status();
+  EXPECT_TRUE(tls->source.sentinel->tls.enabled);
+  EXPECT_EQ(tls->source.sentinel->tls.server_name, "sentinel.example");
+  EXPECT_TRUE(tls->source.sentinel->tls.skip_verify);
+  EXPECT_THAT(ToJson(SpecToProto(*tls)),
+              HasSubstr(R"("server_name":"sentinel.example","insecure_skip_verify":true})"));
+  ExpectInvalid(
+      FromJson(R"({"source":{"sentinel":{"addresses":["127.0.0.1:26379"],"master_name":"m",)"
+               R"("tls":{"ca_file":"/nonexistent.pem"}}},)"
+               R"("targets":[{"name":"a","filter":{"regex":"^a"},"listen":"127.0.0.1:7001"}]})"),
+      "source.sentinel.tls.ca_file: cannot read '/nonexistent.pem': No such file or directory");
   ExpectInvalid(
       FromJson(R"({"source":{"sentinel":{"master_name":"m"}},)"
                R"("targets":[{"name":"a","filter":{"regex":"^a"},"listen":"127.0.0.1:7001"}]})"),

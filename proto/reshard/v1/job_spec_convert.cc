@@ -81,6 +81,16 @@ engine::TlsClientOptions ClientTlsFromProto(const v1::ClientTls& proto) {
   return tls;
 }
 
+v1::ClientTls ClientTlsToProto(const engine::TlsClientOptions& tls) {
+  v1::ClientTls proto;
+  proto.set_ca_file(tls.ca_file);
+  proto.set_cert_file(tls.cert_file);
+  proto.set_key_file(tls.key_file);
+  proto.set_server_name(tls.server_name);
+  proto.set_insecure_skip_verify(tls.skip_verify);
+  return proto;
+}
+
 engine::Endpoint EndpointFromProto(const v1::Endpoint& proto) {
   engine::Endpoint endpoint;
   endpoint.address = proto.address();
@@ -94,6 +104,7 @@ engine::Endpoint EndpointFromProto(const v1::Endpoint& proto) {
     sentinel.master_name = proto.sentinel().master_name();
     sentinel.credentials.username = proto.sentinel().username();
     sentinel.credentials.password = proto.sentinel().password();
+    if (proto.sentinel().has_tls()) sentinel.tls = ClientTlsFromProto(proto.sentinel().tls());
     endpoint.sentinel = std::move(sentinel);
   }
   return endpoint;
@@ -103,14 +114,7 @@ v1::Endpoint EndpointToProto(const engine::Endpoint& endpoint) {
   v1::Endpoint proto;
   proto.set_address(endpoint.address);
   proto.set_username(endpoint.credentials.username);
-  if (endpoint.tls.enabled) {
-    v1::ClientTls* tls = proto.mutable_tls();
-    tls->set_ca_file(endpoint.tls.ca_file);
-    tls->set_cert_file(endpoint.tls.cert_file);
-    tls->set_key_file(endpoint.tls.key_file);
-    tls->set_server_name(endpoint.tls.server_name);
-    tls->set_insecure_skip_verify(endpoint.tls.skip_verify);
-  }
+  if (endpoint.tls.enabled) *proto.mutable_tls() = ClientTlsToProto(endpoint.tls);
   if (endpoint.sentinel.has_value()) {
     v1::Sentinel* sentinel = proto.mutable_sentinel();
     for (const std::string& address : endpoint.sentinel->addresses) {
@@ -118,6 +122,8 @@ v1::Endpoint EndpointToProto(const engine::Endpoint& endpoint) {
     }
     sentinel->set_master_name(endpoint.sentinel->master_name);
     sentinel->set_username(endpoint.sentinel->credentials.username);
+    if (endpoint.sentinel->tls.enabled)
+      *sentinel->mutable_tls() = ClientTlsToProto(endpoint.sentinel->tls);
   }
   return proto;
 }

@@ -27,6 +27,7 @@ v1::Filter FilterToProto(const engine::FilterSpec& filter);
 engine::Endpoint EndpointFromProto(const v1::Endpoint& proto);
 // A set ClientTls: TLS on, with its files and name.
 engine::TlsClientOptions ClientTlsFromProto(const v1::ClientTls& proto);
+v1::ClientTls ClientTlsToProto(const engine::TlsClientOptions& tls);
 // Address and username; never the password.
 v1::Endpoint EndpointToProto(const engine::Endpoint& endpoint);
 
