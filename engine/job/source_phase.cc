@@ -33,6 +33,10 @@ void MoveSource(JobContext& job, RedisEndpoint endpoint, std::string_view why) {
   // snapshot is abandoned and starts again from the new source
   // (RestartSnapshotOnNewSource, failover_phase.h).
   if (job.upstream != nullptr) job.upstream->Interrupt();
+  // So does a snapshot that waits for a slow target to take its share.
+  if (job.state == JobState::kSyncing && job.splitter != nullptr) {
+    for (auto& target : job.targets) target->InterruptWait();
+  }
   job.SetState(job.state, job.detail);
 }
 

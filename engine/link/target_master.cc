@@ -329,6 +329,7 @@ void TargetMaster::BeginSnapshot() {
     return;
   }
   phase_ = Phase::kSnapshot;
+  wait_interrupted_ = false;
   reason_.clear();
   outbox_.Clear();
   gate_ = UINT64_MAX;
@@ -368,12 +369,21 @@ bool TargetMaster::Backlogged() const {
 
 asio::awaitable<absl::Status> TargetMaster::WaitWritable() {
   while (Backlogged()) {
+    if (wait_interrupted_) {
+      co_return absl::AbortedError(absl::StrCat(
+          "target '", options_.name, "': the snapshot's wait for its replica was interrupted"));
+    }
     asio::error_code ec;
     drained_.expires_at(asio::steady_timer::time_point::max());
     co_await drained_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (closing_) co_return absl::CancelledError("job stopped");
   }
   co_return absl::OkStatus();
+}
+
+void TargetMaster::InterruptWait() {
+  wait_interrupted_ = true;
+  drained_.cancel();
 }
 
 void TargetMaster::AppendStream(std::string_view bytes) {

@@ -102,6 +102,10 @@ class TargetMaster : public RdbSink, private DownstreamEvents {
   void Write(std::string_view bytes) override;
   bool Backlogged() const override;
   asio::awaitable<absl::Status> WaitWritable() override;
+  // Ends a WaitWritable at once, and any until the next snapshot begins:
+  // the job abandons the snapshot (its source moves). The wait returns
+  // kAborted.
+  void InterruptWait();
   // Stream bytes, in kStreaming only (dropped otherwise: a target that is
   // resyncing gets its share from the job): counted in the offset, kept in
   // the backlog and the outbox, written as the replica takes them.
@@ -207,6 +211,7 @@ class TargetMaster : public RdbSink, private DownstreamEvents {
   std::string active_listening_port_;  // and the port it announced
   std::set<std::shared_ptr<DownstreamSession>> sessions_;
   bool closing_ = false;
+  bool wait_interrupted_ = false;  // InterruptWait, until BeginSnapshot
   int snapshot_rdb_version_ = 0;
   std::string replica_version_;
   uint64_t bytes_sent_ = 0;

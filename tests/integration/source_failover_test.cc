@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <csignal>
 #include <fstream>
 #include <memory>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -572,6 +574,85 @@ TEST_F(SourceFailoverTest, SetSourceDuringTheSnapshotTakesItAgainFromTheNewMaste
   // Every target was cut off mid-snapshot and got R's snapshot instead.
   for (const engine::TargetStatus& target : status.targets) EXPECT_EQ(target.resyncs, 1u);
   EXPECT_EQ(*source_client_->InfoField("stats", "sync_full"), "1");  // reshardd's
+}
+
+// The job's snapshot waits on a stopped target (b's share no longer fits its
+// queue), not on the source's socket, when set-source names the promoted
+// replica R; M stays up. The snapshot from M is abandoned at once, not read
+// to its end first, and R's snapshot replaces it once b is back.
+TEST_F(SourceFailoverTest, SetSourceWhileTheSnapshotWaitsOnATargetTakesItAgain) {
+  ASSERT_NO_FATAL_FAILURE(StartServers(kSlowSnapshotKeys));
+  // ~40 MB for target b alone: more than its queue and the socket buffers.
+  // (Random letters: the RDB's LZF would shrink repeated ones to nothing.)
+  std::mt19937 random(7);
+  std::vector<std::vector<std::string>> big;
+  for (int i = 0; i < 400; ++i) {
+    std::string value(100000, 'a');
+    for (char& c : value) c = static_cast<char>('a' + random() % 26);
+    big.push_back({"SET", absl::StrCat("9big:", i), std::move(value)});
+  }
+  ASSERT_NO_FATAL_FAILURE(testing::RunWithoutErrors(*source_client_, big));
+  std::unique_ptr<RedisServer> replica = StartServer();
+  ASSERT_TRUE(replica);
+  RedisClient r = Connect(*replica);
+  ASSERT_TRUE(r.CheckedCommand({"REPLICAOF", "127.0.0.1", std::to_string(source_->port())}).ok());
+  ASSERT_NO_FATAL_FAILURE(WaitForReplicaOf(r));
+  ASSERT_NO_FATAL_FAILURE(SlowDownTheNextSnapshot(1000));
+  // A spool of 4 MiB (options.spool_max_bytes): the snapshot waits once
+  // half of it waits for b (with the default 1 GiB it would spool b's share).
+  spec_.options.spool_max_bytes = spec_.options.max_target_queue_bytes;
+  StartJob("snapshot-waits-on-a-target");
+  JobHistory history(*job_);
+  ASSERT_NO_FATAL_FAILURE(WaitUntilInTheSnapshot());
+  ASSERT_EQ(::kill(target_b_->pid(), SIGSTOP), 0);
+  // Until the snapshot stands still for a second with b's share queued: it
+  // waits for b.
+  uint64_t keys_read = 0;
+  uint64_t b_queued = 0;
+  for (absl::Time deadline = absl::Now() + absl::Seconds(60);;) {
+    ASSERT_LT(absl::Now(), deadline) << "the snapshot never waited for target b";
+    const uint64_t before = job_->Snapshot().rdb_keys_read;
+    absl::SleepFor(absl::Seconds(1));
+    const JobStatus now = job_->Snapshot();
+    keys_read = now.rdb_keys_read;
+    b_queued = now.targets[1].spool_bytes;
+    if (keys_read == before && b_queued > (1u << 20)) break;
+  }
+  ASSERT_EQ(job_->Snapshot().state, JobState::kSyncing);
+  ASSERT_LT(keys_read, static_cast<uint64_t>(kSlowSnapshotKeys + 400));
+  const std::string m_address = source_->address();
+  ASSERT_TRUE(r.CheckedCommand({"REPLICAOF", "NO", "ONE"}).ok());
+  ASSERT_TRUE(job_->SetSource(replica->address()).ok());
+  // Abandoned while b is still stopped: the wait on b did not hold the move.
+  EXPECT_TRUE(RedisClient::WaitFor(
+                  [&] {
+                    JobStatus now = job_->Snapshot();
+                    return !now.source_failovers.empty() &&
+                           now.source_failovers.back().kind == SourceFailover::Kind::kFull;
+                  },
+                  absl::Seconds(20), "the snapshot from M abandoned")
+                  .ok())
+      << history.Details();
+  ASSERT_EQ(::kill(target_b_->pid(), SIGCONT), 0);
+  std::unique_ptr<RedisServer> old_master = std::move(source_);
+  source_ = std::move(replica);
+  source_client_.emplace(Connect(*source_));
+  ASSERT_NO_FATAL_FAILURE(WaitForFailoverFollowed(history));
+  ASSERT_NO_FATAL_FAILURE(WriteBatches(source_.get(), 10));
+  ASSERT_NO_FATAL_FAILURE(ExpectExactHalves());
+  EXPECT_FALSE(history.EverFailed()) << history.Details();
+  JobStatus status = job_->Snapshot();
+  ASSERT_EQ(status.source_failovers.size(), 1u);
+  const SourceFailover& failover = status.source_failovers[0];
+  EXPECT_EQ(failover.from, m_address);
+  EXPECT_EQ(failover.to, source_->address());
+  EXPECT_EQ(failover.kind, SourceFailover::Kind::kFull) << failover.detail;
+  EXPECT_TRUE(absl::StrContains(
+      failover.detail, absl::StrCat("the snapshot from ", m_address, " was abandoned after ",
+                                    keys_read, " keys (asked for (set-source))")))
+      << failover.detail;
+  EXPECT_EQ(*source_client_->InfoField("stats", "sync_full"), "1");  // reshardd's
+  ASSERT_TRUE(old_master->Stop().ok());
 }
 
 // The source M dies in the middle of the job's snapshot (slowed down); the
