@@ -71,8 +71,11 @@ void OpenDurableState(JobContext& job) {
   job.replicaof_sent.assign(job.spec.targets.size(), false);
   job.detached.assign(job.spec.targets.size(), "");
   if (options.state_dir.empty()) return;
-  LoadFailoverHistory(job);
-  job.recorded_failovers = EncodeFailoverHistory(job.source.failover_history);
+  // A new job starts a history of its own (the first publish replaces
+  // whatever an older job of the state dir left).
+  if (options.restored) LoadFailoverHistory(job);
+  job.recorded_failovers =
+      options.restored ? EncodeFailoverHistory(job.source.failover_history) : std::string();
   if (options.fsync == FsyncPolicy::kEverySec) job.syncer = std::make_unique<FileSyncer>();
   absl::StatusOr<std::unique_ptr<JobJournal>> journal = JobJournal::Open(JobJournal::Options{
       .dir = options.state_dir, .fsync = options.fsync, .syncer = job.syncer.get()});

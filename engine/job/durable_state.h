@@ -20,8 +20,9 @@ namespace reshard::engine {
 
 // Opens the journal: job.restored gets what a previous reshardd recorded,
 // job.replicaof_sent which targets it configured. A journal that cannot be
-// read is moved aside and job.restore_detail says so. Also loads the
-// source failovers a previous reshardd recorded (failover_history.h).
+// read is moved aside and job.restore_detail says so. A restored job
+// (options.restored) also gets the source failovers a previous reshardd
+// recorded (failover_history.h).
 void OpenDurableState(JobContext& job);
 // Writes job.source.failover_history to the state dir (atomically) when it
 // changed since the last write; nothing before OpenDurableState. Called with
