@@ -325,7 +325,9 @@ absl::StatusOr<JobView> JobManager::Verify(std::string_view id, engine::VerifyOp
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
   // Before the job streams, the targets are not complete: there is nothing
   // to verify yet.
-  switch (engine::JobState state = entry->Snapshot().state) {
+  const engine::JobStatus status =
+      entry->job != nullptr ? entry->job->Snapshot() : entry->final_status;
+  switch (engine::JobState state = status.state) {
     case engine::JobState::kPending:
     case engine::JobState::kConnecting:
     case engine::JobState::kSyncing:
@@ -360,8 +362,13 @@ absl::StatusOr<JobView> JobManager::Verify(std::string_view id, engine::VerifyOp
       return absl::FailedPreconditionError(
           absl::StrCat("job ", entry->id, ": a verification is already running"));
     }
+    // The source is read where the job reads it now: after a failover
+    // (set-source, a Sentinel's +switch-master) the new master, with the
+    // spec's credentials and TLS, as the job connects to it.
+    engine::JobSpec spec = entry->Spec();
+    if (!status.source_address.empty()) spec.source.address = status.source_address;
     ASSIGN_OR_RETURN(std::unique_ptr<engine::Verification> started,
-                     engine::Verification::Start(entry->Spec(), std::move(options), on_done));
+                     engine::Verification::Start(std::move(spec), std::move(options), on_done));
     previous = std::move(entry->verification);
     entry->verification = std::move(started);
   }

@@ -257,13 +257,9 @@ std::vector<MetricFamily> JobMetricFamilies(const std::vector<JobView>& jobs) {
              MetricType::Gauge);
   for (const JobView& job : jobs) {
     const engine::JobStatus& s = job.status;
-    double partial = 0, full = 0;
-    for (const engine::SourceFailover& failover : s.source_failovers) {
-      if (failover.kind == engine::SourceFailover::Kind::kPartial) ++partial;
-      if (failover.kind == engine::SourceFailover::Kind::kFull) ++full;
-    }
-    Add(failovers, {{kJobLabel, job.id}, {"kind", "partial"}}, partial);
-    Add(failovers, {{kJobLabel, job.id}, {"kind", "full"}}, full);
+    // The job's totals (kept across restarts), not its last records.
+    Add(failovers, {{kJobLabel, job.id}, {"kind", "partial"}}, double(s.source_failovers_partial));
+    Add(failovers, {{kJobLabel, job.id}, {"kind", "full"}}, double(s.source_failovers_full));
     Add(source_info,
         {{kJobLabel, job.id},
          {"address", s.source_address.empty() ? job.spec.source.address : s.source_address}},

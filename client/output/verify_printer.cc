@@ -45,6 +45,8 @@ void PrintVerifyReport(const v1::VerifyReport& report, std::ostream& out) {
       << absl::StrFormat("%s, %.2f s, %.0f keys/s)", scope, report.duration_seconds(),
                          report.keys_per_second())
       << "\n";
+  if (!report.source_address().empty())
+    out << "source read from " << report.source_address() << "\n";
   out << "keys checked " << report.keys_checked() << " (on targets " << report.target_keys_checked()
       << ")  missing " << report.missing() << "  stray " << report.stray() << "  different "
       << report.different() << "  rechecked " << report.rechecked() << "  unsettled "

@@ -15,6 +15,28 @@ namespace reshard::engine {
 namespace {
 
 constexpr char kReplicaOfFile[] = "replicaof";
+constexpr char kFailoversFile[] = "source_failovers";
+
+std::string FailoversPath(const JobContext& job) {
+  return absl::StrCat(job.spec.options.state_dir, "/", kFailoversFile);
+}
+
+// What a previous reshardd recorded (none in a state dir from before; a
+// damaged file is said in the status's restore_detail: the history is for the status
+// only, the stream does not depend on it).
+void LoadFailoverHistory(JobContext& job) {
+  std::ifstream in(FailoversPath(job));
+  if (!in) return;
+  std::stringstream text;
+  text << in.rdbuf();
+  absl::StatusOr<FailoverHistory> history = DecodeFailoverHistory(text.str());
+  if (!history.ok()) {
+    job.failover_history_problem =
+        absl::StrCat("the failover history was not restored: ", history.status().message());
+    return;
+  }
+  job.source.failover_history = *std::move(history);
+}
 
 std::string ReplicaOfPath(const JobContext& job) {
   return absl::StrCat(job.spec.options.state_dir, "/", kReplicaOfFile);
@@ -49,6 +71,11 @@ void OpenDurableState(JobContext& job) {
   job.replicaof_sent.assign(job.spec.targets.size(), false);
   job.detached.assign(job.spec.targets.size(), "");
   if (options.state_dir.empty()) return;
+  // A new job starts a history of its own (the first publish replaces
+  // whatever an older job of the state dir left).
+  if (options.restored) LoadFailoverHistory(job);
+  job.recorded_failovers =
+      options.restored ? EncodeFailoverHistory(job.source.failover_history) : std::string();
   if (options.fsync == FsyncPolicy::kEverySec) job.syncer = std::make_unique<FileSyncer>();
   absl::StatusOr<std::unique_ptr<JobJournal>> journal = JobJournal::Open(JobJournal::Options{
       .dir = options.state_dir, .fsync = options.fsync, .syncer = job.syncer.get()});
@@ -156,6 +183,23 @@ void SyncDurableState(JobContext& job) {
     job.durable_error = absl::StrCat("fsync failed (", error.message(),
                                      "): a crash of the machine may need a full sync");
   }
+}
+
+void RecordFailoverHistory(JobContext& job) {
+  if (!job.recorded_failovers.has_value()) return;
+  std::string text = EncodeFailoverHistory(job.source.failover_history);
+  if (text == *job.recorded_failovers) return;
+  // Not a reason to stop recording the stream: the history is apart from it.
+  absl::Status written = WriteFileAtomically(FailoversPath(job), text, 0600);
+  if (!written.ok()) {
+    if (job.durable_error.empty()) {
+      job.durable_error =
+          absl::StrCat("the failover history is no longer recorded (", written.message(), ")");
+    }
+    job.recorded_failovers.reset();
+    return;
+  }
+  job.recorded_failovers = std::move(text);
 }
 
 void FlushDurableState(JobContext& job) {

@@ -20,8 +20,15 @@ namespace reshard::engine {
 
 // Opens the journal: job.restored gets what a previous reshardd recorded,
 // job.replicaof_sent which targets it configured. A journal that cannot be
-// read is moved aside and job.restore_detail says so.
+// read is moved aside and job.restore_detail says so. A restored job
+// (options.restored) also gets the source failovers a previous reshardd
+// recorded (failover_history.h).
 void OpenDurableState(JobContext& job);
+// Writes job.source.failover_history to the state dir (atomically) when it
+// changed since the last write; nothing before OpenDurableState. Called with
+// every publish of the status, so that a history the status showed is the
+// one a restarted reshardd shows. A failed write stops it (durable_error).
+void RecordFailoverHistory(JobContext& job);
 // Where target i's stream log goes (an empty dir without a state dir).
 StreamLog::Options TargetLogOptions(const JobContext& job, size_t i);
 // Before a full sync of every target: the old checkpoint is forgotten and

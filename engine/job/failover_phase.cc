@@ -28,8 +28,8 @@ asio::awaitable<absl::Status> RestartStreamOnNewHistory(JobContext& job) {
       if (!no.empty()) why = no;
     }
   }
-  if (!job.source.failovers.empty()) {
-    absl::StrAppend(&job.source.failovers.back().detail, ": ", why);
+  if (!job.source.failover_history.failovers.empty()) {
+    absl::StrAppend(&job.source.failover_history.failovers.back().detail, ": ", why);
   }
   job.SetState(JobState::kDegraded, absl::StrCat("full sync from source ", job.SourceAddress(),
                                                  " after a failover: ", why));
@@ -114,8 +114,9 @@ std::string TargetsNotBack(const JobContext& job) {
 // "asked for (set-source)", "Sentinel +switch-master of 'm'"), or the link's
 // error.
 std::string SnapshotEndCause(const JobContext& job, bool asked, const absl::Status& aborted) {
-  if (!asked || job.source.failovers.empty()) return std::string(aborted.message());
-  std::string cause = job.source.failovers.back().detail;
+  if (!asked || job.source.failover_history.failovers.empty())
+    return std::string(aborted.message());
+  std::string cause = job.source.failover_history.failovers.back().detail;
   const std::string_view suffix = "; reconnecting";
   if (absl::EndsWith(cause, AsAbsl(suffix))) cause.resize(cause.size() - suffix.size());
   return cause;
@@ -147,9 +148,9 @@ asio::awaitable<absl::Status> RestartSnapshotOnNewSource(JobContext& job, absl::
   const std::string why = absl::StrCat("a failover during the snapshot: the snapshot from ",
                                        old_address, " was abandoned after ", keys, " keys (",
                                        SnapshotEndCause(job, asked, aborted), ")");
-  if (!job.source.failovers.empty() &&
-      job.source.failovers.back().kind == SourceFailover::Kind::kPending) {
-    SourceFailover& failover = job.source.failovers.back();
+  if (!job.source.failover_history.failovers.empty() &&
+      job.source.failover_history.failovers.back().kind == SourceFailover::Kind::kPending) {
+    SourceFailover& failover = job.source.failover_history.failovers.back();
     failover.kind = SourceFailover::Kind::kFull;
     failover.offset = 0;
     failover.detail = absl::StrCat("full resync of every target: ", why, "; a new snapshot from ",

@@ -25,6 +25,7 @@
 #include "engine/io/file_syncer.h"
 #include "engine/job/backlog_advisor.h"
 #include "engine/job/cutover_report.h"
+#include "engine/job/failover_history.h"
 #include "engine/job/held_stream.h"
 #include "engine/job/job_checkpoint.h"
 #include "engine/job/job_journal.h"
@@ -72,8 +73,9 @@ struct SourceState {
   // A new source address asked for (JobRunner::SetSource) and not taken yet:
   // the link reconnects to it (source_phase.h, SwitchSource).
   std::optional<RedisEndpoint> pending;
-  // Every failover asked for, oldest first; the last may be kPending.
-  std::vector<SourceFailover> failovers;
+  // The failovers asked for, oldest first (the last kKeptSourceFailovers);
+  // the last may be kPending. Kept in the state dir (durable_state.h).
+  FailoverHistory failover_history;
 };
 
 // Progress through the snapshot.
@@ -165,6 +167,10 @@ class JobContext {
   std::vector<bool> replicaof_sent;
   std::string restore_detail;
   std::string durable_error;
+  // The failover history as last written to the state dir; nullopt until
+  // OpenDurableState read it (nothing is written before).
+  std::optional<std::string> recorded_failovers;
+  std::string failover_history_problem;  // why it was not restored
   std::vector<std::string> detached;
   BacklogAdvice backlog_advice;  // backlog_advisor.h
   // Spool options for target i's files.

@@ -266,14 +266,16 @@ asio::awaitable<absl::Status> JobRunner::Run() {
   co_await LearnSource(job_);
   if (job_.spec.options.restored) {
     CO_RETURN_IF_ERROR(co_await CheckRestoredTargets(job_));
+    bool continued = false;
     if (job_.restored.has_value()) {
-      CO_ASSIGN_OR_RETURN(bool continued, co_await ResumeFromCheckpoint(job_));
-      if (continued) co_return co_await StreamCommands(job_);
+      CO_ASSIGN_OR_RETURN(continued, co_await ResumeFromCheckpoint(job_));
     } else if (job_.restore_detail.empty()) {
       job_.restore_detail =
           "full sync of every target after a restart: nothing was recorded (reshardd stopped "
           "before the job's first snapshot was complete)";
     }
+    SettleFailoverAfterRestart(job_, continued);
+    if (continued) co_return co_await StreamCommands(job_);
   }
   CO_RETURN_IF_ERROR(co_await ConfigureManagedTargets(job_));
   CO_RETURN_IF_ERROR(co_await StartClusterAppliers(job_));
@@ -320,6 +322,9 @@ void JobRunner::Finish(JobState state, absl::Status error) {
 }
 
 void JobRunner::Publish() {
+  // Every change of the failover history is published: kept here first, so
+  // that what a status showed survives a restart.
+  RecordFailoverHistory(job_);
   uint64_t previous_rdb_bytes_read;
   {
     absl::MutexLock lock(&mu_);

@@ -115,7 +115,11 @@ struct JobStatus {
   // The address the job reads its source from now (the spec's, until a
   // failover moved it), and the failovers it followed, oldest first.
   std::string source_address;
+  // (The last 32 of them: failover_history.h.) How many of each kind the
+  // job followed in all, restarts of reshardd included.
   std::vector<SourceFailover> source_failovers;
+  uint64_t source_failovers_partial = 0;
+  uint64_t source_failovers_full = 0;
   // What the source is, as its INFO replication (polled every second) says:
   // "master" or "replica" (empty: not known yet); a replica's master
   // ("host:port" as the replica names it) and its master_link_status ("up",

@@ -50,7 +50,9 @@ JobStatus BuildJobStatus(const JobContext& job, uint64_t previous_rdb_bytes_read
   status.updated_unix_ms = absl::ToUnixMillis(absl::Now());
   status.upstream_reconnects = job.source.reconnects;
   status.source_address = job.SourceAddress();
-  status.source_failovers = job.source.failovers;
+  status.source_failovers = job.source.failover_history.failovers;
+  status.source_failovers_partial = PartialFailovers(job.source.failover_history);
+  status.source_failovers_full = FullFailovers(job.source.failover_history);
   status.source_offset = job.source.routed_offset;
   status.upstream_acked_offset = job.upstream_acked;
   if (job.monitor != nullptr && !job.source.replid.empty()) {
@@ -82,6 +84,12 @@ JobStatus BuildJobStatus(const JobContext& job, uint64_t previous_rdb_bytes_read
   status.rdb_bytes_total = job.snapshot.rdb_total;
   status.cutover = job.cutover;
   status.restore_detail = job.restore_detail;
+  if (!job.failover_history_problem.empty()) {
+    status.restore_detail =
+        status.restore_detail.empty()
+            ? job.failover_history_problem
+            : absl::StrCat(status.restore_detail, "; ", job.failover_history_problem);
+  }
   status.durable_state_error = job.durable_error;
   for (size_t i = 0; i < job.targets.size() && status.durable_state_error.empty(); ++i) {
     if (const std::string& error = job.targets[i]->durable().error(); !error.empty()) {

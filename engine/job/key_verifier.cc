@@ -27,6 +27,7 @@ asio::awaitable<VerifyReport> Verifier::Run() {
   report_.started = options_.started == absl::InfinitePast() ? absl::Now() : options_.started;
   report_.sample_fraction = options_.sample_fraction;
   report_.rate_keys_per_second = options_.rate_keys_per_second;
+  report_.source_address = source_.endpoint.address.ToString();
   absl::Status status = co_await RunChecks();
   report_.duration = absl::Now() - report_.started;
   if (status.ok()) {

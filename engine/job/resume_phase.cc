@@ -186,4 +186,23 @@ asio::awaitable<absl::StatusOr<bool>> ResumeFromCheckpoint(JobContext& job) {
   co_return false;
 }
 
+void SettleFailoverAfterRestart(JobContext& job, bool continued) {
+  std::vector<SourceFailover>& failovers = job.source.failover_history.failovers;
+  if (failovers.empty() || failovers.back().kind != SourceFailover::Kind::kPending) return;
+  SourceFailover& failover = failovers.back();
+  if (continued) {
+    failover.kind = SourceFailover::Kind::kPartial;
+    failover.offset = job.source.applied_offset;
+    failover.detail = absl::StrCat("reshardd restarted before the job reached ", failover.to,
+                                   "; the restored job continued on ", job.SourceAddress(),
+                                   " with PSYNC (+CONTINUE ", job.source.replid, ")");
+  } else {
+    failover.kind = SourceFailover::Kind::kFull;
+    failover.offset = 0;
+    failover.detail = absl::StrCat("reshardd restarted before the job reached ", failover.to,
+                                   "; full resync of every target from ", job.SourceAddress(),
+                                   " after the restart");
+  }
+}
+
 }  // namespace reshard::engine

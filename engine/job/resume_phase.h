@@ -36,4 +36,11 @@ asio::awaitable<absl::Status> CheckRestoredTargets(JobContext& job);
 // connected again).
 asio::awaitable<absl::StatusOr<bool>> ResumeFromCheckpoint(JobContext& job);
 
+// A failover still PENDING when the previous reshardd stopped (restored
+// with the history, failover_history.h): the restarted job went straight to
+// the source it knows now (the address set-source kept, the master the
+// Sentinels name), so the record says how that went: PARTIAL when the job
+// `continued` there, FULL when it needed a full sync of every target.
+void SettleFailoverAfterRestart(JobContext& job, bool continued);
+
 }  // namespace reshard::engine

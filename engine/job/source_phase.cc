@@ -22,12 +22,12 @@ void MoveSource(JobContext& job, RedisEndpoint endpoint, std::string_view why) {
   failover.unix_ms = absl::ToUnixMillis(absl::Now());
   failover.detail = absl::StrCat(AsAbsl(why), "; reconnecting");
   // A move that replaces one not reached yet replaces its record.
-  if (!job.source.failovers.empty() &&
-      job.source.failovers.back().kind == SourceFailover::Kind::kPending) {
-    failover.from = job.source.failovers.back().from;
-    job.source.failovers.pop_back();
+  if (!job.source.failover_history.failovers.empty() &&
+      job.source.failover_history.failovers.back().kind == SourceFailover::Kind::kPending) {
+    failover.from = job.source.failover_history.failovers.back().from;
+    job.source.failover_history.failovers.pop_back();
   }
-  job.source.failovers.push_back(std::move(failover));
+  AppendFailover(job.source.failover_history, std::move(failover));
   job.source.pending = std::move(endpoint);
   // A read that waits on the old source ends now: the stream reconnects; a
   // snapshot is abandoned and starts again from the new source
@@ -58,8 +58,8 @@ namespace {
 
 // The failover being followed (asked for, not yet reached), or null.
 SourceFailover* PendingFailover(JobContext& job) {
-  if (job.source.failovers.empty()) return nullptr;
-  SourceFailover& last = job.source.failovers.back();
+  if (job.source.failover_history.failovers.empty()) return nullptr;
+  SourceFailover& last = job.source.failover_history.failovers.back();
   return last.kind == SourceFailover::Kind::kPending ? &last : nullptr;
 }
 

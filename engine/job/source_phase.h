@@ -38,7 +38,7 @@ asio::awaitable<void> LearnSource(JobContext& job);
 // options.reconnect_window_ms (-LOADING is waited for like any transient
 // failure). A new source address asked for (a failover) is taken at the
 // next attempt and continued with PSYNC of the replication id and offset
-// the job followed; the failover is recorded (source.failovers). Errors:
+// the job followed; the failover is recorded (source.failover_history). Errors:
 // UNAVAILABLE naming the last failure when the window passes;
 // FAILED_PRECONDITION when the source can only offer a full resync.
 // True when the stream continues; false after a failover to a source that

@@ -35,6 +35,7 @@ absl::StatusOr<std::unique_ptr<Verification>> Verification::Start(
     self->report_.started = absl::Now();
     self->report_.sample_fraction = options.sample_fraction;
     self->report_.rate_keys_per_second = options.rate_keys_per_second;
+    self->report_.source_address = spec.source.address;
   }
   options.cancel = &self->cancel_;
   options.started = self->Snapshot().started;

@@ -72,6 +72,8 @@ struct VerifyReport {
   uint64_t unsettled = 0;
   double sample_fraction = 1.0;
   double rate_keys_per_second = 0;  // the bound it ran with; 0 = unlimited
+  // The source server it read ("host:port"): the job's current source.
+  std::string source_address;
   std::vector<DbPrecheck> precheck;
   std::vector<VerifyProblem> problems;  // the first max_problems of each kind
   // Progress: the keys to scan (source and targets' DBSIZE at the start)

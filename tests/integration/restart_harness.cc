@@ -203,6 +203,15 @@ absl::Status ReshardProcess::Resume(const std::string& id) {
   return FromGrpc(stub_->ResumeJob(Context().get(), request, &job));
 }
 
+absl::Status ReshardProcess::Verify(const std::string& id) {
+  v1::VerifyJobRequest request;
+  request.set_id(id);
+  request.set_sample_fraction(1);
+  request.set_rate_keys_per_second(-1);
+  v1::Job job;
+  return FromGrpc(stub_->VerifyJob(Context().get(), request, &job));
+}
+
 std::string Describe(const v1::Job& job) {
   const v1::JobStatus& s = job.status();
   std::string out = absl::StrCat("job ", v1::JobStatus::State_Name(s.state()), " (", s.detail(),
@@ -249,9 +258,10 @@ void RestartTest::StartServers(int fill_keys, std::vector<std::string> source_ar
   ASSERT_TRUE(started.ok()) << started;
 }
 
-void RestartTest::CreateJob() {
+void RestartTest::CreateJob(const std::function<void(v1::Endpoint*)>& source) {
   const char* const regex[kTargets] = {"^[0-4]", "^[5-9]"};
   spec_.mutable_source()->set_address(source_->address());
+  if (source) source(spec_.mutable_source());
   for (size_t t = 0; t < kTargets; ++t) {
     listen_ports_.push_back(testing::PickFreePort());
     v1::TargetSpec* target = spec_.add_targets();

@@ -69,6 +69,8 @@ class ReshardProcess {
   absl::StatusOr<std::vector<v1::Job>> List();
   absl::Status Pause(const std::string& id);
   absl::Status Resume(const std::string& id);
+  // VerifyJob: every key (sample 1), unlimited rate.
+  absl::Status Verify(const std::string& id);
 
  private:
   pid_t Spawn(const std::vector<std::string>& extra_flags, const std::string& log);
@@ -100,8 +102,9 @@ class RestartTest : public ::testing::Test {
   // A source (with `source_args` after the defaults) filled with
   // FillNumericDataset(fill_keys), two empty targets, reshardd.
   void StartServers(int fill_keys, std::vector<std::string> source_args = {});
-  // The job: both targets managed (reshardd sends them REPLICAOF).
-  void CreateJob();
+  // The job: both targets managed (reshardd sends them REPLICAOF); its source
+  // is source_, unless `source` says otherwise (set on spec_.source).
+  void CreateJob(const std::function<void(v1::Endpoint*)>& source = {});
   // Polls GetJob until `done` holds (a test failure naming what it saw if
   // not within `timeout`); returns the last job seen.
   v1::Job WaitJob(const std::function<bool(const v1::Job&)>& done, absl::Duration timeout,

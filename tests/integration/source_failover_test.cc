@@ -388,6 +388,38 @@ TEST_F(SourceFailoverTest, SetSourceToAPromotedReplicaContinuesWithPartialSync) 
   EXPECT_TRUE(absl::StrContains(failover.detail, "+CONTINUE")) << failover.detail;
   // Only the targets' own snapshots: none was needed again.
   for (const engine::TargetStatus& target : status.targets) EXPECT_EQ(target.resyncs, 0u);
+
+  // A cutover now pauses the writes on R, the source the job follows, not
+  // on M (the spec's address, stopped): writes to R go on until the pause,
+  // and the targets then hold exactly what R holds.
+  TrafficWriter writer(source_.get());
+  ASSERT_TRUE(writer.WaitForMore(10));
+  engine::CutoverOptions options;
+  options.max_write_pause = absl::Seconds(20);
+  options.lag_threshold_bytes = 256 << 10;
+  options.promote = true;
+  options.leave_source_paused = true;  // R stays paused while the test compares
+  ASSERT_TRUE(job_->Cutover(options).ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  status = job_->Snapshot();
+  while (!(status.cutover.has_value() && status.cutover->state != engine::CutoverState::kRunning) &&
+         absl::Now() < deadline) {
+    status = job_->WaitForChange(status.version, absl::Milliseconds(100));
+  }
+  ASSERT_TRUE(status.cutover.has_value());
+  ASSERT_EQ(status.cutover->state, engine::CutoverState::kDone) << status.cutover->error;
+  EXPECT_EQ(status.cutover->paused_address, source_->address());
+  EXPECT_NE(spec_.source.address, source_->address());  // the spec still names M
+  auto filter_a = engine::MakeKeyFilter(spec_.targets[0].filter);
+  auto filter_b = engine::MakeKeyFilter(spec_.targets[1].filter);
+  ASSERT_TRUE(filter_a.ok() && filter_b.ok());
+  absl::StatusOr<testing::ShardCheckReport> check = testing::CheckShards(
+      *source_client_, {{"a", filter_a->get(), &*a_}, {"b", filter_b->get(), &*b_}},
+      /*db_count=*/2);
+  ASSERT_TRUE(check.ok()) << check.status();
+  EXPECT_TRUE(check->ok()) << check->Summary();
+  ASSERT_TRUE(source_client_->CheckedCommand({"CLIENT", "UNPAUSE"}).ok());
+  writer.Stop();
 }
 
 // set-source to a server with a history of its own (and other data): the

@@ -141,8 +141,12 @@ TEST(JobStatusConvertTest, StatusCarriesTheSourceAddressAndItsFailovers) {
   status.source_failovers.push_back(failover);
   failover.kind = engine::SourceFailover::Kind::kPending;
   status.source_failovers.push_back(failover);
+  status.source_failovers_partial = 33;
+  status.source_failovers_full = 2;
   v1::JobStatus proto = StatusToProto(status);
   EXPECT_EQ(proto.source_address(), "10.0.0.2:6379");
+  EXPECT_EQ(proto.source_failovers_partial(), 33u);
+  EXPECT_EQ(proto.source_failovers_full(), 2u);
   ASSERT_EQ(proto.source_failovers_size(), 2);
   EXPECT_EQ(proto.source_failovers(0).from(), "10.0.0.1:6379");
   EXPECT_EQ(proto.source_failovers(0).to(), "10.0.0.2:6379");

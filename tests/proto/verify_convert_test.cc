@@ -156,6 +156,7 @@ TEST(VerifyReportToProtoTest, RoundTripsForTheJobStore) {
   report.unsettled = 5;
   report.sample_fraction = 0.5;
   report.rate_keys_per_second = 1000;
+  report.source_address = "10.0.0.12:6379";
   report.keys_total = 40;
   report.keys_scanned = 20;
   report.precheck.push_back({1, 10, {4, 6}, {4, 7}});
@@ -177,6 +178,8 @@ TEST(VerifyReportToProtoTest, RoundTripsForTheJobStore) {
   EXPECT_EQ(back.unsettled, 5u);
   EXPECT_EQ(back.sample_fraction, 0.5);
   EXPECT_EQ(back.rate_keys_per_second, 1000);
+  EXPECT_EQ(proto.source_address(), "10.0.0.12:6379");
+  EXPECT_EQ(back.source_address, "10.0.0.12:6379");
   EXPECT_EQ(back.keys_total, 40u);
   EXPECT_EQ(back.keys_scanned, 20u);
   EXPECT_EQ(back.precheck, report.precheck);

@@ -88,11 +88,15 @@ TEST(MetricsExporterTest, SourceFailoversByKindAndTheSourceAddress) {
   job.status.source_failovers.push_back(failover);
   failover.kind = engine::SourceFailover::Kind::kPending;  // not counted yet
   job.status.source_failovers.push_back(failover);
+  // The job's totals (records dropped from the kept list, restarts of
+  // reshardd included), not a count of the records it shows.
+  job.status.source_failovers_partial = 40;
+  job.status.source_failovers_full = 3;
   const std::string text = Exposition({job});
   for (const char* line : {
            "# TYPE reshard_source_failovers_total counter\n",
-           "reshard_source_failovers_total{job_id=\"split-1\",kind=\"partial\"} 2\n",
-           "reshard_source_failovers_total{job_id=\"split-1\",kind=\"full\"} 1\n",
+           "reshard_source_failovers_total{job_id=\"split-1\",kind=\"partial\"} 40\n",
+           "reshard_source_failovers_total{job_id=\"split-1\",kind=\"full\"} 3\n",
            "reshard_source_info{job_id=\"split-1\",address=\"10.0.0.2:6379\"} 1\n",
        }) {
     EXPECT_THAT(text, HasSubstr(line)) << line;

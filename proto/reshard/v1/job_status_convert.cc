@@ -143,6 +143,8 @@ v1::JobStatus StatusToProto(const engine::JobStatus& status) {
   proto.set_source_backlog_seconds(status.source_backlog_seconds);
   proto.set_source_backlog_advice(status.source_backlog_advice);
   proto.set_source_address(status.source_address);
+  proto.set_source_failovers_partial(status.source_failovers_partial);
+  proto.set_source_failovers_full(status.source_failovers_full);
   proto.set_source_role(status.source_role);
   proto.set_source_master_address(status.source_master_address);
   proto.set_source_master_link_status(status.source_master_link_status);

@@ -159,6 +159,7 @@ v1::VerifyReport VerifyReportToProto(const std::string& job_id, const engine::Jo
   proto.set_keys_per_second(report.keys_per_second());
   proto.set_eta_seconds(absl::ToDoubleSeconds(report.eta()));
   proto.set_rate_keys_per_second(report.rate_keys_per_second);
+  proto.set_source_address(report.source_address);
   return proto;
 }
 
@@ -175,6 +176,7 @@ engine::VerifyReport VerifyReportFromProto(const v1::VerifyReport& proto) {
   report.unsettled = proto.unsettled();
   report.sample_fraction = proto.sample_fraction();
   report.rate_keys_per_second = proto.rate_keys_per_second();
+  report.source_address = proto.source_address();
   for (const v1::VerifyPrecheck& db : proto.precheck()) {
     engine::DbPrecheck precheck;
     precheck.db = db.db();

@@ -46,9 +46,12 @@ v1::VerifyReport Damaged() {
 
 TEST(VerifyPrinterTest, CountsPrecheckAndProblems) {
   std::ostringstream out;
-  PrintVerifyReport(Damaged(), out);
+  v1::VerifyReport report = Damaged();
+  report.set_source_address("10.0.0.12:6379");
+  PrintVerifyReport(report, out);
   EXPECT_EQ(out.str(),
             "verification of job split: 3 problems in 1000 keys (full, 0.50 s, 2000 keys/s)\n"
+            "source read from 10.0.0.12:6379\n"
             "keys checked 1000 (on targets 1001)  missing 1  stray 1  different 1  rechecked 4  "
             "unsettled 0\n"
             "\n"
