@@ -2,7 +2,9 @@
 // with one replica per master (cluster-node-timeout 1 s), writes running on
 // the source (INCR, APPEND, RPUSH, LPUSH and MULTI/EXEC: writes that would
 // double if applied twice, on keys in every master's slots). A master is
-// killed (SIGKILL) mid-stream; its replica is promoted by the cluster.
+// killed (SIGKILL) mid-stream while its replica lags behind (stopped with
+// SIGSTOP: the master acknowledged writes the replica never got); the
+// cluster promotes the replica.
 // reshardd follows it: the job never fails, the status names the failover,
 // and every key on every node is exact (nothing lost, nothing applied
 // twice). Then a master killed together with its replica: no master takes
@@ -12,6 +14,7 @@
 // Servers: "redis-server" and "redis-cli" on PATH (Debian's Redis 7.0).
 
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <atomic>
 #include <memory>
@@ -20,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "engine/job/job.h"
 #include "engine/route/hash_slot.h"
@@ -162,7 +166,30 @@ TEST(ClusterFailoverTest, MasterKilledMidStreamIsFollowedToItsReplicaExactly) {
   }
   const std::string victim_address = cluster->masters[victim]->address();
   const std::string successor_address = cluster->replicas[victim]->address();
+  // Asynchronous replication: the replica stops reading (SIGSTOP) while the
+  // master acknowledges ~15 MB more of APPENDs, more than the kernel's
+  // socket buffers between them hold; the master dies with the rest in its
+  // own memory, so the promoted replica lacks writes the master had
+  // acknowledged to reshardd.
+  const pid_t replica_pid = cluster->replicas[victim]->pid();
+  ASSERT_EQ(kill(replica_pid, SIGSTOP), 0);
+  std::vector<std::vector<std::string>> appends;
+  const std::string chunk(10000, 'x');
+  for (int i = 0; i < 1500; ++i) {
+    appends.push_back({"APPEND", "{t}big", chunk});
+    appends.push_back({"INCR", "{t}appends"});
+  }
+  testing::RunWithoutErrors(source_client, appends);
+  RedisClient victim_client = testing::Connect(*cluster->masters[victim]);
+  absl::Status applied = RedisClient::WaitFor(
+      [&] {
+        absl::StatusOr<engine::RespValue> n = victim_client.Command({"GET", "{t}appends"});
+        return n.ok() && n->str == "1500";
+      },
+      absl::Seconds(30), "the appends on the master");
+  ASSERT_TRUE(applied.ok()) << applied;
   ASSERT_TRUE(cluster->masters[victim]->Kill().ok());
+  ASSERT_EQ(kill(replica_pid, SIGCONT), 0);
   ASSERT_TRUE(WaitForPromotion(*cluster->replicas[victim]).ok());
   // Writes go on after the promotion.
   int after = rounds.load();
@@ -214,7 +241,20 @@ TEST(ClusterFailoverTest, MasterKilledMidStreamIsFollowedToItsReplicaExactly) {
                 absl::StrCat("failed over to ", successor_address)),
             std::string::npos)
       << status.targets[0].cluster_last_failover;
-  std::cout << "failover: " << status.targets[0].cluster_last_failover << "\n";
+  // The writes the replica lacked were sent again (and only those: the
+  // shard check above found no INCR or APPEND applied twice).
+  const std::string& last = status.targets[0].cluster_last_failover;
+  size_t held = 0, resent = 0;
+  size_t at = last.find(" held, ");
+  ASSERT_NE(at, std::string::npos) << last;
+  ASSERT_TRUE(absl::SimpleAtoi(
+      last.substr(last.rfind(' ', at - 1) + 1, at - last.rfind(' ', at - 1) - 1), &held))
+      << last;
+  ASSERT_TRUE(absl::SimpleAtoi(last.substr(at + 7, last.find(' ', at + 7) - at - 7), &resent))
+      << last;
+  EXPECT_GT(held, 0u) << last;
+  EXPECT_GT(resent, 100u) << last;
+  std::cout << "failover: " << last << "\n";
 }
 
 TEST(ClusterFailoverTest, SlotsNoMasterTakesOverFailTheJobNamingNodeAndSlots) {
