@@ -22,6 +22,9 @@ void ClusterReplayLog::Add(ReplayUnit unit) {
 
 void ClusterReplayLog::DropReplicated(int64_t replicated) {
   while (!units_.empty() && units_.front().end >= 0 && units_.front().end <= replicated) {
+    // Kept: a replica that did not acknowledge it (disconnected, so not
+    // counted) could still be the one promoted.
+    dropped_end_ = std::max(dropped_end_, units_.front().end);
     bytes_ -= units_.front().bytes;
     units_.pop_front();
   }
@@ -45,8 +48,8 @@ absl::StatusOr<ClusterReplayLog::Resolution> ClusterReplayLog::Resolve(int64_t h
     return absl::FailedPreconditionError(absl::StrCat(
         "the new master applied the old one's stream up to offset ", held_offset,
         " but writes up to offset ", dropped_end_,
-        " were dropped from reshardd's replay log (the replica was more than the log's bound "
-        "behind)"));
+        " were dropped from reshardd's replay log (acknowledged by the replicas it listed then, "
+        "or past the log's bound)"));
   }
   Resolution resolution;
   for (ReplayUnit& u : units) {

@@ -6,7 +6,8 @@
 //
 // Redis replicates asynchronously: a master answers a write, then dies, and
 // the replica promoted in its place may lack it. The ClusterWriter sends
-// ROLE after every stream unit, in the same pipeline: its reply is the
+// ROLE after every stream unit (to a master with replicas; RESTORE ...
+// REPLACE units need none), in the same pipeline: its reply is the
 // master's replication offset right after the unit (the unit's `end`; the
 // ROLE before it gives its `start`) and its replicas' acknowledged offsets.
 // A unit stays here until every replica has acknowledged its end. When the
@@ -49,7 +50,8 @@ class ClusterReplayLog {
   // Appends a unit the master acknowledged (or that was in flight when it
   // died). Units come in the order the master received them.
   void Add(ReplayUnit unit);
-  // Drops the units every replica holds (end <= `replicated`).
+  // Drops the units every replica the master lists holds (end <=
+  // `replicated`); with no replica listed, the master's own offset.
   void DropReplicated(int64_t replicated);
   // Drops the oldest units until at most `max_bytes` remain (a replica too
   // far behind): a failover that needs them then fails (Resolve).
@@ -73,7 +75,7 @@ class ClusterReplayLog {
  private:
   std::deque<ReplayUnit> units_;
   size_t bytes_ = 0;
-  int64_t dropped_end_ = -1;  // the largest end among the units dropped unreplicated
+  int64_t dropped_end_ = -1;  // the largest end among the units dropped
 };
 
 }  // namespace reshard::engine

@@ -169,7 +169,9 @@ asio::awaitable<absl::Status> ClusterWriter::ApplySegment(std::vector<ClusterUni
   std::vector<Pending> pending;
   pending.reserve(units.size());
   for (ClusterUnit& unit : units) pending.push_back(Pending{std::move(unit), -1});
-  absl::Time deadline = absl::Now() + options_.redirect_window;
+  // CLUSTERDOWN lasts while a failed master's replica is being promoted.
+  const absl::Duration window = std::max(options_.redirect_window, options_.failover_window);
+  absl::Time deadline = absl::Now() + window;
   while (!pending.empty()) {
     std::vector<Pending> next;
     bool pause = false;
@@ -180,7 +182,7 @@ asio::awaitable<absl::Status> ClusterWriter::ApplySegment(std::vector<ClusterUni
     if (absl::Now() > deadline) {
       co_return absl::DeadlineExceededError(
           absl::StrCat("target '", options_.name, "': ", DescribeClusterUnit(next[0].unit),
-                       " still redirected after ", absl::FormatDuration(options_.redirect_window)));
+                       " still redirected after ", absl::FormatDuration(window)));
     }
     pending = std::move(next);
     if (pause) {
@@ -206,7 +208,10 @@ void ClusterWriter::NoteRole(int index, const RespValue& reply, int64_t* offset,
     if (replica.elements.size() < 3 || !absl::SimpleAtoi(replica.elements[2].str, &acked)) return;
     lowest = lowest < 0 ? acked : std::min(lowest, acked);
   }
-  *replicated = lowest;
+  history_[index].replicas = reply.elements[2].elements.size();
+  // No replica: none can be promoted lacking these writes (one that
+  // attaches later starts from a full copy).
+  *replicated = reply.elements[2].elements.empty() ? *offset : lowest;
 }
 
 asio::awaitable<absl::Status> ClusterWriter::Round(std::vector<Pending>& units,
@@ -241,6 +246,9 @@ asio::awaitable<absl::Status> ClusterWriter::Round(std::vector<Pending>& units,
     // With offsets: ROLE before the first unit and after each unit that is
     // not idempotent (its end offset), and after the last.
     const bool offsets = history_[node].offsets;
+    // A master without replicas cannot fail over: ROLE at the ends of the
+    // batch only (it says when a replica attaches).
+    const bool per_unit = offsets && history_[node].replicas > 0;
     std::vector<std::vector<std::string>> commands;
     auto role = [&] {
       commands.push_back({"ROLE"});
@@ -256,7 +264,7 @@ asio::awaitable<absl::Status> ClusterWriter::Round(std::vector<Pending>& units,
         commands.push_back(command);
         layout[node].push_back(i);
       }
-      if (offsets && !IsIdempotentClusterUnit(units[i].unit)) role();
+      if (per_unit && !IsIdempotentClusterUnit(units[i].unit)) role();
     }
     if (offsets && layout[node].back() != kRole) role();
     if (absl::Status sent = (*connection)->Send(commands); !sent.ok()) failed[node] = sent;

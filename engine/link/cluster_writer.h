@@ -92,6 +92,8 @@ class ClusterWriter {
     bool offsets = false;
     ClusterReplayLog log;
     int64_t last_reply_offset = -1;  // of the last ROLE reply it sent
+    // Replicas in the last ROLE reply (until one, a ROLE per unit is of no use).
+    size_t replicas = 1;
   };
 
   // A connection to node `index` of the map, made (and authenticated) on first use.
