@@ -33,6 +33,9 @@ asio::awaitable<absl::Status> StartClusterAppliers(JobContext& job) {
     }
     options.credentials = spec.cluster->credentials;
     options.tls = spec.cluster->tls;
+    // A master of the cluster that stops answering: its replica has this
+    // long to take over (as the source's link has to come back).
+    options.failover_window = absl::Milliseconds(job.spec.options.reconnect_window_ms);
     auto writer = std::make_unique<ClusterWriter>(std::move(options), job.io.get_executor());
     CO_RETURN_IF_ERROR(co_await writer->Discover());
     job.target_versions[i] = writer->version();

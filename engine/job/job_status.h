@@ -73,6 +73,10 @@ struct TargetStatus {
   // back to the source's offsets); 0 before it loaded its snapshot.
   uint64_t source_acked_offset = 0;
   uint64_t resyncs = 0;  // full resyncs of this target after the job's snapshot
+  // A cluster target: failovers inside the cluster followed, and the last
+  // ("node 127.0.0.1:7001 (slots 0-5460) failed over to 127.0.0.1:7004 ...").
+  uint64_t cluster_failovers = 0;
+  std::string cluster_last_failover;
 };
 
 // One change of the job's source (set-source, or later a Sentinel's

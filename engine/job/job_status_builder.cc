@@ -24,6 +24,10 @@ TargetStatus TargetStatusOf(const JobContext& job, size_t i) {
     t.spool_disk_bytes = link.spool_disk_bytes;
     t.resyncs = link.resyncs;
   }
+  if (i < job.cluster_appliers.size() && job.cluster_appliers[i] != nullptr) {
+    t.cluster_failovers = job.cluster_appliers[i]->writer().failovers();
+    t.cluster_last_failover = job.cluster_appliers[i]->writer().last_failover();
+  }
   if (i < job.source_acked.size()) t.source_acked_offset = job.source_acked[i];
   if (job.splitter != nullptr) {
     t.rdb_keys_kept = job.splitter->keys_kept(i);

@@ -3,13 +3,17 @@
 #include <algorithm>
 #include <chrono>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "asio/redirect_error.hpp"
 #include "asio/steady_timer.hpp"
 #include "asio/use_awaitable.hpp"
+#include "engine/base/absl_view.h"
 #include "engine/base/status_context.h"
 #include "engine/base/status_macros.h"
+#include "engine/link/replication_info.h"
 
 namespace reshard::engine {
 namespace {
@@ -49,46 +53,70 @@ asio::awaitable<absl::StatusOr<RedisConnection*>> ClusterWriter::Node(int index)
         std::unique_ptr<RedisConnection> connection,
         co_await RedisConnection::Connect(executor_, endpoint, NodeName(index), kConnectTimeout));
     CO_RETURN_IF_ERROR(co_await connection->Authenticate(options_.credentials));
+    // Its replication id and whether ROLE answers: what following its
+    // failover needs (a user refused INFO or ROLE: a failover fails the job).
+    if (history_.size() < nodes_.size()) history_.resize(nodes_.size());
+    NodeHistory& history = history_[index];
+    history = NodeHistory{};
+    std::vector<std::string> info_command = {"INFO", "replication"};
+    std::vector<std::string> role_command = {"ROLE"};
+    CO_ASSIGN_OR_RETURN(RespValue info, co_await connection->Command(info_command));
+    CO_ASSIGN_OR_RETURN(RespValue role, co_await connection->Command(role_command));
+    if (!info.IsError() && !role.IsError()) {
+      history.replid = InfoField(info.str, "master_replid");
+      history.offsets = !history.replid.empty();
+    }
     nodes_[index] = std::move(connection);
   }
   co_return nodes_[index].get();
 }
 
+asio::awaitable<absl::StatusOr<ClusterSlotMap>> ClusterWriter::FetchSlotMap(const HostPort& node) {
+  RedisEndpoint endpoint{node, options_.credentials, options_.tls};
+  std::string what = absl::StrCat("target '", options_.name, "' node ", node.ToString());
+  CO_ASSIGN_OR_RETURN(
+      std::unique_ptr<RedisConnection> connection,
+      co_await RedisConnection::Connect(executor_, endpoint, what, kConnectTimeout));
+  CO_RETURN_IF_ERROR(co_await connection->Authenticate(options_.credentials));
+  std::vector<std::string> shards_command = {"CLUSTER", "SHARDS"};
+  CO_ASSIGN_OR_RETURN(RespValue shards, co_await connection->Command(shards_command));
+  absl::StatusOr<ClusterSlotMap> map;
+  if (!shards.IsError()) {
+    map = ClusterSlotMap::FromShards(shards, node);
+  } else {
+    // Before Redis 7.0: CLUSTER SLOTS.
+    std::vector<std::string> slots_command = {"CLUSTER", "SLOTS"};
+    CO_ASSIGN_OR_RETURN(RespValue slots, co_await connection->Command(slots_command));
+    if (slots.IsError()) {
+      co_return absl::FailedPreconditionError(absl::StrCat(
+          what, ": CLUSTER SLOTS failed: ", slots.str, " (is it a node of a Redis Cluster?)"));
+    }
+    map = ClusterSlotMap::FromSlots(slots, node);
+  }
+  connection->Close();
+  if (!map.ok()) co_return WithContext(map.status(), absl::StrCat(what, ": "));
+  co_return map;
+}
+
 asio::awaitable<absl::Status> ClusterWriter::Discover() {
   absl::Status last = absl::UnavailableError("no seed node");
   for (const HostPort& seed : options_.seeds) {
-    RedisEndpoint endpoint{seed, options_.credentials, options_.tls};
     std::string what = absl::StrCat("target '", options_.name, "' node ", seed.ToString());
-    absl::StatusOr<std::unique_ptr<RedisConnection>> connection =
-        co_await RedisConnection::Connect(executor_, endpoint, what, kConnectTimeout);
-    if (!connection.ok()) {
-      last = connection.status();
-      continue;
-    }
-    CO_RETURN_IF_ERROR(co_await (*connection)->Authenticate(options_.credentials));
-    std::vector<std::string> shards_command = {"CLUSTER", "SHARDS"};
-    CO_ASSIGN_OR_RETURN(RespValue shards, co_await (*connection)->Command(shards_command));
-    absl::StatusOr<ClusterSlotMap> map;
-    if (!shards.IsError()) {
-      map = ClusterSlotMap::FromShards(shards, seed);
-    } else {
-      // Before Redis 7.0: CLUSTER SLOTS.
-      std::vector<std::string> slots_command = {"CLUSTER", "SLOTS"};
-      CO_ASSIGN_OR_RETURN(RespValue slots, co_await (*connection)->Command(slots_command));
-      if (slots.IsError()) {
-        co_return absl::FailedPreconditionError(absl::StrCat(
-            what, ": CLUSTER SLOTS failed: ", slots.str, " (is it a node of a Redis Cluster?)"));
+    absl::StatusOr<ClusterSlotMap> map = co_await FetchSlotMap(seed);
+    if (!map.ok()) {
+      if (absl::IsUnavailable(map.status())) {
+        last = map.status();
+        continue;
       }
-      map = ClusterSlotMap::FromSlots(slots, seed);
+      co_return map.status();
     }
-    if (!map.ok()) co_return WithContext(map.status(), absl::StrCat(what, ": "));
-    (*connection)->Close();
     if (std::string unserved = map->UnservedSlots(); !unserved.empty()) {
       co_return absl::FailedPreconditionError(absl::StrCat(
           what, ": slots ", unserved, " are served by no master (the cluster's state is not ok)"));
     }
     map_ = std::move(*map);
     nodes_.clear();
+    history_.clear();
     version_.reset();
     for (size_t i = 0; i < map_.masters().size(); ++i) {
       CO_ASSIGN_OR_RETURN(RedisConnection * node, co_await Node(i));
@@ -138,35 +166,25 @@ asio::awaitable<absl::Status> ClusterWriter::Apply(std::vector<ClusterUnit> unit
 }
 
 asio::awaitable<absl::Status> ClusterWriter::ApplySegment(std::vector<ClusterUnit> units) {
-  std::vector<int> ask_node(units.size(), -1);
-  std::vector<size_t> pending(units.size());
-  for (size_t i = 0; i < units.size(); ++i) pending[i] = i;
-  absl::Time deadline = absl::Now() + options_.redirect_window;
+  std::vector<Pending> pending;
+  pending.reserve(units.size());
+  for (ClusterUnit& unit : units) pending.push_back(Pending{std::move(unit), -1});
+  // CLUSTERDOWN lasts while a failed master's replica is being promoted.
+  const absl::Duration window = std::max(options_.redirect_window, options_.failover_window);
+  absl::Time deadline = absl::Now() + window;
   while (!pending.empty()) {
-    std::vector<size_t> retry;
+    std::vector<Pending> next;
     bool pause = false;
-    std::vector<ClusterUnit> round;
-    std::vector<int> round_ask;
-    for (size_t i : pending) {
-      round.push_back(std::move(units[i]));
-      round_ask.push_back(ask_node[i]);
-    }
-    CO_RETURN_IF_ERROR(co_await Round(round, round_ask, &retry, &pause));
-    units_applied_ += round.size() - retry.size();
-    if (retry.empty()) break;
+    const size_t sent = pending.size();
+    CO_RETURN_IF_ERROR(co_await Round(pending, &next, &pause));
+    units_applied_ += sent > next.size() ? sent - next.size() : 0;
+    if (next.empty()) break;
     if (absl::Now() > deadline) {
       co_return absl::DeadlineExceededError(
-          absl::StrCat("target '", options_.name, "': ", DescribeClusterUnit(round[retry[0]]),
-                       " still redirected after ", absl::FormatDuration(options_.redirect_window)));
+          absl::StrCat("target '", options_.name, "': ", DescribeClusterUnit(next[0].unit),
+                       " still redirected after ", absl::FormatDuration(window)));
     }
-    units.clear();
-    ask_node.clear();
-    pending.clear();
-    for (size_t r : retry) {
-      pending.push_back(units.size());
-      units.push_back(std::move(round[r]));
-      ask_node.push_back(round_ask[r]);
-    }
+    pending = std::move(next);
     if (pause) {
       asio::steady_timer timer(executor_, kRetryPause);
       asio::error_code ec;
@@ -176,50 +194,131 @@ asio::awaitable<absl::Status> ClusterWriter::ApplySegment(std::vector<ClusterUni
   co_return absl::OkStatus();
 }
 
-asio::awaitable<absl::Status> ClusterWriter::Round(std::vector<ClusterUnit>& units,
-                                                   std::vector<int>& ask_node,
-                                                   std::vector<size_t>* retry, bool* pause) {
+void ClusterWriter::NoteRole(int index, const RespValue& reply, int64_t* offset,
+                             int64_t* replicated) {
+  // ["master", <offset>, [[ip, port, <acked offset>], ...]]
+  *offset = -1;
+  *replicated = -1;
+  if (reply.IsError() || reply.elements.size() < 3 || reply.elements[0].str != "master") return;
+  *offset = reply.elements[1].integer;
+  history_[index].last_reply_offset = *offset;
+  int64_t lowest = -1;
+  for (const RespValue& replica : reply.elements[2].elements) {
+    int64_t acked = 0;
+    if (replica.elements.size() < 3 || !absl::SimpleAtoi(replica.elements[2].str, &acked)) return;
+    lowest = lowest < 0 ? acked : std::min(lowest, acked);
+  }
+  history_[index].replicas = reply.elements[2].elements.size();
+  // No replica: none can be promoted lacking these writes (one that
+  // attaches later starts from a full copy).
+  *replicated = reply.elements[2].elements.empty() ? *offset : lowest;
+}
+
+asio::awaitable<absl::Status> ClusterWriter::Round(std::vector<Pending>& units,
+                                                   std::vector<Pending>* next, bool* pause) {
   std::vector<int> node_of(units.size());
   for (size_t i = 0; i < units.size(); ++i) {
-    node_of[i] = ask_node[i] >= 0 ? ask_node[i] : map_.owner(units[i].slot);
+    node_of[i] = units[i].ask_node >= 0 ? units[i].ask_node : map_.owner(units[i].unit.slot);
     if (node_of[i] < 0) {
       co_return absl::FailedPreconditionError(
-          absl::StrCat("target '", options_.name, "': slot ", units[i].slot,
-                       " is served by no master (", DescribeClusterUnit(units[i]), ")"));
+          absl::StrCat("target '", options_.name, "': slot ", units[i].unit.slot,
+                       " is served by no master (", DescribeClusterUnit(units[i].unit), ")"));
     }
   }
   const size_t node_count = map_.masters().size();
+  if (history_.size() < node_count) history_.resize(node_count);
   std::vector<std::vector<size_t>> per_node(node_count);
   for (size_t i = 0; i < units.size(); ++i) per_node[node_of[i]].push_back(i);
-  std::vector<size_t> sent(node_count, 0);
+  // What each reply answers: kRole, kAsking, or a command of unit i.
+  constexpr int64_t kRole = -1, kAsking = -2;
+  std::vector<std::vector<int64_t>> layout(node_count);
+  std::vector<absl::Status> failed(node_count);  // a master that stopped answering
+  std::vector<bool> unsent(units.size(), false);
   for (size_t node = 0; node < node_count; ++node) {
     if (per_node[node].empty()) continue;
-    std::vector<std::vector<std::string>> commands;
-    for (size_t i : per_node[node]) {
-      if (ask_node[i] >= 0) commands.push_back({"ASKING"});
-      for (const auto& command : units[i].commands) commands.push_back(command);
+    absl::StatusOr<RedisConnection*> connection = co_await Node(node);
+    if (!connection.ok()) {
+      if (!absl::IsUnavailable(connection.status())) co_return connection.status();
+      failed[node] = connection.status();
+      for (size_t i : per_node[node]) unsent[i] = true;
+      continue;
     }
-    CO_ASSIGN_OR_RETURN(RedisConnection * connection, co_await Node(node));
-    CO_RETURN_IF_ERROR(connection->Send(commands));
-    sent[node] = commands.size();
-  }
-  std::vector<bool> redirected(units.size(), false);
-  for (size_t node = 0; node < node_count; ++node) {
-    if (sent[node] == 0) continue;
-    CO_ASSIGN_OR_RETURN(std::vector<RespValue> replies,
-                        co_await nodes_[node]->ReadReplies(sent[node], kReplyTimeout));
-    size_t r = 0;
+    // With offsets: ROLE before the first unit and after each unit that is
+    // not idempotent (its end offset), and after the last.
+    const bool offsets = history_[node].offsets;
+    // A master without replicas cannot fail over: ROLE at the ends of the
+    // batch only (it says when a replica attaches).
+    const bool per_unit = offsets && history_[node].replicas > 0;
+    std::vector<std::vector<std::string>> commands;
+    auto role = [&] {
+      commands.push_back({"ROLE"});
+      layout[node].push_back(kRole);
+    };
+    if (offsets) role();
     for (size_t i : per_node[node]) {
-      const bool asked = ask_node[i] >= 0;
+      if (units[i].ask_node >= 0) {
+        commands.push_back({"ASKING"});
+        layout[node].push_back(kAsking);
+      }
+      for (const auto& command : units[i].unit.commands) {
+        commands.push_back(command);
+        layout[node].push_back(i);
+      }
+      if (per_unit && !IsIdempotentClusterUnit(units[i].unit)) role();
+    }
+    if (offsets && layout[node].back() != kRole) role();
+    if (absl::Status sent = (*connection)->Send(commands); !sent.ok()) failed[node] = sent;
+  }
+  std::vector<bool> retry(units.size(), false);
+  for (size_t node = 0; node < node_count; ++node) {
+    if (layout[node].empty()) continue;
+    std::vector<RespValue> replies;
+    if (failed[node].ok()) {
+      absl::Status read = co_await nodes_[node]->ReadRepliesKeepingPart(layout[node].size(),
+                                                                        kReplyTimeout, &replies);
+      if (!read.ok()) {
+        if (!absl::IsUnavailable(read)) co_return read;
+        failed[node] = read;
+      }
+    }
+    NodeHistory& history = history_[node];
+    const std::vector<int64_t>& kinds = layout[node];
+    int64_t offset = -1;      // the master's offset after the last ROLE answered
+    int64_t replicated = -1;  // its replicas' lowest acknowledged offset
+    std::vector<ReplayUnit> applied;
+    std::vector<size_t> awaiting_end;  // indices in `applied`
+    size_t r = 0;
+    while (r < kinds.size()) {
+      if (kinds[r] == kRole) {
+        if (r < replies.size()) {
+          NoteRole(node, replies[r], &offset, &replicated);
+          for (size_t a : awaiting_end) applied[a].end = offset;
+          awaiting_end.clear();
+        }
+        ++r;
+        continue;
+      }
+      const bool asked = kinds[r] == kAsking;
       if (asked) ++r;  // ASKING's +OK
-      const size_t n = units[i].commands.size();
+      const size_t i = kinds[r];
+      const size_t n = units[i].unit.commands.size();
+      const size_t first = r;
+      r += n;
+      units[i].ask_node = -1;
+      if (r > replies.size()) {
+        // No reply: in flight when the master stopped answering.
+        ReplayUnit doubt{std::move(units[i].unit), offset, -1, false, 0};
+        doubt.idempotent = IsIdempotentClusterUnit(doubt.unit);
+        if (history.offsets) applied.push_back(std::move(doubt));
+        continue;
+      }
       const bool multi = n > 1;
       // A redirection of any command of the unit: the unit (a MULTI is
       // aborted whole) goes again.
       const RespValue* redirect = nullptr;
       const RespValue* error = nullptr;
       for (size_t c = 0; c < n; ++c) {
-        const RespValue& reply = replies[r + c];
+        const RespValue& reply = replies[first + c];
         if (IsRedirect(reply)) {
           if (redirect == nullptr) redirect = &reply;
         } else if (reply.IsError() && !(multi && c + 1 == n)) {
@@ -227,17 +326,15 @@ asio::awaitable<absl::Status> ClusterWriter::Round(std::vector<ClusterUnit>& uni
         }
       }
       if (redirect == nullptr && multi) {
-        const RespValue& exec = replies[r + n - 1];
+        const RespValue& exec = replies[first + n - 1];
         if (exec.IsError()) error = &exec;
         for (const RespValue& reply : exec.elements) {
           if (reply.IsError() && error == nullptr) error = &reply;
         }
       }
-      r += n;
-      ask_node[i] = -1;
       if (redirect != nullptr) {
         ++redirects_;
-        redirected[i] = true;
+        retry[i] = true;
         if (absl::StartsWith(redirect->str, "MOVED ") || absl::StartsWith(redirect->str, "ASK ")) {
           CO_ASSIGN_OR_RETURN(ClusterRedirect where, ParseClusterRedirect(redirect->str));
           if (where.address.host.empty()) where.address.host = map_.masters()[node].host;
@@ -248,22 +345,42 @@ asio::awaitable<absl::Status> ClusterWriter::Round(std::vector<ClusterUnit>& uni
             // migration of the slot ends (then MOVED).
             *pause = true;
           } else {
-            ask_node[i] = map_.AddNode(where.address);
+            units[i].ask_node = map_.AddNode(where.address);
           }
         } else {
           *pause = true;  // TRYAGAIN, CLUSTERDOWN: the migration or failover settles
         }
-        retry->push_back(i);
         continue;
       }
       if (error != nullptr) {
-        co_return absl::FailedPreconditionError(
-            absl::StrCat(NodeName(node), ": ", DescribeClusterUnit(units[i]), ": -", error->str));
+        co_return absl::FailedPreconditionError(absl::StrCat(
+            NodeName(node), ": ", DescribeClusterUnit(units[i].unit), ": -", error->str));
       }
+      if (!history.offsets) continue;
+      ReplayUnit done{std::move(units[i].unit), offset, -1, false, 0};
+      done.idempotent = IsIdempotentClusterUnit(done.unit);
+      for (const auto& command : done.unit.commands) {
+        for (const std::string& arg : command) done.bytes += arg.size() + 16;
+      }
+      awaiting_end.push_back(applied.size());
+      applied.push_back(std::move(done));
     }
+    for (ReplayUnit& unit : applied) history.log.Add(std::move(unit));
+    if (replicated >= 0) history.log.DropReplicated(replicated);
+    history.log.DropBeyond(options_.replay_log_bytes);
   }
-  // Retried in batch order.
-  std::sort(retry->begin(), retry->end());
+  if (history_.size() < map_.masters().size()) history_.resize(map_.masters().size());
+  // The units of a failed master its successor lacks go first, then the
+  // redirected and unsent ones in batch order.
+  for (size_t node = 0; node < node_count; ++node) {
+    if (failed[node].ok()) continue;
+    CO_ASSIGN_OR_RETURN(std::vector<ClusterUnit> resend,
+                        co_await FollowFailover(node, failed[node]));
+    for (ClusterUnit& unit : resend) next->push_back(Pending{std::move(unit), -1});
+  }
+  for (size_t i = 0; i < units.size(); ++i) {
+    if (retry[i] || unsent[i]) next->push_back(std::move(units[i]));
+  }
   co_return absl::OkStatus();
 }
 

@@ -11,6 +11,12 @@
 // retried after a pause until the migration settles (kRedirectWindow).
 // Units for one master are applied in batch order; a unit for every master
 // is a barrier (everything before it is applied first).
+// A master that stops answering (its connection drops, it refuses
+// connections) is followed to the replica the cluster promotes in its
+// place: the slot map is read again (with backoff, for failover_window),
+// and the writes the old master acknowledged or had in flight are split by
+// replication offset into those the new master holds and those sent to it
+// again, exactly once (cluster_replay_log.h says how).
 // Single-threaded: the executor it is given (the job thread).
 
 #include <memory>
@@ -24,6 +30,7 @@
 #include "asio/any_io_executor.hpp"
 #include "asio/awaitable.hpp"
 #include "engine/io/endpoint.h"
+#include "engine/link/cluster_replay_log.h"
 #include "engine/link/cluster_slot_map.h"
 #include "engine/link/redis_connection.h"
 #include "engine/rdb/rdb_version.h"
@@ -39,6 +46,11 @@ class ClusterWriter {
     Credentials credentials;      // every node's AUTH
     TlsClientOptions tls;         // every node's TLS
     absl::Duration redirect_window = absl::Seconds(30);
+    // How long a master's slots may stay without a reachable master after
+    // it stopped answering before Apply fails, naming the node and slots.
+    absl::Duration failover_window = absl::Seconds(60);
+    // Per master, the acknowledged writes kept until its replicas hold them.
+    size_t replay_log_bytes = 64 << 20;
   };
 
   ClusterWriter(Options options, asio::any_io_executor executor);
@@ -60,17 +72,50 @@ class ClusterWriter {
   // Units and bytes applied so far, redirections followed.
   uint64_t units_applied() const { return units_applied_; }
   uint64_t redirects() const { return redirects_; }
+  // Failovers inside the cluster followed, and the last one
+  // ("node 127.0.0.1:7001 (slots 0-5460) failed over to 127.0.0.1:7004: ...").
+  uint64_t failovers() const { return failovers_; }
+  const std::string& last_failover() const { return last_failover_; }
 
   void Close();
 
  private:
+  // A unit of a round and the node an ASK sends it to (-1: its slot's owner).
+  struct Pending {
+    ClusterUnit unit;
+    int ask_node = -1;
+  };
+  // What reshardd knows of a master's replication (replid at connect; ROLE
+  // and INFO answered: offsets are known) and its replay log.
+  struct NodeHistory {
+    std::string replid;
+    bool offsets = false;
+    ClusterReplayLog log;
+    int64_t last_reply_offset = -1;  // of the last ROLE reply it sent
+    // Replicas in the last ROLE reply (until one, a ROLE per unit is of no use).
+    size_t replicas = 1;
+  };
+
   // A connection to node `index` of the map, made (and authenticated) on first use.
   asio::awaitable<absl::StatusOr<RedisConnection*>> Node(int index);
+  // The slot map as `node` sees it (CLUSTER SHARDS, or CLUSTER SLOTS).
+  asio::awaitable<absl::StatusOr<ClusterSlotMap>> FetchSlotMap(const HostPort& node);
   // One round over `units` (no unit for every master among them): sends,
-  // reads, and leaves in *retry the units to send again.
-  asio::awaitable<absl::Status> Round(std::vector<ClusterUnit>& units, std::vector<int>& ask_node,
-                                      std::vector<size_t>* retry, bool* pause);
+  // reads, follows the failover of a master that stopped answering, and
+  // leaves in *next the units to send again, in order.
+  asio::awaitable<absl::Status> Round(std::vector<Pending>& units, std::vector<Pending>* next,
+                                      bool* pause);
   asio::awaitable<absl::Status> ApplySegment(std::vector<ClusterUnit> units);
+  // cluster_writer_failover.cc: waits (failover_window) until another
+  // master serves the slots of `failed`, then returns the units of its
+  // replay log the new master lacks.
+  asio::awaitable<absl::StatusOr<std::vector<ClusterUnit>>> FollowFailover(int failed,
+                                                                           absl::Status cause);
+  // Reads the slot map again; OK once every slot in `slots` has a master
+  // other than `failed`.
+  asio::awaitable<absl::Status> RefreshSlotMap(int failed, const std::vector<int>& slots);
+  // Notes ROLE's offsets after a unit and the replicas' acknowledgements.
+  void NoteRole(int index, const RespValue& reply, int64_t* offset, int64_t* replicated);
   std::string NodeName(int index) const;
 
   Options options_;
@@ -78,6 +123,9 @@ class ClusterWriter {
   ClusterSlotMap map_;
   std::optional<ServerVersion> version_;
   std::vector<std::unique_ptr<RedisConnection>> nodes_;  // index-aligned with map_.masters()
+  std::vector<NodeHistory> history_;                     // index-aligned with map_.masters()
+  uint64_t failovers_ = 0;
+  std::string last_failover_;
   uint64_t units_applied_ = 0;
   uint64_t redirects_ = 0;
 };

@@ -213,8 +213,17 @@ asio::awaitable<absl::Status> RedisConnection::ReadRepliesInto(size_t count,
 asio::awaitable<absl::StatusOr<std::vector<RespValue>>> RedisConnection::ReadReplies(
     size_t count, absl::Duration timeout) {
   std::vector<RespValue> replies;
+  CO_RETURN_IF_ERROR(co_await ReadRepliesKeepingPart(count, timeout, &replies));
+  co_return replies;
+}
+
+asio::awaitable<absl::Status> RedisConnection::ReadRepliesKeepingPart(size_t count,
+                                                                      absl::Duration timeout,
+                                                                      std::vector<RespValue>* out) {
+  std::vector<RespValue>& replies = *out;
+  replies.clear();
   replies.reserve(count);
-  if (count == 0) co_return replies;
+  if (count == 0) co_return absl::OkStatus();
   std::vector<std::string> names;
   std::optional<absl::Status> read =
       co_await WithTimeout(ReadRepliesInto(count, &replies, &names), timeout);
@@ -230,7 +239,7 @@ asio::awaitable<absl::StatusOr<std::vector<RespValue>>> RedisConnection::ReadRep
     bool in_step = InStep();
     replies[i].str = co_await ExplainAclRefusal(std::move(names[i]), std::move(error), in_step);
   }
-  co_return replies;
+  co_return absl::OkStatus();
 }
 
 asio::awaitable<absl::StatusOr<std::vector<RespValue>>> RedisConnection::Pipeline(

@@ -64,6 +64,10 @@ class RedisConnection {
   absl::Status Send(const std::vector<std::vector<std::string>>& commands);
   asio::awaitable<absl::StatusOr<std::vector<RespValue>>> ReadReplies(
       size_t count, absl::Duration timeout = absl::Seconds(30));
+  // ReadReplies that leaves in *out the replies that came before an error
+  // (a connection that dropped mid-pipeline: those commands were answered).
+  asio::awaitable<absl::Status> ReadRepliesKeepingPart(size_t count, absl::Duration timeout,
+                                                       std::vector<RespValue>* out);
   // Sends AUTH when credentials have a password; errors name the peer. The
   // user is remembered for ACL refusals ("default" without a username).
   asio::awaitable<absl::Status> Authenticate(const Credentials& credentials);

@@ -35,12 +35,15 @@ std::vector<std::string> TestCluster::addresses() const {
   return out;
 }
 
-absl::StatusOr<TestCluster> StartTestCluster(int masters, RedisServerOptions options) {
+absl::StatusOr<TestCluster> StartTestCluster(int masters, RedisServerOptions options,
+                                             bool with_replicas, int node_timeout_ms) {
   TestCluster cluster;
   options.extra_args.insert(options.extra_args.end(),
                             {"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                             "--cluster-node-timeout", "5000"});
-  for (int i = 0; i < masters; ++i) {
+                             "--cluster-node-timeout", std::to_string(node_timeout_ms)});
+  std::vector<std::unique_ptr<RedisServer>> nodes;
+  const int count = with_replicas ? 2 * masters : masters;
+  for (int i = 0; i < count; ++i) {
     // The bus port on a port of its own: the default (port + 10000) fails
     // for ports above 55535.
     RedisServerOptions node = options;
@@ -48,14 +51,62 @@ absl::StatusOr<TestCluster> StartTestCluster(int masters, RedisServerOptions opt
                            {"--cluster-port", std::to_string(PickFreePort())});
     absl::StatusOr<std::unique_ptr<RedisServer>> server = RedisServer::Start(node);
     if (!server.ok()) return server.status();
-    cluster.masters.push_back(std::move(*server));
+    nodes.push_back(std::move(*server));
   }
-  std::string command =
-      absl::StrCat("redis-cli --cluster create ", absl::StrJoin(cluster.addresses(), " "),
-                   " --cluster-replicas 0 --cluster-yes > ", cluster.masters[0]->dir(),
-                   "/cluster-create.log 2>&1");
+  std::vector<std::string> addresses;
+  for (const auto& node : nodes) addresses.push_back(node->address());
+  std::string command = absl::StrCat(
+      "redis-cli --cluster create ", absl::StrJoin(addresses, " "), " --cluster-replicas ",
+      with_replicas ? 1 : 0, " --cluster-yes > ", nodes[0]->dir(), "/cluster-create.log 2>&1");
   if (int rc = std::system(command.c_str()); rc != 0) {
     return absl::InternalError(absl::StrCat("'", command, "' exited with ", rc));
+  }
+  if (!with_replicas) {
+    cluster.masters = std::move(nodes);
+  } else {
+    // redis-cli chooses which node replicates which: ask each replica, and
+    // wait until its link to its master is up (a failover needs it).
+    std::vector<std::unique_ptr<RedisServer>> replicas;
+    std::vector<uint16_t> master_of;
+    for (auto& node : nodes) {
+      absl::StatusOr<RedisClient> client = node->Client();
+      if (!client.ok()) return client.status();
+      uint16_t master_port = 0;
+      absl::Status up = RedisClient::WaitFor(
+          [&] {
+            absl::StatusOr<engine::RespValue> role = client->Command({"ROLE"});
+            if (!role.ok() || role->elements.empty()) return false;
+            if (role->elements[0].str == "master") {
+              master_port = 0;
+              return true;
+            }
+            if (role->elements.size() < 4) return false;
+            master_port = role->elements[2].integer;
+            return role->elements[3].str == "connected";
+          },
+          absl::Seconds(60), absl::StrCat(node->address(), " role"));
+      if (!up.ok()) return up;
+      if (master_port == 0) {
+        cluster.masters.push_back(std::move(node));
+      } else {
+        replicas.push_back(std::move(node));
+        master_of.push_back(master_port);
+      }
+    }
+    if (cluster.masters.size() != static_cast<size_t>(masters)) {
+      return absl::InternalError(
+          absl::StrCat(cluster.masters.size(), " masters after redis-cli --cluster create"));
+    }
+    cluster.replicas.resize(cluster.masters.size());
+    for (size_t r = 0; r < replicas.size(); ++r) {
+      for (size_t m = 0; m < cluster.masters.size(); ++m) {
+        if (cluster.masters[m]->port() == master_of[r])
+          cluster.replicas[m] = std::move(replicas[r]);
+      }
+    }
+    for (const auto& replica : cluster.replicas) {
+      if (replica == nullptr) return absl::InternalError("a master without a replica");
+    }
   }
   if (absl::Status ok = WaitForClusterOk(cluster, absl::Seconds(60)); !ok.ok()) return ok;
   return cluster;

@@ -22,11 +22,17 @@ namespace reshard::testing {
 
 struct TestCluster {
   std::vector<std::unique_ptr<RedisServer>> masters;
-  std::vector<std::string> addresses() const;
+  std::vector<std::unique_ptr<RedisServer>> replicas;  // replicas[i] replicates masters[i]
+  std::vector<std::string> addresses() const;          // the masters'
 };
 
-// `masters` nodes (at least 3: redis-cli's minimum), slots split evenly.
-absl::StatusOr<TestCluster> StartTestCluster(int masters, RedisServerOptions options = {});
+// `masters` nodes (at least 3: redis-cli's minimum), slots split evenly;
+// with `with_replicas` one replica per master (in sync when this returns).
+// `node_timeout_ms`: cluster-node-timeout (how soon a dead master's replica
+// takes over).
+absl::StatusOr<TestCluster> StartTestCluster(int masters, RedisServerOptions options = {},
+                                             bool with_replicas = false,
+                                             int node_timeout_ms = 5000);
 
 // Waits until every node says cluster_state:ok.
 absl::Status WaitForClusterOk(const TestCluster& cluster, absl::Duration timeout);
