@@ -24,7 +24,31 @@ bool IsRedirect(const RespValue& reply) {
           absl::StartsWith(reply.str, "TRYAGAIN") || absl::StartsWith(reply.str, "CLUSTERDOWN"));
 }
 
+// The RESP size of `command` as a client sends it (an array of bulk strings).
+uint64_t RespCommandBytes(const std::vector<std::string>& command) {
+  uint64_t bytes = 3 + std::to_string(command.size()).size();
+  for (const std::string& arg : command) {
+    bytes += 5 + std::to_string(arg.size()).size() + arg.size();
+  }
+  return bytes;
+}
+
 }  // namespace
+
+ClusterWriter::NodeCounters& ClusterWriter::Counters(int index) {
+  if (counters_.size() <= static_cast<size_t>(index)) counters_.resize(index + 1);
+  return counters_[index];
+}
+
+absl::Status ClusterWriter::NodeError(int index, absl::Status status) {
+  if (!status.ok()) Counters(index).last_error = std::string(status.message());
+  return status;
+}
+
+void ClusterWriter::NoteAppliedThrough(uint64_t offset) {
+  if (counters_.size() < map_.masters().size()) counters_.resize(map_.masters().size());
+  for (NodeCounters& node : counters_) node.acked_offset = std::max(node.acked_offset, offset);
+}
 
 ClusterWriter::ClusterWriter(Options options, asio::any_io_executor executor)
     : options_(std::move(options)), executor_(std::move(executor)) {}
@@ -45,11 +69,12 @@ asio::awaitable<absl::StatusOr<RedisConnection*>> ClusterWriter::Node(int index)
   if (nodes_.size() < map_.masters().size()) nodes_.resize(map_.masters().size());
   if (nodes_[index] == nullptr) {
     RedisEndpoint endpoint{map_.masters()[index], options_.credentials, options_.tls};
-    CO_ASSIGN_OR_RETURN(
-        std::unique_ptr<RedisConnection> connection,
-        co_await RedisConnection::Connect(executor_, endpoint, NodeName(index), kConnectTimeout));
-    CO_RETURN_IF_ERROR(co_await connection->Authenticate(options_.credentials));
-    nodes_[index] = std::move(connection);
+    absl::StatusOr<std::unique_ptr<RedisConnection>> connection =
+        co_await RedisConnection::Connect(executor_, endpoint, NodeName(index), kConnectTimeout);
+    if (!connection.ok()) co_return NodeError(index, connection.status());
+    CO_RETURN_IF_ERROR(
+        NodeError(index, co_await (*connection)->Authenticate(options_.credentials)));
+    nodes_[index] = std::move(*connection);
   }
   co_return nodes_[index].get();
 }
@@ -200,14 +225,18 @@ asio::awaitable<absl::Status> ClusterWriter::Round(std::vector<ClusterUnit>& uni
       for (const auto& command : units[i].commands) commands.push_back(command);
     }
     CO_ASSIGN_OR_RETURN(RedisConnection * connection, co_await Node(node));
-    CO_RETURN_IF_ERROR(connection->Send(commands));
+    CO_RETURN_IF_ERROR(NodeError(node, connection->Send(commands)));
+    for (const auto& command : commands) Counters(node).bytes_sent += RespCommandBytes(command);
     sent[node] = commands.size();
   }
   std::vector<bool> redirected(units.size(), false);
   for (size_t node = 0; node < node_count; ++node) {
     if (sent[node] == 0) continue;
-    CO_ASSIGN_OR_RETURN(std::vector<RespValue> replies,
-                        co_await nodes_[node]->ReadReplies(sent[node], kReplyTimeout));
+    absl::StatusOr<std::vector<RespValue>> read =
+        co_await nodes_[node]->ReadReplies(sent[node], kReplyTimeout);
+    if (!read.ok()) co_return NodeError(node, read.status());
+    std::vector<RespValue>& replies = *read;
+    NodeCounters& counters = Counters(node);
     size_t r = 0;
     for (size_t i : per_node[node]) {
       const bool asked = ask_node[i] >= 0;
@@ -242,23 +271,33 @@ asio::awaitable<absl::Status> ClusterWriter::Round(std::vector<ClusterUnit>& uni
           CO_ASSIGN_OR_RETURN(ClusterRedirect where, ParseClusterRedirect(redirect->str));
           if (where.address.host.empty()) where.address.host = map_.masters()[node].host;
           if (!where.ask) {
+            ++counters.moved;
             map_.SetOwner(where.slot, where.address);
           } else if (multi) {
             // ASKING covers one command, not a transaction: wait until the
             // migration of the slot ends (then MOVED).
+            ++counters.retries;
             *pause = true;
           } else {
+            ++counters.ask;
             ask_node[i] = map_.AddNode(where.address);
           }
         } else {
+          ++counters.retries;
           *pause = true;  // TRYAGAIN, CLUSTERDOWN: the migration or failover settles
         }
         retry->push_back(i);
         continue;
       }
       if (error != nullptr) {
-        co_return absl::FailedPreconditionError(
-            absl::StrCat(NodeName(node), ": ", DescribeClusterUnit(units[i]), ": -", error->str));
+        co_return NodeError(
+            node, absl::FailedPreconditionError(absl::StrCat(
+                      NodeName(node), ": ", DescribeClusterUnit(units[i]), ": -", error->str)));
+      }
+      counters.commands += n;
+      if (!units[i].commands.empty() && !units[i].commands[0].empty() &&
+          units[i].commands[0][0] == "RESTORE") {
+        ++counters.keys_restored;
       }
     }
   }
