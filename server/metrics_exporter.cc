@@ -129,6 +129,76 @@ std::vector<MetricFamily> FinishMetricFamilies(const std::vector<JobView>& jobs)
   return families;
 }
 
+// A per-node family of cluster targets and how to read its value.
+struct ClusterNodeFamily {
+  MetricFamily family;
+  double (*value)(const engine::ClusterNodeStatus&);
+};
+
+// The families of cluster targets' masters (labels job_id, target, node):
+// only jobs with a cluster target have samples; a family without samples is
+// left out.
+std::vector<MetricFamily> ClusterNodeMetricFamilies(const std::vector<JobView>& jobs) {
+  std::vector<ClusterNodeFamily> nodes = {
+      {Family("reshard_cluster_node_slots",
+              "Hash slots the cluster target's master owns in reshardd's slot map.",
+              MetricType::Gauge),
+       [](const engine::ClusterNodeStatus& n) { return double(n.slots); }},
+      {Family("reshard_cluster_node_commands_total",
+              "Commands the cluster target's master acknowledged (RESTORE, MULTI, EXEC too).",
+              MetricType::Counter),
+       [](const engine::ClusterNodeStatus& n) { return double(n.commands); }},
+      {Family("reshard_cluster_node_keys_restored_total",
+              "Snapshot keys (RESTORE) the cluster target's master acknowledged.",
+              MetricType::Counter),
+       [](const engine::ClusterNodeStatus& n) { return double(n.keys_restored); }},
+      {Family("reshard_cluster_node_bytes_sent_total",
+              "RESP bytes written to the cluster target's master.", MetricType::Counter),
+       [](const engine::ClusterNodeStatus& n) { return double(n.bytes_sent); }},
+      {Family("reshard_cluster_node_acked_offset",
+              "The target stream offset through which the master acknowledged everything it was "
+              "sent.",
+              MetricType::Gauge),
+       [](const engine::ClusterNodeStatus& n) { return double(n.acked_offset); }},
+      {Family("reshard_cluster_node_lag_bytes",
+              "Bytes of the target's stream read by reshardd's applier and not yet acknowledged "
+              "by the master.",
+              MetricType::Gauge),
+       [](const engine::ClusterNodeStatus& n) { return double(n.lag_bytes); }},
+      {Family("reshard_cluster_node_error",
+              "1 when the master's last command or connection failed (the status names it).",
+              MetricType::Gauge),
+       [](const engine::ClusterNodeStatus& n) { return n.last_error.empty() ? 0.0 : 1.0; }},
+  };
+  MetricFamily redirects = Family(
+      "reshard_cluster_node_redirects_total",
+      "Replies of the cluster target's master that sent a command elsewhere or later, by kind: "
+      "moved, ask (followed), retry (TRYAGAIN, CLUSTERDOWN, ASK inside a MULTI: sent again).",
+      MetricType::Counter);
+  for (const JobView& job : jobs) {
+    for (const engine::TargetStatus& target : job.status.targets) {
+      for (const engine::ClusterNodeStatus& node : target.cluster_nodes) {
+        std::vector<ClientMetric::Label> labels = {
+            {kJobLabel, job.id}, {"target", target.name}, {"node", node.address}};
+        for (ClusterNodeFamily& family : nodes) Add(family.family, labels, family.value(node));
+        for (auto [kind, count] : {std::pair<const char*, uint64_t>{"moved", node.moved},
+                                   {"ask", node.ask},
+                                   {"retry", node.retries}}) {
+          std::vector<ClientMetric::Label> with_kind = labels;
+          with_kind.push_back({"kind", kind});
+          Add(redirects, std::move(with_kind), double(count));
+        }
+      }
+    }
+  }
+  std::vector<MetricFamily> families;
+  for (ClusterNodeFamily& family : nodes) {
+    if (!family.family.metric.empty()) families.push_back(std::move(family.family));
+  }
+  if (!redirects.metric.empty()) families.push_back(std::move(redirects));
+  return families;
+}
+
 // A per-job family and how to read its value from a JobStatus.
 struct JobFamily {
   MetricFamily family;
@@ -292,6 +362,9 @@ std::vector<MetricFamily> JobMetricFamilies(const std::vector<JobView>& jobs) {
   families.push_back(std::move(source_info));
   families.push_back(std::move(target_state));
   for (TargetFamily& family : targets) families.push_back(std::move(family.family));
+  for (MetricFamily& family : ClusterNodeMetricFamilies(jobs)) {
+    families.push_back(std::move(family));
+  }
   for (MetricFamily& family : FinishMetricFamilies(jobs)) families.push_back(std::move(family));
   return families;
 }

@@ -24,6 +24,9 @@
 //   reshard_target_spool_bytes, reshard_target_spool_disk_bytes
 //   reshard_target_source_acked_offset   gauge
 //   reshard_target_resyncs               gauge that only increases
+//   reshard_cluster_node_{slots,acked_offset,lag_bytes,error}, reshard_cluster_node_
+//   {commands,keys_restored,bytes_sent}_total, reshard_cluster_node_redirects_total{kind}
+//                                        per master of a cluster target (label node too)
 //   reshard_verify_running, reshard_verify_progress_ratio,
 //   reshard_verify_keys_checked, reshard_verify_keys_per_second,
 //   reshard_verify_problems{kind}, reshard_verify_unsettled,

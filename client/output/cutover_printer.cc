@@ -35,7 +35,7 @@ void PrintCutoverReport(const v1::CutoverReport& report, OutputFormat format, st
   out << "final offset: " << report.final_offset() << "\n";
   for (const v1::CutoverTarget& target : report.targets()) {
     out << "target " << target.name() << ": ";
-    if (!target.managed()) {
+    if (!target.managed() && !target.cluster()) {
       out << "not managed (no key count; promote it yourself), applied "
           << target.source_acked_offset() << "\n";
       continue;
@@ -47,8 +47,12 @@ void PrintCutoverReport(const v1::CutoverReport& report, OutputFormat format, st
     }
     out << target.keys() << " keys";
     if (!per_db.empty()) out << " (" << per_db << ")";
-    out << ", applied " << target.source_acked_offset()
-        << (target.promoted() ? ", promoted (role:master)" : ", still a replica") << "\n";
+    out << ", applied " << target.source_acked_offset();
+    if (target.cluster()) {
+      out << ", a cluster (its masters take writes already)\n";
+      continue;
+    }
+    out << (target.promoted() ? ", promoted (role:master)" : ", still a replica") << "\n";
   }
 }
 

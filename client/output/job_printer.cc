@@ -58,6 +58,32 @@ std::string BytesRate(double per_second) {
   return absl::StrCat(HumanBytes(per_second > 0 ? static_cast<uint64_t>(per_second) : 0), "/s");
 }
 
+// A cluster target's masters: one row each, then each node's last error.
+void PrintClusterNodes(const v1::TargetStatus& target, bool wide, std::ostream& out) {
+  out << "\n  cluster target " << target.name() << ":\n";
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"NODE", "SLOTS", "COMMANDS", "KEYS RESTORED", "SENT", "ACKED", "LAG", "MOVED",
+                  "ASK", "RETRIES"});
+  if (wide) rows[0].push_back("SLOT RANGES");
+  std::vector<std::string> errors;
+  for (const v1::ClusterNodeStatus& node : target.cluster_nodes()) {
+    rows.push_back({node.address(), absl::StrCat(node.slots()), absl::StrCat(node.commands()),
+                    absl::StrCat(node.keys_restored()), HumanBytes(node.bytes_sent()),
+                    absl::StrCat(node.acked_offset()), HumanBytes(node.lag_bytes()),
+                    absl::StrCat(node.moved()), absl::StrCat(node.ask()),
+                    absl::StrCat(node.retries())});
+    if (wide) rows.back().push_back(node.slot_ranges().empty() ? "-" : node.slot_ranges());
+    if (!node.last_error().empty()) {
+      errors.push_back(absl::StrCat("node ", node.address(), ": last error: ", node.last_error()));
+    }
+  }
+  std::ostringstream table;
+  PrintTable(rows, table);
+  std::istringstream lines(table.str());
+  for (std::string line; std::getline(lines, line);) out << "    " << line << "\n";
+  for (const std::string& error : errors) out << "    " << error << "\n";
+}
+
 // Once the job streams, its snapshot is done.
 bool SnapshotDone(const v1::JobStatus& status) {
   return status.state() == v1::JobStatus::STREAMING || status.state() == v1::JobStatus::DEGRADED ||
@@ -213,6 +239,9 @@ void PrintJob(const v1::Job& job, bool wide, std::ostream& out) {
   std::istringstream lines(table.str());
   for (std::string line; std::getline(lines, line);) out << "  " << line << "\n";
   for (const std::string& reason : reasons) out << "  " << reason << "\n";
+  for (const v1::TargetStatus& target : status.targets()) {
+    if (target.cluster_nodes_size() > 0) PrintClusterNodes(target, wide, out);
+  }
 }
 
 void PrintJobCompact(const v1::Job& job, const WatchRates& rates, std::ostream& out) {

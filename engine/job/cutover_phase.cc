@@ -284,8 +284,13 @@ class Cutover {
   // Step 4.
   asio::awaitable<absl::Status> Promote() {
     std::vector<std::string> unmanaged;
+    std::vector<std::string> clusters;
     for (size_t i = 0; i < job_.spec.targets.size(); ++i) {
-      if (!report().targets[i].managed) unmanaged.push_back(job_.spec.targets[i].name);
+      if (report().targets[i].cluster) {
+        clusters.push_back(job_.spec.targets[i].name);
+      } else if (!report().targets[i].managed) {
+        unmanaged.push_back(job_.spec.targets[i].name);
+      }
     }
     if (!options_.promote) {
       StepDone("4 promote: not asked for");
@@ -333,6 +338,11 @@ class Cutover {
                                     names.empty() ? "no managed target" : Names(names));
     if (!unmanaged.empty()) {
       absl::StrAppend(&line, "; not managed (promote them yourself): ", Names(unmanaged));
+    }
+    // A cluster's nodes are masters already: --promote has nothing to do there.
+    if (!clusters.empty()) {
+      absl::StrAppend(&line,
+                      "; cluster targets (their masters take writes already): ", Names(clusters));
     }
     StepDone(line);
     co_return absl::OkStatus();
@@ -384,8 +394,40 @@ class Cutover {
         absl::StrFormat("5 unpause: CLIENT UNPAUSE; write pause %.1f ms", report().write_pause_ms));
   }
 
+  // A cluster target's keys per db: the sum over its masters (every one of
+  // them must answer, or the count is left out).
+  asio::awaitable<void> CountClusterKeys(size_t index) {
+    if (index >= job_.cluster_appliers.size() || job_.cluster_appliers[index] == nullptr) co_return;
+    const ClusterSpec& spec = *job_.spec.targets[index].cluster;
+    std::map<int, uint64_t> sum;
+    for (const HostPort& master : job_.cluster_appliers[index]->writer().slot_map().masters()) {
+      RedisEndpoint endpoint{master, spec.credentials, spec.tls};
+      absl::StatusOr<std::unique_ptr<RedisConnection>> connection =
+          co_await RedisConnection::Connect(
+              job_.io.get_executor(), endpoint,
+              absl::StrCat("target '", job_.spec.targets[index].name, "' node ", master.ToString()),
+              kConnectTimeout);
+      if (!connection.ok()) co_return;
+      if (!(co_await (*connection)->Authenticate(spec.credentials)).ok()) co_return;
+      std::vector<std::string> info = {"INFO", "keyspace"};
+      absl::StatusOr<RespValue> reply = co_await (*connection)->Command(std::move(info));
+      (*connection)->Close();
+      if (!reply.ok() || reply->IsError()) co_return;
+      absl::StatusOr<std::map<int, uint64_t>> dbs = ParseKeyspaceDbs(reply->str);
+      if (!dbs.ok()) co_return;
+      for (const auto& [db, keys] : *dbs) sum[db] += keys;
+    }
+    CutoverTargetReport& target = report().targets[index];
+    target.db_keys.assign(sum.begin(), sum.end());
+    target.keys = 0;
+    for (const auto& [db, keys] : target.db_keys) target.keys += keys;
+  }
+
   // The managed targets' keys per db, for the report (best effort).
   asio::awaitable<void> CountKeys() {
+    for (size_t i = 0; i < report().targets.size(); ++i) {
+      if (report().targets[i].cluster) co_await CountClusterKeys(i);
+    }
     for (Managed& m : managed_) {
       std::vector<std::string> info = {"INFO", "keyspace"};
       absl::StatusOr<RespValue> reply = co_await m.connection->Command(std::move(info));

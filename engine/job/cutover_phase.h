@@ -13,9 +13,12 @@
 //      read it, and the target's ACK (asked for with REPLCONF GETACK, so it
 //      comes in a round trip, not once a second) maps back to it;
 //   4. with options.promote, REPLICAOF NO ONE on every managed target, each
-//      checked to report role:master;
+//      checked to report role:master (a cluster target's nodes are masters
+//      already: the step names it and does nothing to it);
 //   5. CLIENT UNPAUSE (unless options.leave_source_paused) and the managed
-//      targets' key counts.
+//      targets' key counts (a cluster target's: the sum over its masters).
+// A cluster target drains like the others: its applier answers the GETACK
+// only once every master has acknowledged every command before it.
 // Every step is bounded: the drain and the promotion must end inside
 // max_write_pause. When a step fails or would pass the bound, the source is
 // unpaused at once, a target already promoted is pointed at reshardd again

@@ -41,9 +41,13 @@ struct CutoverTargetReport {
   uint64_t source_acked_offset = 0;
   bool managed = false;   // has a replica address reshardd can promote
   bool promoted = false;  // REPLICAOF NO ONE sent and role:master seen
-  // Keys per db (INFO keyspace) of a managed target after the cutover.
+  // Keys per db (INFO keyspace) of a managed or cluster target after the
+  // cutover.
   std::vector<std::pair<int, uint64_t>> db_keys;
   uint64_t keys = 0;  // sum of db_keys
+  // A cluster target: its masters take writes already (nothing to promote);
+  // db_keys are the sums over them.
+  bool cluster = false;
   friend bool operator==(const CutoverTargetReport&, const CutoverTargetReport&) = default;
 };
 

@@ -143,6 +143,7 @@ absl::Status JobRunner::StartCutover(const CutoverOptions& options) {
       CutoverTargetReport target;
       target.name = job_.spec.targets[i].name;
       target.managed = job_.addresses.replica[i].has_value();
+      target.cluster = job_.spec.targets[i].cluster.has_value();
       report.targets.push_back(std::move(target));
     }
     job_.cutover = std::move(report);

@@ -50,6 +50,25 @@ enum class TargetState {
 };
 std::string_view TargetStateName(TargetState state);  // "STREAMING", ...
 
+// One master of a cluster target (TargetSpec::cluster), as the target's
+// applier (engine/link/cluster_applier.h) sees it.
+struct ClusterNodeStatus {
+  std::string address;         // "host:port"
+  uint32_t slots = 0;          // hash slots it owns in the applier's map now
+  std::string slot_ranges;     // those slots, "0-5460,6000"
+  uint64_t commands = 0;       // commands it acknowledged (RESTORE, MULTI, EXEC too)
+  uint64_t keys_restored = 0;  // of which snapshot RESTOREs
+  uint64_t bytes_sent = 0;     // RESP bytes written to it
+  // The target stream offset through which it acknowledged everything it
+  // was sent, and how far that is behind what the applier has read.
+  uint64_t acked_offset = 0;
+  uint64_t lag_bytes = 0;
+  uint64_t moved = 0;      // MOVED redirects it answered (followed)
+  uint64_t ask = 0;        // ASK redirects it answered (followed)
+  uint64_t retries = 0;    // TRYAGAIN / CLUSTERDOWN / ASK in a MULTI: sent again later
+  std::string last_error;  // its last error, "" when none
+};
+
 struct TargetStatus {
   std::string name;
   TargetState state = TargetState::kWaiting;
@@ -77,6 +96,9 @@ struct TargetStatus {
   // ("node 127.0.0.1:7001 (slots 0-5460) failed over to 127.0.0.1:7004 ...").
   uint64_t cluster_failovers = 0;
   std::string cluster_last_failover;
+  // A cluster target's masters (empty for other targets, and until the
+  // cluster's slot map is read).
+  std::vector<ClusterNodeStatus> cluster_nodes;
 };
 
 // One change of the job's source (set-source, or later a Sentinel's

@@ -6,6 +6,36 @@
 namespace reshard::engine {
 namespace {
 
+std::vector<ClusterNodeStatus> ClusterNodesOf(const ClusterApplier& applier) {
+  const ClusterWriter& writer = applier.writer();
+  const std::vector<HostPort>& masters = writer.slot_map().masters();
+  const std::vector<ClusterWriter::NodeCounters>& counters = writer.node_counters();
+  std::vector<ClusterNodeStatus> nodes;
+  for (size_t n = 0; n < masters.size(); ++n) {
+    ClusterNodeStatus node;
+    node.address = masters[n].ToString();
+    int slots = 0;
+    node.slot_ranges = writer.slot_map().SlotsOf(static_cast<int>(n), &slots);
+    node.slots = static_cast<uint32_t>(slots);
+    if (n < counters.size()) {
+      const ClusterWriter::NodeCounters& c = counters[n];
+      node.commands = c.commands;
+      node.keys_restored = c.keys_restored;
+      node.bytes_sent = c.bytes_sent;
+      node.acked_offset = c.acked_offset;
+      node.moved = c.moved;
+      node.ask = c.ask;
+      node.retries = c.retries;
+      node.last_error = c.last_error;
+    }
+    if (applier.read_offset() > node.acked_offset && node.acked_offset > 0) {
+      node.lag_bytes = applier.read_offset() - node.acked_offset;
+    }
+    nodes.push_back(std::move(node));
+  }
+  return nodes;
+}
+
 TargetStatus TargetStatusOf(const JobContext& job, size_t i) {
   TargetStatus t;
   t.name = job.spec.targets[i].name;
@@ -39,6 +69,9 @@ TargetStatus TargetStatusOf(const JobContext& job, size_t i) {
     t.commands_dropped = counters.commands_dropped;
     t.commands_split = counters.commands_split;
     t.keys_materialized = counters.keys_materialized;
+  }
+  if (i < job.cluster_appliers.size() && job.cluster_appliers[i] != nullptr) {
+    t.cluster_nodes = ClusterNodesOf(*job.cluster_appliers[i]);
   }
   return t;
 }

@@ -44,11 +44,12 @@ asio::awaitable<VerifyReport> Verifier::Run() {
 asio::awaitable<absl::Status> Verifier::RunChecks() {
   CO_RETURN_IF_ERROR(co_await OpenVerifyServer(executor_, source_));
   for (VerifyTarget& target : targets_)
-    CO_RETURN_IF_ERROR(co_await OpenVerifyServer(executor_, target.server));
+    CO_RETURN_IF_ERROR(co_await OpenVerifyTarget(executor_, target));
   absolute_ = source_.version.has_value() && HasExpireTime(*source_.version);
   for (const VerifyTarget& target : targets_) {
-    absolute_ =
-        absolute_ && target.server.version.has_value() && HasExpireTime(*target.server.version);
+    for (const VerifyServer& node : target.nodes) {
+      absolute_ = absolute_ && node.version.has_value() && HasExpireTime(*node.version);
+    }
   }
   std::set<int> dbs;
   CO_ASSIGN_OR_RETURN(auto source_dbs, co_await ReadKeyspace(*source_.main));
@@ -57,10 +58,12 @@ asio::awaitable<absl::Status> Verifier::RunChecks() {
     report_.keys_total += 2 * keys;  // the pre-check's SCAN, then the source pass
   }
   for (VerifyTarget& target : targets_) {
-    CO_ASSIGN_OR_RETURN(auto target_dbs, co_await ReadKeyspace(*target.server.main));
-    for (const auto& [db, keys] : target_dbs) {
-      dbs.insert(db);
-      report_.keys_total += keys;
+    for (VerifyServer& node : target.nodes) {
+      CO_ASSIGN_OR_RETURN(auto target_dbs, co_await ReadKeyspace(*node.main));
+      for (const auto& [db, keys] : target_dbs) {
+        dbs.insert(db);
+        report_.keys_total += keys;
+      }
     }
   }
   Progress(true);
@@ -88,9 +91,14 @@ asio::awaitable<absl::Status> Verifier::RunChecks() {
 }
 
 asio::awaitable<absl::Status> Verifier::SelectDb(int db) {
+  db_ = db;
   std::vector<std::vector<std::string>> commands = {{"SELECT", std::to_string(db)}};
   std::vector<VerifyServer*> servers = {&source_};
-  for (VerifyTarget& target : targets_) servers.push_back(&target.server);
+  for (VerifyTarget& target : targets_) {
+    // A cluster has db 0 only (and refuses SELECT of another).
+    if (OutsideTarget(target)) continue;
+    for (VerifyServer& node : target.nodes) servers.push_back(&node);
+  }
   for (VerifyServer* server : servers) {
     for (RedisConnection* connection : {server->main.get(), server->side.get()}) {
       CO_ASSIGN_OR_RETURN(std::vector<RespValue> replies, co_await connection->Pipeline(commands));
@@ -126,14 +134,20 @@ asio::awaitable<absl::StatusOr<DbPrecheck>> Verifier::Precheck(int db) {
     if (replies[0].IsError()) co_return UnexpectedReply(*connection, "DBSIZE", replies[0]);
     precheck.source_keys = static_cast<uint64_t>(std::max<int64_t>(0, replies[0].integer));
   }
+  // A cluster's DBSIZE is the sum over its masters.
   for (VerifyTarget& target : targets_) {
-    CO_RETURN_IF_ERROR(target.server.main->Send(dbsize));
+    if (OutsideTarget(target)) continue;
+    for (VerifyServer& node : target.nodes) CO_RETURN_IF_ERROR(node.main->Send(dbsize));
   }
   for (VerifyTarget& target : targets_) {
-    CO_ASSIGN_OR_RETURN(std::vector<RespValue> replies,
-                        co_await target.server.main->ReadReplies(1));
-    if (replies[0].IsError()) co_return UnexpectedReply(*target.server.main, "DBSIZE", replies[0]);
-    precheck.target_keys.push_back(static_cast<uint64_t>(std::max<int64_t>(0, replies[0].integer)));
+    uint64_t keys = 0;
+    for (VerifyServer& node : target.nodes) {
+      if (OutsideTarget(target)) break;
+      CO_ASSIGN_OR_RETURN(std::vector<RespValue> replies, co_await node.main->ReadReplies(1));
+      if (replies[0].IsError()) co_return UnexpectedReply(*node.main, "DBSIZE", replies[0]);
+      keys += static_cast<uint64_t>(std::max<int64_t>(0, replies[0].integer));
+    }
+    precheck.target_keys.push_back(keys);
   }
   co_return precheck;
 }
@@ -155,8 +169,13 @@ void Verifier::Report(int db, Found found) {
   size_t of_kind = 0;
   for (const VerifyProblem& p : report_.problems) of_kind += p.kind == found.difference.kind;
   if (of_kind >= options_.max_problems) return;
-  report_.problems.push_back({db, std::move(found.key), targets_[found.target].name,
-                              found.difference.kind, std::move(found.difference.detail)});
+  VerifyTarget& target = targets_[found.target];
+  if (target.is_cluster() && db == 0) {
+    const VerifyServer* node = found.node != nullptr ? found.node : &target.ServerOf(found.key);
+    absl::StrAppend(&found.difference.detail, " (node ", node->endpoint.address.ToString(), ")");
+  }
+  report_.problems.push_back({db, std::move(found.key), target.name, found.difference.kind,
+                              std::move(found.difference.detail)});
 }
 
 absl::Status Verifier::Cancelled() const {
@@ -201,21 +220,42 @@ absl::StatusOr<std::vector<VerifyTarget>> ResolveTargets(const JobSpec& spec,
     const TargetSpec& target = spec.targets[i];
     VerifyTarget side;
     side.name = target.name;
-    side.server.what = absl::StrCat("target '", target.name, "'");
+    side.nodes.resize(1);
+    VerifyServer& server = side.nodes[0];
+    server.what = absl::StrCat("target '", target.name, "'");
     absl::StatusOr<std::unique_ptr<KeyFilter>> filter = MakeKeyFilter(TargetFilter(target));
     if (!filter.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("targets[", i, "].filter: ", filter.status().message()));
     }
     side.filter = std::move(*filter);
-    if (i < options.target_endpoints.size() && options.target_endpoints[i].has_value()) {
-      side.server.endpoint = *options.target_endpoints[i];
+    if (target.cluster.has_value()) {
+      // Its masters are read from the cluster (OpenVerifyTarget): the
+      // spec's nodes, or the one address given, are the seeds.
+      server.endpoint.credentials = target.cluster->credentials;
+      server.endpoint.tls = target.cluster->tls;
+      if (i < options.target_endpoints.size() && options.target_endpoints[i].has_value()) {
+        server.endpoint = *options.target_endpoints[i];
+        side.seeds.push_back(server.endpoint.address);
+      }
+      for (size_t n = 0; n < target.cluster->nodes.size() && side.seeds.empty(); ++n) {
+        ASSIGN_OR_RETURN(HostPort seed,
+                         ParseHostPort(target.cluster->nodes[n],
+                                       absl::StrCat("targets[", i, "].cluster.nodes[", n, "]")));
+        side.seeds.push_back(std::move(seed));
+      }
+      if (side.seeds.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("targets[", i, "] '", target.name, "': a cluster target with no node"));
+      }
+    } else if (i < options.target_endpoints.size() && options.target_endpoints[i].has_value()) {
+      server.endpoint = *options.target_endpoints[i];
     } else if (target.replica.has_value()) {
       ASSIGN_OR_RETURN(
-          side.server.endpoint.address,
+          server.endpoint.address,
           ParseHostPort(target.replica->address, absl::StrCat("targets[", i, "].replica.address")));
-      side.server.endpoint.credentials = target.replica->credentials;
-      side.server.endpoint.tls = target.replica->tls;
+      server.endpoint.credentials = target.replica->credentials;
+      server.endpoint.tls = target.replica->tls;
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "targets[", i, "] '", target.name,

@@ -63,8 +63,9 @@ class Verifier {
   // every target that selects them.
   struct SourceBatch {
     std::vector<std::string> keys;
-    std::vector<size_t> sampled;                // indexes into keys
-    std::vector<std::vector<size_t>> selected;  // per target: indexes into keys
+    std::vector<size_t> sampled;  // indexes into keys
+    // Per target, per node (VerifyTarget::NodeOf): indexes into keys.
+    std::vector<std::vector<std::vector<size_t>>> selected;
     size_t source_commands = 0;
     bool more = false;                  // the source's replies end with the next SCAN's
     std::vector<KeyRead> source_reads;  // index-aligned with sampled
@@ -74,6 +75,9 @@ class Verifier {
     std::string key;
     size_t target;
     KeyDifference difference;
+    // A cluster target's master the key was found on (nullptr: the one
+    // owning its slot); named in the problem's detail.
+    const VerifyServer* node = nullptr;
   };
   // A pass's pace (rate_keys_per_second).
   struct Pacer {
@@ -94,6 +98,9 @@ class Verifier {
   asio::awaitable<void> Pace(Pacer* pacer, uint64_t keys);
   std::string ExpiryCommand() const { return absolute_ ? "PEXPIRETIME" : "PTTL"; }
   bool WantOffsets() const { return static_cast<bool>(options_.applied_offsets); }
+  // A cluster target in a db other than 0: it cannot hold a key there (its
+  // servers are not read; the keys its filter selects are missing).
+  bool OutsideTarget(const VerifyTarget& target) const { return target.is_cluster() && db_ != 0; }
 
   // verify_source_pass.cc
   // Two batches deep: the next batch's reads are sent before this one's are
@@ -106,6 +113,11 @@ class Verifier {
   asio::awaitable<absl::StatusOr<std::optional<RespValue>>> ReadSourceReplies(SourceBatch& batch);
   // Each target's replies to the batch, compared with the source's.
   asio::awaitable<absl::Status> CompareBatch(SourceBatch& batch);
+  // The replies of node n of target t to the batch (read_of: key index ->
+  // source_reads index).
+  asio::awaitable<absl::Status> CompareBatchOn(SourceBatch& batch,
+                                               const std::vector<size_t>& read_of, size_t t,
+                                               size_t n);
   // The keys whose payloads differed in the source pass, compared by value.
   asio::awaitable<absl::Status> CompareByValue();
   // QuickCompare, with kSourceAbsent as a stray.
@@ -125,6 +137,8 @@ class Verifier {
   // holds must be selected by its filter and be on the source.
   asio::awaitable<absl::Status> TargetPasses(int db);
   asio::awaitable<absl::Status> TargetPass(int db, size_t t);
+  // One server of target t (each master of a cluster in turn).
+  asio::awaitable<absl::Status> TargetNodePass(int db, size_t t, VerifyServer& node);
   // Which of `keys` (of target t) the source lacks: suspects. One EXISTS of
   // them all (it counts a key once per mention: equal to the number of keys
   // only when every one exists, duplicates or not); one EXISTS per key only
@@ -144,6 +158,7 @@ class Verifier {
   std::vector<VerifyTarget> targets_;
   const VerifyOptions& options_;
   bool absolute_ = false;  // expiries are PEXPIRETIME (unix ms), not PTTL
+  int db_ = 0;             // the db being checked (SelectDb)
   VerifyReport report_;
   std::vector<Suspect> suspects_;  // of the db being checked
   std::vector<ByValue> by_value_;  // of the db being checked

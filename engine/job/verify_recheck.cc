@@ -77,7 +77,7 @@ asio::awaitable<absl::Status> Verifier::Recheck(int db) {
     std::vector<Suspect> still;
     for (size_t i = 0; i < ready.size(); ++i) {
       Suspect& s = ready[i];
-      RedisConnection& connection = *targets_[s.target].server.main;
+      RedisConnection& connection = *targets_[s.target].ServerOf(s.key).main;
       std::vector<std::vector<std::string>> read;
       AppendKeyReads(keys, {i}, ExpiryCommand(), &read);
       CO_ASSIGN_OR_RETURN(std::vector<RespValue> target_replies,

@@ -3,8 +3,10 @@
 #include "absl/strings/str_cat.h"
 #include "engine/base/status_macros.h"
 #include "engine/job/verify_sampling.h"
+#include "engine/link/cluster_writer.h"
 #include "engine/link/source_monitor.h"
 #include "engine/resp/resp_writer.h"
+#include "engine/route/hash_slot.h"
 
 namespace reshard::engine {
 namespace {
@@ -60,6 +62,40 @@ asio::awaitable<absl::Status> OpenVerifyServer(asio::any_io_executor executor,
   CO_ASSIGN_OR_RETURN(RespValue reply, co_await server.main->Command(std::move(info)));
   if (reply.IsError()) co_return UnexpectedReply(*server.main, "INFO server", reply);
   server.version = ServerVersionFromInfo(reply.str);
+  co_return absl::OkStatus();
+}
+
+size_t VerifyTarget::NodeOf(std::string_view key) const {
+  if (!cluster.has_value()) return 0;
+  int owner = cluster->owner(KeyHashSlot(key));
+  return owner < 0 ? 0 : static_cast<size_t>(owner);
+}
+
+asio::awaitable<absl::Status> OpenVerifyTarget(asio::any_io_executor executor,
+                                               VerifyTarget& target) {
+  if (!target.is_cluster()) {
+    co_return co_await OpenVerifyServer(executor, target.nodes[0]);
+  }
+  // The applier's own discovery: CLUSTER SHARDS (or SLOTS), every slot served.
+  const RedisEndpoint seed = target.nodes[0].endpoint;
+  ClusterWriter::Options options;
+  options.name = target.name;
+  options.seeds = target.seeds;
+  options.credentials = seed.credentials;
+  options.tls = seed.tls;
+  ClusterWriter discovery(std::move(options), executor);
+  absl::Status discovered = co_await discovery.Discover();
+  discovery.Close();
+  CO_RETURN_IF_ERROR(discovered);
+  target.cluster = discovery.slot_map();
+  target.nodes.clear();
+  for (const HostPort& master : target.cluster->masters()) {
+    VerifyServer node;
+    node.what = absl::StrCat("target '", target.name, "' node ", master.ToString());
+    node.endpoint = RedisEndpoint{master, seed.credentials, seed.tls};
+    CO_RETURN_IF_ERROR(co_await OpenVerifyServer(executor, node));
+    target.nodes.push_back(std::move(node));
+  }
   co_return absl::OkStatus();
 }
 

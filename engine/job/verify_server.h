@@ -19,6 +19,7 @@
 #include "asio/awaitable.hpp"
 #include "engine/io/endpoint.h"
 #include "engine/job/key_comparison.h"
+#include "engine/link/cluster_slot_map.h"
 #include "engine/link/redis_connection.h"
 #include "engine/rdb/rdb_version.h"
 #include "engine/route/key_filter.h"
@@ -36,12 +37,28 @@ struct VerifyServer {
 struct VerifyTarget {
   std::string name;
   std::unique_ptr<KeyFilter> filter;
-  VerifyServer server;
+  // A standalone target: its one server. A cluster target (cluster set):
+  // its masters once OpenVerifyTarget has read the slot map, index-aligned
+  // with cluster->masters(); before, the first holds the seeds' credentials.
+  std::vector<VerifyServer> nodes;
+  // A cluster target: the nodes its spec (or the verify options) names, and
+  // the slot map read from them.
+  std::vector<HostPort> seeds;
+  std::optional<ClusterSlotMap> cluster;
+
+  bool is_cluster() const { return !seeds.empty(); }
+  // The node that holds `key`: the master owning its slot (0 standalone).
+  size_t NodeOf(std::string_view key) const;
+  VerifyServer& ServerOf(std::string_view key) { return nodes[NodeOf(key)]; }
 };
 
 // Connects both connections (AUTH as the endpoint says) and reads the version.
 asio::awaitable<absl::Status> OpenVerifyServer(asio::any_io_executor executor,
                                                VerifyServer& server);
+// OpenVerifyServer for a standalone target; for a cluster target, reads the
+// slot map from the seeds, then opens every master.
+asio::awaitable<absl::Status> OpenVerifyTarget(asio::any_io_executor executor,
+                                               VerifyTarget& target);
 // Keys per db from INFO keyspace.
 asio::awaitable<absl::StatusOr<std::map<int, uint64_t>>> ReadKeyspace(RedisConnection& connection);
 

@@ -26,12 +26,15 @@ absl::StatusOr<Verifier::SourceBatch> Verifier::StartBatch(RespValue scan) {
   batch.keys = std::move(step.second);
   const std::vector<std::string>& keys = batch.keys;
   batch.selected.resize(targets_.size());
+  for (size_t t = 0; t < targets_.size(); ++t) batch.selected[t].resize(targets_[t].nodes.size());
   for (size_t i = 0; i < keys.size(); ++i) {
     bool sampled = KeyInSample(keys[i], options_.sample_fraction);
     if (sampled) batch.sampled.push_back(i);
     if (!sampled) continue;
     for (size_t t = 0; t < targets_.size(); ++t) {
-      if (targets_[t].filter->Matches(keys[i])) batch.selected[t].push_back(i);
+      if (targets_[t].filter->Matches(keys[i])) {
+        batch.selected[t][targets_[t].NodeOf(keys[i])].push_back(i);
+      }
     }
   }
   report_.keys_scanned += keys.size();
@@ -49,9 +52,12 @@ absl::StatusOr<Verifier::SourceBatch> Verifier::StartBatch(RespValue scan) {
   }
   RETURN_IF_ERROR(source_.main->WriteSync(request));
   for (size_t t = 0; t < targets_.size(); ++t) {
-    request.clear();
-    if (AppendKeyReads(keys, batch.selected[t], expiry, &request) == 0) continue;
-    RETURN_IF_ERROR(targets_[t].server.main->WriteSync(request));
+    if (OutsideTarget(targets_[t])) continue;
+    for (size_t n = 0; n < targets_[t].nodes.size(); ++n) {
+      request.clear();
+      if (AppendKeyReads(keys, batch.selected[t][n], expiry, &request) == 0) continue;
+      RETURN_IF_ERROR(targets_[t].nodes[n].main->WriteSync(request));
+    }
   }
   return batch;
 }
@@ -76,28 +82,47 @@ asio::awaitable<absl::Status> Verifier::CompareBatch(SourceBatch& batch) {
   std::vector<size_t> read_of(batch.keys.size());  // key index -> source_reads index
   for (size_t j = 0; j < batch.sampled.size(); ++j) read_of[batch.sampled[j]] = j;
   for (size_t t = 0; t < targets_.size(); ++t) {
-    RedisConnection& connection = *targets_[t].server.main;
-    const std::vector<size_t>& selected = batch.selected[t];
-    CO_ASSIGN_OR_RETURN(std::vector<RespValue> replies,
-                        co_await connection.ReadReplies(2 * selected.size(), kVerifyReplyTimeout));
-    size_t at = 0;
-    CO_ASSIGN_OR_RETURN(std::vector<KeyRead> target_reads,
-                        TakeKeyReads(connection, replies, &at, selected.size(), ExpiryCommand()));
-    for (size_t j = 0; j < selected.size(); ++j) {
-      const KeyRead& source_read = batch.source_reads[read_of[selected[j]]];
-      // A key gone from the source since the SCAN is the target pass's.
-      if (!source_read.exists) continue;
-      KeyDifference difference;
-      QuickVerdict verdict = Quick(source_read, target_reads[j], &difference);
-      if (verdict == QuickVerdict::kEqual) continue;
-      const std::string& key = batch.keys[selected[j]];
-      if (verdict == QuickVerdict::kValuesDiffer) {
-        // Compared by value after the pass, when no read is in flight.
-        by_value_.push_back({key, t, source_read, std::move(target_reads[j]), batch.offset});
-        continue;
-      }
-      suspects_.push_back({key, t, std::move(difference), batch.offset, source_read});
+    for (size_t n = 0; n < targets_[t].nodes.size(); ++n) {
+      CO_RETURN_IF_ERROR(co_await CompareBatchOn(batch, read_of, t, n));
     }
+  }
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::Status> Verifier::CompareBatchOn(SourceBatch& batch,
+                                                       const std::vector<size_t>& read_of, size_t t,
+                                                       size_t n) {
+  const std::vector<size_t>& selected = batch.selected[t][n];
+  if (OutsideTarget(targets_[t])) {
+    for (size_t i : selected) {
+      if (!batch.source_reads[read_of[i]].exists) continue;
+      Report(db_, {batch.keys[i],
+                   t,
+                   {VerifyProblemKind::kMissing,
+                    absl::StrCat("in db ", db_, ": a cluster target has db 0 only")}});
+    }
+    co_return absl::OkStatus();
+  }
+  RedisConnection& connection = *targets_[t].nodes[n].main;
+  CO_ASSIGN_OR_RETURN(std::vector<RespValue> replies,
+                      co_await connection.ReadReplies(2 * selected.size(), kVerifyReplyTimeout));
+  size_t at = 0;
+  CO_ASSIGN_OR_RETURN(std::vector<KeyRead> target_reads,
+                      TakeKeyReads(connection, replies, &at, selected.size(), ExpiryCommand()));
+  for (size_t j = 0; j < selected.size(); ++j) {
+    const KeyRead& source_read = batch.source_reads[read_of[selected[j]]];
+    // A key gone from the source since the SCAN is the target pass's.
+    if (!source_read.exists) continue;
+    KeyDifference difference;
+    QuickVerdict verdict = Quick(source_read, target_reads[j], &difference);
+    if (verdict == QuickVerdict::kEqual) continue;
+    const std::string& key = batch.keys[selected[j]];
+    if (verdict == QuickVerdict::kValuesDiffer) {
+      // Compared by value after the pass, when no read is in flight.
+      by_value_.push_back({key, t, source_read, std::move(target_reads[j]), batch.offset});
+      continue;
+    }
+    suspects_.push_back({key, t, std::move(difference), batch.offset, source_read});
   }
   co_return absl::OkStatus();
 }
@@ -168,12 +193,13 @@ asio::awaitable<absl::StatusOr<std::optional<KeyDifference>>> Verifier::CompareV
     size_t t, const std::string& key, const KeyRead& source, const KeyRead& target) {
   const int64_t now_ms = absl::ToUnixMillis(absl::Now());
   VerifyTarget& side = targets_[t];
+  VerifyServer& server = side.ServerOf(key);
   const bool field_expiry = source_.version.has_value() && HasFieldExpiry(*source_.version) &&
-                            side.server.version.has_value() && HasFieldExpiry(*side.server.version);
+                            server.version.has_value() && HasFieldExpiry(*server.version);
   CO_ASSIGN_OR_RETURN(std::optional<LogicalValue> source_value,
                       co_await ReadLogicalValue(*source_.main, key, field_expiry));
   CO_ASSIGN_OR_RETURN(std::optional<LogicalValue> target_value,
-                      co_await ReadLogicalValue(*side.server.main, key, field_expiry));
+                      co_await ReadLogicalValue(*server.main, key, field_expiry));
   if (!source_value.has_value()) {
     co_return target_value.has_value()
         ? std::optional(KeyDifference{VerifyProblemKind::kStray, "not on the source"})

@@ -24,8 +24,15 @@ asio::awaitable<absl::Status> Verifier::TargetPasses(int db) {
 }
 
 asio::awaitable<absl::Status> Verifier::TargetPass(int db, size_t t) {
+  if (OutsideTarget(targets_[t])) co_return absl::OkStatus();
+  for (VerifyServer& node : targets_[t].nodes)
+    CO_RETURN_IF_ERROR(co_await TargetNodePass(db, t, node));
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::Status> Verifier::TargetNodePass(int db, size_t t, VerifyServer& node) {
   VerifyTarget& target = targets_[t];
-  RedisConnection& connection = *target.server.side;
+  RedisConnection& connection = *node.side;
   RedisConnection& source = *source_.side;
   std::vector<std::vector<std::string>> scan_command = {
       {"SCAN", "0", "COUNT", std::to_string(options_.scan_count)}};
@@ -47,14 +54,24 @@ asio::awaitable<absl::Status> Verifier::TargetPass(int db, size_t t) {
     for (std::string& key : keys) {
       if (!KeyInSample(key, options_.sample_fraction)) continue;
       ++sampled;
-      if (target.filter->Matches(key)) {
-        selected.push_back(std::move(key));
-      } else {
+      if (!target.filter->Matches(key)) {
         // The job never writes a key to a target that does not select it.
         Report(db, {std::move(key),
                     t,
                     {VerifyProblemKind::kStray, absl::StrCat("not selected by the target's filter ",
-                                                             target.filter->Describe())}});
+                                                             target.filter->Describe())},
+                    &node});
+      } else if (&target.ServerOf(key) != &node) {
+        // No client reaches it there: the cluster sends them to the owner.
+        std::string owner = target.ServerOf(key).endpoint.address.ToString();
+        Report(db, {std::move(key),
+                    t,
+                    {VerifyProblemKind::kStray, absl::StrCat("on a master that does not own its "
+                                                             "slot (the owner is ",
+                                                             owner, ")")},
+                    &node});
+      } else {
+        selected.push_back(std::move(key));
       }
     }
     CO_RETURN_IF_ERROR(co_await CheckOnSource(t, std::move(selected)));

@@ -125,6 +125,7 @@ void ClusterApplier::Stop() {
 
 void ClusterApplier::Ack(uint64_t offset) {
   acked_offset_ = offset;
+  writer_->NoteAppliedThrough(offset);
   if (link_ != nullptr && link_->connected()) link_->SendAck(offset).IgnoreError();
 }
 
@@ -166,6 +167,7 @@ asio::awaitable<absl::Status> ClusterApplier::Run() {
 asio::awaitable<absl::Status> ClusterApplier::ApplyStream(uint64_t offset) {
   RespParser parser(RespParser::Limits{});
   parser.Reset(offset);
+  read_offset_ = offset;
   int db = 0;
   bool in_multi = false;
   uint64_t multi_offset = 0;
@@ -236,6 +238,7 @@ asio::awaitable<absl::Status> ClusterApplier::ApplyStream(uint64_t offset) {
       batch_end = offset;
     }
     source.Consume(used);
+    read_offset_ = offset;
     if (!units.empty()) CO_RETURN_IF_ERROR(co_await writer_->Apply(std::move(units)));
     if (batch_end != applied || ack_asked) {
       applied = batch_end;

@@ -57,6 +57,9 @@ class ClusterApplier {
   // acknowledged to the TargetMaster.
   uint64_t keys_restored() const { return keys_restored_; }
   uint64_t acked_offset() const { return acked_offset_; }
+  // The target stream offset read so far (what was sent to the applier);
+  // 0 before the stream.
+  uint64_t read_offset() const { return read_offset_; }
   const ClusterWriter& writer() const { return *writer_; }
 
  private:
@@ -73,6 +76,7 @@ class ClusterApplier {
   bool stopped_ = false;
   uint64_t keys_restored_ = 0;
   uint64_t acked_offset_ = 0;
+  uint64_t read_offset_ = 0;
 };
 
 }  // namespace reshard::engine

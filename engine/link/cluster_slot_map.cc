@@ -55,15 +55,22 @@ int ClusterSlotMap::SetOwner(int slot, const HostPort& master) {
 }
 
 std::string ClusterSlotMap::UnservedSlots() const {
+  int count = 0;
+  return SlotsOf(-1, &count);
+}
+
+std::string ClusterSlotMap::SlotsOf(int index, int* count) const {
   std::vector<std::string> ranges;
+  *count = 0;
   for (int slot = 0; slot < kClusterSlots;) {
-    if (owner_[slot] >= 0) {
+    if (owner_[slot] != index) {
       ++slot;
       continue;
     }
     int end = slot;
-    while (end + 1 < kClusterSlots && owner_[end + 1] < 0) ++end;
+    while (end + 1 < kClusterSlots && owner_[end + 1] == index) ++end;
     ranges.push_back(end == slot ? absl::StrCat(slot) : absl::StrCat(slot, "-", end));
+    *count += end - slot + 1;
     slot = end + 1;
   }
   return absl::StrJoin(ranges, ",");

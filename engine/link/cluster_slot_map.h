@@ -27,6 +27,8 @@ class ClusterSlotMap {
   int owner(int slot) const { return owner_[slot]; }
   // Slots no master serves, as "0-99,200" (empty when every slot is served).
   std::string UnservedSlots() const;
+  // The slots master `index` owns, as "0-5460,6000", and how many (*count).
+  std::string SlotsOf(int index, int* count) const;
   // Makes `master` (added when new) the owner of `slot` (a MOVED reply).
   // Returns its index.
   int SetOwner(int slot, const HostPort& master);

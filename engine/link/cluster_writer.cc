@@ -28,7 +28,31 @@ bool IsRedirect(const RespValue& reply) {
           absl::StartsWith(reply.str, "TRYAGAIN") || absl::StartsWith(reply.str, "CLUSTERDOWN"));
 }
 
+// The RESP size of `command` as a client sends it (an array of bulk strings).
+uint64_t RespCommandBytes(const std::vector<std::string>& command) {
+  uint64_t bytes = 3 + std::to_string(command.size()).size();
+  for (const std::string& arg : command) {
+    bytes += 5 + std::to_string(arg.size()).size() + arg.size();
+  }
+  return bytes;
+}
+
 }  // namespace
+
+ClusterWriter::NodeCounters& ClusterWriter::Counters(int index) {
+  if (counters_.size() <= static_cast<size_t>(index)) counters_.resize(index + 1);
+  return counters_[index];
+}
+
+absl::Status ClusterWriter::NodeError(int index, absl::Status status) {
+  if (!status.ok()) Counters(index).last_error = std::string(status.message());
+  return status;
+}
+
+void ClusterWriter::NoteAppliedThrough(uint64_t offset) {
+  if (counters_.size() < map_.masters().size()) counters_.resize(map_.masters().size());
+  for (NodeCounters& node : counters_) node.acked_offset = std::max(node.acked_offset, offset);
+}
 
 ClusterWriter::ClusterWriter(Options options, asio::any_io_executor executor)
     : options_(std::move(options)), executor_(std::move(executor)) {}
@@ -49,10 +73,11 @@ asio::awaitable<absl::StatusOr<RedisConnection*>> ClusterWriter::Node(int index)
   if (nodes_.size() < map_.masters().size()) nodes_.resize(map_.masters().size());
   if (nodes_[index] == nullptr) {
     RedisEndpoint endpoint{map_.masters()[index], options_.credentials, options_.tls};
-    CO_ASSIGN_OR_RETURN(
-        std::unique_ptr<RedisConnection> connection,
-        co_await RedisConnection::Connect(executor_, endpoint, NodeName(index), kConnectTimeout));
-    CO_RETURN_IF_ERROR(co_await connection->Authenticate(options_.credentials));
+    absl::StatusOr<std::unique_ptr<RedisConnection>> connected =
+        co_await RedisConnection::Connect(executor_, endpoint, NodeName(index), kConnectTimeout);
+    if (!connected.ok()) co_return NodeError(index, connected.status());
+    std::unique_ptr<RedisConnection> connection = std::move(*connected);
+    CO_RETURN_IF_ERROR(NodeError(index, co_await connection->Authenticate(options_.credentials)));
     // Its replication id and whether ROLE answers: what following its
     // failover needs (a user refused INFO or ROLE: a failover fails the job).
     if (history_.size() < nodes_.size()) history_.resize(nodes_.size());
@@ -267,7 +292,10 @@ asio::awaitable<absl::Status> ClusterWriter::Round(std::vector<Pending>& units,
       if (per_unit && !IsIdempotentClusterUnit(units[i].unit)) role();
     }
     if (offsets && layout[node].back() != kRole) role();
-    if (absl::Status sent = (*connection)->Send(commands); !sent.ok()) failed[node] = sent;
+    if (absl::Status sent = (*connection)->Send(commands); !sent.ok()) {
+      failed[node] = NodeError(node, sent);
+    }
+    for (const auto& command : commands) Counters(node).bytes_sent += RespCommandBytes(command);
   }
   std::vector<bool> retry(units.size(), false);
   for (size_t node = 0; node < node_count; ++node) {
@@ -277,10 +305,11 @@ asio::awaitable<absl::Status> ClusterWriter::Round(std::vector<Pending>& units,
       absl::Status read = co_await nodes_[node]->ReadRepliesKeepingPart(layout[node].size(),
                                                                         kReplyTimeout, &replies);
       if (!read.ok()) {
-        if (!absl::IsUnavailable(read)) co_return read;
-        failed[node] = read;
+        if (!absl::IsUnavailable(read)) co_return NodeError(node, read);
+        failed[node] = NodeError(node, read);
       }
     }
+    NodeCounters& counters = Counters(node);
     NodeHistory& history = history_[node];
     const std::vector<int64_t>& kinds = layout[node];
     int64_t offset = -1;      // the master's offset after the last ROLE answered
@@ -339,22 +368,32 @@ asio::awaitable<absl::Status> ClusterWriter::Round(std::vector<Pending>& units,
           CO_ASSIGN_OR_RETURN(ClusterRedirect where, ParseClusterRedirect(redirect->str));
           if (where.address.host.empty()) where.address.host = map_.masters()[node].host;
           if (!where.ask) {
+            ++counters.moved;
             map_.SetOwner(where.slot, where.address);
           } else if (multi) {
             // ASKING covers one command, not a transaction: wait until the
             // migration of the slot ends (then MOVED).
+            ++counters.retries;
             *pause = true;
           } else {
+            ++counters.ask;
             units[i].ask_node = map_.AddNode(where.address);
           }
         } else {
+          ++counters.retries;
           *pause = true;  // TRYAGAIN, CLUSTERDOWN: the migration or failover settles
         }
         continue;
       }
       if (error != nullptr) {
-        co_return absl::FailedPreconditionError(absl::StrCat(
-            NodeName(node), ": ", DescribeClusterUnit(units[i].unit), ": -", error->str));
+        co_return NodeError(
+            node, absl::FailedPreconditionError(absl::StrCat(
+                      NodeName(node), ": ", DescribeClusterUnit(units[i].unit), ": -", error->str)));
+      }
+      counters.commands += n;
+      if (!units[i].unit.commands.empty() && !units[i].unit.commands[0].empty() &&
+          units[i].unit.commands[0][0] == "RESTORE") {
+        ++counters.keys_restored;
       }
       if (!history.offsets) continue;
       ReplayUnit done{std::move(units[i].unit), offset, -1, false, 0};

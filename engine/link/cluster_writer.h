@@ -77,6 +77,26 @@ class ClusterWriter {
   uint64_t failovers() const { return failovers_; }
   const std::string& last_failover() const { return last_failover_; }
 
+  // What one node was sent and answered (index-aligned with
+  // slot_map().masters(); a node seen only in an ASK has an entry too).
+  struct NodeCounters {
+    uint64_t commands = 0;       // commands it acknowledged (RESTORE, MULTI, EXEC too; not ASKING)
+    uint64_t keys_restored = 0;  // of which RESTOREs (the snapshot's keys)
+    uint64_t bytes_sent = 0;     // RESP bytes written to it (a unit sent again counts again)
+    // The target stream offset through which it acknowledged everything it
+    // was sent (NoteAppliedThrough; 0 during the snapshot).
+    uint64_t acked_offset = 0;
+    uint64_t moved = 0;      // MOVED replies it gave (the unit went to the new owner)
+    uint64_t ask = 0;        // ASK replies it gave (the unit went once after ASKING)
+    uint64_t retries = 0;    // TRYAGAIN / CLUSTERDOWN, or an ASK inside a MULTI: sent again
+    std::string last_error;  // its last error (reply, connection), "" when none
+  };
+  // Shorter than masters() when a node was never used.
+  const std::vector<NodeCounters>& node_counters() const { return counters_; }
+  // Every unit before stream offset `offset` is acknowledged (an Apply
+  // returned OK): each node's acked_offset moves up to it.
+  void NoteAppliedThrough(uint64_t offset);
+
   void Close();
 
  private:
@@ -117,6 +137,9 @@ class ClusterWriter {
   // Notes ROLE's offsets after a unit and the replicas' acknowledgements.
   void NoteRole(int index, const RespValue& reply, int64_t* offset, int64_t* replicated);
   std::string NodeName(int index) const;
+  NodeCounters& Counters(int index);
+  // Records `status` (not OK) as node `index`'s last error; returns it.
+  absl::Status NodeError(int index, absl::Status status);
 
   Options options_;
   asio::any_io_executor executor_;
@@ -128,6 +151,7 @@ class ClusterWriter {
   std::string last_failover_;
   uint64_t units_applied_ = 0;
   uint64_t redirects_ = 0;
+  std::vector<NodeCounters> counters_;  // grows with map_.masters()
 };
 
 }  // namespace reshard::engine

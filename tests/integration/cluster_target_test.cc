@@ -13,15 +13,23 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "engine/job/job.h"
+#include "engine/job/key_verifier.h"
+#include "engine/job/verification.h"
 #include "engine/route/hash_slot.h"
 #include "engine/route/key_filter.h"
 #include "tests/support/cluster_shard_check.h"
@@ -203,10 +211,31 @@ TEST(ClusterTargetTest, SnapshotAndStreamLandOnTheOwningMasters) {
   EXPECT_GT(report->source_keys, 3000u);
   for (size_t n : report->keys_per_target) EXPECT_GT(n, 500u) << report->Summary();
 
-  // The target's status: streaming, its ACK at its offset.
+  // The target's status: streaming; every master with its slots, its
+  // share of the snapshot and of the stream, acknowledged.
   status = job.Snapshot();
   ASSERT_EQ(status.targets.size(), 1u);
   EXPECT_EQ(status.state, JobState::kStreaming) << status.detail;
+  const engine::TargetStatus& c = status.targets[0];
+  ASSERT_EQ(c.cluster_nodes.size(), 3u);
+  uint64_t slots = 0, restored = 0;
+  std::vector<std::string> addresses = cluster->addresses();
+  for (const engine::ClusterNodeStatus& node : c.cluster_nodes) {
+    EXPECT_NE(std::find(addresses.begin(), addresses.end(), node.address), addresses.end())
+        << node.address;
+    EXPECT_GT(node.slots, 5000u) << node.address;
+    EXPECT_FALSE(node.slot_ranges.empty()) << node.address;
+    EXPECT_GT(node.keys_restored, 300u) << node.address;
+    EXPECT_GT(node.commands, node.keys_restored) << node.address;  // the stream too
+    EXPECT_GT(node.bytes_sent, 0u) << node.address;
+    EXPECT_GT(node.acked_offset, 0u) << node.address;
+    EXPECT_EQ(node.moved + node.ask, 0u) << node.address;  // nothing moved
+    EXPECT_EQ(node.last_error, "") << node.address;
+    slots += node.slots;
+    restored += node.keys_restored;
+  }
+  EXPECT_EQ(slots, 16384u);
+  EXPECT_EQ(restored, c.rdb_keys_kept);
 
   // A write a cluster cannot apply: the job fails, naming it.
   ASSERT_NE(engine::KeyHashSlot("rename:a"), engine::KeyHashSlot("rename:b"));
@@ -244,6 +273,22 @@ void WriteOneSlot(const testing::RedisServer* source, std::atomic<bool>* stop,
     ASSERT_TRUE(replies.ok()) << replies.status();
     ++*rounds;
   }
+}
+
+// Whether `slot` is in "0-5460,6000" (a node's slot_ranges).
+bool SlotInRanges(int slot, const std::string& ranges) {
+  for (absl::string_view range : absl::StrSplit(ranges, ',')) {
+    std::pair<absl::string_view, absl::string_view> ends = absl::StrSplit(range, '-');
+    int begin = 0, end = 0;
+    if (!absl::SimpleAtoi(ends.first, &begin)) continue;
+    if (ends.second.empty()) {
+      end = begin;
+    } else if (!absl::SimpleAtoi(ends.second, &end)) {
+      continue;
+    }
+    if (begin <= slot && slot <= end) return true;
+  }
+  return false;
 }
 
 std::string NodeId(RedisClient& client) {
@@ -336,6 +381,241 @@ TEST(ClusterTargetTest, SlotMigratedInsideTheClusterMidStreamStaysExact) {
   EXPECT_TRUE(report->ok()) << report->Summary();
   status = job.Snapshot();
   EXPECT_EQ(status.state, JobState::kStreaming) << status.detail << " " << status.error;
+  // The migration was met: the old owner answered MOVED (or ASK while it
+  // was half-moved) and the applier followed; the slot is the new owner's.
+  ASSERT_EQ(status.targets.size(), 1u);
+  uint64_t redirects = 0;
+  for (const engine::ClusterNodeStatus& node : status.targets[0].cluster_nodes) {
+    if (node.address == cluster->masters[from]->address()) {
+      EXPECT_GE(node.moved + node.ask, 1u) << node.address;
+    }
+    if (node.address == cluster->masters[to]->address()) {
+      EXPECT_TRUE(SlotInRanges(slot, node.slot_ranges)) << node.slot_ranges;
+    }
+    redirects += node.moved + node.ask;
+    EXPECT_EQ(node.last_error, "") << node.address;
+  }
+  EXPECT_GE(redirects, 1u);
+}
+
+// The index of the master that owns `key`'s slot (the others answer MOVED).
+size_t OwnerOf(const std::vector<RedisClient*>& masters, const std::string& key) {
+  for (size_t i = 0; i < masters.size(); ++i) {
+    absl::StatusOr<engine::RespValue> exists = masters[i]->Command({"EXISTS", key});
+    if (exists.ok() && !exists->IsError()) return i;
+  }
+  ADD_FAILURE() << "no master owns " << key;
+  return 0;
+}
+
+std::string DescribeProblems(const engine::VerifyReport& report) {
+  std::string text = absl::StrCat(report.problem_count(), " problems, ", report.unsettled,
+                                  " unsettled, error '", report.error, "':");
+  for (const engine::VerifyProblem& p : report.problems) {
+    absl::StrAppend(&text, "\n  db", p.db, " ", p.key, " ",
+                    std::string(engine::VerifyProblemKindName(p.kind)), ": ", p.detail);
+  }
+  return text;
+}
+
+// A job streaming from a source with the rich dataset (and a key of db 1
+// that its filter leaves out) into a 3-master cluster; the cluster's
+// clients, one per master.
+class ClusterJobTest : public ::testing::Test {
+ protected:
+  void StartStreamingJob(const std::string& id, int keys) {
+    absl::StatusOr<testing::TestCluster> cluster = testing::StartTestCluster(3);
+    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    cluster_ = std::move(*cluster);
+    source_ = testing::StartServer();
+    ASSERT_TRUE(source_);
+    source_client_.emplace(testing::Connect(*source_));
+    ASSERT_NO_FATAL_FAILURE(FillRichDataset(*source_client_, keys));
+    testing::RunWithoutErrors(
+        *source_client_,
+        {{"SET", "x:left-out", "1"}, {"SELECT", "1"}, {"SET", "x:db1", "1"}, {"SELECT", "0"}});
+    spec_.source.address = source_->address();
+    engine::TargetSpec target;
+    target.name = "c";
+    target.cluster.emplace();
+    target.cluster->nodes = {cluster_.masters[0]->address()};
+    target.filter = {engine::FilterKind::kRegex, "^[^x]"};
+    spec_.targets.push_back(target);
+    ASSERT_TRUE(engine::ValidateJobSpec(spec_).ok()) << engine::ValidateJobSpec(spec_);
+    job_ = std::make_unique<engine::Job>(id, spec_);
+    job_->Start();
+    engine::JobStatus status =
+        testing::WaitForState(*job_, JobState::kStreaming, absl::Seconds(60));
+    ASSERT_EQ(status.state, JobState::kStreaming) << status.detail << " " << status.error;
+    for (const auto& master : cluster_.masters) clients_.push_back(testing::Connect(*master));
+    for (RedisClient& client : clients_) masters_.push_back(&client);
+  }
+
+  engine::VerifyReport Verify() {
+    engine::VerifyOptions options;
+    options.rate_keys_per_second = 0;
+    engine::Job* job = job_.get();
+    options.applied_offsets = [job] { return engine::AppliedSourceOffsets(job->Snapshot()); };
+    absl::StatusOr<engine::VerifyReport> report = engine::VerifyJobData(spec_, options);
+    EXPECT_TRUE(report.ok()) << report.status();
+    if (!report.ok()) return {};
+    EXPECT_EQ(report->state, engine::VerifyState::kDone) << report->error;
+    return *report;
+  }
+
+  testing::TestCluster cluster_;
+  std::unique_ptr<testing::RedisServer> source_;
+  std::optional<RedisClient> source_client_;
+  engine::JobSpec spec_;
+  std::unique_ptr<engine::Job> job_;
+  std::vector<RedisClient> clients_;
+  std::vector<RedisClient*> masters_;
+};
+
+TEST_F(ClusterJobTest, VerifyReadsEachKeyOnItsMasterAndReportsExactlyTheDamage) {
+  ASSERT_NO_FATAL_FAILURE(StartStreamingJob("cluster-verify", 700));
+  // Everything applied: a marker of the stream is on the cluster.
+  ASSERT_TRUE(source_client_->CheckedCommand({"SET", "marker", "1"}).ok());
+  ASSERT_TRUE(masters_[OwnerOf(masters_, "marker")]
+                  ->WaitForKey("marker", absl::Seconds(60), "marker")
+                  .ok());
+  absl::StatusOr<engine::RespValue> dbsize = source_client_->CheckedCommand({"DBSIZE"});
+  ASSERT_TRUE(dbsize.ok()) << dbsize.status();
+  const uint64_t selected = dbsize->integer - 1;  // all of db 0 but x:left-out
+
+  engine::VerifyReport clean = Verify();
+  EXPECT_EQ(clean.problem_count(), 0u) << DescribeProblems(clean);
+  EXPECT_EQ(clean.unsettled, 0u);
+  EXPECT_EQ(clean.keys_checked, selected + 2);     // every source key (x:left-out, x:db1 too)
+  EXPECT_EQ(clean.target_keys_checked, selected);  // over the 3 masters
+  ASSERT_EQ(clean.precheck.size(), 2u);            // db 0 and the source's db 1
+  EXPECT_EQ(clean.precheck[0].expected, std::vector<uint64_t>{selected});
+  EXPECT_EQ(clean.precheck[0].target_keys, std::vector<uint64_t>{selected});  // DBSIZE summed
+  EXPECT_EQ(clean.precheck[1].expected, std::vector<uint64_t>{0});
+  EXPECT_EQ(clean.precheck[1].target_keys, std::vector<uint64_t>{0});
+
+  // Damage on the cluster's nodes, each on the master owning the key.
+  struct Damage {
+    std::string key;
+    std::vector<std::string> command;
+  };
+  const std::vector<Damage> damage = {
+      {"k5", {"DEL", "k5"}},
+      {"k12", {"SET", "k12", "changed"}},
+      {"k19", {"PEXPIRE", "k19", "600000"}},
+      {"stray:1", {"SET", "stray:1", "x"}},
+      {"x:stray", {"SET", "x:stray", "x"}},
+  };
+  std::map<std::string, std::string> node_of;
+  for (const Damage& d : damage) {
+    size_t owner = OwnerOf(masters_, d.key);
+    node_of[d.key] = cluster_.masters[owner]->address();
+    ASSERT_TRUE(masters_[owner]->CheckedCommand(d.command).ok()) << d.key;
+  }
+  engine::VerifyReport damaged = Verify();
+  EXPECT_EQ(damaged.missing, 1u) << DescribeProblems(damaged);
+  EXPECT_EQ(damaged.stray, 2u) << DescribeProblems(damaged);
+  EXPECT_EQ(damaged.different, 2u) << DescribeProblems(damaged);
+  EXPECT_EQ(damaged.unsettled, 0u);
+  ASSERT_EQ(damaged.problems.size(), 5u) << DescribeProblems(damaged);
+  auto find = [&](const std::string& key) -> const engine::VerifyProblem* {
+    for (const engine::VerifyProblem& p : damaged.problems) {
+      if (p.key == key) return &p;
+    }
+    ADD_FAILURE() << key << " not reported: " << DescribeProblems(damaged);
+    return nullptr;
+  };
+  auto node = [&](const std::string& key) { return absl::StrCat(" (node ", node_of[key], ")"); };
+  const engine::VerifyProblem* p = find("k5");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->kind, engine::VerifyProblemKind::kMissing);
+  EXPECT_EQ(p->detail, "not on the target" + node("k5"));
+  ASSERT_NE(p = find("k12"), nullptr);
+  EXPECT_EQ(p->kind, engine::VerifyProblemKind::kDifferentValue);
+  EXPECT_TRUE(absl::StartsWith(p->detail, "value: string differs")) << p->detail;
+  EXPECT_TRUE(absl::EndsWith(p->detail, node("k12"))) << p->detail;
+  ASSERT_NE(p = find("k19"), nullptr);
+  EXPECT_EQ(p->kind, engine::VerifyProblemKind::kDifferentTtl);
+  EXPECT_TRUE(absl::StartsWith(p->detail, "ttl: source none, target 59")) << p->detail;
+  EXPECT_TRUE(absl::EndsWith(p->detail, node("k19"))) << p->detail;
+  ASSERT_NE(p = find("stray:1"), nullptr);
+  EXPECT_EQ(p->kind, engine::VerifyProblemKind::kStray);
+  EXPECT_EQ(p->detail, "not on the source" + node("stray:1"));
+  ASSERT_NE(p = find("x:stray"), nullptr);
+  EXPECT_EQ(p->kind, engine::VerifyProblemKind::kStray);
+  EXPECT_EQ(p->detail, "not selected by the target's filter regex:^[^x]" + node("x:stray"));
+  for (const engine::VerifyProblem& problem : damaged.problems) {
+    EXPECT_EQ(problem.db, 0);
+    EXPECT_EQ(problem.target, "c");
+  }
+  // The summed DBSIZE moved by the damage: -1 (k5) +2 (the strays).
+  EXPECT_EQ(damaged.precheck[0].target_keys, std::vector<uint64_t>{selected + 1});
+}
+
+TEST_F(ClusterJobTest, CutoverUnderWritesDrainsEveryMasterThenVerifiesClean) {
+  ASSERT_NO_FATAL_FAILURE(StartStreamingJob("cluster-cutover", 500));
+  std::atomic<bool> stop{false};
+  std::atomic<int> rounds{0};
+  std::thread writer(WriteClusterTraffic, source_.get(), &stop, &rounds);
+  EXPECT_TRUE(RedisClient::WaitFor([&] { return rounds.load() > 20; }, absl::Seconds(30)).ok());
+
+  // Left paused, as for a switch of the clients: what the test compares is
+  // what the cluster got. A wide bound: the machine is shared.
+  engine::CutoverOptions options;
+  options.max_write_pause = absl::Seconds(20);
+  options.lag_threshold_bytes = 256 << 10;
+  options.promote = true;  // accepted: the cluster's nodes are masters already
+  options.leave_source_paused = true;
+  ASSERT_TRUE(job_->Cutover(options).ok());
+  engine::JobStatus status = job_->Snapshot();
+  absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (!(status.cutover.has_value() && status.cutover->state != engine::CutoverState::kRunning) &&
+         absl::Now() < deadline) {
+    status = job_->WaitForChange(status.version, absl::Milliseconds(100));
+  }
+  ASSERT_TRUE(status.cutover.has_value());
+  const engine::CutoverReport& report = *status.cutover;
+  ASSERT_EQ(report.state, engine::CutoverState::kDone) << report.error;
+  EXPECT_EQ(testing::WaitForState(*job_, JobState::kDone, absl::Seconds(30)).state,
+            JobState::kDone);
+  ASSERT_EQ(report.steps.size(), 5u);
+  EXPECT_TRUE(absl::StartsWith(report.steps[2], absl::StrCat("3 drain: every target applied "
+                                                             "source offset ",
+                                                             report.final_offset)))
+      << report.steps[2];
+  EXPECT_EQ(report.steps[3],
+            "4 promote: REPLICAOF NO ONE, role:master on no managed target; cluster targets "
+            "(their masters take writes already): 'c'");
+  ASSERT_EQ(report.targets.size(), 1u);
+  const engine::CutoverTargetReport& c = report.targets[0];
+  EXPECT_TRUE(c.cluster);
+  EXPECT_FALSE(c.managed);
+  EXPECT_FALSE(c.promoted);
+  EXPECT_GE(c.source_acked_offset, report.final_offset);
+  uint64_t dbsize = 0;
+  for (RedisClient* master : masters_) {
+    absl::StatusOr<engine::RespValue> keys = master->CheckedCommand({"DBSIZE"});
+    ASSERT_TRUE(keys.ok()) << keys.status();
+    dbsize += keys->integer;
+  }
+  EXPECT_EQ(c.keys, dbsize);
+  EXPECT_EQ(c.db_keys, (std::vector<std::pair<int, uint64_t>>{{0, dbsize}}));
+
+  // Every key of the source (that the filter selects) on the master owning
+  // its slot, nothing else; and a full verification finds nothing.
+  auto filter = engine::MakeKeyFilter(spec_.targets[0].filter);
+  ASSERT_TRUE(filter.ok());
+  absl::StatusOr<testing::ShardCheckReport> check =
+      testing::CheckClusterShards(*source_client_, **filter, cluster_, masters_);
+  ASSERT_TRUE(check.ok()) << check.status();
+  EXPECT_TRUE(check->ok()) << check->Summary();
+  engine::VerifyReport verified = Verify();
+  EXPECT_EQ(verified.problem_count(), 0u) << DescribeProblems(verified);
+  EXPECT_EQ(verified.unsettled, 0u);
+
+  ASSERT_TRUE(source_client_->CheckedCommand({"CLIENT", "UNPAUSE"}).ok());
+  stop = true;
+  writer.join();
 }
 
 }  // namespace

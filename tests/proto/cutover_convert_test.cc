@@ -47,6 +47,7 @@ TEST(CutoverReportTest, RoundTripsForTheJobStore) {
   report.steps = {"1 lag: ...", "2 pause: ..."};
   report.targets.push_back({"a", 987654, true, true, {{0, 10}, {3, 2}}, 12});
   report.targets.push_back({"b", 987654, false, false, {}, 0});
+  report.targets.push_back({"c", 987654, false, false, {{0, 30}}, 30, /*cluster=*/true});
   v1::CutoverReport proto = CutoverReportToProto(report);
   EXPECT_EQ(proto.state(), v1::CutoverReport::DONE);
   EXPECT_EQ(proto.max_write_pause_ms(), 250);

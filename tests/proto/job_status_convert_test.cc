@@ -111,6 +111,44 @@ TEST(JobStatusConvertTest, StatusCarriesSourceLagSpoolAndResyncs) {
   EXPECT_THAT(json, HasSubstr(R"("state":"SPOOLING","state_reason":"120 bytes behind")"));
 }
 
+TEST(JobStatusConvertTest, ClusterTargetCarriesItsNodes) {
+  engine::JobStatus status;
+  engine::TargetStatus target;
+  target.name = "c";
+  engine::ClusterNodeStatus node;
+  node.address = "127.0.0.1:7001";
+  node.slots = 5462;
+  node.slot_ranges = "5461-10922";
+  node.commands = 1200;
+  node.keys_restored = 1000;
+  node.bytes_sent = 64000;
+  node.acked_offset = 9000;
+  node.lag_bytes = 120;
+  node.moved = 2;
+  node.ask = 5;
+  node.retries = 1;
+  node.last_error = "target 'c' node 127.0.0.1:7001: connection refused";
+  target.cluster_nodes.push_back(node);
+  status.targets.push_back(target);
+
+  v1::JobStatus proto = StatusToProto(status);
+  ASSERT_EQ(proto.targets(0).cluster_nodes_size(), 1);
+  const v1::ClusterNodeStatus& n = proto.targets(0).cluster_nodes(0);
+  EXPECT_EQ(n.address(), "127.0.0.1:7001");
+  EXPECT_EQ(n.slots(), 5462u);
+  EXPECT_EQ(n.slot_ranges(), "5461-10922");
+  EXPECT_EQ(n.commands(), 1200u);
+  EXPECT_EQ(n.keys_restored(), 1000u);
+  EXPECT_EQ(n.bytes_sent(), 64000u);
+  EXPECT_EQ(n.acked_offset(), 9000u);
+  EXPECT_EQ(n.lag_bytes(), 120u);
+  EXPECT_EQ(n.moved(), 2u);
+  EXPECT_EQ(n.ask(), 5u);
+  EXPECT_EQ(n.retries(), 1u);
+  EXPECT_EQ(n.last_error(), "target 'c' node 127.0.0.1:7001: connection refused");
+  EXPECT_THAT(ToJson(proto), HasSubstr(R"("cluster_nodes":[{"address":"127.0.0.1:7001")"));
+}
+
 TEST(JobStatusConvertTest, StatusCarriesRestoreAndBacklogAdvice) {
   engine::JobStatus status;
   status.restore_detail = "continued after a restart: ...";

@@ -137,6 +137,42 @@ TEST(MetricsExporterTest, TargetSpoolOffsetAndResyncLines) {
   }
 }
 
+TEST(MetricsExporterTest, ClusterTargetNodesHaveANodeLabel) {
+  // No cluster target: no cluster families at all.
+  EXPECT_THAT(Exposition({DegradedJob()}), Not(HasSubstr("reshard_cluster_node")));
+  JobView job = DegradedJob();
+  engine::ClusterNodeStatus node;
+  node.address = "10.0.0.7:7001";
+  node.slots = 5462;
+  node.commands = 1200;
+  node.keys_restored = 1000;
+  node.bytes_sent = 64000;
+  node.acked_offset = 9000;
+  node.lag_bytes = 120;
+  node.moved = 2;
+  node.ask = 5;
+  node.retries = 1;
+  node.last_error = "refused";
+  job.status.targets[1].cluster_nodes.push_back(node);
+  const std::string text = Exposition({job});
+  const std::string labels = "{job_id=\"split-1\",target=\"b\",node=\"10.0.0.7:7001\"";
+  for (const std::string& line : {
+           "reshard_cluster_node_slots" + labels + "} 5462\n",
+           "reshard_cluster_node_commands_total" + labels + "} 1200\n",
+           "reshard_cluster_node_keys_restored_total" + labels + "} 1000\n",
+           "reshard_cluster_node_bytes_sent_total" + labels + "} 64000\n",
+           "reshard_cluster_node_acked_offset" + labels + "} 9000\n",
+           "reshard_cluster_node_lag_bytes" + labels + "} 120\n",
+           "reshard_cluster_node_error" + labels + "} 1\n",
+           "reshard_cluster_node_redirects_total" + labels + ",kind=\"moved\"} 2\n",
+           "reshard_cluster_node_redirects_total" + labels + ",kind=\"ask\"} 5\n",
+           "reshard_cluster_node_redirects_total" + labels + ",kind=\"retry\"} 1\n",
+       }) {
+    EXPECT_THAT(text, HasSubstr(line)) << line;
+  }
+  EXPECT_THAT(text, HasSubstr("# TYPE reshard_cluster_node_redirects_total counter\n"));
+}
+
 TEST(MetricsExporterTest, VerificationAndCutoverLines) {
   JobView verified = DegradedJob();
   engine::VerifyReport report;

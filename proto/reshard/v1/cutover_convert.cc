@@ -71,6 +71,7 @@ v1::CutoverReport CutoverReportToProto(const engine::CutoverReport& report) {
     t->set_source_acked_offset(target.source_acked_offset);
     t->set_managed(target.managed);
     t->set_promoted(target.promoted);
+    t->set_cluster(target.cluster);
     for (const auto& [db, keys] : target.db_keys) (*t->mutable_db_keys())[db] = keys;
     t->set_keys(target.keys);
   }
@@ -104,6 +105,7 @@ engine::CutoverReport CutoverReportFromProto(const v1::CutoverReport& proto) {
     target.source_acked_offset = t.source_acked_offset();
     target.managed = t.managed();
     target.promoted = t.promoted();
+    target.cluster = t.cluster();
     std::map<int, uint64_t> dbs(t.db_keys().begin(), t.db_keys().end());
     target.db_keys.assign(dbs.begin(), dbs.end());
     target.keys = t.keys();

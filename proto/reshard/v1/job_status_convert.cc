@@ -189,6 +189,21 @@ v1::JobStatus StatusToProto(const engine::JobStatus& status) {
     t->set_spool_disk_bytes(target.spool_disk_bytes);
     t->set_source_acked_offset(target.source_acked_offset);
     t->set_resyncs(target.resyncs);
+    for (const engine::ClusterNodeStatus& node : target.cluster_nodes) {
+      v1::ClusterNodeStatus* n = t->add_cluster_nodes();
+      n->set_address(node.address);
+      n->set_slots(node.slots);
+      n->set_slot_ranges(node.slot_ranges);
+      n->set_commands(node.commands);
+      n->set_keys_restored(node.keys_restored);
+      n->set_bytes_sent(node.bytes_sent);
+      n->set_acked_offset(node.acked_offset);
+      n->set_lag_bytes(node.lag_bytes);
+      n->set_moved(node.moved);
+      n->set_ask(node.ask);
+      n->set_retries(node.retries);
+      n->set_last_error(node.last_error);
+    }
   }
   if (status.created_unix_ms != 0) {
     *proto.mutable_create_time() = TimestampFromUnixMillis(status.created_unix_ms);

@@ -51,6 +51,10 @@ absl::StatusOr<engine::VerifyOptions> VerifyOptionsFromProto(const v1::VerifyJob
     if (spec.targets[index].replica.has_value()) {
       endpoint.credentials = spec.targets[index].replica->credentials;
       endpoint.tls = spec.targets[index].replica->tls;
+    } else if (spec.targets[index].cluster.has_value()) {
+      // A cluster target's: the address is a seed node of the cluster.
+      endpoint.credentials = spec.targets[index].cluster->credentials;
+      endpoint.tls = spec.targets[index].cluster->tls;
     }
     auto tls = request.target_tls().find(name);
     if (tls != request.target_tls().end()) endpoint.tls = ClientTlsFromProto(tls->second);

@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "client/cli/ctl_args.h"
 
 namespace reshard::client {
@@ -42,6 +43,23 @@ TEST(CutoverPrinterTest, TableShowsStepsPauseAndTargets) {
             "final offset: 987654\n"
             "target a: 120 keys (db0=100, db1=20), applied 987654, promoted (role:master)\n"
             "target b: not managed (no key count; promote it yourself), applied 987654\n");
+}
+
+TEST(CutoverPrinterTest, ClusterTargetShowsItsKeysAndNoPromotion) {
+  v1::CutoverReport report = Report();
+  v1::CutoverTarget* c = report.add_targets();
+  c->set_name("c");
+  c->set_cluster(true);
+  c->set_source_acked_offset(987654);
+  (*c->mutable_db_keys())[0] = 3000;
+  c->set_keys(3000);
+  std::ostringstream out;
+  PrintCutoverReport(report, OutputFormat::kTable, out);
+  EXPECT_TRUE(absl::EndsWith(
+      out.str(),
+      "target c: 3000 keys (db0=3000), applied 987654, a cluster (its masters take writes "
+      "already)\n"))
+      << out.str();
 }
 
 TEST(CutoverPrinterTest, RolledBackShowsTheError) {

@@ -124,6 +124,42 @@ TEST(JobPrinterTest, GetWideShowsEveryColumn) {
           "  target b: SPOOLING: 9000 bytes behind\n");
 }
 
+TEST(JobPrinterTest, GetShowsEveryMasterOfAClusterTarget) {
+  v1::Job job = DegradedJob();
+  v1::TargetStatus* b = job.mutable_status()->mutable_targets(1);
+  v1::ClusterNodeStatus* n1 = b->add_cluster_nodes();
+  n1->set_address("10.0.0.7:7001");
+  n1->set_slots(8192);
+  n1->set_slot_ranges("0-8191");
+  n1->set_commands(1200);
+  n1->set_keys_restored(1000);
+  n1->set_bytes_sent(64000);
+  n1->set_acked_offset(9000);
+  n1->set_moved(2);
+  n1->set_ask(5);
+  v1::ClusterNodeStatus* n2 = b->add_cluster_nodes();
+  n2->set_address("10.0.0.7:7002");
+  n2->set_slots(8192);
+  n2->set_slot_ranges("8192-16383");
+  n2->set_acked_offset(8000);
+  n2->set_lag_bytes(1000);
+  n2->set_retries(3);
+  n2->set_last_error("connection refused");
+  const std::string nodes =
+      "\n  cluster target b:\n"
+      "    NODE           SLOTS  COMMANDS  KEYS RESTORED  SENT      ACKED  LAG     MOVED  ASK  "
+      "RETRIES\n"
+      "    10.0.0.7:7001  8192   1200      1000           62.5 KiB  9000   0 B     2      5    "
+      "0\n"
+      "    10.0.0.7:7002  8192   0         0              0 B       8000   1000 B  0      0    "
+      "3\n"
+      "    node 10.0.0.7:7002: last error: connection refused\n";
+  const std::string text = Get(job);
+  EXPECT_TRUE(absl::EndsWith(text, "  target b: SPOOLING: 9000 bytes behind\n" + nodes)) << text;
+  EXPECT_THAT(Get(job, /*wide=*/true), ::testing::HasSubstr("RETRIES  SLOT RANGES\n"));
+  EXPECT_THAT(Get(job, /*wide=*/true), ::testing::HasSubstr("3        8192-16383\n"));
+}
+
 TEST(JobPrinterTest, WatchFrameIsCompactWithRates) {
   const std::string targets =
       "  a: STREAMING, spool 0 B, source acked 4000, 0 resyncs\n"

@@ -40,6 +40,16 @@ TEST(ClusterSlotMapTest, FromSlotsAndUnservedSlots) {
   EXPECT_EQ(map->owner(5), -1);
   EXPECT_EQ(map->SetOwner(5, {"127.0.0.1", 7001}), 1);
   EXPECT_EQ(map->UnservedSlots(), "0-4,6-99");
+  int count = 0;
+  EXPECT_EQ(map->SlotsOf(0, &count), "100-16383");
+  EXPECT_EQ(count, 16284);
+  EXPECT_EQ(map->SetOwner(200, {"127.0.0.1", 7001}), 1);
+  EXPECT_EQ(map->SlotsOf(1, &count), "5,200");
+  EXPECT_EQ(count, 2);
+  EXPECT_EQ(map->SlotsOf(0, &count), "100-199,201-16383");
+  EXPECT_EQ(count, 16283);
+  EXPECT_EQ(map->SlotsOf(7, &count), "");
+  EXPECT_EQ(count, 0);
 }
 
 TEST(ClusterSlotMapTest, ParsesRedirections) {
