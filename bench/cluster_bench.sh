@@ -122,6 +122,15 @@ wait_until() {
   done
 }
 
+# CPU seconds the three masters used so far.
+masters_cpu() {
+  local pid total=0
+  for pid in "${master_pids[@]}"; do
+    total=$(awk -v t="$total" -v c="$(getconf CLK_TCK)" '{ printf "%.2f", t + ($14 + $15) / c }' "/proc/$pid/stat")
+  done
+  echo "$total"
+}
+
 masters_total() {
   local p n total=0
   for p in "${masters[@]}"; do
@@ -181,6 +190,7 @@ run_reshardd() {
   ctl() { "$reshardctl_bin" --server "127.0.0.1:$gport" "$@"; }
   for _ in $(seq 200); do ctl list >/dev/null 2>&1 && break; sleep 0.05; done
   ctl list >/dev/null 2>&1 || die "reshardd did not answer (see $work/reshardd-$run.log)"
+  local masters_cpu0; masters_cpu0=$(masters_cpu)
   t0=$(now)
   job=$(ctl create -f "$spec" | awk '/^created job/ { print $3 }')
   [ -n "$job" ] || die "reshardctl create failed"
@@ -193,6 +203,7 @@ run_reshardd() {
   state=$(ctl get "$job" | awk 'NR == 1 { print $NF }')
   ctl get "$job" >"$work/job-$run.txt" 2>&1 || true
   case "$state" in FAILED|CANCELLED) die "reshardd: job $state (see $work/job-$run.txt)" ;; esac
+  masters_cpu_used+="$(awk -v a="$masters_cpu0" -v b="$(masters_cpu)" 'BEGIN { printf "%.2f", b - a }') "
   local utime stime
   read -r utime stime < <(awk '{ print $14, $15 }' "/proc/$rpid/stat")
   reshardd_cpu+="$(awk -v u="$utime" -v s="$stime" -v t="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", (u + s) / t }') "
@@ -223,11 +234,13 @@ fill_dataset "$src_port" "$keys" "$value_size"
 
 log "cluster: 3 masters"
 masters=()
+master_pids=()
 for i in 0 1 2; do
   p=$(free_port)
   start_redis "node$i" "$p" --cluster-enabled yes --cluster-config-file nodes.conf \
     --cluster-node-timeout 5000 --cluster-port "$(free_port)"
   masters+=("$p")
+  master_pids+=("$last_pid")
 done
 redis-cli --cluster create "${masters[@]/#/127.0.0.1:}" --cluster-replicas 0 --cluster-yes \
   >"$work/cluster-create.log" 2>&1 || die "redis-cli --cluster create failed (see $work/cluster-create.log)"
@@ -235,6 +248,7 @@ for p in "${masters[@]}"; do wait_until "cluster_state:ok" cluster_ok "$p"; done
 
 declare -A results
 reshardd_cpu=""
+masters_cpu_used=""
 for m in "${mode_list[@]}"; do
   n=$runs
   [ "$m" = import ] && n=1
@@ -256,4 +270,4 @@ for m in "${mode_list[@]}"; do
   for s in $secs_list; do rates+="$(rate "$keys" "$s") "; done
   printf '| %-8s | %-28s | %-30s |\n' "$m" "$secs_list" "${rates% }"
 done
-[ -z "$reshardd_cpu" ] || echo "reshardd CPU seconds (runs): ${reshardd_cpu% }"
+[ -z "$reshardd_cpu" ] || echo "reshardd runs, CPU seconds: reshardd ${reshardd_cpu% }; the three masters ${masters_cpu_used% }"
