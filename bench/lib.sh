@@ -27,3 +27,53 @@ stop_pid() {
   for p in "${pids[@]}"; do [ "$p" = "$pid" ] || keep_pids+=("$p"); done
   pids=("${keep_pids[@]}")
 }
+
+# pipe_in PORT: feeds RESP/inline commands from stdin to the server; fails
+# (die, the script's) on any error reply.
+pipe_in() {
+  local port="$1" out
+  out="$(redis-cli -p "$port" --pipe 2>&1)" || die "redis-cli --pipe: $out"
+  grep -q 'errors: 0,' <<<"$out" || die "redis-cli --pipe reported errors: $out"
+}
+
+# fill_dataset PORT N B: N keys in db 0, named D:key:I with D the first digit
+# (so ^[0-4] / ^[5-9] split them in half); 80% strings of B bytes (random
+# letters, so that the RDB's LZF does not shrink them), 10% lists and 10%
+# hashes of 4 elements of B/4 bytes each. Sent as RESP through pipe_in.
+fill_dataset() {
+  local port="$1"
+  # RESP, so that any value size works (inline commands stop at 64 KiB).
+  awk -v n="$2" -v vs="$3" '
+    function cmd(a, c,   s, i) {
+      s = "*" c "\r\n"
+      for (i = 1; i <= c; i++) s = s "$" length(a[i]) "\r\n" a[i] "\r\n"
+      printf "%s", s
+    }
+    BEGIN {
+      srand(42)
+      chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+      pool = 997  # values differ between neighbours; a pool keeps awk fast
+      for (p = 0; p < pool; p++) {
+        s = ""
+        for (j = 0; j < vs + 16; j++) s = s substr(chars, int(rand() * 62) + 1, 1)
+        val[p] = s
+      }
+      part = int(vs / 4); if (part < 1) part = 1
+      for (i = 0; i < n; i++) {
+        k = (i % 10) ":key:" i
+        t = int(i / 10) % 10
+        v = val[i % pool]
+        if (t < 8) {
+          a[1] = "SET"; a[2] = k; a[3] = substr(v, (i % 16) + 1, vs); cmd(a, 3)
+        } else if (t == 8) {
+          a[1] = "RPUSH"; a[2] = k
+          for (e = 0; e < 4; e++) a[3 + e] = substr(v, e * 4 + 1, part)
+          cmd(a, 6)
+        } else {
+          a[1] = "HSET"; a[2] = k
+          for (e = 0; e < 4; e++) { a[3 + 2 * e] = "f" e; a[4 + 2 * e] = substr(v, e * 4 + 1, part) }
+          cmd(a, 10)
+        }
+      }
+    }' | pipe_in "$port"
+}

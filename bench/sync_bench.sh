@@ -138,53 +138,10 @@ rcli() { local port="$1"; shift; redis-cli -p "$port" "$@"; }
 dbsize() { rcli "$1" DBSIZE 2>/dev/null || true; }
 digest() { rcli "$1" DEBUG DIGEST 2>/dev/null || echo "unavailable"; }
 
-# Feeds RESP/inline commands from stdin to the server; fails on any error reply.
-pipe_in() {
-  local port="$1" out
-  out="$(redis-cli -p "$port" --pipe 2>&1)" || die "redis-cli --pipe: $out"
-  grep -q 'errors: 0,' <<<"$out" || die "redis-cli --pipe reported errors: $out"
-}
-
 # ---------------------------------------------------------------------------
-# The dataset.
+# The dataset (fill_dataset and pipe_in: bench/lib.sh).
 
-fill_keys() {
-  local port="$1"
-  # RESP, so that any value size works (inline commands stop at 64 KiB).
-  awk -v n="$keys" -v vs="$value_size" '
-    function cmd(a, c,   s, i) {
-      s = "*" c "\r\n"
-      for (i = 1; i <= c; i++) s = s "$" length(a[i]) "\r\n" a[i] "\r\n"
-      printf "%s", s
-    }
-    BEGIN {
-      srand(42)
-      chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-      pool = 997  # values differ between neighbours; a pool keeps awk fast
-      for (p = 0; p < pool; p++) {
-        s = ""
-        for (j = 0; j < vs + 16; j++) s = s substr(chars, int(rand() * 62) + 1, 1)
-        val[p] = s
-      }
-      part = int(vs / 4); if (part < 1) part = 1
-      for (i = 0; i < n; i++) {
-        k = (i % 10) ":key:" i
-        t = int(i / 10) % 10
-        v = val[i % pool]
-        if (t < 8) {
-          a[1] = "SET"; a[2] = k; a[3] = substr(v, (i % 16) + 1, vs); cmd(a, 3)
-        } else if (t == 8) {
-          a[1] = "RPUSH"; a[2] = k
-          for (e = 0; e < 4; e++) a[3 + e] = substr(v, e * 4 + 1, part)
-          cmd(a, 6)
-        } else {
-          a[1] = "HSET"; a[2] = k
-          for (e = 0; e < 4; e++) { a[3 + 2 * e] = "f" e; a[4 + 2 * e] = substr(v, e * 4 + 1, part) }
-          cmd(a, 10)
-        }
-      }
-    }' | pipe_in "$port"
-}
+fill_keys() { fill_dataset "$1" "$keys" "$value_size"; }
 
 huge_len=536870912     # 512 MiB
 huge_members=5000000

@@ -84,21 +84,61 @@ class ClusterApplier::SnapshotLoader : public RdbHandler {
   }
   asio::awaitable<absl::Status> WaitWritable() override {
     if (!error_.ok()) co_return error_;
-    co_return co_await Flush();
+    co_return co_await Send();
   }
+  // The last batch sent, and every batch applied.
   asio::awaitable<absl::Status> Flush() {
     if (!error_.ok()) co_return error_;
-    size_t keys = batch_.size();
-    std::vector<ClusterUnit> batch = std::move(batch_);
-    batch_.clear();
-    bytes_ = 0;
-    CO_RETURN_IF_ERROR(co_await applier_.writer_->Apply(std::move(batch)));
-    applier_.keys_restored_ += keys;
+    CO_RETURN_IF_ERROR(co_await Send());
+    co_return co_await WaitInFlight();
+  }
+  // Until the batch in flight (if any) is applied; its error, if any.
+  asio::awaitable<absl::Status> WaitInFlight() {
+    if (in_flight_ == nullptr) co_return absl::OkStatus();
+    std::shared_ptr<InFlight> flight = std::move(in_flight_);
+    while (!flight->done) {
+      asio::error_code ec;
+      co_await flight->applied.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (!flight->status.ok()) co_return flight->status;
+    applier_.keys_restored_ += flight->keys;
     co_return absl::OkStatus();
   }
 
  private:
+  // One batch on its way to the masters while the reader gathers the next:
+  // the masters restore while reshardd parses (each key is in one batch, so
+  // their order does not matter; the stream starts after Flush).
+  struct InFlight {
+    explicit InFlight(const asio::any_io_executor& executor)
+        : applied(executor, asio::steady_timer::time_point::max()) {}
+    size_t keys = 0;
+    bool done = false;
+    absl::Status status;
+    asio::steady_timer applied;  // cancelled when done
+  };
+  static asio::awaitable<void> Apply(ClusterWriter* writer, std::shared_ptr<InFlight> flight,
+                                     std::vector<ClusterUnit> batch) {
+    flight->status = co_await writer->Apply(std::move(batch));
+    flight->done = true;
+    flight->applied.cancel();
+  }
+  // Sends the gathered batch once the one in flight is applied.
+  asio::awaitable<absl::Status> Send() {
+    CO_RETURN_IF_ERROR(co_await WaitInFlight());
+    if (batch_.empty()) co_return absl::OkStatus();
+    in_flight_ = std::make_shared<InFlight>(applier_.executor_);
+    in_flight_->keys = batch_.size();
+    std::vector<ClusterUnit> batch = std::move(batch_);
+    batch_.clear();
+    bytes_ = 0;
+    asio::co_spawn(applier_.executor_, Apply(applier_.writer_.get(), in_flight_, std::move(batch)),
+                   asio::detached);
+    co_return absl::OkStatus();
+  }
+
   ClusterApplier& applier_;
+  std::shared_ptr<InFlight> in_flight_;
   int version_ = 0;
   std::string key_;
   int64_t expire_ms_ = -1;
@@ -153,7 +193,11 @@ asio::awaitable<absl::Status> ClusterApplier::Run() {
   uint64_t start = link_->source().consumed();
   RdbReader reader(&link_->source(), &loader);
   absl::Status read = co_await reader.Run();
-  if (!read.ok()) co_return WithContext(read, absl::StrCat(what, ": snapshot: "));
+  if (!read.ok()) {
+    // The batch in flight ends first (it refers to the writer).
+    (co_await loader.WaitInFlight()).IgnoreError();
+    co_return WithContext(read, absl::StrCat(what, ": snapshot: "));
+  }
   CO_RETURN_IF_ERROR(co_await loader.Flush());
   CO_RETURN_IF_ERROR(co_await link_->FinishRdbFraming(framing, link_->source().consumed() - start));
   // The TargetMaster sends the stream after the first ACK (as Redis masters do).

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "asio/co_spawn.hpp"
+#include "asio/detached.hpp"
 #include "asio/redirect_error.hpp"
 #include "asio/steady_timer.hpp"
 #include "asio/use_awaitable.hpp"
@@ -35,6 +38,40 @@ uint64_t RespCommandBytes(const std::vector<std::string>& command) {
     bytes += 5 + std::to_string(arg.size()).size() + arg.size();
   }
   return bytes;
+}
+
+// Counts coroutines down to zero; Wait returns then.
+class Countdown {
+ public:
+  explicit Countdown(const asio::any_io_executor& executor)
+      : zero_(executor, asio::steady_timer::time_point::max()) {}
+  void Add() { ++left_; }
+  void Done() {
+    if (--left_ == 0) zero_.cancel();
+  }
+  asio::awaitable<void> Wait() {
+    while (left_ > 0) {
+      asio::error_code ec;
+      co_await zero_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+ private:
+  size_t left_ = 0;
+  asio::steady_timer zero_;
+};
+
+// One master's part of a round: its commands written, then their replies
+// (those that came before an error too).
+asio::awaitable<void> Exchange(RedisConnection* connection,
+                               const std::vector<std::vector<std::string>>* commands,
+                               std::vector<RespValue>* replies, absl::Status* status,
+                               std::shared_ptr<Countdown> countdown) {
+  *status = co_await connection->SendAsync(*commands, kReplyTimeout);
+  if (status->ok()) {
+    *status = co_await connection->ReadRepliesKeepingPart(commands->size(), kReplyTimeout, replies);
+  }
+  countdown->Done();
 }
 
 }  // namespace
@@ -259,6 +296,8 @@ asio::awaitable<absl::Status> ClusterWriter::Round(std::vector<Pending>& units,
   std::vector<std::vector<int64_t>> layout(node_count);
   std::vector<absl::Status> failed(node_count);  // a master that stopped answering
   std::vector<bool> unsent(units.size(), false);
+  std::vector<std::vector<std::vector<std::string>>> requests(node_count);
+  std::vector<RedisConnection*> connections(node_count, nullptr);
   for (size_t node = 0; node < node_count; ++node) {
     if (per_node[node].empty()) continue;
     absl::StatusOr<RedisConnection*> connection = co_await Node(node);
@@ -292,22 +331,32 @@ asio::awaitable<absl::Status> ClusterWriter::Round(std::vector<Pending>& units,
       if (per_unit && !IsIdempotentClusterUnit(units[i].unit)) role();
     }
     if (offsets && layout[node].back() != kRole) role();
-    if (absl::Status sent = (*connection)->Send(commands); !sent.ok()) {
-      failed[node] = NodeError(node, sent);
-    }
     for (const auto& command : commands) Counters(node).bytes_sent += RespCommandBytes(command);
+    requests[node] = std::move(commands);
+    connections[node] = *connection;
   }
+  // Every master at once: each gets its commands and answers while the
+  // others do, and a master that stops reading holds only its own exchange
+  // (never the job's thread in a blocking write).
+  std::vector<std::vector<RespValue>> answers(node_count);
+  std::vector<absl::Status> exchanged(node_count);
+  auto countdown = std::make_shared<Countdown>(executor_);
+  for (size_t node = 0; node < node_count; ++node) {
+    if (connections[node] == nullptr) continue;
+    countdown->Add();
+    asio::co_spawn(
+        executor_,
+        Exchange(connections[node], &requests[node], &answers[node], &exchanged[node], countdown),
+        asio::detached);
+  }
+  co_await countdown->Wait();
   std::vector<bool> retry(units.size(), false);
   for (size_t node = 0; node < node_count; ++node) {
     if (layout[node].empty()) continue;
-    std::vector<RespValue> replies;
-    if (failed[node].ok()) {
-      absl::Status read = co_await nodes_[node]->ReadRepliesKeepingPart(layout[node].size(),
-                                                                        kReplyTimeout, &replies);
-      if (!read.ok()) {
-        if (!absl::IsUnavailable(read)) co_return NodeError(node, read);
-        failed[node] = NodeError(node, read);
-      }
+    std::vector<RespValue> replies = std::move(answers[node]);
+    if (failed[node].ok() && !exchanged[node].ok()) {
+      if (!absl::IsUnavailable(exchanged[node])) co_return NodeError(node, exchanged[node]);
+      failed[node] = NodeError(node, exchanged[node]);
     }
     NodeCounters& counters = Counters(node);
     NodeHistory& history = history_[node];
@@ -386,9 +435,9 @@ asio::awaitable<absl::Status> ClusterWriter::Round(std::vector<Pending>& units,
         continue;
       }
       if (error != nullptr) {
-        co_return NodeError(
-            node, absl::FailedPreconditionError(absl::StrCat(
-                      NodeName(node), ": ", DescribeClusterUnit(units[i].unit), ": -", error->str)));
+        co_return NodeError(node, absl::FailedPreconditionError(absl::StrCat(
+                                      NodeName(node), ": ", DescribeClusterUnit(units[i].unit),
+                                      ": -", error->str)));
       }
       counters.commands += n;
       if (!units[i].unit.commands.empty() && !units[i].unit.commands[0].empty() &&

@@ -175,6 +175,34 @@ absl::Status RedisConnection::Send(const std::vector<std::vector<std::string>>& 
   return absl::OkStatus();
 }
 
+asio::awaitable<absl::Status> RedisConnection::SendAsync(
+    const std::vector<std::vector<std::string>>& commands, absl::Duration timeout) {
+  if (commands.empty()) co_return absl::OkStatus();
+  std::string request;
+  std::vector<std::string_view> views;
+  for (const std::vector<std::string>& args : commands) {
+    views.assign(args.begin(), args.end());
+    AppendCommand(&request, views);
+  }
+  for (const std::vector<std::string>& args : commands) pending_.push_back(AclCommandName(args));
+  std::optional<absl::Status> written = co_await WithTimeout(WriteAsync(request), timeout);
+  if (!written.has_value()) {
+    Close();
+    co_return absl::UnavailableError(absl::StrCat(peer_, ": could not write ", commands.size(),
+                                                  " commands (", request.size(), " bytes) within ",
+                                                  absl::FormatDuration(timeout)));
+  }
+  co_return *written;
+}
+
+asio::awaitable<absl::Status> RedisConnection::WriteAsync(std::string_view bytes) {
+  asio::error_code ec;
+  co_await asio::async_write(stream_, asio::buffer(bytes.data(), bytes.size()),
+                             asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return absl::UnavailableError(absl::StrCat(peer_, ": write failed: ", ec.message()));
+  co_return absl::OkStatus();
+}
+
 asio::awaitable<absl::Status> RedisConnection::ReadRepliesInto(size_t count,
                                                                std::vector<RespValue>* out,
                                                                std::vector<std::string>* names) {

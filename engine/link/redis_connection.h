@@ -62,6 +62,11 @@ class RedisConnection {
   // replies (UNAVAILABLE naming how many came when `timeout` passes: the
   // connection is then out of step and must be closed).
   absl::Status Send(const std::vector<std::vector<std::string>>& commands);
+  // Send without blocking the thread: a server that reads slowly (or not at
+  // all) holds only this coroutine. UNAVAILABLE when the write fails or does
+  // not end within `timeout` (the connection is then closed).
+  asio::awaitable<absl::Status> SendAsync(const std::vector<std::vector<std::string>>& commands,
+                                          absl::Duration timeout);
   asio::awaitable<absl::StatusOr<std::vector<RespValue>>> ReadReplies(
       size_t count, absl::Duration timeout = absl::Seconds(30));
   // ReadReplies that leaves in *out the replies that came before an error
@@ -90,6 +95,7 @@ class RedisConnection {
 
   // Writes bytes synchronously (small control messages such as REPLCONF ACK).
   absl::Status WriteSync(std::string_view bytes);
+  asio::awaitable<absl::Status> WriteAsync(std::string_view bytes);
 
   SocketByteSource& source() { return source_; }
   asio::ip::tcp::socket& socket() { return stream_.socket(); }
