@@ -70,31 +70,13 @@ for t in redis-server redis-cli awk python3; do
   command -v "$t" >/dev/null || { echo "cluster_bench: $t not found" >&2; exit 2; }
 done
 
-work="$(mktemp -d /tmp/reshard-cluster-bench.XXXXXX)"
-pids=()
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ "$status" -eq 0 ] && [ "$keep" = 0 ]; then
-    rm -rf "$work"
-  else
-    echo "cluster_bench: logs kept in $work" >&2
-  fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'echo; echo "cluster_bench: interrupted" >&2; exit 130' INT TERM
+# bench_workdir, free_port, stop_pid, now, elapsed (and pipe_in, fill_dataset)
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_workdir cluster_bench
 
 die() { echo "cluster_bench: FAILED: $*" >&2; exit 1; }
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
-# free_port, stop_pid, pipe_in, fill_dataset
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-now() { echo "$EPOCHREALTIME"; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%d", (s > 0 ? n / s : 0) }'; }
 
 # start_redis NAME PORT [extra config...]; sets last_pid.

@@ -1,5 +1,32 @@
 # Shared by the bench scripts: source it; call free_port once "$work" exists.
 
+# bench_workdir NAME: a fresh temporary $work and an empty pids array; on exit
+# every PID in pids is stopped, and $work is removed after a successful run
+# unless keep=1 (otherwise kept, and said). Ctrl-C exits with 130.
+bench_workdir() {
+  bench_name="$1"
+  work="$(mktemp -d "/tmp/reshard-$bench_name.XXXXXX")"
+  pids=()
+  trap bench_cleanup EXIT
+  trap 'echo; echo "$bench_name: interrupted" >&2; exit 130' INT TERM
+}
+bench_cleanup() {
+  local status=$? pid
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ "$status" -eq 0 ] && [ "${keep:-0}" = 0 ]; then
+    rm -rf "$work"
+  else
+    echo "$bench_name: logs kept in $work" >&2
+  fi
+  exit "$status"
+}
+
+# now: the time in seconds (microseconds after the point); elapsed A B: B - A.
+now() { echo "$EPOCHREALTIME"; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
 # free_port: a free loopback port, never one already handed out in this run.
 # Ports are picked before the servers bind them, and the kernel may offer
 # the same free port twice (two servers, or a target and its listener, on

@@ -85,23 +85,9 @@ for t in redis-server redis-cli awk python3 base64; do
   command -v "$t" >/dev/null || { echo "sync_bench: $t not found" >&2; exit 2; }
 done
 
-work="$(mktemp -d /tmp/reshard-bench.XXXXXX)"
-pids=()
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ "$status" -eq 0 ] && [ "$keep" = 0 ]; then
-    rm -rf "$work"
-  else
-    echo "sync_bench: logs kept in $work" >&2
-  fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'echo; echo "sync_bench: interrupted" >&2; exit 130' INT TERM
+# bench_workdir, free_port, stop_pid, now, elapsed (and pipe_in, fill_dataset)
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_workdir sync_bench
 
 # In a run (a subshell, $cur_mode set) the reason is kept for the table.
 die() {
@@ -112,11 +98,7 @@ die() {
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
 # Stops one process we started (by PID) and forgets it.
-# free_port (never the same port twice in a run)
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-now() { echo "$EPOCHREALTIME"; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
 # start_redis NAME PORT [extra config...]; sets last_pid.
 start_redis() {

@@ -68,30 +68,12 @@ for t in redis-server redis-cli awk python3 openssl; do
   command -v "$t" >/dev/null || { echo "tls_bench: $t not found" >&2; exit 2; }
 done
 
-work="$(mktemp -d /tmp/reshard-tls-bench.XXXXXX)"
-pids=()
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ "$status" -eq 0 ] && [ "$keep" = 0 ]; then
-    rm -rf "$work"
-  else
-    echo "tls_bench: logs kept in $work" >&2
-  fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'echo; echo "tls_bench: interrupted" >&2; exit 130' INT TERM
+# bench_workdir, free_port, stop_pid, now, elapsed (and pipe_in, fill_dataset)
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_workdir tls_bench
 
 die() { echo "tls_bench: FAILED: $*" >&2; exit 1; }
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
-# free_port (never the same port twice in a run)
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-now() { echo "$EPOCHREALTIME"; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
 # The certificates: a CA and a server certificate for 127.0.0.1/localhost (EC P-256).
 pki="$work/pki"
