@@ -10,10 +10,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 N=${N:-300000}
-work=$(mktemp -d)
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait; rm -rf "$work"; }
-trap cleanup EXIT
+bench_workdir cluster_role_cost
 master_port=$(free_port)
 replica_port=$(free_port)
 mkdir -p "$work/m" "$work/r"
