@@ -35,6 +35,7 @@
 #include "tests/support/free_port.h"
 #include "tests/support/job_targets.h"
 #include "tests/support/job_waiter.h"
+#include "tests/support/random_workload.h"
 #include "tests/support/redis_client.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/server_binaries.h"
@@ -78,288 +79,18 @@ std::optional<std::string> FindBinary(const Flavor& flavor) {
   return testing::FindServerBinary(flavor.env, flavor.fetched);
 }
 
-// Target 0 ("regex", ^r:), 1 ("glob", g:*), 2 ("slots", 0-8191). r: and g:
-// names are chosen with a slot above 8191, s: names with one below, so each
-// name selects exactly one target.
-const char kTargetPrefix[] = {'r', 'g', 's'};
-
-std::string Name(int target, const std::string& base) {
-  std::string name = absl::StrCat(std::string(1, kTargetPrefix[target]), ":", base);
-  for (int i = 0;; ++i) {
-    std::string candidate = i == 0 ? name : absl::StrCat(name, ":", i);
-    bool low = engine::KeyHashSlot(candidate) < 8192;
-    if (low == (target == 2)) return candidate;
-  }
+// The workload's options for `flavor`.
+testing::WorkloadOptions OptionsFor(const Flavor& flavor) {
+  testing::WorkloadOptions options;
+  options.redis62 = flavor.redis62;
+  options.functions = flavor.functions;
+  options.field_ttls = flavor.field_ttls;
+  return options;
 }
 
-constexpr int kPerPool = 5;
-enum Pool { kStr, kList, kHash, kSet, kZset, kStream, kHll, kGeo, kBits, kPools };
-const char* const kPoolNames[] = {"str",    "list", "hash", "set", "zset",
-                                  "stream", "hll",  "geo",  "bits"};
-
-class Workload {
- public:
-  Workload(uint32_t seed, const Flavor& flavor) : rng_(seed), flavor_(flavor) {
-    for (int t = 0; t < 3; ++t) {
-      for (int p = 0; p < kPools; ++p) {
-        for (int i = 0; i < kPerPool; ++i) {
-          names_[t][p].push_back(Name(t, absl::StrCat(kPoolNames[p], ":", i)));
-        }
-      }
-    }
-  }
-
-  // Off: EXPIREAT instead of EX, EXPIRE, SETEX, ... (see the test).
-  bool relative_expiries = true;
-
-  // One batch of about `n` random writes.
-  Commands Batch(int n) {
-    Commands c;
-    for (int j = 0; j < n; ++j) One(&c);
-    c.push_back({"SELECT", "0"});
-    return c;
-  }
-
- private:
-  int R(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng_); }
-  std::string K(Pool p) { return names_[R(3)][p][R(kPerPool)]; }
-  // A key of pool p on another target than `key`.
-  std::string Other(Pool p, const std::string& key) {
-    int t = key[0] == 'r' ? 0 : key[0] == 'g' ? 1 : 2;
-    return names_[(t + 1 + R(2)) % 3][p][R(kPerPool)];
-  }
-  std::string V() { return absl::StrCat("v", R(1000)); }
-
-  // Hash fields with expiries, relative and absolute (the sources replicate
-  // them as PXAT); HGETDEL/HGETEX read and write.
-  void FieldTtlWrite(Commands* c) {
-    std::string key = K(kHash), field = absl::StrCat("f", R(20));
-    std::string ms = std::to_string(3600000 * (1 + R(5)));
-    switch (R(5)) {
-      case 0:
-        c->push_back({"HSETEX", key, "PX", ms, "FIELDS", "1", field, V()});
-        break;
-      case 1:
-        c->push_back({"HPEXPIRE", key, ms, "FIELDS", "1", field});
-        break;
-      case 2:
-        c->push_back(
-            {"HGETEX", key, "EX", std::to_string(3600 * (1 + R(5))), "FIELDS", "1", field});
-        break;
-      case 3:
-        c->push_back({"HGETDEL", key, "FIELDS", "1", field});
-        break;
-      case 4:
-        c->push_back({"HPERSIST", key, "FIELDS", "1", field});
-        break;
-    }
-  }
-
-  void One(Commands* c) {
-    ++counter_;
-    int op = R(30);
-    if (op < 26) c->push_back({"SELECT", std::to_string(R(3))});
-    switch (op) {
-      case 0:
-        c->push_back({"SET", K(kStr), V()});
-        break;
-      case 1:
-        c->push_back({"APPEND", K(kStr), V()});
-        break;
-      case 2:
-        c->push_back({R(2) ? "LPUSH" : "RPUSH", K(kList), V(), V()});
-        if (R(3) == 0) c->push_back({"LPOP", K(kList)});
-        break;
-      case 3:
-        c->push_back({"HSET", K(kHash), absl::StrCat("f", R(20)), V()});
-        if (R(4) == 0) c->push_back({"HDEL", K(kHash), absl::StrCat("f", R(20))});
-        if (flavor_.field_ttls) FieldTtlWrite(c);
-        break;
-      case 4:
-        c->push_back({"SADD", K(kSet), absl::StrCat("m", R(30)), absl::StrCat("m", R(30))});
-        if (R(4) == 0) c->push_back({"SREM", K(kSet), absl::StrCat("m", R(30))});
-        break;
-      case 5:
-        c->push_back({"ZADD", K(kZset), std::to_string(R(100)), absl::StrCat("m", R(30))});
-        c->push_back({"ZINCRBY", K(kZset), "1.5", absl::StrCat("m", R(30))});
-        break;
-      case 6: {
-        std::string s = K(kStream);
-        c->push_back({"XADD", s, "*", "f", V()});
-        c->push_back({"XGROUP", "CREATE", s, "grp", "0", "MKSTREAM"});  // may fail: exists
-        c->push_back({"XREADGROUP", "GROUP", "grp", absl::StrCat("c", R(3)), "COUNT", "2",
-                      "STREAMS", s, ">"});
-        // A replica applies XREADGROUP as XCLAIM ... LASTID, which does not
-        // move the group's entries-read (Redis 7): a real replica's XINFO
-        // GROUPS differs the same way. SETID $ makes it exact again.
-        c->push_back({"XGROUP", "SETID", s, "grp", "$"});
-        if (R(3) == 0) c->push_back({"XACK", s, "grp", "0-1"});
-        if (R(3) == 0) c->push_back({"XTRIM", s, "MAXLEN", "20"});
-        break;
-      }
-      case 7:
-        c->push_back({"PFADD", K(kHll), V(), V(), V()});
-        break;
-      case 8:
-        c->push_back({"GEOADD", K(kGeo), absl::StrCat(R(100) / 10.0 + 13),
-                      absl::StrCat(R(100) / 10.0 + 52), absl::StrCat("p", R(20))});
-        break;
-      case 9:
-        c->push_back({"SETBIT", K(kBits), std::to_string(R(500)), std::to_string(R(2))});
-        break;
-      case 10: {
-        // Relative expiries: Redis 6.0 replicates them as sent, and the job
-        // makes them absolute from when it read them, so a target that
-        // applies them late still gets the source's expiry.
-        std::string key = Name(R(3), absl::StrCat("exp:", R(20)));
-        if (!relative_expiries) {
-          std::string at = std::to_string(absl::ToUnixSeconds(absl::Now()) + 3600 * (1 + R(5)));
-          c->push_back({"SET", key, V()});
-          c->push_back({"EXPIREAT", key, at});
-          c->push_back({"EXPIREAT", K(kStr), at});
-          break;
-        }
-        std::string seconds = std::to_string(3600 * (1 + R(5)));
-        switch (R(4)) {
-          case 0:
-            c->push_back({"SET", key, V(), "EX", seconds});
-            break;
-          case 1:
-            c->push_back({"SETEX", key, seconds, V()});
-            break;
-          case 2:
-            c->push_back({"PSETEX", key, seconds + "250", V()});
-            break;
-          case 3:
-            c->push_back({"SET", key, V(), "PX", seconds + "500", R(2) ? "XX" : "NX"});
-            break;
-        }
-        std::string other = K(kStr);
-        c->push_back({"EXPIRE", other, std::to_string(3600 * (1 + R(5)))});
-        if (R(2) == 0) c->push_back({"PEXPIRE", K(kList), std::to_string(3600000 + R(100000))});
-        if (flavor_.redis62 && R(2) == 0) c->push_back({"GETEX", other, "EX", seconds});
-        break;
-      }
-      case 11: {
-        c->push_back({"MULTI"});
-        c->push_back({"INCR", Name(R(3), "counter")});
-        c->push_back({"HSET", K(kHash), "tx", V()});
-        c->push_back({"SADD", K(kSet), V()});
-        c->push_back({"EXEC"});
-        break;
-      }
-      case 12:
-        c->push_back({"EVAL",
-                      "redis.call('SET', KEYS[1], ARGV[1]); redis.call('RPUSH', KEYS[2], ARGV[1]); "
-                      "return 1",
-                      "2", K(kStr), K(kList), V()});
-        break;
-      case 13:
-        if (flavor_.functions) {
-          c->push_back({"FCALL", "wr", "2", K(kStr), K(kList), V()});
-        } else {
-          c->push_back({"DEL", K(kStr), K(kList)});
-        }
-        break;
-      // Cross-target writes.
-      case 14: {
-        std::string from = K(kStr);
-        c->push_back({"RENAME", from, Other(kStr, from)});  // fails when from is missing
-        break;
-      }
-      case 15: {
-        std::string from = K(kSet);
-        c->push_back({"SMOVE", from, Other(kSet, from), absl::StrCat("m", R(30))});
-        break;
-      }
-      case 16: {
-        std::string dst = K(kSet);
-        c->push_back({"SUNIONSTORE", dst, Other(kSet, dst), K(kSet)});
-        if (R(2) == 0) c->push_back({"SINTERSTORE", K(kSet), Other(kSet, dst), dst});
-        break;
-      }
-      case 17: {
-        std::string from = K(kList);
-        if (flavor_.redis62) {
-          c->push_back({"LMOVE", from, Other(kList, from), "LEFT", "RIGHT"});
-        } else {
-          c->push_back({"RPOPLPUSH", from, Other(kList, from)});
-        }
-        break;
-      }
-      case 18: {
-        std::string a = Name(R(3), absl::StrCat("nx:", counter_));
-        c->push_back({"MSETNX", a, V(), Other(kStr, a), V()});
-        std::string b = Name(R(3), absl::StrCat("nx2:", counter_));
-        c->push_back({"MSETNX", b, V(), Other(kStr, b) + ":fresh", V()});
-        break;
-      }
-      case 19: {
-        std::string dst = K(kHll);
-        c->push_back({"PFMERGE", dst, Other(kHll, dst), K(kHll)});
-        break;
-      }
-      case 20: {
-        std::string dst = K(kGeo);
-        if (flavor_.redis62) {
-          c->push_back({"GEOSEARCHSTORE", dst, Other(kGeo, dst), "FROMLONLAT", "15", "55",
-                        "BYRADIUS", "500", "km"});
-        } else {
-          c->push_back({"GEORADIUS", Other(kGeo, dst), "15", "55", "500", "km", "STORE", dst});
-        }
-        break;
-      }
-      case 21: {
-        std::string dst = K(kBits);
-        c->push_back({"BITOP", R(2) ? "OR" : "XOR", dst, Other(kBits, dst), K(kBits)});
-        break;
-      }
-      case 22: {
-        std::string from = K(kZset);
-        c->push_back({"ZUNIONSTORE", Other(kZset, from), "2", from, K(kZset)});
-        break;
-      }
-      case 23: {
-        std::string from = K(kHash);
-        if (flavor_.redis62) {
-          c->push_back({"COPY", from, Other(kHash, from), "REPLACE"});
-        } else {
-          c->push_back({"RENAMENX", from, Other(kHash, from)});
-        }
-        break;
-      }
-      case 24:
-        c->push_back({"DEL", K(kStr), K(kSet), K(kHash)});
-        break;
-      case 25:
-        c->push_back({"MSET", K(kStr), V(), K(kStr), V()});
-        break;
-      case 26:
-        c->push_back({"SELECT", "3"});
-        c->push_back({"SET", Name(R(3), "scratch"), V()});
-        c->push_back({"SADD", Name(R(3), "scratchset"), V()});
-        break;
-      case 27:
-        c->push_back({"SELECT", "3"});
-        c->push_back({"FLUSHDB"});
-        break;
-      case 28:
-        if (R(3) == 0) c->push_back({"SWAPDB", "1", "2"});
-        break;
-      case 29:
-        // Touch keys that may be in a skip window, in the other dbs too.
-        c->push_back({"SELECT", std::to_string(R(3))});
-        c->push_back({"SADD", K(kSet), V()});
-        c->push_back({"RPUSH", K(kList), V()});
-        break;
-    }
-  }
-
-  std::mt19937 rng_;
-  Flavor flavor_;
-  uint64_t counter_ = 0;
-  std::vector<std::string> names_[3][kPools];
-};
+std::string Name(int target, const std::string& base) {
+  return testing::WorkloadKeyName(target, base);
+}
 
 // The largest difference, in ms, between a key's expiry on the source and on
 // its target (PTTL, read one after the other), over the keys of dbs 0-2 that
@@ -433,15 +164,12 @@ TEST_P(StreamWorkloadTest, EveryWriteLandsOnTheRightShardExactly) {
   absl::StatusOr<RedisClient> source_client = RedisClient::Connect("127.0.0.1", source->port());
   ASSERT_TRUE(source_client.ok()) << source_client.status();
   if (flavor.functions) {
-    ASSERT_TRUE(source_client
-                    ->CheckedCommand({"FUNCTION", "LOAD", "REPLACE",
-                                      "#!lua name=wl\n"
-                                      "redis.register_function('wr', function(keys, args) "
-                                      "redis.call('SET', keys[1], args[1]); "
-                                      "redis.call('RPUSH', keys[2], args[1]); return 1 end)"})
-                    .ok());
+    ASSERT_TRUE(
+        source_client
+            ->CheckedCommand({"FUNCTION", "LOAD", "REPLACE", testing::kWorkloadFunctionLibrary})
+            .ok());
   }
-  Workload before(20240601, flavor);
+  testing::RandomWorkload before(20240601, OptionsFor(flavor));
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(RunBatch(*source_client, before.Batch(100)).ok());
   // Slow the snapshot so that writes land during it (unknown to old servers).
   source_client->Command({"CONFIG", "SET", "rdb-key-save-delay", "2000"}).IgnoreError();
@@ -464,7 +192,7 @@ TEST_P(StreamWorkloadTest, EveryWriteLandsOnTheRightShardExactly) {
   std::thread writer([&, port = source->port()] {
     absl::StatusOr<RedisClient> client = RedisClient::Connect("127.0.0.1", port);
     ASSERT_TRUE(client.ok()) << client.status();
-    Workload workload(WriterSeed(), flavor);
+    testing::RandomWorkload workload(WriterSeed(), OptionsFor(flavor));
     workload.relative_expiries = !relative_expiries_sent;
     while (!stop.load()) {
       ASSERT_TRUE(RunBatch(*client, workload.Batch(40)).ok());
