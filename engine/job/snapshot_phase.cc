@@ -48,6 +48,9 @@ void MakeRouter(JobContext& job, int source_db) {
     names.push_back(job.spec.targets[i].name);
   }
   job.router = std::make_unique<CommandRouter>(filters, job.source.command_table, names);
+  for (size_t i = 0; i < job.spec.targets.size(); ++i) {
+    job.router->SetTargetIsCluster(i, job.spec.targets[i].cluster.has_value());
+  }
   // Targets known to take SET ... PXAT get it when relative expiries are made
   // absolute; the others get SET + PEXPIREAT.
   for (size_t i = 0; i < job.target_versions.size(); ++i) {

@@ -12,11 +12,20 @@ namespace {
 
 // The newest Valkey release whose RDB format (VALKEY080) reshardd reads.
 constexpr int kNewestValkeyRead[3] = {9, 1, 2};
+// RDB versions Valkey calls foreign (Redis >= 7.4's formats): it refuses to
+// load them, in a full sync and in RESTORE, unless rdb-version-check is
+// relaxed.
+constexpr int kValkeyForeignRdb[2] = {12, 79};
 
 }  // namespace
 
+bool IsForeignToValkey(int rdb_version) {
+  return rdb_version >= kValkeyForeignRdb[0] && rdb_version <= kValkeyForeignRdb[1];
+}
+
 bool CanLoadRdb(const ServerVersion& target, int rdb_version) {
   if (rdb_version == 80) return target.rdb_version == 80;
+  if (target.product == "Valkey" && IsForeignToValkey(rdb_version)) return false;
   return target.rdb_version >= rdb_version;
 }
 
@@ -25,10 +34,21 @@ absl::Status CheckTargetCanLoad(const std::string& target_name, const ServerVers
   if (CanLoadRdb(target, rdb_version)) return absl::OkStatus();
   std::string source_text =
       source.has_value() ? source->ToString() : absl::StrCat("RDB ", rdb_version);
+  std::string head = absl::StrCat("target '", target_name, "' runs ", target.ToString(),
+                                  ", which cannot load the snapshot of the source (", source_text,
+                                  ", RDB ", rdb_version, "): ");
+  if (rdb_version == 80 && target.product != "Valkey") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        head, "VALKEY080 is Valkey's own format, which no Redis loads; use a Valkey 9 target"));
+  }
+  if (target.product == "Valkey" && IsForeignToValkey(rdb_version)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        head, "Redis 7.4 and later write RDB ", kValkeyForeignRdb[0],
+        " and up, a format Valkey refuses as foreign (rdb-version-check strict); use a Redis ",
+        "target of the source's version or newer"));
+  }
   return absl::FailedPreconditionError(
-      absl::StrCat("target '", target_name, "' runs ", target.ToString(),
-                   ", which cannot load the snapshot of the source (", source_text, ", RDB ",
-                   rdb_version, "): upgrade the target to a release that reads RDB ", rdb_version));
+      absl::StrCat(head, "upgrade the target to a release that reads RDB ", rdb_version));
 }
 
 std::optional<int> RdbVersionSentBy(const ServerVersion& source) {

@@ -14,7 +14,8 @@
 namespace reshard::engine {
 
 // Whether a server of `target` loads an RDB of `rdb_version`. Valkey 9's
-// VALKEY080 (80) is a format of its own; RDB numbers compare otherwise (a
+// VALKEY080 (80) is a format of its own; Valkey refuses Redis 7.4+'s RDB 12
+// and later (it calls 12-79 foreign); RDB numbers compare otherwise (a
 // loader refuses versions newer than its own).
 bool CanLoadRdb(const ServerVersion& target, int rdb_version);
 

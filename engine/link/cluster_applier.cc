@@ -1,5 +1,6 @@
 #include "engine/link/cluster_applier.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/ascii.h"
@@ -15,8 +16,11 @@
 #include "engine/base/status_context.h"
 #include "engine/base/status_macros.h"
 #include "engine/rdb/crc64.h"
+#include "engine/rdb/rdb_format.h"
 #include "engine/rdb/rdb_handler.h"
+#include "engine/rdb/rdb_memory_reader.h"
 #include "engine/rdb/rdb_reader.h"
+#include "engine/rdb/rdb_value_rebuild.h"
 #include "engine/resp/resp_parser.h"
 #include "engine/route/hash_slot.h"
 
@@ -43,9 +47,27 @@ class ClusterApplier::SnapshotLoader : public RdbHandler {
 
   void OnHeader(int version, std::string_view magic) override { version_ = version; }
   void OnAux(std::string_view, std::string_view, std::string_view) override {}
-  // FUNCTION2 and module AUX records have no key to route: not applied
-  // (README: what a cluster target does not receive).
-  void OnGlobal(uint8_t, std::string_view) override {}
+  // A function library is loaded on every master (FUNCTION LOAD REPLACE, as
+  // a FUNCTION LOAD in the stream is). Module AUX and Valkey's SLOT_IMPORT
+  // records have no command that applies them: not applied (README: what a
+  // cluster target does not receive).
+  void OnGlobal(uint8_t opcode, std::string_view raw) override {
+    if (!error_.ok()) return;
+    if (opcode == rdb::kOpFunctionPreGa) {
+      error_ = absl::FailedPreconditionError(
+          "the snapshot holds a function library in the format of a Redis 7.0 release candidate: "
+          "a cluster target cannot load it (upgrade the source to a Redis 7.0 release)");
+      return;
+    }
+    if (opcode != rdb::kOpFunction2) return;
+    absl::StatusOr<std::string> code = DecodeRdbString(raw.substr(1));
+    if (!code.ok()) {
+      error_ = WithContext(code.status(), "the snapshot's FUNCTION2 record: ");
+      return;
+    }
+    batch_.push_back(ClusterUnit{
+        ClusterUnit::kEveryMaster, {{"FUNCTION", "LOAD", "REPLACE", *std::move(code)}}, 0});
+  }
   void OnSelectDb(int) override {}
   bool OnEntryBegin(const RdbEntry& entry) override {
     if (entry.db != 0 && error_.ok()) {
@@ -63,17 +85,32 @@ class ClusterApplier::SnapshotLoader : public RdbHandler {
   void OnValueChunk(std::string_view chunk) override { payload_.append(chunk); }
   void OnEntryEnd() override {
     if (!error_.ok()) return;
-    // DUMP's footer: the RDB version (2 bytes) and the CRC64 of all before it.
-    AppendLittleEndian(&payload_, version_, 2);
-    AppendLittleEndian(&payload_, Crc64(0, payload_), 8);
     ClusterUnit unit;
     unit.slot = KeyHashSlot(key_);
-    std::vector<std::string> restore = {"RESTORE", key_,
-                                        std::to_string(expire_ms_ > 0 ? expire_ms_ : 0),
-                                        std::move(payload_), "REPLACE"};
-    if (expire_ms_ > 0) restore.push_back("ABSTTL");
-    bytes_ += key_.size() + restore[3].size();
-    unit.commands.push_back(std::move(restore));
+    unit.snapshot_key = true;
+    // The DUMP footer adds 10 bytes.
+    const uint64_t max_bulk = applier_.writer_->max_bulk_bytes();
+    if (payload_.size() + 10 > max_bulk) {
+      const size_t size = payload_.size() + 10;
+      if (absl::Status rebuilt = RebuildInParts(max_bulk, &unit); !rebuilt.ok()) {
+        error_ = WithContext(
+            rebuilt,
+            absl::StrCat("target '", applier_.options_.name, "': a snapshot value of ", size,
+                         " bytes, over the masters' proto-max-bulk-len (", max_bulk, "): "));
+        return;
+      }
+    } else {
+      // DUMP's footer: the RDB version (2 bytes) and the CRC64 of all before it.
+      AppendLittleEndian(&payload_, version_, 2);
+      AppendLittleEndian(&payload_, Crc64(0, payload_), 8);
+      std::vector<std::string> restore = {"RESTORE", key_,
+                                          std::to_string(expire_ms_ > 0 ? expire_ms_ : 0),
+                                          std::move(payload_), "REPLACE"};
+      if (expire_ms_ > 0) restore.push_back("ABSTTL");
+      bytes_ += key_.size() + restore[3].size();
+      unit.commands.push_back(std::move(restore));
+    }
+    ++keys_;
     batch_.push_back(std::move(unit));
     payload_.clear();
   }
@@ -128,14 +165,34 @@ class ClusterApplier::SnapshotLoader : public RdbHandler {
     CO_RETURN_IF_ERROR(co_await WaitInFlight());
     if (batch_.empty()) co_return absl::OkStatus();
     in_flight_ = std::make_shared<InFlight>(applier_.executor_);
-    in_flight_->keys = batch_.size();
+    in_flight_->keys = keys_;
     std::vector<ClusterUnit> batch = std::move(batch_);
     batch_.clear();
     bytes_ = 0;
+    keys_ = 0;
     asio::co_spawn(applier_.executor_, Apply(applier_.writer_.get(), in_flight_, std::move(batch)),
                    asio::detached);
     co_return absl::OkStatus();
   }
+
+  // A value too big for one RESTORE: one MULTI that rebuilds it in parts
+  // (engine/rdb/rdb_value_rebuild.h), then its expiry.
+  absl::Status RebuildInParts(uint64_t max_bulk, ClusterUnit* unit) {
+    const uint8_t type = static_cast<uint8_t>(payload_[0]);
+    payload_.erase(0, 1);
+    ASSIGN_OR_RETURN(RebuildCommands commands,
+                     RebuildValueCommands(key_, type, std::move(payload_),
+                                          std::min<uint64_t>(max_bulk / 2, kMaxPartBytes)));
+    unit->commands.push_back({"MULTI"});
+    for (std::vector<std::string>& command : commands) {
+      for (const std::string& arg : command) bytes_ += arg.size();
+      unit->commands.push_back(std::move(command));
+    }
+    if (expire_ms_ > 0) unit->commands.push_back({"PEXPIREAT", key_, std::to_string(expire_ms_)});
+    unit->commands.push_back({"EXEC"});
+    return absl::OkStatus();
+  }
+  static constexpr uint64_t kMaxPartBytes = 16 << 20;
 
   ClusterApplier& applier_;
   std::shared_ptr<InFlight> in_flight_;
@@ -145,6 +202,7 @@ class ClusterApplier::SnapshotLoader : public RdbHandler {
   std::string payload_;
   std::vector<ClusterUnit> batch_;
   size_t bytes_ = 0;
+  size_t keys_ = 0;  // snapshot keys in batch_
   absl::Status error_;
 };
 

@@ -8,7 +8,10 @@
 // masters through a ClusterWriter:
 //   - the snapshot as RESTORE key <abs ms> <payload> REPLACE ABSTTL, the
 //     payload being the entry's RDB type byte and value bytes with the DUMP
-//     footer (the snapshot's RDB version, CRC64), pipelined per master;
+//     footer (the snapshot's RDB version, CRC64), pipelined per master; a
+//     value whose payload is over the masters' proto-max-bulk-len as one
+//     MULTI that rebuilds it in parts (engine/rdb/rdb_value_rebuild.h);
+//     function libraries as FUNCTION LOAD REPLACE on every master;
 //   - the stream as its commands routed by slot (engine/route/cluster_split.h).
 // It acknowledges an offset to the TargetMaster only once every command
 // before it has been acknowledged by the master that owns its slot, so the

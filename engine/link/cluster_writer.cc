@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "asio/co_spawn.hpp"
@@ -180,8 +181,16 @@ asio::awaitable<absl::Status> ClusterWriter::Discover() {
     nodes_.clear();
     history_.clear();
     version_.reset();
+    max_bulk_bytes_ = kDefaultMaxBulkBytes;
     for (size_t i = 0; i < map_.masters().size(); ++i) {
       CO_ASSIGN_OR_RETURN(RedisConnection * node, co_await Node(i));
+      std::vector<std::string> bulk_command = {"CONFIG", "GET", "proto-max-bulk-len"};
+      CO_ASSIGN_OR_RETURN(RespValue bulk, co_await node->Command(bulk_command));
+      uint64_t bulk_bytes = 0;
+      if (!bulk.IsError() && bulk.elements.size() == 2 &&
+          absl::SimpleAtoi(bulk.elements[1].str, &bulk_bytes) && bulk_bytes > 0) {
+        max_bulk_bytes_ = std::min(max_bulk_bytes_, bulk_bytes);
+      }
       std::vector<std::string> info_command = {"INFO", "server"};
       CO_ASSIGN_OR_RETURN(RespValue info, co_await node->Command(info_command));
       std::optional<ServerVersion> version =
@@ -440,10 +449,7 @@ asio::awaitable<absl::Status> ClusterWriter::Round(std::vector<Pending>& units,
                                       ": -", error->str)));
       }
       counters.commands += n;
-      if (!units[i].unit.commands.empty() && !units[i].unit.commands[0].empty() &&
-          units[i].unit.commands[0][0] == "RESTORE") {
-        ++counters.keys_restored;
-      }
+      if (units[i].unit.snapshot_key) ++counters.keys_restored;
       if (!history.offsets) continue;
       ReplayUnit done{std::move(units[i].unit), offset, -1, false, 0};
       done.idempotent = IsIdempotentClusterUnit(done.unit);

@@ -62,6 +62,10 @@ class ClusterWriter {
   asio::awaitable<absl::Status> Discover();
   // The oldest master's version (after Discover).
   const std::optional<ServerVersion>& version() const { return version_; }
+  // The smallest proto-max-bulk-len of the masters (after Discover; Redis's
+  // default, 512 MB, for a master that does not say): a RESTORE payload
+  // larger than this is refused, so such a value is rebuilt in parts.
+  uint64_t max_bulk_bytes() const { return max_bulk_bytes_; }
   const ClusterSlotMap& slot_map() const { return map_; }
 
   // Applies `units`. Errors name the target, the node and the unit
@@ -76,12 +80,17 @@ class ClusterWriter {
   // ("node 127.0.0.1:7001 (slots 0-5460) failed over to 127.0.0.1:7004: ...").
   uint64_t failovers() const { return failovers_; }
   const std::string& last_failover() const { return last_failover_; }
+  // While a failover is being followed: what stopped answering and since
+  // when ("node 127.0.0.1:7001 (slots 0-5460) stopped answering (...)");
+  // "" otherwise. Its slots' writes wait meanwhile.
+  const std::string& failing_over() const { return failing_over_; }
+  absl::Time failing_over_since() const { return failing_over_since_; }
 
   // What one node was sent and answered (index-aligned with
   // slot_map().masters(); a node seen only in an ASK has an entry too).
   struct NodeCounters {
     uint64_t commands = 0;       // commands it acknowledged (RESTORE, MULTI, EXEC too; not ASKING)
-    uint64_t keys_restored = 0;  // of which RESTOREs (the snapshot's keys)
+    uint64_t keys_restored = 0;  // the snapshot's keys it applied (ClusterUnit::snapshot_key)
     uint64_t bytes_sent = 0;     // RESP bytes written to it (a unit sent again counts again)
     // The target stream offset through which it acknowledged everything it
     // was sent (NoteAppliedThrough; 0 during the snapshot).
@@ -145,10 +154,14 @@ class ClusterWriter {
   asio::any_io_executor executor_;
   ClusterSlotMap map_;
   std::optional<ServerVersion> version_;
+  static constexpr uint64_t kDefaultMaxBulkBytes = 512ull << 20;
+  uint64_t max_bulk_bytes_ = kDefaultMaxBulkBytes;
   std::vector<std::unique_ptr<RedisConnection>> nodes_;  // index-aligned with map_.masters()
   std::vector<NodeHistory> history_;                     // index-aligned with map_.masters()
   uint64_t failovers_ = 0;
   std::string last_failover_;
+  std::string failing_over_;
+  absl::Time failing_over_since_;
   uint64_t units_applied_ = 0;
   uint64_t redirects_ = 0;
   std::vector<NodeCounters> counters_;  // grows with map_.masters()

@@ -31,6 +31,11 @@ std::string DescribeClusterUnit(const ClusterUnit& unit) {
   if (unit.commands.empty()) return "(nothing)";
   const std::vector<std::string>& first = unit.commands.front();
   std::string name = absl::AsciiStrToUpper(first.empty() ? "" : first[0]);
+  if (name == "MULTI" && unit.snapshot_key && unit.commands.size() > 2 &&
+      unit.commands[1].size() > 1) {
+    return absl::StrCat("the snapshot's ", Quoted(unit.commands[1][1]), " rebuilt in parts (",
+                        unit.commands.size() - 2, " commands in a MULTI)");
+  }
   if (name == "MULTI") {
     return absl::StrCat("MULTI (", unit.commands.size() - 2, " commands, stream offset ",
                         unit.offset, ")");

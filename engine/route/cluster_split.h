@@ -27,10 +27,14 @@ struct ClusterUnit {
   // One command, or MULTI, the commands, EXEC.
   std::vector<std::vector<std::string>> commands;
   uint64_t offset = 0;  // where the command (or the MULTI) starts in the stream
+  // One key of the snapshot: a RESTORE, or the MULTI that rebuilds a value
+  // too big for one (counted in the node's keys_restored).
+  bool snapshot_key = false;
 };
 
 // Names the unit in errors: "SET 'user:1' (stream offset 1234)",
-// "MULTI (3 commands, stream offset 99)", "RESTORE 'k'".
+// "MULTI (3 commands, stream offset 99)", "RESTORE 'k'", "the snapshot's
+// 'k' rebuilt in parts (9 commands in a MULTI)".
 std::string DescribeClusterUnit(const ClusterUnit& unit);
 
 // Appends the units of one command to *out (none for PING and for what a

@@ -65,7 +65,7 @@ void CommandRouter::Inspect(const RespCommand& cmd, int* db, CommandNeeds* needs
         case SkipWindows::Hit::kNone:
           break;
       }
-      if (keys_.size() == 1 || SelectTargets(cmd) || SplitsAcrossTargets(*info)) return;
+      if (keys_.size() == 1 || RoutesWhole(*info, cmd) || SplitsAcrossTargets(*info)) return;
       if (fail_on_cross_target_) {
         needs->barrier = true;
       } else {

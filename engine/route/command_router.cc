@@ -11,6 +11,7 @@
 #include "engine/base/absl_view.h"
 #include "engine/base/status_macros.h"
 #include "engine/resp/resp_writer.h"
+#include "engine/route/hash_slot.h"
 
 namespace reshard::engine {
 namespace {
@@ -60,8 +61,14 @@ CommandRouter::CommandRouter(std::vector<const KeyFilter*> filters, const Comman
       counters_(filters_.size()),
       dbs_(filters_.size()),
       txn_(filters_.size()),
-      expiry_(filters_.size()) {
+      expiry_(filters_.size()),
+      cluster_(filters_.size(), 0) {
   if (names_.size() != filters_.size()) names_.clear();
+}
+
+void CommandRouter::SetTargetIsCluster(size_t i, bool cluster) {
+  cluster_[i] = cluster ? 1 : 0;
+  any_cluster_ = std::find(cluster_.begin(), cluster_.end(), 1) != cluster_.end();
 }
 
 std::string CommandRouter::TargetLabel(size_t i) const {
@@ -208,6 +215,34 @@ bool CommandRouter::SplitsAcrossTargets(const CommandInfo& info) {
   return info.route == RouteKind::kSplitKeys || info.name == "SMOVE";
 }
 
+bool CommandRouter::RoutesWhole(const CommandInfo& info, const RespCommand& cmd) {
+  if (!SelectTargets(cmd)) return false;
+  return !any_cluster_ || info.route == RouteKind::kSplitKeys || !SpansClusterSlots(cmd);
+}
+
+bool CommandRouter::SpansClusterSlots(const RespCommand& cmd, size_t* target) const {
+  const size_t n = filters_.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (!cluster_[i]) continue;
+    int slot = -1;
+    for (size_t j = 0; j < keys_.size(); ++j) {
+      if (!selected_[j * n + i]) continue;
+      int key_slot = KeyHashSlot(cmd.args[keys_[j]]);
+      if (slot < 0) {
+        slot = key_slot;
+      } else if (key_slot != slot) {
+        if (target != nullptr) *target = i;
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+bool CommandRouter::MovesAcrossSlots(size_t i, const RespCommand& cmd) const {
+  return cluster_[i] && KeyHashSlot(cmd.args[1]) != KeyHashSlot(cmd.args[2]);
+}
+
 absl::Status CommandRouter::RouteByKeys(const CommandInfo& info, const RespCommand& cmd,
                                         std::vector<std::string>* out,
                                         std::vector<Materialization>* materialize) {
@@ -245,7 +280,7 @@ absl::Status CommandRouter::RouteByKeys(const CommandInfo& info, const RespComma
     }
     return absl::OkStatus();
   }
-  if (SelectTargets(cmd)) {
+  if (RoutesWhole(info, cmd)) {
     for (size_t i = 0; i < n; ++i) {
       if (selected_[i]) {
         SinkInDb(i, db, out).append(cmd.wire);
@@ -282,16 +317,13 @@ absl::Status CommandRouter::RouteMoveMember(const RespCommand& cmd, std::vector<
     }
     ++counters_[i].commands_kept;
     std::string& sink = SinkInDb(i, db, out);
-    if (src && dst) {
+    if (src && dst && !MovesAcrossSlots(i, cmd)) {
       sink.append(cmd.wire);
       continue;
     }
     ++counters_[i].commands_split;
-    if (src) {
-      AppendCommand(&sink, {"SREM", cmd.args[1], cmd.args[3]});
-    } else {
-      AppendCommand(&sink, {"SADD", cmd.args[2], cmd.args[3]});
-    }
+    if (src) AppendCommand(&sink, {"SREM", cmd.args[1], cmd.args[3]});
+    if (dst) AppendCommand(&sink, {"SADD", cmd.args[2], cmd.args[3]});
   }
   return absl::OkStatus();
 }
@@ -404,6 +436,23 @@ absl::Status CommandRouter::RouteSplit(const CommandInfo& info, const RespComman
 absl::Status CommandRouter::RefuseCrossTarget(const CommandInfo& info, const RespCommand& cmd) {
   const size_t n = filters_.size();
   const size_t k = keys_.size();
+  bool same_targets = true;
+  for (size_t j = 1; j < k; ++j) {
+    same_targets &= std::memcmp(&selected_[j * n], selected_.data(), n) == 0;
+  }
+  size_t cluster = 0;
+  if (same_targets && SpansClusterSlots(cmd, &cluster)) {
+    std::string keys;
+    for (size_t j = 0; j < k && j < kMaxKeysInMessage; ++j) {
+      absl::StrAppend(&keys, j == 0 ? "" : ", ", QuoteKey(cmd.args[keys_[j]]), " (slot ",
+                      KeyHashSlot(cmd.args[keys_[j]]), ")");
+    }
+    if (k > kMaxKeysInMessage) absl::StrAppend(&keys, ", ... (", k, " keys)");
+    return absl::FailedPreconditionError(absl::StrCat(
+        CommandName(info, cmd), " keys ", keys, " span hash slots of cluster target ",
+        TargetLabel(cluster), ": cross-slot ", info.write ? "writes are" : "commands are",
+        fail_on_cross_target_ ? " refused (fail_on_cross_target_write)" : " not supported yet"));
+  }
   std::string keys;
   std::vector<uint8_t> all(n, 0);
   for (size_t j = 0; j < k; ++j) {

@@ -141,6 +141,12 @@ class CommandRouter {
   // Fail on cross-target commands instead of materialising them.
   void set_fail_on_cross_target(bool fail) { fail_on_cross_target_ = fail; }
 
+  // Target i is a Redis Cluster: a command must reach it with the keys of one
+  // hash slot, so one whose keys select it from different slots is handled
+  // as a cross-target one (split per slot by the cluster writer when it can
+  // be split, SMOVE as SREM + SADD, else its written keys copied).
+  void SetTargetIsCluster(size_t i, bool cluster);
+
   // Relative expiries made absolute (see expiry_rewriter.h): the clock (unix
   // ms when the commands being routed were received; 0, the default: no
   // rewrite), the switch, and whether target i accepts SET ... PXAT (default
@@ -172,6 +178,16 @@ class CommandRouter {
   // Whether a command whose keys select different targets is routed
   // exactly without copies (split per target, SMOVE).
   static bool SplitsAcrossTargets(const CommandInfo& info);
+  // Whether the command goes whole to the targets its keys select: they
+  // select the same targets (SelectTargets) and, unless the cluster writer
+  // splits it per slot (kSplitKeys), no cluster target gets keys of two
+  // slots. Fills selected_.
+  bool RoutesWhole(const CommandInfo& info, const RespCommand& cmd);
+  // Whether a cluster target is selected by keys of different slots; uses
+  // selected_. `*target`, when given, gets the first such target.
+  bool SpansClusterSlots(const RespCommand& cmd, size_t* target = nullptr) const;
+  // SMOVE src dst, both selecting cluster target i, in different slots.
+  bool MovesAcrossSlots(size_t i, const RespCommand& cmd) const;
   // SMOVE src dst member across targets: SREM to src's, SADD to dst's.
   absl::Status RouteMoveMember(const RespCommand& cmd, std::vector<std::string>* out);
   // Whole, to every target (in the source's db when `in_db`).
@@ -202,6 +218,8 @@ class CommandRouter {
   std::vector<RouteCounters> counters_;
   bool fail_on_cross_target_ = false;
   bool cover_new_windows_ = false;
+  std::vector<uint8_t> cluster_;  // per target: a Redis Cluster
+  bool any_cluster_ = false;
 
   DbTracker dbs_;
   TransactionBuilder txn_;

@@ -4,8 +4,9 @@
 // snapshot: single-key writes, MSET and DEL across slots (split per slot),
 // transactions on one slot and across slots. Then every key of the source
 // is on the master that owns its slot with the same value and expiry, and
-// no master holds anything else. A write a cluster cannot apply (RENAME of
-// keys in two slots) then fails the job, naming the command and its offset.
+// no master holds anything else. A RENAME of keys in two slots is copied
+// key by key; a write a cluster cannot apply (a key outside db 0) then fails
+// the job, naming the command and its offset.
 // A slot migrated inside the cluster (IMPORTING/MIGRATING, MIGRATE, NODE)
 // while its keys are written: MOVED and ASK followed, still exact.
 //
@@ -35,6 +36,8 @@
 #include "tests/support/cluster_shard_check.h"
 #include "tests/support/job_waiter.h"
 #include "tests/support/redis_client.h"
+#include "tests/support/rich_dataset.h"
+#include "tests/support/server_binaries.h"
 #include "tests/support/test_servers.h"
 
 namespace reshard::integration {
@@ -42,52 +45,6 @@ namespace {
 
 using engine::JobState;
 using testing::RedisClient;
-
-// Every type, in compact and large encodings, some with expiries.
-void FillRichDataset(RedisClient& client, int n) {
-  std::vector<std::vector<std::string>> c;
-  for (int i = 0; i < n; ++i) {
-    std::string k = absl::StrCat("k", i);
-    switch (i % 7) {
-      case 0:
-        c.push_back({"SET", k + ":s", absl::StrCat("value-", i)});
-        if (i % 3 == 0) c.push_back({"PEXPIRE", k + ":s", "3600000"});
-        break;
-      case 1:
-        c.push_back({"RPUSH", k + ":l", "a", "b", std::to_string(i)});
-        break;
-      case 2:
-        c.push_back({"HSET", "{h}" + k, "f", "v", "g", std::to_string(i)});
-        break;
-      case 3:
-        c.push_back({"SADD", k + ":set", "x", "y", std::to_string(i)});
-        c.push_back({"EXPIRE", k + ":set", "7200"});
-        break;
-      case 4:
-        c.push_back({"ZADD", k + ":z", "1", "a", "2.5", std::to_string(i)});
-        break;
-      case 5:
-        c.push_back({"SET", k, std::to_string(i)});  // integer-encoded
-        break;
-      case 6:
-        c.push_back({"XADD", k + ":x", "*", "f", std::to_string(i)});
-        break;
-    }
-  }
-  for (int j = 0; j < 300; ++j) {
-    std::string m = std::to_string(j);
-    c.push_back({"SADD", "bigset", m + "member"});
-    c.push_back({"HSET", "bighash", "field" + m, std::string(100, 'h')});
-    c.push_back({"ZADD", "bigzset", m, "member" + m});
-    c.push_back({"RPUSH", "biglist", std::string(200, 'l') + m});
-    c.push_back({"XADD", "bigstream", absl::StrCat(j + 1, "-1"), "n", m});
-  }
-  c.push_back({"XGROUP", "CREATE", "bigstream", "g1", "0"});
-  c.push_back({"XREADGROUP", "GROUP", "g1", "alice", "COUNT", "10", "STREAMS", "bigstream", ">"});
-  c.push_back({"SET", "big", std::string(2 << 20, 'b')});
-  c.push_back({"SET", "expiring", "soon", "PX", "600000"});
-  testing::RunWithoutErrors(client, c);
-}
 
 // Writes a cluster can apply, until *stop: single-key writes, MSET and DEL
 // across slots, transactions on one slot ({t}) and across slots.
@@ -158,7 +115,7 @@ TEST(ClusterTargetTest, SnapshotAndStreamLandOnTheOwningMasters) {
   std::unique_ptr<testing::RedisServer> source = testing::StartServer();
   ASSERT_TRUE(source);
   RedisClient source_client = testing::Connect(*source);
-  ASSERT_NO_FATAL_FAILURE(FillRichDataset(source_client, 3000));
+  ASSERT_NO_FATAL_FAILURE(testing::FillRichDataset(source_client, 3000));
 
   engine::JobSpec spec;
   spec.source.address = source->address();
@@ -237,19 +194,105 @@ TEST(ClusterTargetTest, SnapshotAndStreamLandOnTheOwningMasters) {
   EXPECT_EQ(slots, 16384u);
   EXPECT_EQ(restored, c.rdb_keys_kept);
 
-  // A write a cluster cannot apply: the job fails, naming it.
+  // A write across slots: what it wrote is copied from the source, each key
+  // to the master of its slot.
   ASSERT_NE(engine::KeyHashSlot("rename:a"), engine::KeyHashSlot("rename:b"));
   ASSERT_TRUE(source_client.CheckedCommand({"SET", "rename:a", "1"}).ok());
   ASSERT_TRUE(source_client.CheckedCommand({"RENAME", "rename:a", "rename:b"}).ok());
+  ASSERT_TRUE(source_client.CheckedCommand({"SET", "after-rename", "1"}).ok());
+  absl::Status renamed = RedisClient::WaitFor(
+      [&] {
+        auto exists = [](RedisClient* master, const char* key) {
+          absl::StatusOr<engine::RespValue> reply = master->Command({"EXISTS", key});
+          return reply.ok() ? reply->integer : 0;
+        };
+        int after = 0, a = 0, b = 0;
+        for (RedisClient* master : masters) {
+          after += exists(master, "after-rename");
+          a += exists(master, "rename:a");
+          absl::StatusOr<engine::RespValue> got = master->Command({"GET", "rename:b"});
+          b += got.ok() && got->str == "1";
+        }
+        return after == 1 && a == 0 && b == 1;
+      },
+      absl::Seconds(30), "rename:b on its master, rename:a nowhere");
+  ASSERT_TRUE(renamed.ok()) << renamed << "; job: " << job.Snapshot().error;
+  // The status is published every tick: it may trail the masters a little.
+  EXPECT_TRUE(RedisClient::WaitFor([&] { return job.Snapshot().targets[0].keys_materialized == 2; },
+                                   absl::Seconds(10), "2 keys materialized")
+                  .ok())
+      << job.Snapshot().targets[0].keys_materialized;
+
+  // A write a cluster cannot apply (a key outside db 0): the job fails, naming it.
+  ASSERT_TRUE(source_client.CheckedCommand({"SELECT", "1"}).ok());
+  ASSERT_TRUE(source_client.CheckedCommand({"SET", "elsewhere", "1"}).ok());
   status = testing::WaitForState(job, JobState::kFailed, absl::Seconds(30));
   ASSERT_EQ(status.state, JobState::kFailed) << status.detail;
-  EXPECT_NE(status.error.message().find("RENAME at stream offset "), std::string::npos)
+  EXPECT_NE(status.error.message().find("SET at stream offset "), std::string::npos)
       << status.error;
-  EXPECT_NE(status.error.message().find(absl::StrCat("writes keys of slots ",
-                                                     engine::KeyHashSlot("rename:a"), " and ",
-                                                     engine::KeyHashSlot("rename:b"))),
+  EXPECT_NE(status.error.message().find("writes key 'elsewhere' of db 1: a cluster has db 0 only"),
             std::string::npos)
       << status.error;
+}
+
+// A Redis 8 source (RDB 12) and a Valkey 9 cluster: Valkey refuses Redis
+// 7.4+'s formats as foreign, so the job fails before it writes anything,
+// naming both servers and why.
+TEST(ClusterTargetTest, ARedis8SourceIntoAValkeyClusterFailsBeforeWritingNamingBoth) {
+  const std::string fetched_redis = "redis-8.0/bin/redis-server";
+  const std::string fetched_valkey = "valkey-9.1/bin/valkey-server";
+  std::optional<std::string> redis8 =
+      testing::FindServerBinary("RESHARD_REDIS8_SERVER", fetched_redis);
+  std::optional<std::string> valkey9 =
+      testing::FindServerBinary("RESHARD_VALKEY9_SERVER", fetched_valkey);
+  if (!redis8.has_value() || !valkey9.has_value()) {
+    GTEST_SKIP() << "needs Redis 8.0 and Valkey 9.1 (" << testing::FetchedServerPath(fetched_redis)
+                 << ", " << testing::FetchedServerPath(fetched_valkey)
+                 << "): run scripts/fetch_servers.sh";
+  }
+  testing::RedisServerOptions valkey_options;
+  valkey_options.binary = *valkey9;
+  absl::StatusOr<testing::TestCluster> cluster = testing::StartTestCluster(3, valkey_options);
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  testing::RedisServerOptions source_options;
+  source_options.binary = *redis8;
+  std::unique_ptr<testing::RedisServer> source = testing::StartServer(source_options);
+  ASSERT_TRUE(source);
+  RedisClient source_client = testing::Connect(*source);
+  ASSERT_TRUE(source_client.CheckedCommand({"SET", "k", "v"}).ok());
+  absl::StatusOr<engine::RespValue> info = source_client.CheckedCommand({"INFO", "server"});
+  ASSERT_TRUE(info.ok());
+  std::string redis_version = info->str.substr(info->str.find("redis_version:") + 14);
+  redis_version = redis_version.substr(0, redis_version.find_first_of("\r\n"));
+  RedisClient node = testing::Connect(*cluster->masters[0]);
+  info = node.CheckedCommand({"INFO", "server"});
+  ASSERT_TRUE(info.ok());
+  std::string valkey_version = info->str.substr(info->str.find("valkey_version:") + 15);
+  valkey_version = valkey_version.substr(0, valkey_version.find_first_of("\r\n"));
+
+  engine::JobSpec spec;
+  spec.source.address = source->address();
+  engine::TargetSpec target;
+  target.name = "vc";
+  target.cluster.emplace();
+  target.cluster->nodes = {cluster->masters[0]->address()};
+  spec.targets.push_back(target);
+  engine::Job job("cross-engine", spec);
+  job.Start();
+  engine::JobStatus status = testing::WaitForState(job, JobState::kFailed, absl::Seconds(30));
+  ASSERT_EQ(status.state, JobState::kFailed) << status.detail;
+  EXPECT_EQ(status.error.code(), absl::StatusCode::kFailedPrecondition) << status.error;
+  EXPECT_EQ(
+      status.error.message(),
+      absl::StrCat("target 'vc' runs Valkey ", valkey_version,
+                   " (RDB 80), which cannot load the snapshot of the source (Redis ", redis_version,
+                   " (RDB 12), RDB 12): Redis 7.4 and later write RDB 12 and up, a format "
+                   "Valkey refuses as foreign (rdb-version-check strict); use a Redis "
+                   "target of the source's version or newer"));
+  for (const auto& master : cluster->masters) {
+    RedisClient client = testing::Connect(*master);
+    EXPECT_EQ(client.CheckedCommand({"DBSIZE"})->integer, 0) << master->address();
+  }
 }
 
 // Writes on the keys of one slot ({m}) until *stop: single-key writes and
@@ -328,7 +371,7 @@ TEST(ClusterTargetTest, SlotMigratedInsideTheClusterMidStreamStaysExact) {
   std::unique_ptr<testing::RedisServer> source = testing::StartServer();
   ASSERT_TRUE(source);
   RedisClient source_client = testing::Connect(*source);
-  ASSERT_NO_FATAL_FAILURE(FillRichDataset(source_client, 500));
+  ASSERT_NO_FATAL_FAILURE(testing::FillRichDataset(source_client, 500));
   std::vector<std::vector<std::string>> tagged;
   for (int i = 0; i < 300; ++i) tagged.push_back({"SET", absl::StrCat("{m}", i), "seed"});
   testing::RunWithoutErrors(source_client, tagged);
@@ -430,7 +473,7 @@ class ClusterJobTest : public ::testing::Test {
     source_ = testing::StartServer();
     ASSERT_TRUE(source_);
     source_client_.emplace(testing::Connect(*source_));
-    ASSERT_NO_FATAL_FAILURE(FillRichDataset(*source_client_, keys));
+    ASSERT_NO_FATAL_FAILURE(testing::FillRichDataset(*source_client_, keys));
     testing::RunWithoutErrors(
         *source_client_,
         {{"SET", "x:left-out", "1"}, {"SELECT", "1"}, {"SET", "x:db1", "1"}, {"SELECT", "0"}});

@@ -309,7 +309,9 @@ TEST(JobFaultsTest, UnmanagedTargetTooOldForTheSnapshotIsRefusedByItsAnnouncedVe
   EXPECT_EQ(status.error.code(), absl::StatusCode::kFailedPrecondition) << status.error;
   EXPECT_EQ(status.error.message(),
             "target 'v8' runs Valkey 8.0.1 (RDB 11), which cannot load the snapshot of the source "
-            "(Redis 8.0.6 (RDB 12), RDB 12): upgrade the target to a release that reads RDB 12");
+            "(Redis 8.0.6 (RDB 12), RDB 12): Redis 7.4 and later write RDB 12 and up, a format "
+            "Valkey refuses as foreign (rdb-version-check strict); use a Redis target of the "
+            "source's version or newer");
   EXPECT_EQ(target_client.CheckedCommand({"DBSIZE"})->integer, 0);
 }
 

@@ -43,6 +43,22 @@ TEST(VersionPolicyTest, ATargetTooOldIsNamedWithBothVersions) {
   EXPECT_TRUE(CheckTargetCanLoad("b", kRedis70, kRedis70, 10).ok());
 }
 
+TEST(VersionPolicyTest, CrossEnginePayloadsAreRefusedSayingWhy) {
+  // Redis 7.4+ formats are foreign to every Valkey, even one with a larger number.
+  EXPECT_FALSE(CanLoadRdb(kValkey91, 12));
+  EXPECT_FALSE(CanLoadRdb(kValkey80, 13));
+  EXPECT_TRUE(CanLoadRdb(kValkey91, 11)) << "Redis <= 7.2 formats load on Valkey";
+  EXPECT_EQ(CheckTargetCanLoad("c", kValkey91, kRedis80, 12).message(),
+            "target 'c' runs Valkey 9.1.2 (RDB 80), which cannot load the snapshot of the source "
+            "(Redis 8.0.6 (RDB 12), RDB 12): Redis 7.4 and later write RDB 12 and up, a format "
+            "Valkey refuses as foreign (rdb-version-check strict); use a Redis target of the "
+            "source's version or newer");
+  EXPECT_EQ(CheckTargetCanLoad("c", kRedis80, kValkey91, 80).message(),
+            "target 'c' runs Redis 8.0.6 (RDB 12), which cannot load the snapshot of the source "
+            "(Valkey 9.1.2 (RDB 80), RDB 80): VALKEY080 is Valkey's own format, which no Redis "
+            "loads; use a Valkey 9 target");
+}
+
 TEST(VersionPolicyTest, SetPxatFromRedis62AndEveryValkey) {
   EXPECT_FALSE(AcceptsSetPxat(kRedis60));
   EXPECT_TRUE(AcceptsSetPxat(kRedis62));

@@ -80,5 +80,13 @@ TEST(ClusterSplitTest, TransactionIsOneMultiPerSlot) {
   EXPECT_EQ(DescribeClusterUnit(units[0]), "MULTI (2 commands, stream offset 7)");
 }
 
+TEST(ClusterSplitTest, ASnapshotRebuildIsNamedByItsKey) {
+  ClusterUnit unit{5, {{"MULTI"}, {"DEL", "big"}, {"SADD", "big", "a"}, {"EXEC"}}, 0, true};
+  EXPECT_EQ(DescribeClusterUnit(unit),
+            "the snapshot's 'big' rebuilt in parts (2 commands in a MULTI)");
+  unit.snapshot_key = false;
+  EXPECT_EQ(DescribeClusterUnit(unit), "MULTI (2 commands, stream offset 0)");
+}
+
 }  // namespace
 }  // namespace reshard::engine
