@@ -55,8 +55,19 @@ TargetStatus TargetStatusOf(const JobContext& job, size_t i) {
     t.resyncs = link.resyncs;
   }
   if (i < job.cluster_appliers.size() && job.cluster_appliers[i] != nullptr) {
-    t.cluster_failovers = job.cluster_appliers[i]->writer().failovers();
-    t.cluster_last_failover = job.cluster_appliers[i]->writer().last_failover();
+    const ClusterWriter& writer = job.cluster_appliers[i]->writer();
+    t.cluster_failovers = writer.failovers();
+    t.cluster_last_failover = writer.last_failover();
+    // The applier stays attached, but a master's slots get nothing until a
+    // replica takes them over.
+    if (!writer.failing_over().empty() &&
+        (t.state == TargetState::kStreaming || t.state == TargetState::kSpooling)) {
+      t.state = TargetState::kDisconnected;
+      t.state_reason =
+          absl::StrCat("cluster ", writer.failing_over(), " ",
+                       absl::ToInt64Seconds(absl::Now() - writer.failing_over_since()),
+                       " s ago: its slots' writes wait until a replica takes them over");
+    }
   }
   if (i < job.source_acked.size()) t.source_acked_offset = job.source_acked[i];
   if (job.splitter != nullptr) {

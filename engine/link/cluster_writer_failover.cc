@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -85,6 +86,9 @@ asio::awaitable<absl::StatusOr<std::vector<ClusterUnit>>> ClusterWriter::FollowF
   // The applier's error context names the target.
   const std::string what = absl::StrCat("node ", map_.masters()[failed].ToString(), " (slots ",
                                         ranges, ") stopped answering (", cause.message(), ")");
+  failing_over_ = what;
+  failing_over_since_ = absl::Now();
+  absl::Cleanup followed = [this] { failing_over_.clear(); };
   if (!history.offsets) {
     co_return absl::UnavailableError(absl::StrCat(
         what,

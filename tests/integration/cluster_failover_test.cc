@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "engine/job/job.h"
@@ -190,6 +191,25 @@ TEST(ClusterFailoverTest, MasterKilledMidStreamIsFollowedToItsReplicaExactly) {
   ASSERT_TRUE(applied.ok()) << applied;
   ASSERT_TRUE(cluster->masters[victim]->Kill().ok());
   ASSERT_EQ(kill(replica_pid, SIGCONT), 0);
+  // Until a replica takes the slots over, the target is not said to stream.
+  std::string reason;
+  absl::Status said = RedisClient::WaitFor(
+      [&] {
+        engine::JobStatus now = job.Snapshot();
+        if (now.targets.empty() || now.targets[0].state != engine::TargetState::kDisconnected) {
+          return false;
+        }
+        reason = now.targets[0].state_reason;
+        return true;
+      },
+      absl::Seconds(30), "the target DISCONNECTED while its master fails over");
+  ASSERT_TRUE(said.ok()) << said;
+  EXPECT_TRUE(absl::StartsWith(reason, absl::StrCat("cluster node ", victim_address, " (slots ")))
+      << reason;
+  EXPECT_NE(reason.find("stopped answering"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("its slots' writes wait until a replica takes them over"),
+            std::string::npos)
+      << reason;
   ASSERT_TRUE(WaitForPromotion(*cluster->replicas[victim]).ok());
   // Writes go on after the promotion.
   int after = rounds.load();
@@ -232,6 +252,8 @@ TEST(ClusterFailoverTest, MasterKilledMidStreamIsFollowedToItsReplicaExactly) {
   status = job.Snapshot();
   EXPECT_EQ(status.state, JobState::kStreaming) << status.detail << " " << status.error;
   ASSERT_EQ(status.targets.size(), 1u);
+  EXPECT_EQ(status.targets[0].state, engine::TargetState::kStreaming)
+      << status.targets[0].state_reason;
   EXPECT_EQ(status.targets[0].cluster_failovers, 1u);
   EXPECT_NE(status.targets[0].cluster_last_failover.find(
                 absl::StrCat("node ", victim_address, " (slots ")),
