@@ -20,7 +20,6 @@
 #include "engine/rdb/rdb_handler.h"
 #include "engine/rdb/rdb_memory_reader.h"
 #include "engine/rdb/rdb_reader.h"
-#include "engine/rdb/rdb_value_rebuild.h"
 #include "engine/resp/resp_parser.h"
 #include "engine/route/hash_slot.h"
 
@@ -88,27 +87,21 @@ class ClusterApplier::SnapshotLoader : public RdbHandler {
     ClusterUnit unit;
     unit.slot = KeyHashSlot(key_);
     unit.snapshot_key = true;
-    // The DUMP footer adds 10 bytes.
-    const uint64_t max_bulk = applier_.writer_->max_bulk_bytes();
-    if (payload_.size() + 10 > max_bulk) {
-      const size_t size = payload_.size() + 10;
-      if (absl::Status rebuilt = RebuildInParts(max_bulk, &unit); !rebuilt.ok()) {
-        error_ = WithContext(
-            rebuilt,
-            absl::StrCat("target '", applier_.options_.name, "': a snapshot value of ", size,
-                         " bytes, over the masters' proto-max-bulk-len (", max_bulk, "): "));
-        return;
-      }
-    } else {
-      // DUMP's footer: the RDB version (2 bytes) and the CRC64 of all before it.
-      AppendLittleEndian(&payload_, version_, 2);
-      AppendLittleEndian(&payload_, Crc64(0, payload_), 8);
-      std::vector<std::string> restore = {"RESTORE", key_,
-                                          std::to_string(expire_ms_ > 0 ? expire_ms_ : 0),
-                                          std::move(payload_), "REPLACE"};
-      if (expire_ms_ > 0) restore.push_back("ABSTTL");
-      bytes_ += key_.size() + restore[3].size();
-      unit.commands.push_back(std::move(restore));
+    // DUMP's footer: the RDB version (2 bytes) and the CRC64 of all before it.
+    AppendLittleEndian(&payload_, version_, 2);
+    AppendLittleEndian(&payload_, Crc64(0, payload_), 8);
+    std::vector<std::string> restore = {"RESTORE", key_,
+                                        std::to_string(expire_ms_ > 0 ? expire_ms_ : 0),
+                                        std::move(payload_), "REPLACE"};
+    if (expire_ms_ > 0) restore.push_back("ABSTTL");
+    bytes_ += key_.size() + restore[3].size();
+    unit.commands.push_back(std::move(restore));
+    // A payload the masters refuse: its value rebuilt in parts instead.
+    if (absl::Status rebuilt = RebuildOversizedRestores(applier_.writer_->max_bulk_bytes(), &unit);
+        !rebuilt.ok()) {
+      error_ = WithContext(rebuilt,
+                           absl::StrCat("target '", applier_.options_.name, "': the snapshot's "));
+      return;
     }
     ++keys_;
     batch_.push_back(std::move(unit));
@@ -174,25 +167,6 @@ class ClusterApplier::SnapshotLoader : public RdbHandler {
                    asio::detached);
     co_return absl::OkStatus();
   }
-
-  // A value too big for one RESTORE: one MULTI that rebuilds it in parts
-  // (engine/rdb/rdb_value_rebuild.h), then its expiry.
-  absl::Status RebuildInParts(uint64_t max_bulk, ClusterUnit* unit) {
-    const uint8_t type = static_cast<uint8_t>(payload_[0]);
-    payload_.erase(0, 1);
-    ASSIGN_OR_RETURN(RebuildCommands commands,
-                     RebuildValueCommands(key_, type, std::move(payload_),
-                                          std::min<uint64_t>(max_bulk / 2, kMaxPartBytes)));
-    unit->commands.push_back({"MULTI"});
-    for (std::vector<std::string>& command : commands) {
-      for (const std::string& arg : command) bytes_ += arg.size();
-      unit->commands.push_back(std::move(command));
-    }
-    if (expire_ms_ > 0) unit->commands.push_back({"PEXPIREAT", key_, std::to_string(expire_ms_)});
-    unit->commands.push_back({"EXEC"});
-    return absl::OkStatus();
-  }
-  static constexpr uint64_t kMaxPartBytes = 16 << 20;
 
   ClusterApplier& applier_;
   std::shared_ptr<InFlight> in_flight_;
@@ -341,6 +315,10 @@ asio::awaitable<absl::Status> ClusterApplier::ApplyStream(uint64_t offset) {
     }
     source.Consume(used);
     read_offset_ = offset;
+    for (ClusterUnit& unit : units) {
+      // A key copied from the source (materialised) may be too big for one RESTORE.
+      CO_RETURN_IF_ERROR(RebuildOversizedRestores(writer_->max_bulk_bytes(), &unit));
+    }
     if (!units.empty()) CO_RETURN_IF_ERROR(co_await writer_->Apply(std::move(units)));
     if (batch_end != applied || ack_asked) {
       applied = batch_end;

@@ -1,11 +1,15 @@
 #include "engine/route/cluster_split.h"
 
+#include <algorithm>
 #include <map>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/base/absl_view.h"
+#include "engine/base/status_context.h"
+#include "engine/rdb/rdb_value_rebuild.h"
 #include "engine/route/hash_slot.h"
 
 namespace reshard::engine {
@@ -15,6 +19,9 @@ std::string Quoted(std::string_view s) {
   if (s.size() > 64) s = s.substr(0, 64);
   return absl::StrCat("'", absl::CHexEscape(AsAbsl(s)), "'");
 }
+
+// The largest command a rebuild in parts sends.
+constexpr uint64_t kMaxPartBytes = 16 << 20;
 
 absl::Status Refuse(std::string_view name, uint64_t offset, std::string_view why) {
   return absl::FailedPreconditionError(
@@ -155,6 +162,60 @@ absl::Status SplitTransactionForCluster(const CommandTable& table,
       group.commands.push_back({"EXEC"});
     }
     out->push_back(std::move(group));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RebuildOversizedRestores(uint64_t max_bulk, ClusterUnit* unit) {
+  // The DUMP payload: the type byte, the value, the RDB version (2 bytes)
+  // and the CRC64 (8).
+  constexpr size_t kFooter = 10;
+  auto oversized = [max_bulk](const std::vector<std::string>& command) {
+    return command.size() >= 4 && command[3].size() > max_bulk &&
+           absl::EqualsIgnoreCase(command[0], "RESTORE");
+  };
+  // The stream's hot path: nothing to do.
+  if (std::none_of(unit->commands.begin(), unit->commands.end(), oversized)) {
+    return absl::OkStatus();
+  }
+  std::vector<std::vector<std::string>> commands;
+  for (std::vector<std::string>& command : unit->commands) {
+    if (!oversized(command)) {
+      commands.push_back(std::move(command));
+      continue;
+    }
+    const std::string& key = command[1];
+    std::string& payload = command[3];
+    if (payload.size() < 1 + kFooter) {
+      return absl::DataLossError(
+          absl::StrCat("RESTORE ", Quoted(key), ": a payload of ", payload.size(), " bytes"));
+    }
+    const uint8_t type = static_cast<uint8_t>(payload[0]);
+    const size_t size = payload.size();
+    // The value alone, without a copy of what may be gigabytes.
+    std::string value = std::move(payload);
+    value.resize(size - kFooter);
+    value.erase(0, 1);
+    absl::StatusOr<std::vector<std::vector<std::string>>> parts = RebuildValueCommands(
+        key, type, std::move(value), std::min<uint64_t>(max_bulk / 2, kMaxPartBytes));
+    if (!parts.ok()) {
+      return WithContext(
+          parts.status(),
+          absl::StrCat("RESTORE ", Quoted(key), " of ", size,
+                       " bytes, over the masters' proto-max-bulk-len (", max_bulk, "): "));
+    }
+    bool absolute = false;
+    for (size_t i = 4; i < command.size(); ++i)
+      absolute |= absl::EqualsIgnoreCase(command[i], "ABSTTL");
+    for (std::vector<std::string>& part : *parts) commands.push_back(std::move(part));
+    if (command[2] != "0") {
+      commands.push_back({absolute ? "PEXPIREAT" : "PEXPIRE", key, command[2]});
+    }
+  }
+  unit->commands = std::move(commands);
+  if (!absl::EqualsIgnoreCase(unit->commands.front()[0], "MULTI")) {
+    unit->commands.insert(unit->commands.begin(), {"MULTI"});
+    unit->commands.push_back({"EXEC"});
   }
   return absl::OkStatus();
 }

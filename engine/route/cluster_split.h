@@ -55,4 +55,12 @@ absl::Status SplitTransactionForCluster(const CommandTable& table,
                                         const std::vector<std::vector<std::string>>& commands,
                                         int db, uint64_t offset, std::vector<ClusterUnit>* out);
 
+// Replaces, inside `unit`, each RESTORE whose payload is longer than
+// `max_bulk` (the masters' proto-max-bulk-len refuses it) by the commands
+// that rebuild its value in parts (engine/rdb/rdb_value_rebuild.h) and its
+// expiry (PEXPIREAT with ABSTTL, else PEXPIRE), in a MULTI unless the unit
+// is one already. Errors name the key: a type that cannot be rebuilt, a
+// malformed payload.
+absl::Status RebuildOversizedRestores(uint64_t max_bulk, ClusterUnit* unit);
+
 }  // namespace reshard::engine

@@ -2,7 +2,7 @@
 // most 1 MiB (proto-max-bulk-len 1mb), and a source with values whose DUMP
 // payloads are larger, of every type reshardd rebuilds in parts (a string, a
 // list, a set, a hash and a sorted set, some with expiries) among the rich
-// dataset. The snapshot
+// dataset; then a COPY across slots whose copy from the source is as large. The snapshot
 // rebuilds each as one MULTI of commands under the limit; then every key is
 // on the master that owns its slot with the same value and expiry.
 //
@@ -17,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/job/job.h"
+#include "engine/route/hash_slot.h"
 #include "engine/route/key_filter.h"
 #include "tests/support/cluster_shard_check.h"
 #include "tests/support/job_waiter.h"
@@ -79,21 +80,28 @@ TEST(ClusterBigValuesTest, ValuesOverTheMastersBulkLimitAreRebuiltInPartsExactly
                                             {"HSET", "huge:hash", "after", "1"},
                                             {"ZADD", "huge:zset", "1", "after"},
                                             {"SETRANGE", "huge:string", "0", "after"},
+                                            // Across slots: copied from the source, too
+                                            // big for one RESTORE in the stream too.
+                                            {"COPY", "huge:zset", "huge:copy"},
                                             {"SET", "marker", "1"}});
+  ASSERT_NE(engine::KeyHashSlot("huge:zset"), engine::KeyHashSlot("huge:copy"));
   std::vector<RedisClient> clients;
   for (const auto& master : cluster->masters) clients.push_back(testing::Connect(*master));
   std::vector<RedisClient*> masters;
   for (RedisClient& client : clients) masters.push_back(&client);
-  absl::Status arrived = RedisClient::WaitFor(
-      [&] {
-        for (RedisClient* master : masters) {
-          absl::StatusOr<engine::RespValue> exists = master->Command({"EXISTS", "marker"});
-          if (exists.ok() && exists->integer == 1) return true;
-        }
-        return false;
-      },
-      absl::Seconds(60), "marker");
-  ASSERT_TRUE(arrived.ok()) << arrived << "; job: " << job.Snapshot().error;
+  // The marker; and the copy, which commands on other keys do not wait for.
+  for (const char* key : {"marker", "huge:copy"}) {
+    absl::Status arrived = RedisClient::WaitFor(
+        [&] {
+          for (RedisClient* master : masters) {
+            absl::StatusOr<engine::RespValue> exists = master->Command({"EXISTS", key});
+            if (exists.ok() && exists->integer == 1) return true;
+          }
+          return false;
+        },
+        absl::Seconds(60), key);
+    ASSERT_TRUE(arrived.ok()) << arrived << "; job: " << job.Snapshot().error;
+  }
 
   auto every_key = engine::MakeKeyFilter({engine::FilterKind::kSlots, "0-16383"});
   ASSERT_TRUE(every_key.ok());
@@ -110,6 +118,7 @@ TEST(ClusterBigValuesTest, ValuesOverTheMastersBulkLimitAreRebuiltInPartsExactly
     EXPECT_EQ(node.last_error, "") << node.address;
   }
   EXPECT_EQ(restored, status.targets[0].rdb_keys_kept);
+  EXPECT_EQ(status.targets[0].keys_materialized, 1u);  // huge:copy
   job.Cancel();
 }
 

@@ -88,5 +88,56 @@ TEST(ClusterSplitTest, ASnapshotRebuildIsNamedByItsKey) {
   EXPECT_EQ(DescribeClusterUnit(unit), "MULTI (2 commands, stream offset 0)");
 }
 
+// A set of "aaa", "bbb", "ccc" as DUMP gives it: type, value, a footer
+// (not checked).
+std::string SetPayload() {
+  return std::string(
+             "\x02\x03\x03"
+             "aaa\x03"
+             "bbb\x03"
+             "ccc") +
+         std::string(10, '\0');
+}
+
+TEST(ClusterSplitTest, OversizedRestoresAreRebuiltInPartsSmallOnesLeftAlone) {
+  ClusterUnit small{5, {{"RESTORE", "k", "0", SetPayload(), "REPLACE"}}, 9};
+  ASSERT_TRUE(RebuildOversizedRestores(1000, &small).ok());
+  EXPECT_EQ(small.commands.size(), 1u);
+  EXPECT_EQ(small.commands[0][0], "RESTORE");
+
+  // 24 bytes over a limit of 20: commands of at most 10 bytes of arguments.
+  ClusterUnit big{5, {{"RESTORE", "k", "1700000000000", SetPayload(), "REPLACE", "ABSTTL"}}, 9};
+  ASSERT_TRUE(RebuildOversizedRestores(20, &big).ok());
+  EXPECT_EQ(big.commands,
+            (std::vector<std::vector<std::string>>{{"MULTI"},
+                                                   {"DEL", "k"},
+                                                   {"SADD", "k", "aaa"},
+                                                   {"SADD", "k", "bbb"},
+                                                   {"SADD", "k", "ccc"},
+                                                   {"PEXPIREAT", "k", "1700000000000"},
+                                                   {"EXEC"}}));
+  // Inside a transaction part; a relative TTL.
+  ClusterUnit multi{
+      5,
+      {{"MULTI"}, {"SET", "x", "1"}, {"RESTORE", "k", "5000", SetPayload(), "REPLACE"}, {"EXEC"}},
+      9};
+  ASSERT_TRUE(RebuildOversizedRestores(20, &multi).ok());
+  EXPECT_EQ(multi.commands, (std::vector<std::vector<std::string>>{{"MULTI"},
+                                                                   {"SET", "x", "1"},
+                                                                   {"DEL", "k"},
+                                                                   {"SADD", "k", "aaa"},
+                                                                   {"SADD", "k", "bbb"},
+                                                                   {"SADD", "k", "ccc"},
+                                                                   {"PEXPIRE", "k", "5000"},
+                                                                   {"EXEC"}}));
+  // A stream cannot be rebuilt: the error names the key and the limit.
+  ClusterUnit stream{5, {{"RESTORE", "s", "0", "\x15" + std::string(30, 'x'), "REPLACE"}}, 9};
+  absl::Status refused = RebuildOversizedRestores(20, &stream);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.message(),
+            "RESTORE 's' of 31 bytes, over the masters' proto-max-bulk-len (20): key 's' (RDB type "
+            "21, 20 bytes) cannot be rebuilt in parts: raise proto-max-bulk-len on the target");
+}
+
 }  // namespace
 }  // namespace reshard::engine
