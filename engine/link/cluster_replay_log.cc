@@ -30,6 +30,28 @@ void ClusterReplayLog::DropReplicated(int64_t replicated) {
   }
 }
 
+void ClusterReplayLog::AddAndDropReplicated(std::vector<ReplayUnit> units, int64_t replicated) {
+  if (replicated >= 0) DropReplicated(replicated);
+  size_t first_kept = 0;
+  if (units_.empty()) {
+    // DropReplicated would drop the front units that every replica holds.
+    while (first_kept < units.size() && units[first_kept].end >= 0 &&
+           units[first_kept].end <= replicated) {
+      dropped_end_ = std::max(dropped_end_, units[first_kept].end);
+      ++first_kept;
+    }
+  }
+  for (size_t i = first_kept; i < units.size(); ++i) {
+    ReplayUnit& unit = units[i];
+    unit.idempotent = IsIdempotentClusterUnit(unit.unit);
+    unit.bytes = 0;
+    for (const auto& command : unit.unit.commands) {
+      for (const std::string& arg : command) unit.bytes += arg.size() + 16;
+    }
+    Add(std::move(unit));
+  }
+}
+
 void ClusterReplayLog::DropBeyond(size_t max_bytes) {
   while (!units_.empty() && bytes_ > max_bytes) {
     // An unknown end: the largest offset known so far stands for it.

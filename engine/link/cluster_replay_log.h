@@ -53,6 +53,12 @@ class ClusterReplayLog {
   // Drops the units every replica the master lists holds (end <=
   // `replicated`); with no replica listed, the master's own offset.
   void DropReplicated(int64_t replicated);
+  // Adds `units` and drops the replicated ones as Add and DropReplicated
+  // would, without copying into the log the units that would leave it at
+  // once (all of them, when the master has no replica: the common case of
+  // a snapshot into a cluster without replicas). Fills in each kept unit's
+  // `idempotent` and `bytes`.
+  void AddAndDropReplicated(std::vector<ReplayUnit> units, int64_t replicated);
   // Drops the oldest units until at most `max_bytes` remain (a replica too
   // far behind): a failover that needs them then fails (Resolve).
   void DropBeyond(size_t max_bytes);

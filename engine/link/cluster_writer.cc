@@ -65,7 +65,7 @@ class Countdown {
 // One master's part of a round: its commands written, then their replies
 // (those that came before an error too).
 asio::awaitable<void> Exchange(RedisConnection* connection,
-                               const std::vector<std::vector<std::string>>* commands,
+                               const std::vector<const std::vector<std::string>*>* commands,
                                std::vector<RespValue>* replies, absl::Status* status,
                                std::shared_ptr<Countdown> countdown) {
   *status = co_await connection->SendAsync(*commands, kReplyTimeout);
@@ -305,7 +305,10 @@ asio::awaitable<absl::Status> ClusterWriter::Round(std::vector<Pending>& units,
   std::vector<std::vector<int64_t>> layout(node_count);
   std::vector<absl::Status> failed(node_count);  // a master that stopped answering
   std::vector<bool> unsent(units.size(), false);
-  std::vector<std::vector<std::vector<std::string>>> requests(node_count);
+  // The units' own commands (not copies: units outlives the exchanges).
+  static const std::vector<std::string> kRoleCommand = {"ROLE"};
+  static const std::vector<std::string> kAskingCommand = {"ASKING"};
+  std::vector<std::vector<const std::vector<std::string>*>> requests(node_count);
   std::vector<RedisConnection*> connections(node_count, nullptr);
   for (size_t node = 0; node < node_count; ++node) {
     if (per_node[node].empty()) continue;
@@ -322,25 +325,25 @@ asio::awaitable<absl::Status> ClusterWriter::Round(std::vector<Pending>& units,
     // A master without replicas cannot fail over: ROLE at the ends of the
     // batch only (it says when a replica attaches).
     const bool per_unit = offsets && history_[node].replicas > 0;
-    std::vector<std::vector<std::string>> commands;
+    std::vector<const std::vector<std::string>*> commands;
     auto role = [&] {
-      commands.push_back({"ROLE"});
+      commands.push_back(&kRoleCommand);
       layout[node].push_back(kRole);
     };
     if (offsets) role();
     for (size_t i : per_node[node]) {
       if (units[i].ask_node >= 0) {
-        commands.push_back({"ASKING"});
+        commands.push_back(&kAskingCommand);
         layout[node].push_back(kAsking);
       }
       for (const auto& command : units[i].unit.commands) {
-        commands.push_back(command);
+        commands.push_back(&command);
         layout[node].push_back(i);
       }
       if (per_unit && !IsIdempotentClusterUnit(units[i].unit)) role();
     }
     if (offsets && layout[node].back() != kRole) role();
-    for (const auto& command : commands) Counters(node).bytes_sent += RespCommandBytes(command);
+    for (const auto* command : commands) Counters(node).bytes_sent += RespCommandBytes(*command);
     requests[node] = std::move(commands);
     connections[node] = *connection;
   }
@@ -451,16 +454,10 @@ asio::awaitable<absl::Status> ClusterWriter::Round(std::vector<Pending>& units,
       counters.commands += n;
       if (units[i].unit.snapshot_key) ++counters.keys_restored;
       if (!history.offsets) continue;
-      ReplayUnit done{std::move(units[i].unit), offset, -1, false, 0};
-      done.idempotent = IsIdempotentClusterUnit(done.unit);
-      for (const auto& command : done.unit.commands) {
-        for (const std::string& arg : command) done.bytes += arg.size() + 16;
-      }
       awaiting_end.push_back(applied.size());
-      applied.push_back(std::move(done));
+      applied.push_back(ReplayUnit{std::move(units[i].unit), offset, -1, false, 0});
     }
-    for (ReplayUnit& unit : applied) history.log.Add(std::move(unit));
-    if (replicated >= 0) history.log.DropReplicated(replicated);
+    history.log.AddAndDropReplicated(std::move(applied), replicated);
     history.log.DropBeyond(options_.replay_log_bytes);
   }
   if (history_.size() < map_.masters().size()) history_.resize(map_.masters().size());

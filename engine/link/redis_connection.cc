@@ -177,14 +177,22 @@ absl::Status RedisConnection::Send(const std::vector<std::vector<std::string>>& 
 
 asio::awaitable<absl::Status> RedisConnection::SendAsync(
     const std::vector<std::vector<std::string>>& commands, absl::Duration timeout) {
+  std::vector<const std::vector<std::string>*> pointers;
+  pointers.reserve(commands.size());
+  for (const std::vector<std::string>& args : commands) pointers.push_back(&args);
+  co_return co_await SendAsync(pointers, timeout);
+}
+
+asio::awaitable<absl::Status> RedisConnection::SendAsync(
+    const std::vector<const std::vector<std::string>*>& commands, absl::Duration timeout) {
   if (commands.empty()) co_return absl::OkStatus();
   std::string request;
   std::vector<std::string_view> views;
-  for (const std::vector<std::string>& args : commands) {
-    views.assign(args.begin(), args.end());
+  for (const std::vector<std::string>* args : commands) {
+    views.assign(args->begin(), args->end());
     AppendCommand(&request, views);
   }
-  for (const std::vector<std::string>& args : commands) pending_.push_back(AclCommandName(args));
+  for (const std::vector<std::string>* args : commands) pending_.push_back(AclCommandName(*args));
   std::optional<absl::Status> written = co_await WithTimeout(WriteAsync(request), timeout);
   if (!written.has_value()) {
     Close();

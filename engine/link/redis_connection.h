@@ -67,6 +67,10 @@ class RedisConnection {
   // not end within `timeout` (the connection is then closed).
   asio::awaitable<absl::Status> SendAsync(const std::vector<std::vector<std::string>>& commands,
                                           absl::Duration timeout);
+  // The same, for commands that live elsewhere (not copied); they must
+  // outlive the call.
+  asio::awaitable<absl::Status> SendAsync(
+      const std::vector<const std::vector<std::string>*>& commands, absl::Duration timeout);
   asio::awaitable<absl::StatusOr<std::vector<RespValue>>> ReadReplies(
       size_t count, absl::Duration timeout = absl::Seconds(30));
   // ReadReplies that leaves in *out the replies that came before an error

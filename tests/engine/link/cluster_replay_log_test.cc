@@ -112,5 +112,25 @@ TEST(ClusterReplayLogTest, DropsWhatTheReplicasHoldAndFailsForWhatItDroppedUnrep
   EXPECT_EQ(resolution->held, 1u);
 }
 
+TEST(ClusterReplayLogTest, AddAndDropReplicatedKeepsWhatAddThenDropWould) {
+  // No replica (replicated = the master's offset): nothing is kept, and what
+  // was dropped still counts at a failover.
+  ClusterReplayLog log;
+  log.AddAndDropReplicated({Unit("a", 100, 120), Unit("b", 120, 150)}, 150);
+  EXPECT_EQ(log.size(), 0u);
+  EXPECT_FALSE(log.Resolve(140, 150).ok()) << "b (up to 150) was dropped, the new master has 140";
+  // A unit without a reply stops the dropping there, as DropReplicated does.
+  log.AddAndDropReplicated({Unit("c", 150, 160), Unit("d", 160, -1), Unit("e", 170, 180)}, 180);
+  EXPECT_EQ(log.size(), 2u);                       // d and e
+  EXPECT_EQ(log.bytes(), 2u * (4 + 16 + 1 + 16));  // "INCR", "d" / "e", 16 each
+  // Replicas behind: kept until they hold it; the new master holds f.
+  ClusterReplayLog behind;
+  behind.AddAndDropReplicated({Unit("f", 100, 120), Unit("g", 120, 150)}, 130);
+  EXPECT_EQ(behind.size(), 1u);
+  absl::StatusOr<ClusterReplayLog::Resolution> resolution = behind.Resolve(120, 150);
+  ASSERT_TRUE(resolution.ok()) << resolution.status();
+  EXPECT_EQ(Keys(resolution->resend), std::vector<std::string>{"g"});
+}
+
 }  // namespace
 }  // namespace reshard::engine
