@@ -84,6 +84,7 @@ asio::awaitable<absl::Status> Verifier::RunChecks() {
     auto [source_pass, target_pass] = co_await (SourcePass(db) && TargetPasses(db));
     CO_RETURN_IF_ERROR(source_pass);
     CO_RETURN_IF_ERROR(target_pass);
+    CO_RETURN_IF_ERROR(co_await FollowRedirects(db));
     CO_RETURN_IF_ERROR(co_await CompareByValue());
     CO_RETURN_IF_ERROR(co_await Recheck(db));
   }

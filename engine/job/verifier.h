@@ -6,7 +6,9 @@
 // verify_source_pass.cc (source keys read on the source and the targets,
 // compared), verify_target_pass.cc (target keys checked against the filter
 // and the source), verify_recheck.cc (differences checked again once the
-// targets have applied the offset they were read at). Single-threaded.
+// targets have applied the offset they were read at), verify_redirects.cc
+// (the keys of a cluster target's slots that move while it runs, read
+// where the cluster sends clients). Single-threaded.
 
 #include <cstdint>
 #include <optional>
@@ -51,13 +53,37 @@ class Verifier {
     uint64_t offset = 0;  // the source's offset when it was read
     KeyRead source;       // what the source held then
   };
+  // A key as a target holds it, and where: for a cluster target the master
+  // a client reaches (MOVED and ASK followed; `asking`: behind an ASK, so
+  // every read there needs ASKING first).
+  struct TargetRead {
+    KeyRead read;
+    VerifyServer* node = nullptr;
+    bool asking = false;
+  };
   // A key whose payloads differed: compared by value after the passes.
   struct ByValue {
     std::string key;
     size_t target = 0;
     KeyRead source;
-    KeyRead target_read;
+    TargetRead target_read;
     uint64_t offset = 0;
+  };
+  // A source key a cluster node redirected in the source pass (its slot is
+  // moving): read where the redirection leads after the passes.
+  struct Redirected {
+    std::string key;
+    size_t target = 0;
+    KeyRead source;
+    uint64_t offset = 0;
+  };
+  // A key the target pass found on a master that, by the slot map, does not
+  // own its slot: a stray unless the cluster sends clients there (a slot
+  // that is moving), which is looked up after the passes.
+  struct Misplaced {
+    std::string key;
+    size_t target = 0;
+    size_t node = 0;  // index in the target's nodes
   };
   // One batch of the source pass: a SCAN's keys, read on the source and on
   // every target that selects them.
@@ -126,11 +152,27 @@ class Verifier {
   asio::awaitable<absl::StatusOr<std::optional<KeyDifference>>> Compare(size_t t,
                                                                         const std::string& key,
                                                                         const KeyRead& source,
-                                                                        const KeyRead& target);
+                                                                        const TargetRead& target);
   // The payloads differ: compares what they hold, on the main connections
   // (no reply may be pending on them when this is called).
   asio::awaitable<absl::StatusOr<std::optional<KeyDifference>>> CompareValues(
-      size_t t, const std::string& key, const KeyRead& source, const KeyRead& target);
+      size_t t, const std::string& key, const KeyRead& source, const TargetRead& target);
+  // A source key's reads on the source and on target t, judged: equal, to be
+  // compared by value after the passes, or a suspect.
+  void Judge(const std::string& key, size_t t, const KeyRead& source, TargetRead target,
+             uint64_t offset);
+
+  // verify_redirects.cc
+  // Reads `key` on target t where a client would: on a cluster target, the
+  // master owning its slot by the map, then wherever MOVED (which updates
+  // the map) or ASK sends the read. On the main connections, after the
+  // passes.
+  asio::awaitable<absl::StatusOr<TargetRead>> ReadTargetKey(size_t t, const std::string& key);
+  // The master of cluster target t at `address`, connected when it is new.
+  asio::awaitable<absl::StatusOr<VerifyServer*>> NodeAt(size_t t, const HostPort& address);
+  // The redirected keys read where they are now, then the misplaced ones
+  // looked up (strays, unless the cluster sends their clients there).
+  asio::awaitable<absl::Status> FollowRedirects(int db);
 
   // verify_target_pass.cc
   // One target after the other, on the side connections: every key a target
@@ -138,7 +180,7 @@ class Verifier {
   asio::awaitable<absl::Status> TargetPasses(int db);
   asio::awaitable<absl::Status> TargetPass(int db, size_t t);
   // One server of target t (each master of a cluster in turn).
-  asio::awaitable<absl::Status> TargetNodePass(int db, size_t t, VerifyServer& node);
+  asio::awaitable<absl::Status> TargetNodePass(int db, size_t t, size_t n);
   // Which of `keys` (of target t) the source lacks: suspects. One EXISTS of
   // them all (it counts a key once per mention: equal to the number of keys
   // only when every one exists, duplicates or not); one EXISTS per key only
@@ -160,8 +202,10 @@ class Verifier {
   bool absolute_ = false;  // expiries are PEXPIRETIME (unix ms), not PTTL
   int db_ = 0;             // the db being checked (SelectDb)
   VerifyReport report_;
-  std::vector<Suspect> suspects_;  // of the db being checked
-  std::vector<ByValue> by_value_;  // of the db being checked
+  std::vector<Suspect> suspects_;       // of the db being checked
+  std::vector<ByValue> by_value_;       // of the db being checked
+  std::vector<Redirected> redirected_;  // of the db being checked
+  std::vector<Misplaced> misplaced_;    // of the db being checked
   Pacer source_pace_;
   Pacer target_pace_;
   absl::Time last_progress_;

@@ -125,16 +125,44 @@ std::string CanonicalValue(std::string_view type, std::vector<RespValue> replies
   return out;
 }
 
+namespace {
+
+// `commands` pipelined, each behind an ASKING when `asking` (a key of a
+// slot its cluster node is importing); their replies only.
+asio::awaitable<absl::StatusOr<std::vector<RespValue>>> PipelineAsking(
+    RedisConnection& connection, std::vector<std::vector<std::string>> commands, bool asking) {
+  if (!asking) co_return co_await connection.Pipeline(commands);
+  std::vector<std::vector<std::string>> with_asking;
+  for (std::vector<std::string>& command : commands) {
+    with_asking.push_back({"ASKING"});
+    with_asking.push_back(std::move(command));
+  }
+  CO_ASSIGN_OR_RETURN(std::vector<RespValue> replies, co_await connection.Pipeline(with_asking));
+  std::vector<RespValue> own;
+  for (size_t i = 0; i + 1 < replies.size(); i += 2) {
+    if (replies[i].IsError()) {
+      co_return absl::FailedPreconditionError(
+          absl::StrCat(connection.peer(), ": ASKING: ", replies[i].str));
+    }
+    own.push_back(std::move(replies[i + 1]));
+  }
+  co_return own;
+}
+
+}  // namespace
+
 asio::awaitable<absl::StatusOr<std::optional<LogicalValue>>> ReadLogicalValue(
-    RedisConnection& connection, const std::string& key, bool field_expiry) {
-  std::vector<std::string> command = {"TYPE", key};
-  CO_ASSIGN_OR_RETURN(RespValue type, co_await connection.Command(std::move(command)));
+    RedisConnection& connection, const std::string& key, bool field_expiry, bool asking) {
+  std::vector<std::vector<std::string>> type_command = {{"TYPE", key}};
+  CO_ASSIGN_OR_RETURN(std::vector<RespValue> type_reply,
+                      co_await PipelineAsking(connection, std::move(type_command), asking));
+  RespValue& type = type_reply[0];
   if (type.IsError()) {
     co_return absl::FailedPreconditionError(absl::StrCat(connection.peer(), ": TYPE: ", type.str));
   }
   if (type.str == "none") co_return std::nullopt;
   CO_ASSIGN_OR_RETURN(std::vector<RespValue> replies,
-                      co_await connection.Pipeline(LogicalCommands(type.str, key)));
+                      co_await PipelineAsking(connection, LogicalCommands(type.str, key), asking));
   for (const RespValue& reply : replies) {
     if (reply.IsError()) {
       co_return absl::FailedPreconditionError(
@@ -151,7 +179,10 @@ asio::awaitable<absl::StatusOr<std::optional<LogicalValue>>> ReadLogicalValue(
     std::vector<std::string> expiry = {"HPEXPIRETIME", key, "FIELDS",
                                        std::to_string(fields.size())};
     expiry.insert(expiry.end(), fields.begin(), fields.end());
-    CO_ASSIGN_OR_RETURN(RespValue times, co_await connection.Command(std::move(expiry)));
+    std::vector<std::vector<std::string>> expiry_command = {std::move(expiry)};
+    CO_ASSIGN_OR_RETURN(std::vector<RespValue> expiry_reply,
+                        co_await PipelineAsking(connection, std::move(expiry_command), asking));
+    RespValue& times = expiry_reply[0];
     if (times.IsError() || times.elements.size() != fields.size()) {
       co_return absl::FailedPreconditionError(
           absl::StrCat(connection.peer(), ": HPEXPIRETIME: ", times.ToString()));

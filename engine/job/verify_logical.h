@@ -44,9 +44,10 @@ std::vector<std::vector<std::string>> LogicalCommands(std::string_view type,
 // TYPE, then the commands of its type, on `connection` (already SELECTed to
 // the key's db); with `field_expiry`, a hash's HPEXPIRETIME too. nullopt
 // when the key does not exist; FAILED_PRECONDITION naming the peer for an
-// error reply.
+// error reply. With `asking`, each command goes behind an ASKING (the key
+// of a slot the cluster node is importing, where an ASK sent the reader).
 asio::awaitable<absl::StatusOr<std::optional<LogicalValue>>> ReadLogicalValue(
-    RedisConnection& connection, const std::string& key, bool field_expiry);
+    RedisConnection& connection, const std::string& key, bool field_expiry, bool asking = false);
 
 // nullopt when equal; else the difference: DIFFERENT_VALUE when the
 // canonical values differ, DIFFERENT_TTL when only a field's expiry does

@@ -77,21 +77,14 @@ asio::awaitable<absl::Status> Verifier::Recheck(int db) {
     std::vector<Suspect> still;
     for (size_t i = 0; i < ready.size(); ++i) {
       Suspect& s = ready[i];
-      RedisConnection& connection = *targets_[s.target].ServerOf(s.key).main;
-      std::vector<std::vector<std::string>> read;
-      AppendKeyReads(keys, {i}, ExpiryCommand(), &read);
-      CO_ASSIGN_OR_RETURN(std::vector<RespValue> target_replies,
-                          co_await connection.Pipeline(read, kVerifyReplyTimeout));
-      size_t target_at = 0;
-      CO_ASSIGN_OR_RETURN(std::vector<KeyRead> target_read,
-                          TakeKeyReads(connection, target_replies, &target_at, 1, ExpiryCommand()));
+      CO_ASSIGN_OR_RETURN(TargetRead target_read, co_await ReadTargetKey(s.target, s.key));
       CO_ASSIGN_OR_RETURN(std::optional<KeyDifference> difference,
-                          co_await Compare(s.target, s.key, source_reads[i], target_read[0]));
+                          co_await Compare(s.target, s.key, source_reads[i], target_read));
       if (!difference.has_value()) continue;  // settled: it was lag
       if (SameSourceRead(s.source, source_reads[i], options_.ttl_tolerance_ms)) {
         // The target applied the offset at which the source already held
         // this, and the source has not changed it since: lost.
-        Report(db, {std::move(s.key), s.target, std::move(*difference)});
+        Report(db, {std::move(s.key), s.target, std::move(*difference), target_read.node});
         continue;
       }
       // The source changed it meanwhile: a write in flight; again.

@@ -1,5 +1,6 @@
 #include "engine/job/verify_server.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/base/status_macros.h"
 #include "engine/job/verify_sampling.h"
@@ -131,12 +132,24 @@ size_t AppendKeyReads(const std::vector<std::string>& keys, const std::vector<si
   return 2 * which.size();
 }
 
+bool IsClusterRedirect(const RespValue& reply) {
+  return reply.IsError() &&
+         (absl::StartsWith(reply.str, "MOVED ") || absl::StartsWith(reply.str, "ASK "));
+}
+
 absl::StatusOr<std::vector<KeyRead>> TakeKeyReads(const RedisConnection& connection,
                                                   std::vector<RespValue>& replies, size_t* at,
-                                                  size_t count, const std::string& expiry_command) {
+                                                  size_t count, const std::string& expiry_command,
+                                                  std::vector<size_t>* redirected) {
   std::vector<KeyRead> reads;
   reads.reserve(count);
   for (size_t i = 0; i < count; ++i, *at += 2) {
+    if (redirected != nullptr &&
+        (IsClusterRedirect(replies[*at]) || IsClusterRedirect(replies[*at + 1]))) {
+      redirected->push_back(i);
+      reads.emplace_back();
+      continue;
+    }
     std::optional<KeyRead> read = KeyReadFromReplies(std::move(replies[*at]), replies[*at + 1]);
     if (!read.has_value()) {
       return UnexpectedReply(connection, absl::StrCat("DUMP/", expiry_command),

@@ -6,6 +6,7 @@
 // handling the passes share. Single-threaded, on the verifier's executor.
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -40,7 +41,8 @@ struct VerifyTarget {
   // A standalone target: its one server. A cluster target (cluster set):
   // its masters once OpenVerifyTarget has read the slot map, index-aligned
   // with cluster->masters(); before, the first holds the seeds' credentials.
-  std::vector<VerifyServer> nodes;
+  // A deque: a master a redirection names joins while others are in use.
+  std::deque<VerifyServer> nodes;
   // A cluster target: the nodes its spec (or the verify options) names, and
   // the slot map read from them.
   std::vector<HostPort> seeds;
@@ -86,9 +88,14 @@ void AppendKeyReads(const std::vector<std::string>& keys, const std::vector<size
 size_t AppendKeyReads(const std::vector<std::string>& keys, const std::vector<size_t>& which,
                       const std::string& expiry_command, std::string* request);
 // `count` key reads from the replies to AppendKeyReads, from replies[*at]
-// on (moved out); *at is advanced past them.
+// on (moved out); *at is advanced past them. With `redirected`, a key that
+// a cluster node redirects (MOVED or ASK, to either read) is no error: its
+// index (0 to count-1) is added there and its read left empty.
 absl::StatusOr<std::vector<KeyRead>> TakeKeyReads(const RedisConnection& connection,
                                                   std::vector<RespValue>& replies, size_t* at,
-                                                  size_t count, const std::string& expiry_command);
+                                                  size_t count, const std::string& expiry_command,
+                                                  std::vector<size_t>* redirected = nullptr);
+// A cluster node's MOVED or ASK error reply.
+bool IsClusterRedirect(const RespValue& reply);
 
 }  // namespace reshard::engine

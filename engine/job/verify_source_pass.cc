@@ -82,7 +82,7 @@ asio::awaitable<absl::Status> Verifier::CompareBatch(SourceBatch& batch) {
   std::vector<size_t> read_of(batch.keys.size());  // key index -> source_reads index
   for (size_t j = 0; j < batch.sampled.size(); ++j) read_of[batch.sampled[j]] = j;
   for (size_t t = 0; t < targets_.size(); ++t) {
-    for (size_t n = 0; n < targets_[t].nodes.size(); ++n) {
+    for (size_t n = 0; n < batch.selected[t].size(); ++n) {
       CO_RETURN_IF_ERROR(co_await CompareBatchOn(batch, read_of, t, n));
     }
   }
@@ -103,28 +103,43 @@ asio::awaitable<absl::Status> Verifier::CompareBatchOn(SourceBatch& batch,
     }
     co_return absl::OkStatus();
   }
-  RedisConnection& connection = *targets_[t].nodes[n].main;
+  VerifyServer& node = targets_[t].nodes[n];
+  RedisConnection& connection = *node.main;
   CO_ASSIGN_OR_RETURN(std::vector<RespValue> replies,
                       co_await connection.ReadReplies(2 * selected.size(), kVerifyReplyTimeout));
   size_t at = 0;
+  std::vector<size_t> redirected;
   CO_ASSIGN_OR_RETURN(std::vector<KeyRead> target_reads,
-                      TakeKeyReads(connection, replies, &at, selected.size(), ExpiryCommand()));
+                      TakeKeyReads(connection, replies, &at, selected.size(), ExpiryCommand(),
+                                   targets_[t].is_cluster() ? &redirected : nullptr));
+  size_t next_redirected = 0;
   for (size_t j = 0; j < selected.size(); ++j) {
     const KeyRead& source_read = batch.source_reads[read_of[selected[j]]];
-    // A key gone from the source since the SCAN is the target pass's.
-    if (!source_read.exists) continue;
-    KeyDifference difference;
-    QuickVerdict verdict = Quick(source_read, target_reads[j], &difference);
-    if (verdict == QuickVerdict::kEqual) continue;
     const std::string& key = batch.keys[selected[j]];
-    if (verdict == QuickVerdict::kValuesDiffer) {
-      // Compared by value after the pass, when no read is in flight.
-      by_value_.push_back({key, t, source_read, std::move(target_reads[j]), batch.offset});
+    if (next_redirected < redirected.size() && redirected[next_redirected] == j) {
+      // A slot on the move: read where the cluster sends it, after the pass.
+      ++next_redirected;
+      if (source_read.exists) redirected_.push_back({key, t, source_read, batch.offset});
       continue;
     }
-    suspects_.push_back({key, t, std::move(difference), batch.offset, source_read});
+    // A key gone from the source since the SCAN is the target pass's.
+    if (!source_read.exists) continue;
+    Judge(key, t, source_read, {std::move(target_reads[j]), &node, false}, batch.offset);
   }
   co_return absl::OkStatus();
+}
+
+void Verifier::Judge(const std::string& key, size_t t, const KeyRead& source, TargetRead target,
+                     uint64_t offset) {
+  KeyDifference difference;
+  QuickVerdict verdict = Quick(source, target.read, &difference);
+  if (verdict == QuickVerdict::kEqual) return;
+  if (verdict == QuickVerdict::kValuesDiffer) {
+    // Compared by value after the pass, when no read is in flight.
+    by_value_.push_back({key, t, source, std::move(target), offset});
+    return;
+  }
+  suspects_.push_back({key, t, std::move(difference), offset, source});
 }
 
 asio::awaitable<absl::Status> Verifier::SourcePass(int db) {
@@ -175,9 +190,9 @@ QuickVerdict Verifier::Quick(const KeyRead& source, const KeyRead& target,
 }
 
 asio::awaitable<absl::StatusOr<std::optional<KeyDifference>>> Verifier::Compare(
-    size_t t, const std::string& key, const KeyRead& source, const KeyRead& target) {
+    size_t t, const std::string& key, const KeyRead& source, const TargetRead& target) {
   KeyDifference difference;
-  switch (Quick(source, target, &difference)) {
+  switch (Quick(source, target.read, &difference)) {
     case QuickVerdict::kEqual:
     case QuickVerdict::kSourceAbsent:
       co_return std::nullopt;
@@ -190,16 +205,15 @@ asio::awaitable<absl::StatusOr<std::optional<KeyDifference>>> Verifier::Compare(
 }
 
 asio::awaitable<absl::StatusOr<std::optional<KeyDifference>>> Verifier::CompareValues(
-    size_t t, const std::string& key, const KeyRead& source, const KeyRead& target) {
+    size_t t, const std::string& key, const KeyRead& source, const TargetRead& target) {
   const int64_t now_ms = absl::ToUnixMillis(absl::Now());
-  VerifyTarget& side = targets_[t];
-  VerifyServer& server = side.ServerOf(key);
+  VerifyServer& server = target.node != nullptr ? *target.node : targets_[t].ServerOf(key);
   const bool field_expiry = source_.version.has_value() && HasFieldExpiry(*source_.version) &&
                             server.version.has_value() && HasFieldExpiry(*server.version);
   CO_ASSIGN_OR_RETURN(std::optional<LogicalValue> source_value,
                       co_await ReadLogicalValue(*source_.main, key, field_expiry));
   CO_ASSIGN_OR_RETURN(std::optional<LogicalValue> target_value,
-                      co_await ReadLogicalValue(*server.main, key, field_expiry));
+                      co_await ReadLogicalValue(*server.main, key, field_expiry, target.asking));
   if (!source_value.has_value()) {
     co_return target_value.has_value()
         ? std::optional(KeyDifference{VerifyProblemKind::kStray, "not on the source"})
@@ -213,12 +227,12 @@ asio::awaitable<absl::StatusOr<std::optional<KeyDifference>>> Verifier::CompareV
     if (logical->kind == VerifyProblemKind::kDifferentValue) {
       logical->detail =
           absl::StrCat(logical->detail, "; DUMP ", source.dump.size(), " bytes on the source, ",
-                       target.dump.size(), " on the target");
+                       target.read.dump.size(), " on the target");
     }
     co_return logical;
   }
   if (std::optional<std::string> ttl = CompareExpiry(
-          source.expiry, target.expiry, options_.ttl_tolerance_ms, absolute_, now_ms)) {
+          source.expiry, target.read.expiry, options_.ttl_tolerance_ms, absolute_, now_ms)) {
     co_return KeyDifference{VerifyProblemKind::kDifferentTtl, std::move(*ttl)};
   }
   co_return std::nullopt;

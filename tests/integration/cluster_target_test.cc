@@ -595,6 +595,92 @@ TEST_F(ClusterJobTest, VerifyReadsEachKeyOnItsMasterAndReportsExactlyTheDamage) 
   EXPECT_EQ(damaged.precheck[0].target_keys, std::vector<uint64_t>{selected + 1});
 }
 
+// A slot moving inside the cluster while verifications run: half moved (its
+// old owner answers ASK for the keys it no longer holds), then moved for
+// good during a run (MOVED to a verification whose slot map is stale).
+// Every key is read where the cluster sends clients: no problem but the one
+// made on purpose, named on the node where a client finds the slot's keys.
+TEST_F(ClusterJobTest, VerifyFollowsASlotMovingWhileItRuns) {
+  ASSERT_NO_FATAL_FAILURE(StartStreamingJob("cluster-verify-moving", 300));
+  std::vector<std::vector<std::string>> tagged;
+  for (int i = 0; i < 200; ++i) tagged.push_back({"SET", absl::StrCat("{m}", i), "v"});
+  tagged.push_back({"SET", "{m}marker", "1"});
+  testing::RunWithoutErrors(*source_client_, tagged);
+  const size_t from = OwnerOf(masters_, "{m}marker");
+  ASSERT_TRUE(masters_[from]->WaitForKey("{m}marker", absl::Seconds(60), "marker").ok());
+  const size_t to = (from + 1) % masters_.size();
+  const std::string to_address = cluster_.masters[to]->address();
+  const std::string slot = std::to_string(engine::KeyHashSlot("m"));
+  absl::StatusOr<engine::RespValue> dbsize = source_client_->CheckedCommand({"DBSIZE"});
+  ASSERT_TRUE(dbsize.ok()) << dbsize.status();
+  const uint64_t selected = dbsize->integer - 1;  // all of db 0 but x:left-out
+
+  // Half moved: IMPORTING on `to`, MIGRATING on `from`, {m}0-99 migrated;
+  // then one of them deleted where it now is (ASKING: `to` imports it).
+  std::string from_id = NodeId(*masters_[from]), to_id = NodeId(*masters_[to]);
+  ASSERT_TRUE(
+      masters_[to]->CheckedCommand({"CLUSTER", "SETSLOT", slot, "IMPORTING", from_id}).ok());
+  ASSERT_TRUE(
+      masters_[from]->CheckedCommand({"CLUSTER", "SETSLOT", slot, "MIGRATING", to_id}).ok());
+  auto migrate = [&](int first, int end, bool marker) {
+    std::vector<std::string> command = {
+        "MIGRATE", "127.0.0.1", std::to_string(cluster_.masters[to]->port()), "", "0",
+        "5000",    "KEYS"};
+    for (int i = first; i < end; ++i) command.push_back(absl::StrCat("{m}", i));
+    if (marker) command.push_back("{m}marker");
+    absl::StatusOr<engine::RespValue> moved = masters_[from]->CheckedCommand(command);
+    EXPECT_TRUE(moved.ok()) << moved.status();
+  };
+  migrate(0, 100, false);
+  ASSERT_TRUE(masters_[to]->CheckedCommand({"ASKING"}).ok());
+  absl::StatusOr<engine::RespValue> deleted = masters_[to]->CheckedCommand({"DEL", "{m}7"});
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  ASSERT_EQ(deleted->integer, 1);
+
+  // `moving`: keys that moved from master to master while the target pass
+  // SCANned them (each SCAN may see one before it leaves or after it came,
+  // both, or neither).
+  auto expect_only_the_damage = [&](const engine::VerifyReport& report, uint64_t moving) {
+    EXPECT_EQ(report.keys_checked, selected + 2);  // x:left-out, x:db1 too
+    EXPECT_GE(report.target_keys_checked, selected - 1 - moving);
+    EXPECT_LE(report.target_keys_checked, selected - 1 + moving);
+    EXPECT_EQ(report.unsettled, 0u);
+    ASSERT_EQ(report.problems.size(), 1u) << DescribeProblems(report);
+    EXPECT_EQ(report.problems[0].key, "{m}7");
+    EXPECT_EQ(report.problems[0].kind, engine::VerifyProblemKind::kMissing);
+    EXPECT_EQ(report.problems[0].detail, absl::StrCat("not on the target (node ", to_address, ")"));
+  };
+  engine::VerifyReport half = Verify();
+  expect_only_the_damage(half, 0);
+
+  // Moved for good once the source pass has compared its first keys: the
+  // run's map still gives the slot to `from`, which answers MOVED.
+  engine::VerifyOptions options;
+  options.rate_keys_per_second = 0;
+  options.scan_count = 50;
+  options.progress_interval = absl::ZeroDuration();
+  engine::Job* job = job_.get();
+  options.applied_offsets = [job] { return engine::AppliedSourceOffsets(job->Snapshot()); };
+  bool moved = false;
+  uint64_t checked_before_the_move = 0;
+  options.on_progress = [&](const engine::VerifyReport& report) {
+    if (moved || report.keys_checked == 0) return;
+    moved = true;
+    checked_before_the_move = report.keys_checked;
+    migrate(100, 200, true);
+    for (RedisClient* master : masters_) {
+      EXPECT_TRUE(master->CheckedCommand({"CLUSTER", "SETSLOT", slot, "NODE", to_id}).ok());
+    }
+  };
+  absl::StatusOr<engine::VerifyReport> during = engine::VerifyJobData(spec_, options);
+  ASSERT_TRUE(during.ok()) << during.status();
+  EXPECT_EQ(during->state, engine::VerifyState::kDone) << during->error;
+  EXPECT_TRUE(moved);
+  EXPECT_LT(checked_before_the_move, selected / 2);
+  expect_only_the_damage(*during, 101);
+  EXPECT_EQ(job_->Snapshot().state, JobState::kStreaming);
+}
+
 TEST_F(ClusterJobTest, CutoverUnderWritesDrainsEveryMasterThenVerifiesClean) {
   ASSERT_NO_FATAL_FAILURE(StartStreamingJob("cluster-cutover", 500));
   std::atomic<bool> stop{false};
