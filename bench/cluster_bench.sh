@@ -95,13 +95,30 @@ start_redis() {
 }
 
 # wait_until LABEL COMMAND...: polls COMMAND every 20 ms, up to --timeout.
+# The wait itself starts no process (read -t on a pipe that never writes):
+# on two cores, a process per poll takes CPU from the servers being timed.
+exec {idle_fd}<> <(:)
 wait_until() {
   local label="$1"; shift
-  local deadline=$(( $(date +%s) + timeout_s ))
+  local deadline=$(( EPOCHSECONDS + timeout_s ))
   while ! "$@"; do
-    [ "$(date +%s)" -lt "$deadline" ] || die "$label: not done after ${timeout_s}s"
-    sleep 0.02
+    [ "$EPOCHSECONDS" -lt "$deadline" ] || die "$label: not done after ${timeout_s}s"
+    read -rt 0.02 -u "$idle_fd" || true
   done
+}
+
+# dbsize PORT: the server's DBSIZE in $dbsize_reply, over a connection bash
+# opens itself (no redis-cli per poll: ~5 ms of CPU each). Fails while the
+# server answers something else (-LOADING).
+dbsize() {
+  local fd reply
+  exec {fd}<>"/dev/tcp/127.0.0.1/$1" || return 1
+  printf 'DBSIZE\r\n' >&"$fd"
+  IFS= read -r reply <&"$fd" || reply=""
+  exec {fd}>&-
+  reply=${reply%$'\r'}
+  [[ "$reply" == :* ]] || return 1
+  dbsize_reply=${reply#:}
 }
 
 # CPU seconds the three masters used so far.
@@ -114,14 +131,14 @@ masters_cpu() {
 }
 
 masters_total() {
-  local p n total=0
+  local p total=0
   for p in "${masters[@]}"; do
-    n=$(redis-cli -p "$p" DBSIZE 2>/dev/null) || return 1
-    total=$(( total + n ))
+    dbsize "$p" || return 1
+    total=$(( total + dbsize_reply ))
   done
-  echo "$total"
+  masters_total_reply=$total
 }
-cluster_has_all() { [ "$(masters_total)" = "$keys" ]; }
+cluster_has_all() { masters_total && [ "$masters_total_reply" = "$keys" ]; }
 cluster_ok() { [ "$(redis-cli -p "$1" CLUSTER INFO 2>/dev/null | tr -d '\r' | awk -F: '/^cluster_state/ { print $2 }')" = ok ]; }
 
 # 200 keys spread over the key space: the source's DUMP payload on the
@@ -148,12 +165,12 @@ run_replica() {
   pid=$last_pid
   t0=$(now)
   redis-cli -p "$port" REPLICAOF 127.0.0.1 "$src_port" >/dev/null
-  replica_done() {
-    [ "$(redis-cli -p "$port" INFO replication | tr -d '\r' | awk -F: '/^master_link_status/ { print $2 }')" = up ] &&
-      [ "$(redis-cli -p "$port" DBSIZE)" = "$keys" ]
-  }
+  # Every key there once the RDB is loaded (-LOADING until then).
+  replica_done() { dbsize "$port" && [ "$dbsize_reply" = "$keys" ]; }
   wait_until "replica" replica_done
   t1=$(now)
+  [ "$(redis-cli -p "$port" INFO replication | tr -d '\r' | awk -F: '/^master_link_status/ { print $2 }')" = up ] ||
+    die "replica run $run: the link is not up"
   stop_pid "$pid"
   secs=$(elapsed "$t0" "$t1")
 }
@@ -201,7 +218,7 @@ run_import() {
   redis-cli --cluster import "127.0.0.1:${masters[0]}" --cluster-from "127.0.0.1:$src_port" \
     --cluster-copy --cluster-replace >"$work/import.log" 2>&1 || die "redis-cli --cluster import failed (see $work/import.log)"
   t1=$(now)
-  cluster_has_all || die "import: the cluster has $(masters_total) keys, the source $keys"
+  cluster_has_all || die "import: the cluster has ${masters_total_reply:-?} keys, the source $keys"
   check_sample "import"
   secs=$(elapsed "$t0" "$t1")
 }
