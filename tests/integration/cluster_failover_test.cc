@@ -7,7 +7,8 @@
 // cluster promotes the replica.
 // reshardd follows it: the job never fails, the status names the failover,
 // and every key on every node is exact (nothing lost, nothing applied
-// twice). Then a master killed together with its replica: no master takes
+// twice). The same with the master killed during the snapshot, after its
+// first RESTOREs. Then a master killed together with its replica: no master takes
 // over its slots, and the job fails after its reconnect window naming the
 // node and the slots, while the service goes on serving other jobs.
 //
@@ -133,6 +134,44 @@ absl::Status WaitForPromotion(const testing::RedisServer& server) {
       absl::Seconds(30), absl::StrCat(server.address(), " promoted"));
 }
 
+// The index of the master that owns {t}'s slot, as the cluster says.
+size_t VictimOf(const testing::TestCluster& cluster) {
+  RedisClient probe = testing::Connect(*cluster.masters[0]);
+  absl::StatusOr<engine::RespValue> slots = probe.CheckedCommand({"CLUSTER", "SLOTS"});
+  EXPECT_TRUE(slots.ok()) << slots.status();
+  if (!slots.ok()) return 0;
+  const int slot = engine::KeyHashSlot("t");
+  for (const engine::RespValue& range : slots->elements) {
+    if (range.elements[0].integer > slot || range.elements[1].integer < slot) continue;
+    for (size_t m = 0; m < cluster.masters.size(); ++m) {
+      if (cluster.masters[m]->port() == range.elements[2].elements[1].integer) return m;
+    }
+  }
+  ADD_FAILURE() << "no master owns slot " << slot;
+  return 0;
+}
+
+// A marker in every master's slots proves the stream before it is applied.
+void WaitForMarkers(engine::Job& job, RedisClient& source_client,
+                    const std::vector<RedisClient*>& masters) {
+  for (int i = 0; i < 3; ++i) {
+    std::string marker = absl::StrCat("marker", i);
+    ASSERT_TRUE(source_client.CheckedCommand({"SET", marker, "1"}).ok());
+    absl::Status arrived = RedisClient::WaitFor(
+        [&] {
+          if (job.Snapshot().state == JobState::kFailed) return true;
+          for (RedisClient* master : masters) {
+            absl::StatusOr<engine::RespValue> exists = master->Command({"EXISTS", marker});
+            if (exists.ok() && exists->integer == 1) return true;
+          }
+          return false;
+        },
+        absl::Seconds(60), marker);
+    ASSERT_TRUE(arrived.ok()) << arrived;
+    ASSERT_NE(job.Snapshot().state, JobState::kFailed) << job.Snapshot().error;
+  }
+}
+
 TEST(ClusterFailoverTest, MasterKilledMidStreamIsFollowedToItsReplicaExactly) {
   absl::StatusOr<testing::TestCluster> cluster =
       testing::StartTestCluster(3, {}, /*with_replicas=*/true, kNodeTimeoutMs);
@@ -152,19 +191,7 @@ TEST(ClusterFailoverTest, MasterKilledMidStreamIsFollowedToItsReplicaExactly) {
   std::thread writer(WriteNonIdempotent, source.get(), &stop, &rounds);
   EXPECT_TRUE(RedisClient::WaitFor([&] { return rounds.load() > 20; }, absl::Seconds(30)).ok());
   // The master of {t} (every round writes it): killed mid-stream.
-  size_t victim = 0;
-  {
-    RedisClient probe = testing::Connect(*cluster->masters[0]);
-    absl::StatusOr<engine::RespValue> slots = probe.CheckedCommand({"CLUSTER", "SLOTS"});
-    ASSERT_TRUE(slots.ok()) << slots.status();
-    const int slot = engine::KeyHashSlot("t");
-    for (const engine::RespValue& range : slots->elements) {
-      if (range.elements[0].integer > slot || range.elements[1].integer < slot) continue;
-      for (size_t m = 0; m < cluster->masters.size(); ++m) {
-        if (cluster->masters[m]->port() == range.elements[2].elements[1].integer) victim = m;
-      }
-    }
-  }
+  const size_t victim = VictimOf(*cluster);
   const std::string victim_address = cluster->masters[victim]->address();
   const std::string successor_address = cluster->replicas[victim]->address();
   // Asynchronous replication: the replica stops reading (SIGSTOP) while the
@@ -224,23 +251,7 @@ TEST(ClusterFailoverTest, MasterKilledMidStreamIsFollowedToItsReplicaExactly) {
   for (const auto& master : cluster->masters) clients.push_back(testing::Connect(*master));
   std::vector<RedisClient*> masters;
   for (RedisClient& client : clients) masters.push_back(&client);
-  // A marker in every master's slots proves the stream before it is applied.
-  for (int i = 0; i < 3; ++i) {
-    std::string marker = absl::StrCat("marker", i);
-    ASSERT_TRUE(source_client.CheckedCommand({"SET", marker, "1"}).ok());
-    absl::Status arrived = RedisClient::WaitFor(
-        [&] {
-          if (job.Snapshot().state == JobState::kFailed) return true;
-          for (RedisClient* master : masters) {
-            absl::StatusOr<engine::RespValue> exists = master->Command({"EXISTS", marker});
-            if (exists.ok() && exists->integer == 1) return true;
-          }
-          return false;
-        },
-        absl::Seconds(60), marker);
-    ASSERT_TRUE(arrived.ok()) << arrived;
-    ASSERT_NE(job.Snapshot().state, JobState::kFailed) << job.Snapshot().error;
-  }
+  ASSERT_NO_FATAL_FAILURE(WaitForMarkers(job, source_client, masters));
   auto every_key = engine::MakeKeyFilter({engine::FilterKind::kSlots, "0-16383"});
   ASSERT_TRUE(every_key.ok());
   absl::StatusOr<testing::ShardCheckReport> report =
@@ -277,6 +288,90 @@ TEST(ClusterFailoverTest, MasterKilledMidStreamIsFollowedToItsReplicaExactly) {
   EXPECT_GT(held, 0u) << last;
   EXPECT_GT(resent, 100u) << last;
   std::cout << "failover: " << last << "\n";
+}
+
+// The same during the snapshot: the master of {t} is killed as soon as it
+// has acknowledged its first RESTOREs, while the rest of its share is still
+// to come and writes run; its replica (which may lack RESTOREs the master
+// acknowledged) takes over and gets the rest, and every key is exact.
+TEST(ClusterFailoverTest, MasterKilledMidSnapshotIsFollowedToItsReplicaExactly) {
+  absl::StatusOr<testing::TestCluster> cluster =
+      testing::StartTestCluster(3, {}, /*with_replicas=*/true, kNodeTimeoutMs);
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  std::unique_ptr<testing::RedisServer> source = testing::StartServer();
+  ASSERT_TRUE(source);
+  RedisClient source_client = testing::Connect(*source);
+  ASSERT_NO_FATAL_FAILURE(FillSource(source_client));
+  // Enough keys that the snapshot takes a while on any machine.
+  constexpr int kSnapshotKeys = 300000;
+  const std::string value(64, 'v');
+  for (int first = 0; first < kSnapshotKeys; first += 20000) {
+    std::vector<std::vector<std::string>> sets;
+    for (int i = first; i < first + 20000; ++i) {
+      sets.push_back({"SET", absl::StrCat("snap:", i), value});
+    }
+    testing::RunWithoutErrors(source_client, sets);
+  }
+  const size_t victim = VictimOf(*cluster);
+  const std::string victim_address = cluster->masters[victim]->address();
+
+  engine::Job job("cluster-snapshot-failover", ClusterJob(*source, *cluster, 30000));
+  job.Start();
+  std::atomic<bool> stop{false};
+  std::atomic<int> rounds{0};
+  std::thread writer(WriteNonIdempotent, source.get(), &stop, &rounds);
+  uint64_t restored_at_kill = 0;
+  absl::Status started = RedisClient::WaitFor(
+      [&] {
+        engine::JobStatus now = job.Snapshot();
+        if (now.targets.empty()) return false;
+        for (const engine::ClusterNodeStatus& node : now.targets[0].cluster_nodes) {
+          if (node.address == victim_address && node.keys_restored > 0) {
+            restored_at_kill = node.keys_restored;
+            return true;
+          }
+        }
+        return false;
+      },
+      absl::Seconds(60), "the victim's first RESTOREs", absl::Milliseconds(1));
+  ASSERT_TRUE(started.ok()) << started;
+  ASSERT_TRUE(cluster->masters[victim]->Kill().ok());
+  engine::JobStatus status = job.Snapshot();
+  ASSERT_EQ(status.state, JobState::kSyncing) << "the snapshot ended before the kill";
+  EXPECT_LT(restored_at_kill, kSnapshotKeys / 3);
+  ASSERT_TRUE(WaitForPromotion(*cluster->replicas[victim]).ok());
+  int after = rounds.load();
+  EXPECT_TRUE(
+      RedisClient::WaitFor([&] { return rounds.load() > after + 20; }, absl::Seconds(30)).ok());
+  stop = true;
+  writer.join();
+  // The writer ran flat out on the same cores: what it wrote during the
+  // failover is caught up once it stops.
+  status = testing::WaitForState(job, JobState::kStreaming, absl::Seconds(120));
+  ASSERT_EQ(status.state, JobState::kStreaming) << status.detail << " " << status.error;
+
+  std::swap(cluster->masters[victim], cluster->replicas[victim]);
+  std::vector<RedisClient> clients;
+  for (const auto& master : cluster->masters) clients.push_back(testing::Connect(*master));
+  std::vector<RedisClient*> masters;
+  for (RedisClient& client : clients) masters.push_back(&client);
+  ASSERT_NO_FATAL_FAILURE(WaitForMarkers(job, source_client, masters));
+  auto every_key = engine::MakeKeyFilter({engine::FilterKind::kSlots, "0-16383"});
+  ASSERT_TRUE(every_key.ok());
+  absl::StatusOr<testing::ShardCheckReport> report =
+      testing::CheckClusterShards(source_client, **every_key, *cluster, masters);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->ok()) << report->Summary();
+  status = job.Snapshot();
+  EXPECT_EQ(status.state, JobState::kStreaming) << status.detail << " " << status.error;
+  ASSERT_EQ(status.targets.size(), 1u);
+  EXPECT_EQ(status.targets[0].cluster_failovers, 1u);
+  EXPECT_NE(status.targets[0].cluster_last_failover.find(
+                absl::StrCat("node ", victim_address, " (slots ")),
+            std::string::npos)
+      << status.targets[0].cluster_last_failover;
+  std::cout << "snapshot failover after " << restored_at_kill
+            << " RESTOREs on the victim: " << status.targets[0].cluster_last_failover << "\n";
 }
 
 TEST(ClusterFailoverTest, SlotsNoMasterTakesOverFailTheJobNamingNodeAndSlots) {
