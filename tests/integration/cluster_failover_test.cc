@@ -172,6 +172,26 @@ void WaitForMarkers(engine::Job& job, RedisClient& source_client,
   }
 }
 
+// The promoted replica in the dead master's place: markers through the
+// stream, then every key of the source compared with the masters.
+void ExpectExactAfterFailover(engine::Job& job, RedisClient& source_client,
+                              testing::TestCluster& cluster, size_t victim,
+                              testing::ShardCheckReport* report) {
+  std::swap(cluster.masters[victim], cluster.replicas[victim]);
+  std::vector<RedisClient> clients;
+  for (const auto& master : cluster.masters) clients.push_back(testing::Connect(*master));
+  std::vector<RedisClient*> masters;
+  for (RedisClient& client : clients) masters.push_back(&client);
+  ASSERT_NO_FATAL_FAILURE(WaitForMarkers(job, source_client, masters));
+  auto every_key = engine::MakeKeyFilter({engine::FilterKind::kSlots, "0-16383"});
+  ASSERT_TRUE(every_key.ok());
+  absl::StatusOr<testing::ShardCheckReport> checked =
+      testing::CheckClusterShards(source_client, **every_key, cluster, masters);
+  ASSERT_TRUE(checked.ok()) << checked.status();
+  EXPECT_TRUE(checked->ok()) << checked->Summary();
+  *report = std::move(*checked);
+}
+
 TEST(ClusterFailoverTest, MasterKilledMidStreamIsFollowedToItsReplicaExactly) {
   absl::StatusOr<testing::TestCluster> cluster =
       testing::StartTestCluster(3, {}, /*with_replicas=*/true, kNodeTimeoutMs);
@@ -245,20 +265,9 @@ TEST(ClusterFailoverTest, MasterKilledMidStreamIsFollowedToItsReplicaExactly) {
   stop = true;
   writer.join();
 
-  // The promoted replica takes the dead master's place in the checker.
-  std::swap(cluster->masters[victim], cluster->replicas[victim]);
-  std::vector<RedisClient> clients;
-  for (const auto& master : cluster->masters) clients.push_back(testing::Connect(*master));
-  std::vector<RedisClient*> masters;
-  for (RedisClient& client : clients) masters.push_back(&client);
-  ASSERT_NO_FATAL_FAILURE(WaitForMarkers(job, source_client, masters));
-  auto every_key = engine::MakeKeyFilter({engine::FilterKind::kSlots, "0-16383"});
-  ASSERT_TRUE(every_key.ok());
-  absl::StatusOr<testing::ShardCheckReport> report =
-      testing::CheckClusterShards(source_client, **every_key, *cluster, masters);
-  ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_TRUE(report->ok()) << report->Summary();
-  for (size_t n : report->keys_per_target) EXPECT_GT(n, 500u) << report->Summary();
+  testing::ShardCheckReport report;
+  ASSERT_NO_FATAL_FAILURE(ExpectExactAfterFailover(job, source_client, *cluster, victim, &report));
+  for (size_t n : report.keys_per_target) EXPECT_GT(n, 500u) << report.Summary();
 
   status = job.Snapshot();
   EXPECT_EQ(status.state, JobState::kStreaming) << status.detail << " " << status.error;
@@ -350,18 +359,8 @@ TEST(ClusterFailoverTest, MasterKilledMidSnapshotIsFollowedToItsReplicaExactly) 
   status = testing::WaitForState(job, JobState::kStreaming, absl::Seconds(120));
   ASSERT_EQ(status.state, JobState::kStreaming) << status.detail << " " << status.error;
 
-  std::swap(cluster->masters[victim], cluster->replicas[victim]);
-  std::vector<RedisClient> clients;
-  for (const auto& master : cluster->masters) clients.push_back(testing::Connect(*master));
-  std::vector<RedisClient*> masters;
-  for (RedisClient& client : clients) masters.push_back(&client);
-  ASSERT_NO_FATAL_FAILURE(WaitForMarkers(job, source_client, masters));
-  auto every_key = engine::MakeKeyFilter({engine::FilterKind::kSlots, "0-16383"});
-  ASSERT_TRUE(every_key.ok());
-  absl::StatusOr<testing::ShardCheckReport> report =
-      testing::CheckClusterShards(source_client, **every_key, *cluster, masters);
-  ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_TRUE(report->ok()) << report->Summary();
+  testing::ShardCheckReport report;
+  ASSERT_NO_FATAL_FAILURE(ExpectExactAfterFailover(job, source_client, *cluster, victim, &report));
   status = job.Snapshot();
   EXPECT_EQ(status.state, JobState::kStreaming) << status.detail << " " << status.error;
   ASSERT_EQ(status.targets.size(), 1u);
