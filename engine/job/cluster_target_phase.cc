@@ -13,14 +13,6 @@ asio::awaitable<absl::Status> StartClusterAppliers(JobContext& job) {
   for (size_t i = 0; i < job.spec.targets.size(); ++i) {
     const TargetSpec& spec = job.spec.targets[i];
     if (!spec.cluster.has_value()) continue;
-    if (job.spec.options.restored) {
-      // Its applier kept its place in memory only: a restart would need a
-      // full resync, which cannot remove the keys deleted meanwhile.
-      co_return absl::FailedPreconditionError(absl::StrCat(
-          "target '", spec.name,
-          "': a job with a cluster target does not survive a reshardd restart yet; start it "
-          "again (after FLUSHALL on the cluster's masters)"));
-    }
     job.SetState(JobState::kConnecting,
                  absl::StrCat("reading the slot map of cluster target '", spec.name, "'"));
     ClusterWriter::Options options;
@@ -49,6 +41,14 @@ asio::awaitable<absl::Status> StartClusterAppliers(JobContext& job) {
     applier.name = spec.name;
     applier.listener = RedisEndpoint{HostPort{"127.0.0.1", job.targets[i]->bound_port()},
                                      spec.credentials, TlsClientOptions{}};
+    if (job.spec.options.restored) {
+      // What each master applied before the restart is not recorded (a
+      // write sent again could double): a full sync of its own, over the
+      // keys its filter selects, deleted first (the source may have deleted
+      // some meanwhile).
+      const KeyFilter* filter = job.filters[i].get();
+      applier.clear_first = [filter](std::string_view key) { return filter->Matches(key); };
+    }
     job.cluster_appliers[i] = std::make_unique<ClusterApplier>(
         std::move(applier), job.io.get_executor(), std::move(writer));
     asio::co_spawn(job.io, job.cluster_appliers[i]->Run(),

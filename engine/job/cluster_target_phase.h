@@ -5,7 +5,10 @@
 // cannot load the source's RDB version fails the job before a byte is
 // written), then a ClusterApplier (engine/link/cluster_applier.h) attaches
 // to the target's loopback listener as its replica. Runs before
-// WaitForTargets, which the applier's PSYNC satisfies.
+// WaitForTargets, which the applier's PSYNC satisfies. In a restored job
+// (after a restart) each cluster target gets a full sync of its own, its
+// filter's keys deleted from the masters first: what each master applied
+// before the restart is not recorded, and a write sent twice could double.
 
 #include "absl/status/status.h"
 #include "asio/awaitable.hpp"

@@ -276,7 +276,11 @@ asio::awaitable<absl::Status> JobRunner::Run() {
           "before the job's first snapshot was complete)";
     }
     SettleFailoverAfterRestart(job_, continued);
-    if (continued) co_return co_await StreamCommands(job_);
+    if (continued) {
+      // Cluster targets resync in full beside the stream (RestoreStreams).
+      CO_RETURN_IF_ERROR(co_await StartClusterAppliers(job_));
+      co_return co_await StreamCommands(job_);
+    }
   }
   CO_RETURN_IF_ERROR(co_await ConfigureManagedTargets(job_));
   CO_RETURN_IF_ERROR(co_await StartClusterAppliers(job_));

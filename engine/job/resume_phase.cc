@@ -71,6 +71,14 @@ void RestoreStreams(JobContext& job, const JobCheckpoint& checkpoint) {
     TargetMaster& target = *job.targets[i];
     const JobCheckpoint::Target& recorded = checkpoint.targets[i];
     if (!job.detached[i].empty()) continue;  // already kNeedsResync, with its reason
+    if (job.spec.targets[i].cluster.has_value()) {
+      target.RestoreNeedingResync(recorded.offset,
+                                  "a cluster target gets a full sync of its own after a restart "
+                                  "(what each master applied is not recorded): the keys its filter "
+                                  "selects are deleted from its masters first");
+      notes.push_back(absl::StrCat("'", target.name(), "' (a cluster) is synced in full"));
+      continue;
+    }
     if (recorded.replid.empty()) {
       target.RestoreNeedingResync(recorded.offset,
                                   "it was resyncing when reshardd stopped: it gets a full sync of "

@@ -18,11 +18,16 @@
 // target's acked offset, lag and the job's end-to-end ACK mean what they mean
 // for a replica. Run ends with the first error (a command a cluster cannot
 // apply, an error reply, a node that does not answer) or when the listener
-// closes. Single-threaded: the executor it is given (the job thread).
+// closes. With clear_first (a restored job: what each master applied before
+// the restart is not known), the keys of the target's filter are deleted
+// from the masters first, and the full sync writes them again. Single-threaded: the executor it is
+// given (the job thread).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "asio/any_io_executor.hpp"
@@ -44,6 +49,10 @@ class ClusterApplier {
     // Snapshot RESTOREs gathered before they are sent (all masters at once).
     size_t batch_bytes = 4 << 20;
     size_t batch_units = 4096;
+    // Set: before it attaches, the keys this takes are deleted from every
+    // master (a full sync after a restart: keys the source deleted meanwhile
+    // must not stay).
+    std::function<bool(std::string_view)> clear_first;
   };
 
   // `writer` has run Discover.
@@ -59,6 +68,8 @@ class ClusterApplier {
   // Progress (job thread): keys restored, stream units applied, the offset
   // acknowledged to the TargetMaster.
   uint64_t keys_restored() const { return keys_restored_; }
+  // Keys deleted by clear_first (0 without).
+  uint64_t keys_cleared() const { return keys_cleared_; }
   uint64_t acked_offset() const { return acked_offset_; }
   // The target stream offset read so far (what was sent to the applier);
   // 0 before the stream.
@@ -78,6 +89,7 @@ class ClusterApplier {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool stopped_ = false;
   uint64_t keys_restored_ = 0;
+  uint64_t keys_cleared_ = 0;
   uint64_t acked_offset_ = 0;
   uint64_t read_offset_ = 0;
 };

@@ -19,9 +19,11 @@
 // again, exactly once (cluster_replay_log.h says how).
 // Single-threaded: the executor it is given (the job thread).
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -72,6 +74,13 @@ class ClusterWriter {
   // ("target 'c' node 127.0.0.1:7001: RESTORE 'k': -ERR ..."); the batch is
   // then applied in part.
   asio::awaitable<absl::Status> Apply(std::vector<ClusterUnit> units);
+
+  // Deletes from every master the keys `selected` takes (SCAN, then one
+  // UNLINK per key: a master's keys may span its slots), on connections of
+  // its own; the number deleted. Errors name the target and the node.
+  // (cluster_writer_clear.cc)
+  asio::awaitable<absl::StatusOr<uint64_t>> DeleteKeys(
+      const std::function<bool(std::string_view)>& selected);
 
   // Units and bytes applied so far, redirections followed.
   uint64_t units_applied() const { return units_applied_; }

@@ -38,6 +38,7 @@
 #include "tests/support/redis_client.h"
 #include "tests/support/rich_dataset.h"
 #include "tests/support/server_binaries.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_servers.h"
 
 namespace reshard::integration {
@@ -449,6 +450,100 @@ size_t OwnerOf(const std::vector<RedisClient*>& masters, const std::string& key)
   }
   ADD_FAILURE() << "no master owns " << key;
   return 0;
+}
+
+// A job with a cluster target restored after a restart (in process: the job
+// destroyed, then made again on its state dir, restored): the source goes on
+// with PSYNC (+CONTINUE, no fork for the job), and the cluster target, whose
+// masters' applied writes are not recorded, gets a full sync of its own with
+// the keys its filter selects deleted first: keys the source deleted while
+// reshardd was down are gone, writes that would double are exact, and a key
+// the filter leaves out stays untouched.
+TEST(ClusterTargetTest, ARestoredJobSyncsItsClusterTargetInFullExactly) {
+  absl::StatusOr<testing::TestCluster> cluster = testing::StartTestCluster(3);
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  std::unique_ptr<testing::RedisServer> source = testing::StartServer();
+  ASSERT_TRUE(source);
+  RedisClient source_client = testing::Connect(*source);
+  ASSERT_NO_FATAL_FAILURE(testing::FillRichDataset(source_client, 300));
+  std::vector<std::vector<std::string>> writes;
+  for (int i = 0; i < 100; ++i) {
+    writes.push_back({"SET", absl::StrCat("gone:", i), "v"});
+    writes.push_back({"INCR", absl::StrCat("count:", i % 10)});
+  }
+  testing::RunWithoutErrors(source_client, writes);
+  std::vector<RedisClient> clients;
+  for (const auto& master : cluster->masters) clients.push_back(testing::Connect(*master));
+  std::vector<RedisClient*> masters;
+  for (RedisClient& client : clients) masters.push_back(&client);
+  // Not the job's: its filter leaves x: out.
+  const size_t other_owner = OwnerOf(masters, "x:other");
+  ASSERT_TRUE(masters[other_owner]->CheckedCommand({"SET", "x:other", "kept"}).ok());
+
+  testing::TempDir dir("cluster_restore");
+  engine::JobSpec spec;
+  spec.source.address = source->address();
+  engine::TargetSpec target;
+  target.name = "c";
+  target.cluster.emplace();
+  target.cluster->nodes = cluster->addresses();
+  target.filter = {engine::FilterKind::kRegex, "^[^x]"};
+  spec.targets.push_back(target);
+  spec.options.state_dir = dir / "job.state";
+  ASSERT_TRUE(engine::ValidateJobSpec(spec).ok()) << engine::ValidateJobSpec(spec);
+  auto job = std::make_unique<engine::Job>("cluster-restore", spec);
+  job->Start();
+  engine::JobStatus status = testing::WaitForState(*job, JobState::kStreaming, absl::Seconds(60));
+  ASSERT_EQ(status.state, JobState::kStreaming) << status.detail << " " << status.error;
+  ASSERT_TRUE(source_client.CheckedCommand({"SET", "marker", "1"}).ok());
+  ASSERT_TRUE(
+      masters[OwnerOf(masters, "marker")]->WaitForKey("marker", absl::Seconds(60), "marker").ok());
+  job.reset();  // reshardd stops
+
+  // While it is down: deletes, and writes that would double if applied twice.
+  writes.clear();
+  for (int i = 0; i < 100; ++i) {
+    writes.push_back({"DEL", absl::StrCat("gone:", i)});
+    writes.push_back({"INCR", absl::StrCat("count:", i % 10)});
+    writes.push_back({"SET", absl::StrCat("new:", i), "v"});
+  }
+  testing::RunWithoutErrors(source_client, writes);
+
+  spec.options.restored = true;
+  job = std::make_unique<engine::Job>("cluster-restore", spec);
+  job->Start();
+  status = testing::WaitForState(*job, JobState::kStreaming, absl::Seconds(60));
+  ASSERT_EQ(status.state, JobState::kStreaming) << status.detail << " " << status.error;
+  EXPECT_TRUE(absl::StrContains(status.restore_detail, "(PSYNC +CONTINUE, no fork)"))
+      << status.restore_detail;
+  EXPECT_TRUE(absl::StrContains(status.restore_detail, "'c' (a cluster) is synced in full"))
+      << status.restore_detail;
+  // Writes after the restart go on through the stream.
+  ASSERT_TRUE(source_client.CheckedCommand({"INCR", "count:0"}).ok());
+  ASSERT_TRUE(source_client.CheckedCommand({"SET", "marker2", "1"}).ok());
+  ASSERT_TRUE(masters[OwnerOf(masters, "marker2")]
+                  ->WaitForKey("marker2", absl::Seconds(60), "marker2")
+                  .ok());
+
+  absl::StatusOr<engine::RespValue> other =
+      masters[other_owner]->CheckedCommand({"GET", "x:other"});
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(other->str, "kept");
+  ASSERT_TRUE(masters[other_owner]->CheckedCommand({"DEL", "x:other"}).ok());
+  auto filter = engine::MakeKeyFilter(spec.targets[0].filter);
+  ASSERT_TRUE(filter.ok());
+  absl::StatusOr<testing::ShardCheckReport> report =
+      testing::CheckClusterShards(source_client, **filter, *cluster, masters);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->ok()) << report->Summary();
+  absl::StatusOr<engine::RespValue> count = source_client.CheckedCommand({"GET", "count:0"});
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(count->str, "21");  // 10 + 10 + 1: what the check compared
+  status = job->Snapshot();
+  EXPECT_EQ(status.state, JobState::kStreaming);
+  ASSERT_EQ(status.targets.size(), 1u);
+  EXPECT_EQ(status.targets[0].resyncs, 1u);
+  std::cout << "restored: " << status.restore_detail << "\n";
 }
 
 std::string DescribeProblems(const engine::VerifyReport& report) {
