@@ -453,16 +453,20 @@ size_t OwnerOf(const std::vector<RedisClient*>& masters, const std::string& key)
 }
 
 // A job with a cluster target restored after a restart (in process: the job
-// destroyed, then made again on its state dir, restored): the source goes on
-// with PSYNC (+CONTINUE, no fork for the job), and the cluster target, whose
-// masters' applied writes are not recorded, gets a full sync of its own with
-// the keys its filter selects deleted first: keys the source deleted while
+// destroyed, then made again on its state dir, restored). The cluster target,
+// whose masters' applied writes are not recorded, gets a full sync with the
+// keys its filter selects deleted first: keys the source deleted while
 // reshardd was down are gone, writes that would double are exact, and a key
-// the filter leaves out stays untouched.
-TEST(ClusterTargetTest, ARestoredJobSyncsItsClusterTargetInFullExactly) {
+// the filter leaves out stays untouched. With `backlog_too_small` the source
+// cannot continue (its 16 KB backlog is overrun while reshardd is down): a
+// full sync of every target; else the source goes on with PSYNC (+CONTINUE,
+// no fork for the job) and the cluster target alone gets a sync of its own.
+void RestoreAJobWithAClusterTarget(bool backlog_too_small) {
   absl::StatusOr<testing::TestCluster> cluster = testing::StartTestCluster(3);
   ASSERT_TRUE(cluster.ok()) << cluster.status();
-  std::unique_ptr<testing::RedisServer> source = testing::StartServer();
+  testing::RedisServerOptions source_options;
+  if (backlog_too_small) source_options.extra_args = {"--repl-backlog-size", "16kb"};
+  std::unique_ptr<testing::RedisServer> source = testing::StartServer(source_options);
   ASSERT_TRUE(source);
   RedisClient source_client = testing::Connect(*source);
   ASSERT_NO_FATAL_FAILURE(testing::FillRichDataset(source_client, 300));
@@ -502,10 +506,11 @@ TEST(ClusterTargetTest, ARestoredJobSyncsItsClusterTargetInFullExactly) {
 
   // While it is down: deletes, and writes that would double if applied twice.
   writes.clear();
+  const std::string value(backlog_too_small ? 1000 : 1, 'v');  // 100 KB: past a 16 KB backlog
   for (int i = 0; i < 100; ++i) {
     writes.push_back({"DEL", absl::StrCat("gone:", i)});
     writes.push_back({"INCR", absl::StrCat("count:", i % 10)});
-    writes.push_back({"SET", absl::StrCat("new:", i), "v"});
+    writes.push_back({"SET", absl::StrCat("new:", i), value});
   }
   testing::RunWithoutErrors(source_client, writes);
 
@@ -514,10 +519,16 @@ TEST(ClusterTargetTest, ARestoredJobSyncsItsClusterTargetInFullExactly) {
   job->Start();
   status = testing::WaitForState(*job, JobState::kStreaming, absl::Seconds(60));
   ASSERT_EQ(status.state, JobState::kStreaming) << status.detail << " " << status.error;
-  EXPECT_TRUE(absl::StrContains(status.restore_detail, "(PSYNC +CONTINUE, no fork)"))
-      << status.restore_detail;
-  EXPECT_TRUE(absl::StrContains(status.restore_detail, "'c' (a cluster) is synced in full"))
-      << status.restore_detail;
+  if (backlog_too_small) {
+    EXPECT_TRUE(
+        absl::StartsWith(status.restore_detail, "full sync of every target after a restart: "))
+        << status.restore_detail;
+  } else {
+    EXPECT_TRUE(absl::StrContains(status.restore_detail, "(PSYNC +CONTINUE, no fork)"))
+        << status.restore_detail;
+    EXPECT_TRUE(absl::StrContains(status.restore_detail, "'c' (a cluster) is synced in full"))
+        << status.restore_detail;
+  }
   // Writes after the restart go on through the stream.
   ASSERT_TRUE(source_client.CheckedCommand({"INCR", "count:0"}).ok());
   ASSERT_TRUE(source_client.CheckedCommand({"SET", "marker2", "1"}).ok());
@@ -542,8 +553,16 @@ TEST(ClusterTargetTest, ARestoredJobSyncsItsClusterTargetInFullExactly) {
   status = job->Snapshot();
   EXPECT_EQ(status.state, JobState::kStreaming);
   ASSERT_EQ(status.targets.size(), 1u);
-  EXPECT_EQ(status.targets[0].resyncs, 1u);
-  std::cout << "restored: " << status.restore_detail << "\n";
+  // The job's own snapshot, or one of the target's own.
+  EXPECT_EQ(status.targets[0].resyncs, backlog_too_small ? 0u : 1u);
+}
+
+TEST(ClusterTargetTest, ARestoredJobSyncsItsClusterTargetInFullExactly) {
+  RestoreAJobWithAClusterTarget(/*backlog_too_small=*/false);
+}
+
+TEST(ClusterTargetTest, ARestoredJobWhoseSourceCannotContinueSyncsTheClusterExactly) {
+  RestoreAJobWithAClusterTarget(/*backlog_too_small=*/true);
 }
 
 std::string DescribeProblems(const engine::VerifyReport& report) {
