@@ -20,6 +20,7 @@
 #include "engine/route/hash_slot.h"
 #include "engine/route/key_filter.h"
 #include "tests/support/cluster_shard_check.h"
+#include "tests/support/job_targets.h"
 #include "tests/support/job_waiter.h"
 #include "tests/support/redis_client.h"
 #include "tests/support/rich_dataset.h"
@@ -65,11 +66,7 @@ TEST(ClusterBigValuesTest, ValuesOverTheMastersBulkLimitAreRebuiltInPartsExactly
 
   engine::JobSpec spec;
   spec.source.address = source->address();
-  engine::TargetSpec target;
-  target.name = "c";
-  target.cluster.emplace();
-  target.cluster->nodes = {cluster->masters[2]->address()};
-  spec.targets.push_back(target);
+  spec.targets.push_back(testing::MakeClusterTarget("c", {cluster->masters[2]->address()}));
   engine::Job job("big-values", spec);
   job.Start();
   engine::JobStatus status = testing::WaitForState(job, JobState::kStreaming, absl::Seconds(60));
@@ -85,10 +82,7 @@ TEST(ClusterBigValuesTest, ValuesOverTheMastersBulkLimitAreRebuiltInPartsExactly
                                             {"COPY", "huge:zset", "huge:copy"},
                                             {"SET", "marker", "1"}});
   ASSERT_NE(engine::KeyHashSlot("huge:zset"), engine::KeyHashSlot("huge:copy"));
-  std::vector<RedisClient> clients;
-  for (const auto& master : cluster->masters) clients.push_back(testing::Connect(*master));
-  std::vector<RedisClient*> masters;
-  for (RedisClient& client : clients) masters.push_back(&client);
+  auto [clients, masters] = testing::ConnectMasters(*cluster);
   // The marker; and the copy, which commands on other keys do not wait for.
   for (const char* key : {"marker", "huge:copy"}) {
     absl::Status arrived = RedisClient::WaitFor(

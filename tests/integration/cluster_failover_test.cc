@@ -111,11 +111,7 @@ engine::JobSpec ClusterJob(const testing::RedisServer& source, const testing::Te
                            int reconnect_window_ms) {
   engine::JobSpec spec;
   spec.source.address = source.address();
-  engine::TargetSpec target;
-  target.name = "c";
-  target.cluster.emplace();
-  target.cluster->nodes = cluster.addresses();
-  spec.targets.push_back(target);
+  spec.targets.push_back(testing::MakeClusterTarget("c", cluster.addresses()));
   spec.options.reconnect_window_ms = reconnect_window_ms;
   return spec;
 }
@@ -151,38 +147,15 @@ size_t VictimOf(const testing::TestCluster& cluster) {
   return 0;
 }
 
-// A marker in every master's slots proves the stream before it is applied.
-void WaitForMarkers(engine::Job& job, RedisClient& source_client,
-                    const std::vector<RedisClient*>& masters) {
-  for (int i = 0; i < 3; ++i) {
-    std::string marker = absl::StrCat("marker", i);
-    ASSERT_TRUE(source_client.CheckedCommand({"SET", marker, "1"}).ok());
-    absl::Status arrived = RedisClient::WaitFor(
-        [&] {
-          if (job.Snapshot().state == JobState::kFailed) return true;
-          for (RedisClient* master : masters) {
-            absl::StatusOr<engine::RespValue> exists = master->Command({"EXISTS", marker});
-            if (exists.ok() && exists->integer == 1) return true;
-          }
-          return false;
-        },
-        absl::Seconds(60), marker);
-    ASSERT_TRUE(arrived.ok()) << arrived;
-    ASSERT_NE(job.Snapshot().state, JobState::kFailed) << job.Snapshot().error;
-  }
-}
-
 // The promoted replica in the dead master's place: markers through the
 // stream, then every key of the source compared with the masters.
 void ExpectExactAfterFailover(engine::Job& job, RedisClient& source_client,
                               testing::TestCluster& cluster, size_t victim,
                               testing::ShardCheckReport* report) {
   std::swap(cluster.masters[victim], cluster.replicas[victim]);
-  std::vector<RedisClient> clients;
-  for (const auto& master : cluster.masters) clients.push_back(testing::Connect(*master));
-  std::vector<RedisClient*> masters;
-  for (RedisClient& client : clients) masters.push_back(&client);
-  ASSERT_NO_FATAL_FAILURE(WaitForMarkers(job, source_client, masters));
+  auto [clients, masters] = testing::ConnectMasters(cluster);
+  absl::Status markers = testing::WaitForMarkers(source_client, masters, job);
+  ASSERT_TRUE(markers.ok()) << markers;
   auto every_key = engine::MakeKeyFilter({engine::FilterKind::kSlots, "0-16383"});
   ASSERT_TRUE(every_key.ok());
   absl::StatusOr<testing::ShardCheckReport> checked =

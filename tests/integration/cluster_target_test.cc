@@ -34,6 +34,7 @@
 #include "engine/route/hash_slot.h"
 #include "engine/route/key_filter.h"
 #include "tests/support/cluster_shard_check.h"
+#include "tests/support/job_targets.h"
 #include "tests/support/job_waiter.h"
 #include "tests/support/redis_client.h"
 #include "tests/support/rich_dataset.h"
@@ -120,11 +121,7 @@ TEST(ClusterTargetTest, SnapshotAndStreamLandOnTheOwningMasters) {
 
   engine::JobSpec spec;
   spec.source.address = source->address();
-  engine::TargetSpec target;
-  target.name = "c";
-  target.cluster.emplace();
-  target.cluster->nodes = {cluster->masters[1]->address()};
-  spec.targets.push_back(target);
+  spec.targets.push_back(testing::MakeClusterTarget("c", {cluster->masters[1]->address()}));
   ASSERT_TRUE(engine::ValidateJobSpec(spec).ok()) << engine::ValidateJobSpec(spec);
 
   std::atomic<bool> stop{false};
@@ -141,25 +138,9 @@ TEST(ClusterTargetTest, SnapshotAndStreamLandOnTheOwningMasters) {
   stop = true;
   writer.join();
 
-  std::vector<RedisClient> clients;
-  for (const auto& master : cluster->masters) clients.push_back(testing::Connect(*master));
-  std::vector<RedisClient*> masters;
-  for (RedisClient& client : clients) masters.push_back(&client);
-  // A marker in every master's slots proves the stream before it is applied.
-  for (int i = 0; i < 3; ++i) {
-    std::string marker = absl::StrCat("marker", i);
-    ASSERT_TRUE(source_client.CheckedCommand({"SET", marker, "1"}).ok());
-    absl::Status arrived = RedisClient::WaitFor(
-        [&] {
-          for (RedisClient* master : masters) {
-            absl::StatusOr<engine::RespValue> exists = master->Command({"EXISTS", marker});
-            if (exists.ok() && exists->integer == 1) return true;
-          }
-          return false;
-        },
-        absl::Seconds(60), marker);
-    ASSERT_TRUE(arrived.ok()) << arrived;
-  }
+  auto [clients, masters] = testing::ConnectMasters(*cluster);
+  absl::Status markers = testing::WaitForMarkers(source_client, masters, job);
+  ASSERT_TRUE(markers.ok()) << markers;
   auto every_key = engine::MakeKeyFilter({engine::FilterKind::kSlots, "0-16383"});
   ASSERT_TRUE(every_key.ok());
   absl::StatusOr<testing::ShardCheckReport> report =
@@ -273,11 +254,7 @@ TEST(ClusterTargetTest, ARedis8SourceIntoAValkeyClusterFailsBeforeWritingNamingB
 
   engine::JobSpec spec;
   spec.source.address = source->address();
-  engine::TargetSpec target;
-  target.name = "vc";
-  target.cluster.emplace();
-  target.cluster->nodes = {cluster->masters[0]->address()};
-  spec.targets.push_back(target);
+  spec.targets.push_back(testing::MakeClusterTarget("vc", {cluster->masters[0]->address()}));
   engine::Job job("cross-engine", spec);
   job.Start();
   engine::JobStatus status = testing::WaitForState(job, JobState::kFailed, absl::Seconds(30));
@@ -379,20 +356,13 @@ TEST(ClusterTargetTest, SlotMigratedInsideTheClusterMidStreamStaysExact) {
 
   engine::JobSpec spec;
   spec.source.address = source->address();
-  engine::TargetSpec target;
-  target.name = "c";
-  target.cluster.emplace();
-  target.cluster->nodes = cluster->addresses();
-  spec.targets.push_back(target);
+  spec.targets.push_back(testing::MakeClusterTarget("c", cluster->addresses()));
   engine::Job job("cluster-migration", spec);
   job.Start();
   engine::JobStatus status = testing::WaitForState(job, JobState::kStreaming, absl::Seconds(60));
   ASSERT_EQ(status.state, JobState::kStreaming) << status.detail << " " << status.error;
 
-  std::vector<RedisClient> clients;
-  for (const auto& master : cluster->masters) clients.push_back(testing::Connect(*master));
-  std::vector<RedisClient*> masters;
-  for (RedisClient& client : clients) masters.push_back(&client);
+  auto [clients, masters] = testing::ConnectMasters(*cluster);
   const int slot = engine::KeyHashSlot("m");
   // The slot's owner, and another master to move it to.
   size_t from = 0;
@@ -476,10 +446,7 @@ void RestoreAJobWithAClusterTarget(bool backlog_too_small) {
     writes.push_back({"INCR", absl::StrCat("count:", i % 10)});
   }
   testing::RunWithoutErrors(source_client, writes);
-  std::vector<RedisClient> clients;
-  for (const auto& master : cluster->masters) clients.push_back(testing::Connect(*master));
-  std::vector<RedisClient*> masters;
-  for (RedisClient& client : clients) masters.push_back(&client);
+  auto [clients, masters] = testing::ConnectMasters(*cluster);
   // Not the job's: its filter leaves x: out.
   const size_t other_owner = OwnerOf(masters, "x:other");
   ASSERT_TRUE(masters[other_owner]->CheckedCommand({"SET", "x:other", "kept"}).ok());
@@ -487,12 +454,8 @@ void RestoreAJobWithAClusterTarget(bool backlog_too_small) {
   testing::TempDir dir("cluster_restore");
   engine::JobSpec spec;
   spec.source.address = source->address();
-  engine::TargetSpec target;
-  target.name = "c";
-  target.cluster.emplace();
-  target.cluster->nodes = cluster->addresses();
-  target.filter = {engine::FilterKind::kRegex, "^[^x]"};
-  spec.targets.push_back(target);
+  spec.targets.push_back(
+      testing::MakeClusterTarget("c", cluster->addresses(), {engine::FilterKind::kRegex, "^[^x]"}));
   spec.options.state_dir = dir / "job.state";
   ASSERT_TRUE(engine::ValidateJobSpec(spec).ok()) << engine::ValidateJobSpec(spec);
   auto job = std::make_unique<engine::Job>("cluster-restore", spec);
@@ -592,12 +555,8 @@ class ClusterJobTest : public ::testing::Test {
         *source_client_,
         {{"SET", "x:left-out", "1"}, {"SELECT", "1"}, {"SET", "x:db1", "1"}, {"SELECT", "0"}});
     spec_.source.address = source_->address();
-    engine::TargetSpec target;
-    target.name = "c";
-    target.cluster.emplace();
-    target.cluster->nodes = {cluster_.masters[0]->address()};
-    target.filter = {engine::FilterKind::kRegex, "^[^x]"};
-    spec_.targets.push_back(target);
+    spec_.targets.push_back(testing::MakeClusterTarget("c", {cluster_.masters[0]->address()},
+                                                       {engine::FilterKind::kRegex, "^[^x]"}));
     ASSERT_TRUE(engine::ValidateJobSpec(spec_).ok()) << engine::ValidateJobSpec(spec_);
     job_ = std::make_unique<engine::Job>(id, spec_);
     job_->Start();

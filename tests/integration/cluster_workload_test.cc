@@ -105,10 +105,7 @@ TEST(ClusterWorkloadTest, RandomWorkloadIntoAClusterAndAStandaloneTargetIsExact)
 
   // Markers, one per master and one for the standalone target: everything
   // before them is applied.
-  std::vector<RedisClient> clients;
-  for (const auto& master : cluster->masters) clients.push_back(testing::Connect(*master));
-  std::vector<RedisClient*> masters;
-  for (RedisClient& client : clients) masters.push_back(&client);
+  auto [clients, masters] = testing::ConnectMasters(*cluster);
   RedisClient low_client = testing::Connect(*standalone);
   // One in each third of the slots (each master's), one for the standalone.
   std::vector<std::string> markers = {"g:marker"};

@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "engine/link/cluster_slot_map.h"
 #include "tests/support/free_port.h"
+#include "tests/support/test_servers.h"
 
 namespace reshard::testing {
 namespace {
@@ -161,6 +162,37 @@ absl::StatusOr<ShardCheckReport> CheckClusterShards(RedisClient& source,
     targets.push_back({cluster.masters[i]->address(), filters.back().get(), masters[i]});
   }
   return CheckShards(source, targets, /*db_count=*/1);
+}
+
+MasterClients ConnectMasters(const TestCluster& cluster) {
+  MasterClients out;
+  for (const auto& master : cluster.masters) out.clients.push_back(Connect(*master));
+  for (RedisClient& client : out.clients) out.masters.push_back(&client);
+  return out;
+}
+
+absl::Status WaitForMarkers(RedisClient& source, const std::vector<RedisClient*>& masters,
+                            const engine::Job& job) {
+  for (int i = 0; i < 3; ++i) {
+    std::string marker = absl::StrCat("marker", i);
+    absl::StatusOr<engine::RespValue> set = source.CheckedCommand({"SET", marker, "1"});
+    if (!set.ok()) return set.status();
+    bool failed = false;
+    absl::Status arrived = RedisClient::WaitFor(
+        [&] {
+          failed = job.Snapshot().state == engine::JobState::kFailed;
+          if (failed) return true;
+          for (RedisClient* master : masters) {
+            absl::StatusOr<engine::RespValue> exists = master->Command({"EXISTS", marker});
+            if (exists.ok() && exists->integer == 1) return true;
+          }
+          return false;
+        },
+        absl::Seconds(60), marker);
+    if (!arrived.ok()) return arrived;
+    if (failed) return job.Snapshot().error;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace reshard::testing

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/job/job.h"
 #include "engine/route/key_filter.h"
 #include "tests/support/redis_client.h"
 #include "tests/support/redis_server.h"
@@ -36,6 +37,19 @@ absl::StatusOr<TestCluster> StartTestCluster(int masters, RedisServerOptions opt
 
 // Waits until every node says cluster_state:ok.
 absl::Status WaitForClusterOk(const TestCluster& cluster, absl::Duration timeout);
+
+// A client of each master: masters[i] is clients[i], of cluster.masters[i].
+struct MasterClients {
+  std::vector<RedisClient> clients;
+  std::vector<RedisClient*> masters;
+};
+MasterClients ConnectMasters(const TestCluster& cluster);
+
+// SETs marker0..2 on the source and waits until a master has each (60 s
+// apiece): the stream before them is applied. The job's error when it fails
+// meanwhile.
+absl::Status WaitForMarkers(RedisClient& source, const std::vector<RedisClient*>& masters,
+                            const engine::Job& job);
 
 // `masters[i]` is a client of cluster.masters[i].
 absl::StatusOr<ShardCheckReport> CheckClusterShards(RedisClient& source,

@@ -16,4 +16,14 @@ engine::TargetSpec MakeTarget(std::string name, engine::FilterSpec filter, uint1
   return target;
 }
 
+engine::TargetSpec MakeClusterTarget(std::string name, std::vector<std::string> nodes,
+                                     engine::FilterSpec filter) {
+  engine::TargetSpec target;
+  target.name = std::move(name);
+  target.cluster.emplace();
+  target.cluster->nodes = std::move(nodes);
+  target.filter = std::move(filter);
+  return target;
+}
+
 }  // namespace reshard::testing

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/job/job_spec.h"
 #include "engine/route/key_filter.h"
@@ -16,5 +17,10 @@ namespace reshard::testing {
 // pointer is read here only); with nullptr the test attaches a replica itself.
 engine::TargetSpec MakeTarget(std::string name, engine::FilterSpec filter, uint16_t listen_port,
                               const RedisServer* managed);
+
+// A cluster target `name` whose slot map is read from `nodes` ("host:port");
+// `filter` empty: every key.
+engine::TargetSpec MakeClusterTarget(std::string name, std::vector<std::string> nodes,
+                                     engine::FilterSpec filter = {});
 
 }  // namespace reshard::testing
