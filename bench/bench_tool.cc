@@ -5,7 +5,8 @@
 //   wait-key PORT KEY TIMEOUT_S
 //       polls EXISTS KEY every millisecond; prints the seconds it waited.
 //   probe --source PORT --target PORT [--target PORT ...] --seconds S [--every-ms N]
-//       every N ms (default 20) SETs probe:<i> on the source and times how long
+//         [--prefix P]
+//       every N ms (default 20) SETs P:<i> (default probe:<i>) on the source and times how long
 //       each target takes to have it once the source replied; prints per
 //       target: probes, p50, p99 and max in ms. Measures how long a plain
 //       write waits behind other traffic.
@@ -44,7 +45,7 @@ int Usage(const char* why) {
   std::fprintf(stderr,
                "reshard_bench_tool: %s\nusage: reshard_bench_tool wait-key PORT KEY TIMEOUT_S\n"
                "       reshard_bench_tool probe --source PORT --target PORT... --seconds S "
-               "[--every-ms N]\n"
+               "[--every-ms N] [--prefix P]\n"
                "       reshard_bench_tool compare --source PORT --dbs N --target PORT=REGEX...\n",
                why);
   return 2;
@@ -107,6 +108,7 @@ int ProbeMain(const std::vector<std::string>& args) {
   std::vector<uint16_t> target_ports;
   double seconds = 0;
   int every_ms = 20;
+  std::string prefix = "probe";
   for (size_t i = 0; i + 1 < args.size(); i += 2) {
     uint16_t port = 0;
     if (args[i] == "--source" && ParsePort(args[i + 1], &source_port)) continue;
@@ -116,6 +118,10 @@ int ProbeMain(const std::vector<std::string>& args) {
     }
     if (args[i] == "--seconds" && absl::SimpleAtod(args[i + 1], &seconds)) continue;
     if (args[i] == "--every-ms" && absl::SimpleAtoi(args[i + 1], &every_ms)) continue;
+    if (args[i] == "--prefix") {
+      prefix = args[i + 1];
+      continue;
+    }
     return Usage(absl::StrCat("probe: bad argument ", args[i]).c_str());
   }
   if (source_port == 0 || target_ports.empty() || seconds <= 0 || args.size() % 2 != 0) {
@@ -127,7 +133,7 @@ int ProbeMain(const std::vector<std::string>& args) {
   std::vector<std::vector<double>> latency(targets.size());
   const absl::Time end = absl::Now() + absl::Seconds(seconds);
   for (int i = 0; absl::Now() < end; ++i) {
-    const std::string key = absl::StrCat("probe:", i);
+    const std::string key = absl::StrCat(prefix, ":", i);
     const absl::Time sent = absl::Now();
     if (!source.CheckedCommand({"SET", key, "1"}).ok()) return 1;
     // From the source's reply: the write is done there, what follows is

@@ -10,7 +10,8 @@
 #   cross    a burst of --burst SUNIONSTOREs whose keys live on two targets:
 #            reshardd's cross-target writes per second and its catch-up after
 #            the burst, next to a direct replica's; a plain write on another
-#            key every 20 ms meanwhile, timed to each (p50/p99/max);
+#            key every 10 ms meanwhile, timed to each (p50/p99/max), and the
+#            same during a burst of same-target SUNIONSTOREs (no copies);
 #   jobs     --jobs concurrent jobs of two targets each (sources of --job-keys
 #            keys with writes going on): time to sync and catch up vs direct
 #            replicas of the same sources, reshardd's CPU, peak RSS, RSS once
@@ -285,7 +286,9 @@ run_relay() {
 }
 
 # ---------------------------------------------------------------------------
-# cross: bursts of SUNIONSTORE d:<i> s:<i> (d: on target a, s: on target b).
+# cross: bursts of SUNIONSTORE d:<i> s:<i> (d: on target a, s: on target b),
+# and, to tell what the copies cost other keys, of SUNIONSTORE f:<i> c:<i>
+# (both on target a: nothing to copy).
 
 # RESP for SUNIONSTORE <prefix>:<i> s:<i>, i < n, then one whose destination
 # is on each target: every cross-target write waits for its copy in the
@@ -317,6 +320,31 @@ wait_all() {
   return "$status"
 }
 
+# RESP for SUNIONSTORE f:<i> c:<i>, i < n, then f:last: all on target a.
+same_target_resp() {
+  awk -v n="$1" 'BEGIN {
+      for (i = 0; i <= n; i++) {
+        d = (i < n) ? "f:" i : "f:last"; s = (i < n) ? "c:" i : "c:0"
+        printf "*3\r\n$11\r\nSUNIONSTORE\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", length(d), d, length(s), s
+      }
+    }'
+}
+
+# probe_during OUT PREFIX: a plain write on another key (PREFIX:probe:<i>,
+# target b) every 10 ms for 4 s, timed to run_cross's target b and replica,
+# in the background (sets probe_pid); the burst starts a second in.
+probe_during() {
+  "$tool_bin" probe --source "$src" --target "$t2" --target "$rep" --seconds 4 --every-ms 10 \
+    --prefix "$2:probe" >"$1" &
+  probe_pid=$!
+  pids+=("$probe_pid")
+  sleep 1
+}
+# probe_figures OUT PORT: the probe's p50 / p99 / max for PORT.
+probe_figures() {
+  awk -v p=":$2" '$1 == p { print "p50 " $5 " / p99 " $7 " / max " $9 " ms" }' "$1"
+}
+
 run_cross() {
   local src rep t1 t2 job check
   src=$(free_port); rep=$(free_port); t1=$(free_port); t2=$(free_port)
@@ -329,8 +357,11 @@ run_cross() {
       for (i = 0; i < n; i++) {
         k = "s:" i; m = "x" i
         printf "*5\r\n$4\r\nSADD\r\n$%d\r\n%s\r\n$2\r\nm1\r\n$2\r\nm2\r\n$%d\r\n%s\r\n", length(k), k, length(m), m
+        k = "c:" i
+        printf "*5\r\n$4\r\nSADD\r\n$%d\r\n%s\r\n$2\r\nm1\r\n$2\r\nm2\r\n$%d\r\n%s\r\n", length(k), k, length(m), m
       }
     }' | pipe_resp "$src"
+  same_target_resp "$burst" >"$work/burst-same.resp"
   burst_resp "$burst" d >"$work/burst-live.resp"
   burst_resp "$burst" e >"$work/burst-backlog.resp"
   rcli "$rep" REPLICAOF 127.0.0.1 "$src" >/dev/null
@@ -341,12 +372,18 @@ run_cross() {
   marker "$src" c:ready "$t1" >/dev/null
   marker "$src" c:ready "$rep" >/dev/null
 
+  # 0. The control: a burst of the same size and kind on one target
+  # (nothing to copy), a plain write on another key meanwhile.
+  local probe_pid
+  probe_during "$work/probe-same.txt" x
+  log "cross: $burst same-target SUNIONSTOREs, live"
+  pipe_resp "$src" <"$work/burst-same.resp"
+  wait_all "$work/wait-same" "$rep=f:last" "$t1=f:last"
+  wait "$probe_pid" || true
+
   # 1. Live: the burst as fast as the source runs it, a plain write on
-  # another key (probe:<i>, target b) every 20 ms meanwhile.
-  "$tool_bin" probe --source "$src" --target "$t2" --target "$rep" --seconds 6 >"$work/probe.txt" &
-  local probe_pid=$!
-  pids+=("$probe_pid")
-  sleep 1
+  # another key (probe:<i>, target b) meanwhile.
+  probe_during "$work/probe.txt" y
   log "cross: $burst SUNIONSTOREs, live"
   local cpu0; cpu0=$(cpu_s "$rd_pid")
   local t0 t_src
@@ -376,9 +413,6 @@ run_cross() {
 
   local materialized
   materialized=$(ctl -o json get "$job" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(sum(int(t.get("keys_materialized", 0)) for t in j["status"]["targets"]))' 2>/dev/null || echo "?")
-  local probe_direct probe_rd
-  probe_rd=$(awk -v p=":$t2" '$1 == p { print "p50 " $5 " / p99 " $7 " / max " $9 " ms" }' "$work/probe.txt")
-  probe_direct=$(awk -v p=":$rep" '$1 == p { print "p50 " $5 " / p99 " $7 " / max " $9 " ms" }' "$work/probe.txt")
   per_s() { awk -v n="$burst" -v s="$1" 'BEGIN { printf "%.0f", n / s }'; }
   if check=$(compare "$src" 1 "$t1=^[a-m]" "$t2=^[n-z]"); then
     row cross "$burst cross-target SUNIONSTOREs written live: applied, /s" \
@@ -386,8 +420,12 @@ run_cross() {
       "$(per_s "$(awk -v a="$src_s" -v b="$rd_after" 'BEGIN { print a + b }')")" \
       "the source ran them in $src_s s; reshardd CPU $cpu s"
     row cross "catch-up once that burst ends, s" "$rep_after" "$rd_after" "goal ≤ 1 s"
-    row cross "a plain write on another key during it (every 20 ms)" "$probe_direct" "$probe_rd" \
+    row cross "a plain write on another key during it (every 10 ms)" \
+      "$(probe_figures "$work/probe.txt" "$rep")" "$(probe_figures "$work/probe.txt" "$t2")" \
       "from the source's reply until read on the replica / target"
+    row cross "the same during $burst same-target SUNIONSTOREs (nothing to copy)" \
+      "$(probe_figures "$work/probe-same.txt" "$rep")" \
+      "$(probe_figures "$work/probe-same.txt" "$t2")" "the control: what the copies add"
     row cross "the same burst as a backlog (replica / reshardd stopped, then let go): applied, /s" \
       "$(per_s "$drain_rep")" "$(per_s "$drain_rd")" \
       "$drain_rep s / $drain_rd s; $materialized keys copied in all; $check"

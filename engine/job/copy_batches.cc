@@ -8,22 +8,35 @@
 namespace reshard::engine {
 
 uint64_t CopyBatches::Request(const KeyRef& ref) {
-  if (open_keys_.contains(ref)) return open_id_;
-  open_keys_.insert(DbKey{ref.db, std::string(ref.key)});
+  if (auto it = unsent_.find(ref); it != unsent_.end()) return it->second;
+  unsent_.emplace(DbKey{ref.db, std::string(ref.key)}, open_.id);
   // Each key once already: appended to its db's request without a search.
-  auto it = std::find_if(open_.begin(), open_.end(),
+  auto it = std::find_if(open_.requests.begin(), open_.requests.end(),
                          [&](const Materialization& m) { return m.db == ref.db; });
-  if (it == open_.end()) it = open_.insert(open_.end(), Materialization{ref.db, {}});
+  if (it == open_.requests.end()) {
+    it = open_.requests.insert(open_.requests.end(), Materialization{ref.db, {}});
+  }
   it->keys.emplace_back(ref.key);
-  return open_id_;
+  ++open_.keys;
+  return open_.id;
 }
 
-std::vector<Materialization> CopyBatches::TakeOpen() {
-  std::vector<Materialization> requests = std::move(open_);
-  open_.clear();
-  open_keys_.clear();
-  in_flight_.push_back(open_id_++);
-  return requests;
+void CopyBatches::Seal() {
+  if (open_.keys == 0) return;
+  sealed_.push_back(std::move(open_));
+  open_ = Unsent{next_id_++};
+}
+
+std::vector<Materialization> CopyBatches::TakeNext() {
+  if (sealed_.empty()) Seal();
+  if (sealed_.empty()) return {};
+  Unsent next = std::move(sealed_.front());
+  sealed_.pop_front();
+  for (const Materialization& request : next.requests) {
+    for (const std::string& key : request.keys) unsent_.erase(KeyRef{request.db, key});
+  }
+  in_flight_.push_back(next.id);
+  return std::move(next.requests);
 }
 
 absl::Status CopyBatches::Received(MaterializedBatch batch) {

@@ -2,11 +2,14 @@
 
 // CopyBatches: the key copies a job asks the source for, gathered into
 // batches (engine/link/key_materializer.h reads one batch per round trip,
-// several in flight). The open batch collects requests, each key once, until
-// it is sent: every unit waiting for a key in it shares that one copy, taken
-// after all of them were read. A received batch's copies are kept while a
-// waiting unit holds the batch. Batch ids increase in the order the batches
-// are sent. Single-threaded.
+// several in flight). A batch collects requests, each key once, until it is
+// sent: every unit waiting for a key in it shares that one copy, taken after
+// all of them were read. The open batch takes new keys; a sealed one (full)
+// takes none but still shares its keys until it is sent, so batches stay
+// small (a reply is routed in one go) however far the stream runs ahead of
+// the copies. A received batch's copies are kept while a waiting unit holds
+// the batch. Batch ids increase in the order the batches are sent.
+// Single-threaded.
 
 #include <cstddef>
 #include <cstdint>
@@ -15,7 +18,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "engine/link/key_materializer.h"
 #include "engine/route/materialization.h"
@@ -24,14 +26,20 @@ namespace reshard::engine {
 
 class CopyBatches {
  public:
-  // Adds `ref` to the open batch (once) and returns the open batch's id.
+  // The id of the unsent batch that asks for `ref`: the one that has it
+  // already, else the open batch, which it is added to.
   uint64_t Request(const KeyRef& ref);
-  uint64_t open_id() const { return open_id_; }
-  size_t open_keys() const { return open_keys_.size(); }
+  // Keys in the open batch; in every batch not sent.
+  size_t open_keys() const { return open_.keys; }
+  size_t unsent_keys() const { return unsent_.size(); }
+  // Closes the open batch to new keys (when it has any); a new one opens.
+  void Seal();
+  size_t sealed() const { return sealed_.size(); }
 
-  // The open batch's requests, to send; it is in flight from now on (the
-  // oldest sent is received first) and a new open batch begins.
-  std::vector<Materialization> TakeOpen();
+  // The oldest unsent batch's requests (a sealed one, else the open one),
+  // to send; it is in flight from now on (the oldest sent is received
+  // first). Empty when nothing is asked for.
+  std::vector<Materialization> TakeNext();
   size_t in_flight() const { return in_flight_.size(); }
 
   // The reply to the oldest batch in flight. INTERNAL when none is.
@@ -58,9 +66,17 @@ class CopyBatches {
     absl::flat_hash_map<KeyRef, size_t, DbKeyHash, DbKeyEq> index;
   };
 
-  uint64_t open_id_ = 1;
-  std::vector<Materialization> open_;
-  absl::flat_hash_set<DbKey, DbKeyHash, DbKeyEq> open_keys_;
+  struct Unsent {
+    uint64_t id = 0;
+    std::vector<Materialization> requests;  // one per db
+    size_t keys = 0;
+  };
+
+  Unsent open_{1};
+  std::deque<Unsent> sealed_;  // oldest first
+  uint64_t next_id_ = 2;
+  // Every key asked for in a batch not sent -> that batch's id.
+  absl::flat_hash_map<DbKey, uint64_t, DbKeyHash, DbKeyEq> unsent_;
   std::deque<uint64_t> in_flight_;
   absl::flat_hash_map<uint64_t, ReceivedBatch> received_;
   absl::flat_hash_map<uint64_t, uint32_t> holds_;

@@ -21,10 +21,12 @@
 namespace reshard::engine {
 namespace {
 
-// Stream bytes routed in one turn before what they produced goes out: bounds
-// how long a command waits behind the ones read with it (a 256 KiB read of
-// cross-target writes is tens of milliseconds of routing on its own).
-constexpr size_t kRouteTurnBytes = 32 << 10;
+// Stream bytes routed in one turn before what they produced goes out and the
+// copy reader has its turn (it routes one batch per turn): a few milliseconds
+// of routing, bounding how long a command waits behind the ones read with it,
+// and enough that the stream is read ahead of a run of cross-target writes
+// whose copies are slower than the source (so commands on other keys pass).
+constexpr size_t kRouteTurnBytes = 64 << 10;
 
 bool IsGetAck(const RespCommand& command) {
   return command.args.size() >= 2 && command.args[0].size() == 8 &&

@@ -8,7 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "asio/co_spawn.hpp"
 #include "asio/detached.hpp"
+#include "asio/post.hpp"
 #include "asio/redirect_error.hpp"
+#include "asio/this_coro.hpp"
 #include "asio/use_awaitable.hpp"
 #include "engine/base/absl_view.h"
 #include "engine/base/status_context.h"
@@ -180,16 +182,18 @@ absl::Status StreamRouter::AddToTransaction(const RespCommand& command, uint64_t
 absl::Status StreamRouter::Defer(StreamUnit unit, Plan& plan) {
   unit.barrier = plan.barrier;
   unit.key_hashes = std::move(plan.key_hashes);
-  if (!plan.copies.empty()) {
-    uint64_t id = 0;
-    for (const DbKey& key : plan.copies) id = batches_.Request(key.ref());
-    unit.batches.push_back(id);
-    batches_.Hold(id);
-  }
+  for (const DbKey& key : plan.copies) HoldBatch(unit, batches_.Request(key.ref()));
   waiting_.Push(std::move(unit));
   UpdateRoutedOffset();
-  if (batches_.open_keys() >= kBatchKeys) return SendOpenBatch();
-  return absl::OkStatus();
+  if (batches_.open_keys() < kBatchKeys) return absl::OkStatus();
+  batches_.Seal();
+  return SendBatches();
+}
+
+void StreamRouter::HoldBatch(StreamUnit& unit, uint64_t id) {
+  if (std::find(unit.batches.begin(), unit.batches.end(), id) != unit.batches.end()) return;
+  unit.batches.push_back(id);
+  batches_.Hold(id);
 }
 
 void StreamRouter::ParseUnit(const std::string& wire) {
@@ -285,11 +289,10 @@ absl::Status StreamRouter::DrainReady() {
     ParseUnit(unit.wire);
     router_.SetAppliedOffset(unit.start);
     bool missing = false;
-    uint64_t id = 0;
     auto request_missing = [&](const KeyRef& ref) {
       const MaterializedBatch* batch = nullptr;
       if (batches_.Find(unit.batches, ref, &batch) != nullptr) return;
-      id = batches_.Request(ref);
+      HoldBatch(unit, batches_.Request(ref));
       missing = true;
     };
     // A single keyed command asking for a copy sends nothing; a transaction
@@ -325,13 +328,7 @@ absl::Status StreamRouter::DrainReady() {
       }
     }
     RETURN_IF_ERROR(routed);
-    if (missing) {
-      if (unit.batches.empty() || unit.batches.back() != id) {
-        unit.batches.push_back(id);
-        batches_.Hold(id);
-      }
-      return SendOpenBatch();
-    }
+    if (missing) return SendBatches();
     StreamUnit done = waiting_.Pop();
     for (uint64_t batch : done.batches) batches_.Release(batch);
   }
@@ -339,8 +336,8 @@ absl::Status StreamRouter::DrainReady() {
   return absl::OkStatus();
 }
 
-absl::Status StreamRouter::SendOpenBatch() {
-  if (batches_.open_keys() == 0) return absl::OkStatus();
+absl::Status StreamRouter::SendBatches() {
+  if (batches_.unsent_keys() == 0) return absl::OkStatus();
   KeyMaterializer& materializer = *job_.materializer;
   if (!materializer.is_open()) {
     if (!connecting_) {
@@ -349,16 +346,17 @@ absl::Status StreamRouter::SendOpenBatch() {
     }
     return absl::OkStatus();
   }
-  // Sent when a reply frees a slot.
-  if (materializer.in_flight() >= kMaxInFlight) return absl::OkStatus();
-  RETURN_IF_ERROR(materializer.Send(batches_.TakeOpen()));
-  sent_.cancel();
+  // The rest is sent when a reply frees a slot.
+  while (batches_.unsent_keys() > 0 && materializer.in_flight() < kMaxInFlight) {
+    RETURN_IF_ERROR(materializer.Send(batches_.TakeNext()));
+    sent_.cancel();
+  }
   return absl::OkStatus();
 }
 
 absl::Status StreamRouter::Flush() {
   absl::Status status = DrainReady();
-  if (status.ok()) status = SendOpenBatch();
+  if (status.ok()) status = SendBatches();
   UpdateRoutedOffset();
   AppendOutput();
   return status;
@@ -366,7 +364,7 @@ absl::Status StreamRouter::Flush() {
 
 bool StreamRouter::full() const {
   return waiting_.size() >= kMaxWaitingUnits || waiting_.bytes() >= kMaxWaitingBytes ||
-         batches_.open_keys() >= kMaxOpenKeys;
+         batches_.unsent_keys() >= kMaxUnsentKeys;
 }
 
 asio::awaitable<void> StreamRouter::WaitForProgress() {
@@ -429,7 +427,7 @@ asio::awaitable<void> StreamRouter::Connect(std::shared_ptr<bool> alive) {
   sent_.cancel();  // batches sent again by Open
   // One receiver: a connection reopened after a failover keeps the first.
   if (!receiving_) asio::co_spawn(job_.io, ReceiveCopies(alive), asio::detached);
-  if (absl::Status sent = SendOpenBatch(); !sent.ok()) FailJob(sent);
+  if (absl::Status sent = SendBatches(); !sent.ok()) FailJob(sent);
 }
 
 asio::awaitable<void> StreamRouter::ReceiveCopies(std::shared_ptr<bool> alive) {
@@ -456,7 +454,7 @@ asio::awaitable<void> StreamRouter::ReceiveCopies(std::shared_ptr<bool> alive) {
     absl::Status status = batch.status();
     if (status.ok()) status = batches_.Received(*std::move(batch));
     if (status.ok()) status = DrainReady();
-    if (status.ok()) status = SendOpenBatch();
+    if (status.ok()) status = SendBatches();
     UpdateRoutedOffset();
     AppendOutput();
     RecordJobState(job_);  // what the copies let through may reach the targets
@@ -465,6 +463,11 @@ asio::awaitable<void> StreamRouter::ReceiveCopies(std::shared_ptr<bool> alive) {
       FailJob(batch.ok() ? status : WithContext(status, "copying keys for cross-target writes: "));
       co_return;
     }
+    // The next reply may be read already (Receive then does not suspend):
+    // the stream gets its turn first, so that commands on other keys are
+    // not held behind a run of copies.
+    co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+    if (!*alive || job_.finished) co_return;
   }
 }
 

@@ -52,14 +52,17 @@ namespace reshard::engine {
 
 class StreamRouter {
  public:
-  // Keys per batch before it is sent without waiting for the end of a read.
+  // Keys per batch: a full one is sealed and sent without waiting for the
+  // end of a read (or once a slot is free).
   static constexpr size_t kBatchKeys = 512;
   // Batches in flight on the copy connection.
   static constexpr size_t kMaxInFlight = 16;
-  // Bounds of what waits; past them the stream is not read (full()).
+  // Bounds of what waits; past them the stream is not read (full()). Well
+  // past what is in flight, so that the stream runs ahead of the copies and
+  // commands on other keys pass a burst of cross-target writes.
   static constexpr size_t kMaxWaitingUnits = 65536;
   static constexpr uint64_t kMaxWaitingBytes = 16 << 20;
-  static constexpr size_t kMaxOpenKeys = 16 * kBatchKeys;
+  static constexpr size_t kMaxUnsentKeys = 128 * kBatchKeys;
 
   // Uses (and creates when missing) job.materializer.
   explicit StreamRouter(JobContext& job);
@@ -72,8 +75,8 @@ class StreamRouter {
   // Routed now, or copied to wait. Errors are the router's (prefixed with
   // the source offset): the job must stop.
   absl::Status Add(const RespCommand& command, uint64_t start, uint64_t end);
-  // Routes the waiting units whose copies are in, sends the batch being
-  // gathered (connecting first when needed), appends what was routed to the
+  // Routes the waiting units whose copies are in, sends the batches not
+  // sent (connecting first when needed), appends what was routed to the
   // targets. Call after a run of Add, before waiting for anything: nothing
   // routed waits for the source.
   absl::Status Flush();
@@ -119,8 +122,11 @@ class StreamRouter {
   absl::Status EmitCopies(std::span<const uint64_t> batches);
   // Routes the waiting units, oldest first, while their copies are in.
   absl::Status DrainReady();
-  // Sends the batch being gathered, when connected and a slot is free.
-  absl::Status SendOpenBatch();
+  // Sends the unsent batches, oldest first, while connected and a slot is
+  // free.
+  absl::Status SendBatches();
+  // Adds batch `id` to the ones `unit` holds (once).
+  void HoldBatch(StreamUnit& unit, uint64_t id);
   // Parses a unit's bytes into commands_.
   void ParseUnit(const std::string& wire);
   void AppendOutput();
