@@ -4,88 +4,22 @@
 #include <filesystem>
 #include <optional>
 #include <thread>
-#include <tuple>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "engine/base/absl_view.h"
 #include "engine/base/status_macros.h"
 #include "engine/job/job.h"
-#include "engine/job/verification.h"
 #include "server/event_log.h"
+#include "server/job_entry.h"
 #include "server/job_events.h"
 #include "server/status_redaction.h"
 
 namespace reshard::server {
-
-struct JobManager::Entry {
-  std::string id;
-  // The spec as created; SetSource moves its source address.
-  mutable absl::Mutex spec_mu;
-  engine::JobSpec spec ABSL_GUARDED_BY(spec_mu);
-  engine::JobSpec Spec() const {
-    absl::MutexLock lock(&spec_mu);
-    return spec;
-  }
-  std::vector<std::string> secrets;  // SpecSecrets(spec): cut out of every status
-  // Null for a job restored in a terminal state: it only has `final_status`.
-  std::unique_ptr<engine::Job> job;
-  engine::JobStatus final_status;
-  std::atomic<bool> stop_monitor{false};
-  std::atomic<bool> deleted{false};
-  std::thread monitor;
-  // The last cutover of a restarted job (the engine's status starts afresh).
-  std::optional<engine::CutoverReport> restored_cutover;
-  mutable absl::Mutex verify_mu;
-  // The last verification as restored from the store, until a new one runs.
-  std::optional<engine::VerifyReport> restored_verification ABSL_GUARDED_BY(verify_mu);
-  // Last: it is destroyed (cancelled and joined) before what its thread uses.
-  std::unique_ptr<engine::Verification> verification ABSL_GUARDED_BY(verify_mu);
-
-  engine::JobStatus Snapshot() const { return Redacted(job ? job->Snapshot() : final_status); }
-  engine::JobStatus Redacted(engine::JobStatus status) const {
-    RedactSecrets(secrets, &status);
-    return status;
-  }
-  std::optional<engine::VerifyReport> LastVerification() const {
-    std::optional<engine::VerifyReport> report;
-    {
-      absl::MutexLock lock(&verify_mu);
-      report = verification != nullptr ? verification->Snapshot() : restored_verification;
-    }
-    if (report.has_value()) report->error = RedactSecrets(secrets, report->error);
-    return report;
-  }
-  JobView View() const { return ViewWith(Snapshot()); }
-  // `status` must be Redacted already.
-  JobView ViewWith(engine::JobStatus status) const {
-    if (!status.cutover.has_value()) status.cutover = restored_cutover;
-    return JobView{id, Spec(), std::move(status), LastVerification()};
-  }
-  // What a verification reads while the job streams: each target's applied
-  // source offset; nullopt once it no longer does.
-  std::optional<std::vector<uint64_t>> AppliedOffsets() const {
-    if (job == nullptr) return std::nullopt;
-    return engine::AppliedSourceOffsets(job->Snapshot());
-  }
-};
-
 namespace {
 
 // How often a monitor re-checks its stop flag while the job is quiet.
 constexpr absl::Duration kMonitorPoll = absl::Milliseconds(100);
-
-std::string StateName(engine::JobState state) { return std::string(engine::JobStateName(state)); }
-
-std::string DescribeState(const engine::JobStatus& status) {
-  std::string text(engine::JobStateName(status.state));
-  if (!status.error.ok()) {
-    absl::StrAppend(&text, " (", absl::StatusCodeToString(status.error.code()), ": ",
-                    std::string(status.error.message()), ")");
-  }
-  return text;
-}
 
 }  // namespace
 
@@ -194,87 +128,6 @@ void JobManager::StopEntry(Entry& entry) {
   if (entry.monitor.joinable()) entry.monitor.join();
 }
 
-absl::Status JobManager::Restore() {
-  RETURN_IF_ERROR(PrepareSpoolDir());
-  if (store_ == nullptr) return absl::OkStatus();
-  std::vector<StoredJob> stored;
-  std::vector<std::string> set_aside;
-  {
-    absl::MutexLock lock(&store_mu_);
-    ASSIGN_OR_RETURN(stored, store_->LoadAll(&set_aside));
-  }
-  absl::MutexLock lock(&mu_);
-  if (shutting_down_) return absl::UnavailableError("reshardd is shutting down");
-  for (const std::string& problem : set_aside) {
-    LogEventLine(LogLevel::kError, "job_not_restored", "",
-                 absl::StrCat("cannot restore a job: ", problem));
-    restore_problems_.push_back(problem);
-  }
-  for (StoredJob& job : stored) {
-    if (jobs_.contains(job.id)) continue;
-    if (!job.secrets_error.ok()) {
-      // Its passwords cannot be read: listed FAILED, not started, and not
-      // persisted so, so that a restart with the right key restores it.
-      job.state = engine::JobState::kFailed;
-      job.error = job.secrets_error;
-      job.detail = "not restored: its secret file cannot be read";
-    } else if (job.state == engine::JobState::kCutover) {
-      // Started again, the job would point promoted targets back at reshardd
-      // and resync them over what they took since: never.
-      job.state = engine::JobState::kFailed;
-      job.error = absl::FailedPreconditionError(
-          "reshardd stopped during a cutover: the source may have been paused and the targets "
-          "promoted; check them, then delete this job (a new job makes a new full sync)");
-    }
-    if (engine::IsTerminal(job.state)) {
-      auto entry = std::make_shared<Entry>();
-      entry->id = job.id;
-      {
-        absl::MutexLock spec_lock(&entry->spec_mu);
-        entry->spec = std::move(job.spec);
-        entry->secrets = SpecSecrets(entry->spec);
-      }
-      entry->final_status.state = job.state;
-      entry->final_status.error = job.error;
-      entry->final_status.detail = job.detail;
-      entry->final_status.created_unix_ms = job.created_unix_ms;
-      entry->final_status.updated_unix_ms = job.updated_unix_ms;
-      entry->final_status.cutover = std::move(job.last_cutover);
-      entry->final_status.version = 1;
-      {
-        absl::MutexLock verify_lock(&entry->verify_mu);
-        entry->restored_verification = std::move(job.last_verification);
-      }
-      for (const engine::TargetSpec& target : entry->Spec().targets) {
-        engine::TargetStatus status;
-        status.name = target.name;
-        entry->final_status.targets.push_back(std::move(status));
-      }
-      if (job.secrets_error.ok()) {
-        LogEventLine(LogLevel::kInfo, "job_restored", job.id,
-                     absl::StrCat("restored as ", DescribeState(entry->final_status)));
-      } else {
-        LogEventLine(LogLevel::kError, "job_restore_failed", job.id,
-                     absl::StrCat("cannot restore the job: ", job.secrets_error.ToString()));
-      }
-      jobs_[job.id] = std::move(entry);
-    } else {
-      LogEventLine(LogLevel::kInfo, "job_restored", job.id,
-                   absl::StrCat("restored, restarting (was ", StateName(job.state), ")"));
-      std::string id = job.id;
-      RemoveStaleSpoolFiles(id);
-      std::shared_ptr<Entry> entry = StartEntry(id, std::move(job.spec), /*restored=*/true);
-      entry->restored_cutover = std::move(job.last_cutover);
-      {
-        absl::MutexLock verify_lock(&entry->verify_mu);
-        entry->restored_verification = std::move(job.last_verification);
-      }
-      jobs_[id] = std::move(entry);
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<JobView> JobManager::Create(std::string id, engine::JobSpec spec) {
   std::shared_ptr<Entry> entry;
   {
@@ -321,62 +174,6 @@ absl::StatusOr<std::shared_ptr<JobManager::Entry>> JobManager::Find(std::string_
   return it->second;
 }
 
-absl::StatusOr<JobView> JobManager::Verify(std::string_view id, engine::VerifyOptions options) {
-  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
-  // Before the job streams, the targets are not complete: there is nothing
-  // to verify yet.
-  const engine::JobStatus status =
-      entry->job != nullptr ? entry->job->Snapshot() : entry->final_status;
-  switch (engine::JobState state = status.state) {
-    case engine::JobState::kPending:
-    case engine::JobState::kConnecting:
-    case engine::JobState::kSyncing:
-      return absl::FailedPreconditionError(absl::StrCat("job ", entry->id, " is ", StateName(state),
-                                                        "; a job is verified once it streams"));
-    default:
-      break;
-  }
-  Entry* raw = entry.get();  // the Entry outlives its verification
-  options.applied_offsets = [raw] { return raw->AppliedOffsets(); };
-  auto on_done = [this, raw](const engine::VerifyReport& report) {
-    const bool clean = report.state == engine::VerifyState::kDone && report.problem_count() == 0;
-    LogEventLine(
-        report.state == engine::VerifyState::kFailed ? LogLevel::kError
-        : clean                                      ? LogLevel::kInfo
-                                                     : LogLevel::kWarning,
-        "verification_ended", raw->id,
-        absl::StrCat("verification ", engine::AsAbsl(engine::VerifyStateName(report.state)), ": ",
-                     report.keys_checked, " keys checked, ", report.missing, " missing, ",
-                     report.stray, " stray, ", report.different, " different, ", report.unsettled,
-                     " unsettled",
-                     report.error.empty()
-                         ? ""
-                         : absl::StrCat(" (", RedactSecrets(raw->secrets, report.error), ")")));
-    // Not while reshardd shuts down: that state is not the job's to keep.
-    if (!raw->stop_monitor.load()) Persist(*raw, raw->Snapshot());
-  };
-  std::unique_ptr<engine::Verification> previous;
-  {
-    absl::MutexLock lock(&entry->verify_mu);
-    if (entry->verification != nullptr && entry->verification->running()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("job ", entry->id, ": a verification is already running"));
-    }
-    // The source is read where the job reads it now: after a failover
-    // (set-source, a Sentinel's +switch-master) the new master, with the
-    // spec's credentials and TLS, as the job connects to it.
-    engine::JobSpec spec = entry->Spec();
-    if (!status.source_address.empty()) spec.source.address = status.source_address;
-    ASSIGN_OR_RETURN(std::unique_ptr<engine::Verification> started,
-                     engine::Verification::Start(std::move(spec), std::move(options), on_done));
-    previous = std::move(entry->verification);
-    entry->verification = std::move(started);
-  }
-  previous.reset();  // joined outside the lock: its last callback may take it
-  LogEventLine(LogLevel::kInfo, "verification_started", entry->id, "verification started");
-  return entry->View();
-}
-
 absl::StatusOr<JobView> JobManager::Get(std::string_view id) const {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
   return entry->View();
@@ -392,122 +189,6 @@ std::vector<JobView> JobManager::List() const {
   views.reserve(entries.size());
   for (const auto& entry : entries) views.push_back(entry->View());
   return views;
-}
-
-namespace {
-
-// A job restored in a terminal state has no engine::Job to ask; it answers
-// as one would: "job ID is FAILED; <why>".
-absl::Status HasEnded(const std::string& id, engine::JobState state, const char* why) {
-  return absl::FailedPreconditionError(
-      absl::StrCat("job ", id, " is ", StateName(state), "; ", why));
-}
-
-}  // namespace
-
-absl::StatusOr<JobView> JobManager::Cutover(std::string_view id,
-                                            const engine::CutoverOptions& options) {
-  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
-  if (entry->job == nullptr) {
-    return HasEnded(entry->id, entry->final_status.state, "only a STREAMING job can be cut over");
-  }
-  // Persisted before it starts: a reshardd that stops during the cutover
-  // must not start the job again (Restore fails it).
-  engine::JobStatus status = entry->job->Snapshot();
-  const bool can_start =
-      status.state == engine::JobState::kStreaming || status.state == engine::JobState::kDegraded;
-  if (can_start) {
-    status.state = engine::JobState::kCutover;
-    Persist(*entry, status);
-  }
-  if (absl::Status started = entry->job->Cutover(options); !started.ok()) {
-    if (can_start) Persist(*entry, entry->job->Snapshot());
-    return started;
-  }
-  LogEventLine(LogLevel::kInfo, "cutover_started", entry->id,
-               absl::StrCat("cutover started (max write pause ",
-                            absl::FormatDuration(options.max_write_pause),
-                            options.promote ? ", promote" : "",
-                            options.leave_source_paused ? ", leave the source paused" : "", ")"));
-  return entry->View();
-}
-
-absl::StatusOr<JobView> JobManager::SetSource(std::string_view id, const std::string& address) {
-  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
-  if (entry->job == nullptr) {
-    return HasEnded(entry->id, entry->final_status.state, "it has already ended");
-  }
-  const std::string before = entry->Spec().source.address;
-  RETURN_IF_ERROR(entry->job->SetSource(address));
-  {
-    absl::MutexLock lock(&entry->spec_mu);
-    entry->spec.source.address = address;
-  }
-  // Kept at once: a reshardd restarted from here on reads from the new source.
-  Persist(*entry, entry->job->Snapshot());
-  LogEventLine(
-      LogLevel::kInfo, "source_moved", entry->id,
-      absl::StrCat("source moved from ", before, " to ", address, "; continuing with PSYNC"));
-  return entry->View();
-}
-
-// Pause and Resume are the engine's to decide (engine::Job checks the state
-// under its own lock, so a check here could only disagree with it).
-absl::StatusOr<JobView> JobManager::Pause(std::string_view id) {
-  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
-  if (entry->job == nullptr) {
-    return HasEnded(entry->id, entry->final_status.state, "only a STREAMING job can be paused");
-  }
-  RETURN_IF_ERROR(entry->job->Pause());
-  return entry->View();
-}
-
-absl::StatusOr<JobView> JobManager::Resume(std::string_view id) {
-  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
-  if (entry->job == nullptr) {
-    return HasEnded(entry->id, entry->final_status.state, "only a PAUSED job can be resumed");
-  }
-  RETURN_IF_ERROR(entry->job->Resume());
-  return entry->View();
-}
-
-absl::StatusOr<JobView> JobManager::Cancel(std::string_view id) {
-  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
-  // engine::Job::Cancel has no answer (it is a no-op on an ended job), so
-  // the refusal of an ended job is the manager's.
-  engine::JobState state = entry->Snapshot().state;
-  if (entry->job == nullptr || engine::IsTerminal(state)) {
-    return HasEnded(entry->id, state, "it has already ended");
-  }
-  entry->job->Cancel();
-  return entry->View();
-}
-
-absl::Status JobManager::Delete(std::string_view id) {
-  std::shared_ptr<Entry> entry;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = jobs_.find(id);
-    if (it == jobs_.end()) {
-      return absl::NotFoundError(absl::StrCat("job ", std::string(id), " not found"));
-    }
-    entry = std::move(it->second);
-    jobs_.erase(it);
-  }
-  entry->deleted.store(true);
-  if (entry->job != nullptr) entry->job->Cancel();
-  StopEntry(*entry);
-  if (store_ != nullptr) {
-    absl::MutexLock lock(&store_mu_);
-    absl::Status removed = store_->Remove(entry->id);
-    if (!removed.ok()) {
-      LogEventLine(LogLevel::kError, "job_delete_failed", entry->id, removed.ToString());
-    }
-  }
-  LogEventLine(LogLevel::kInfo, "job_deleted", entry->id, "deleted");
-  // The engine::Job is destroyed (and its thread joined) when the last
-  // reference goes, possibly in a WatchJob handler that still holds one.
-  return absl::OkStatus();
 }
 
 absl::StatusOr<JobView> JobManager::WaitForChange(std::string_view id, uint64_t seen_version,
@@ -540,24 +221,6 @@ void JobManager::Shutdown() {
     if (entry->job != nullptr) entry->job->Cancel();
   }
   jobs.clear();  // joins the job threads
-}
-
-std::vector<std::string> JobManager::restore_problems() const {
-  absl::MutexLock lock(&mu_);
-  return restore_problems_;
-}
-
-void JobManager::RemoveStaleSpoolFiles(const std::string& id) const {
-  // A process that was killed left its spool files (Spool deletes them only
-  // when it ends cleanly); the restored job writes new ones.
-  if (spool_dir_.empty()) return;
-  const std::string prefix = absl::StrCat("reshard-", id, "-");
-  std::error_code error;
-  for (const auto& file : std::filesystem::directory_iterator(spool_dir_, error)) {
-    if (file.path().filename().string().rfind(prefix, 0) == 0) {
-      std::filesystem::remove(file.path(), error);
-    }
-  }
 }
 
 bool JobManager::shutting_down() const {

@@ -9,6 +9,10 @@
 // JobStore, persists the job's state (with the last cutover, status.cutover).
 // A verification runs on a thread of its own (engine::Verification) and is
 // persisted with the job when it ends.
+//
+// The code: the jobs and their monitors here (job_manager.cc), the restore
+// at startup in job_restore.cc, the actions on one job in job_actions.cc;
+// JobManager::Entry in job_entry.h.
 
 #include <map>
 #include <memory>
