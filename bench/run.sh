@@ -412,6 +412,7 @@ run_cross() {
   local drain_rd; drain_rd=$(elapsed "$t_cont" "$(now)")
 
   local materialized
+  sleep 0.3  # the job's status is published every 100 ms
   materialized=$(ctl -o json get "$job" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(sum(int(t.get("keys_materialized", 0)) for t in j["status"]["targets"]))' 2>/dev/null || echo "?")
   per_s() { awk -v n="$burst" -v s="$1" 'BEGIN { printf "%.0f", n / s }'; }
   if check=$(compare "$src" 1 "$t1=^[a-m]" "$t2=^[n-z]"); then
