@@ -15,13 +15,22 @@ bool IsIdempotentClusterUnit(const ClusterUnit& unit) {
                      [](const std::string& arg) { return absl::EqualsIgnoreCase(arg, "REPLACE"); });
 }
 
+namespace {
+
+// Held by every replica the master lists (DropReplicated's rule).
+bool IsReplicated(const ReplayUnit& unit, int64_t replicated) {
+  return unit.end >= 0 && unit.end <= replicated;
+}
+
+}  // namespace
+
 void ClusterReplayLog::Add(ReplayUnit unit) {
   bytes_ += unit.bytes;
   units_.push_back(std::move(unit));
 }
 
 void ClusterReplayLog::DropReplicated(int64_t replicated) {
-  while (!units_.empty() && units_.front().end >= 0 && units_.front().end <= replicated) {
+  while (!units_.empty() && IsReplicated(units_.front(), replicated)) {
     // Kept: a replica that did not acknowledge it (disconnected, so not
     // counted) could still be the one promoted.
     dropped_end_ = std::max(dropped_end_, units_.front().end);
@@ -35,8 +44,7 @@ void ClusterReplayLog::AddAndDropReplicated(std::vector<ReplayUnit> units, int64
   size_t first_kept = 0;
   if (units_.empty()) {
     // DropReplicated would drop the front units that every replica holds.
-    while (first_kept < units.size() && units[first_kept].end >= 0 &&
-           units[first_kept].end <= replicated) {
+    while (first_kept < units.size() && IsReplicated(units[first_kept], replicated)) {
       dropped_end_ = std::max(dropped_end_, units[first_kept].end);
       ++first_kept;
     }
