@@ -1,10 +1,10 @@
 // A restart of reshardd costs no fork on the source and no full resync of a
 // target (issue 11). reshardd runs as a real process with a state dir and is
 // SIGKILLed (as a crash) or SIGTERMed; a real Redis source with writes
-// running, two managed targets; every case ends in an exact compare of every
-// key, value and TTL (two cases run in process: a restored job whose source
-// is down; options.set_source_backlog). The source's sync_full (INFO stats) counts its forks for
-// replicas; each target's log counts its partial and full resyncs.
+// running, two managed targets (or one and a 3-master cluster); every case ends in an exact compare
+// of every key, value and TTL (two cases run in process: a restored job whose source is down;
+// options.set_source_backlog). The source's sync_full (INFO stats) counts its forks for replicas;
+// each target's log counts its partial and full resyncs.
 
 #include <csignal>
 #include <filesystem>
@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "tests/integration/restart_harness.h"
 #include "tests/integration/split_harness.h"
+#include "tests/support/cluster_shard_check.h"
 #include "tests/support/free_port.h"
 #include "tests/support/job_targets.h"
 #include "tests/support/job_waiter.h"
@@ -97,6 +98,78 @@ TEST_F(RestartTest, ThreeKillsMidStreamCostNoForkAndNoFullResync) {
   EXPECT_EQ(SourceStat("sync_full"), forks);
   v1::Job job = *reshardd_->Get(kJob);
   EXPECT_GT(job.status().targets(1).keys_materialized(), 0u);
+}
+
+// A job of a standalone target ("left") and a cluster target ("right", 3
+// masters), reshardd SIGKILLed mid-stream with writes running (INCRs that
+// would double if a master applied them twice among them). The source
+// continues with PSYNC and "left" from its log; the cluster, whose masters'
+// applied writes are not recorded, gets a full sync of its own (one fork)
+// with its filter's keys deleted first. Every key of both compared.
+TEST_F(RestartTest, KillWithAClusterTargetSyncsTheClusterAloneInFullExactly) {
+  ASSERT_NO_FATAL_FAILURE(StartServers(0));
+  absl::StatusOr<testing::TestCluster> cluster = testing::StartTestCluster(3);
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  std::vector<std::vector<std::string>> fill;  // db 0 only: a cluster has no other
+  for (int i = 0; i < 2000; ++i) {
+    fill.push_back({"SET", absl::StrCat(i % 10, ":f", i), absl::StrCat("v", i)});
+    if (i % 5 == 0) fill.push_back({"HSET", absl::StrCat(i % 10, ":g", i), "f", "v"});
+  }
+  testing::RunWithoutErrors(*source_client_, fill);
+  spec_.mutable_source()->set_address(source_->address());
+  v1::TargetSpec* left = spec_.add_targets();
+  left->set_name(kNames[0]);
+  left->mutable_filter()->set_regex("^[0-4]");
+  listen_ports_.push_back(testing::PickFreePort());
+  left->set_listen(absl::StrCat("127.0.0.1:", listen_ports_[0]));
+  left->mutable_replica()->set_address(targets_[0]->address());
+  left->set_password(kListenerPassword);
+  v1::TargetSpec* right = spec_.add_targets();
+  right->set_name(kNames[1]);
+  right->mutable_filter()->set_regex("^[5-9]");
+  for (const std::string& node : cluster->addresses()) right->mutable_cluster()->add_nodes(node);
+  absl::StatusOr<v1::Job> created = reshardd_->Create(spec_, kJob);
+  ASSERT_TRUE(created.ok()) << created.status();
+  WaitAllStreaming();
+  Workload workload(source_->port(), 64, kWorkloadKeys, /*dbs=*/1);
+  workload.WaitRounds(5);
+  WaitCaughtUp();
+  EXPECT_EQ(SourceStat("sync_full"), "1");
+  const int left_full = FullResyncs(0);
+
+  reshardd_->Kill();
+  workload.WaitRounds(5);  // the source goes on while reshardd is down
+  absl::Status started = reshardd_->Start();
+  ASSERT_TRUE(started.ok()) << started;
+  v1::Job job = WaitJob(RestoredAndStreaming, absl::Seconds(60), "the restored job to stream");
+  EXPECT_THAT(job.status().restore_detail(), HasSubstr("(PSYNC +CONTINUE, no fork)"));
+  EXPECT_THAT(job.status().restore_detail(), HasSubstr("'right' (a cluster) is synced in full"));
+  EXPECT_EQ(SourceStat("sync_full"), "2") << "one more fork, for the cluster alone";
+  EXPECT_EQ(FullResyncs(0), left_full) << "left: no full resync";
+  workload.WaitRounds(5);  // writes after the restart go through the stream
+
+  ASSERT_NO_FATAL_FAILURE(ExpectExactAfterCatchUp(&workload, {0}));
+  auto [clients, masters] = testing::ConnectMasters(*cluster);
+  // In db 0: the compare above left the client in db 1.
+  ASSERT_TRUE(source_client_->CheckedCommand({"SELECT", "0"}).ok());
+  ASSERT_TRUE(source_client_->CheckedCommand({"SET", kMarkers[1], "1"}).ok());
+  bool arrived = false;
+  for (testing::RedisClient* master : masters) {
+    absl::StatusOr<engine::RespValue> exists = master->Command({"EXISTS", kMarkers[1]});
+    if (!exists.ok() || exists->IsError()) continue;  // MOVED: not its slot
+    arrived = master->WaitForKey(kMarkers[1], absl::Seconds(60), kMarkers[1]).ok();
+  }
+  ASSERT_TRUE(arrived) << Describe(*reshardd_->Get(kJob));
+  absl::StatusOr<std::unique_ptr<engine::KeyFilter>> filter =
+      engine::MakeKeyFilter({engine::FilterKind::kRegex, "^[5-9]"});
+  ASSERT_TRUE(filter.ok()) << filter.status();
+  absl::StatusOr<testing::ShardCheckReport> report =
+      testing::CheckClusterShards(*source_client_, **filter, *cluster, masters);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->ok()) << report->Summary();
+  size_t cluster_keys = 0;  // over the masters
+  for (size_t keys : report->keys_per_target) cluster_keys += keys;
+  EXPECT_GT(cluster_keys, 1200u);
 }
 
 TEST_F(RestartTest, KillMidSnapshotStartsANewFullSync) {

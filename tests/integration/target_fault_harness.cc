@@ -36,8 +36,8 @@ std::string Name(TargetState state) { return std::string(engine::TargetStateName
 
 }  // namespace
 
-Workload::Workload(uint16_t port, size_t value_bytes, int keys)
-    : value_bytes_(value_bytes), keys_(keys) {
+Workload::Workload(uint16_t port, size_t value_bytes, int keys, int dbs)
+    : value_bytes_(value_bytes), keys_(keys), dbs_(dbs) {
   thread_ = std::thread([this, port] { Run(port); });
 }
 
@@ -65,7 +65,7 @@ void Workload::Run(uint16_t port) {
     for (int j = 0; j < 40; ++j) {
       int i = (r * 131 + j * 7919) % keys_;
       std::string k = absl::StrCat(i % 10, ":w", i);
-      commands.push_back({"SELECT", std::to_string(j % 2)});
+      commands.push_back({"SELECT", std::to_string(j % dbs_)});
       commands.push_back({"SET", k + ":s", value});
       commands.push_back({"INCR", absl::StrCat(i % 10, ":c", i % 50)});
       if (j % 3 == 0) commands.push_back({"HSET", k + ":h", absl::StrCat("f", r % 7), value});

@@ -29,11 +29,12 @@ namespace reshard::integration {
 
 // Mixed writes (SET of `value_bytes`-byte values, INCR, HSET, LPUSH + LTRIM,
 // EXPIRE, PEXPIRE, SET EX, DEL) over `keys` keys (3000 by default) per db in
-// dbs 0 and 1, in batches of about 150 commands, from a thread of its own
+// dbs 0 and 1 (or db 0 alone), in batches of about 150 commands, from a thread of its own
 // until Stop().
 class Workload {
  public:
-  Workload(uint16_t port, size_t value_bytes, int keys = 3000);
+  // Writes to dbs [0, dbs): 1 for a job with a cluster target (db 0 only).
+  Workload(uint16_t port, size_t value_bytes, int keys = 3000, int dbs = 2);
   ~Workload();  // Stop()
   Workload(const Workload&) = delete;
   Workload& operator=(const Workload&) = delete;
@@ -48,6 +49,7 @@ class Workload {
 
   size_t value_bytes_;
   int keys_;
+  int dbs_;
   std::atomic<bool> stop_{false};
   std::atomic<int> rounds_{0};
   std::thread thread_;
