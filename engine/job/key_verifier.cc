@@ -20,6 +20,7 @@
 #include "asio/use_awaitable.hpp"
 #include "engine/base/status_macros.h"
 #include "engine/job/verifier.h"
+#include "engine/link/redis_reply.h"
 
 namespace reshard::engine {
 

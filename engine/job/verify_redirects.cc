@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/base/status_macros.h"
 #include "engine/job/verifier.h"
+#include "engine/link/redis_reply.h"
 
 namespace reshard::engine {
 namespace {

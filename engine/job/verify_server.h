@@ -22,6 +22,7 @@
 #include "engine/job/key_comparison.h"
 #include "engine/link/cluster_slot_map.h"
 #include "engine/link/redis_connection.h"
+#include "engine/link/redis_reply.h"
 #include "engine/rdb/rdb_version.h"
 #include "engine/route/key_filter.h"
 
@@ -64,12 +65,6 @@ asio::awaitable<absl::Status> OpenVerifyTarget(asio::any_io_executor executor,
 // Keys per db from INFO keyspace.
 asio::awaitable<absl::StatusOr<std::map<int, uint64_t>>> ReadKeyspace(RedisConnection& connection);
 
-// FAILED_PRECONDITION "<peer>: <what>: <error or unexpected reply>".
-absl::Status UnexpectedReply(const RedisConnection& connection, std::string_view what,
-                             const RespValue& reply);
-// The cursor and keys of a SCAN reply.
-absl::StatusOr<std::pair<std::string, std::vector<std::string>>> ParseScanReply(
-    const RedisConnection& connection, RespValue reply);
 // The source's master_repl_offset from an INFO replication reply.
 absl::StatusOr<uint64_t> TakeSourceOffset(const RedisConnection& connection,
                                           const RespValue& reply);

@@ -15,6 +15,7 @@
 #include "engine/job/verifier.h"
 #include "engine/job/verify_logical.h"
 #include "engine/job/verify_sampling.h"
+#include "engine/link/redis_reply.h"
 
 namespace reshard::engine {
 

@@ -217,12 +217,11 @@ asio::awaitable<void> ClusterApplier::AckEverySecond() {
 asio::awaitable<absl::Status> ClusterApplier::Run() {
   const std::string what = absl::StrCat("target '", options_.name, "'");
   if (options_.clear_first) {
-    absl::StatusOr<uint64_t> cleared = co_await writer_->DeleteKeys(options_.clear_first);
+    absl::Status cleared = co_await writer_->DeleteKeys(options_.clear_first);
     if (!cleared.ok()) {
-      co_return WithContext(cleared.status(),
+      co_return WithContext(cleared,
                             absl::StrCat(what, ": deleting its keys before a full sync: "));
     }
-    keys_cleared_ = *cleared;
   }
   link_ = std::make_unique<UpstreamLink>(executor_, options_.listener, /*announce_port=*/0);
   CO_RETURN_IF_ERROR(co_await link_->Connect(kAttachTimeout));

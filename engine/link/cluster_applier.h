@@ -20,8 +20,8 @@
 // apply, an error reply, a node that does not answer) or when the listener
 // closes. With clear_first (a restored job: what each master applied before
 // the restart is not known), the keys of the target's filter are deleted
-// from the masters first, and the full sync writes them again. Single-threaded: the executor it is
-// given (the job thread).
+// from the masters first, and the full sync writes them again.
+// Single-threaded: the executor it is given (the job thread).
 
 #include <cstdint>
 #include <functional>
@@ -68,8 +68,6 @@ class ClusterApplier {
   // Progress (job thread): keys restored, stream units applied, the offset
   // acknowledged to the TargetMaster.
   uint64_t keys_restored() const { return keys_restored_; }
-  // Keys deleted by clear_first (0 without).
-  uint64_t keys_cleared() const { return keys_cleared_; }
   uint64_t acked_offset() const { return acked_offset_; }
   // The target stream offset read so far (what was sent to the applier);
   // 0 before the stream.
@@ -89,7 +87,6 @@ class ClusterApplier {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool stopped_ = false;
   uint64_t keys_restored_ = 0;
-  uint64_t keys_cleared_ = 0;
   uint64_t acked_offset_ = 0;
   uint64_t read_offset_ = 0;
 };

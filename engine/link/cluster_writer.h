@@ -77,10 +77,8 @@ class ClusterWriter {
 
   // Deletes from every master the keys `selected` takes (SCAN, then one
   // UNLINK per key: a master's keys may span its slots), on connections of
-  // its own; the number deleted. Errors name the target and the node.
-  // (cluster_writer_clear.cc)
-  asio::awaitable<absl::StatusOr<uint64_t>> DeleteKeys(
-      const std::function<bool(std::string_view)>& selected);
+  // its own. Errors name the node. (cluster_writer_clear.cc)
+  asio::awaitable<absl::Status> DeleteKeys(const std::function<bool(std::string_view)>& selected);
 
   // Units and bytes applied so far, redirections followed.
   uint64_t units_applied() const { return units_applied_; }

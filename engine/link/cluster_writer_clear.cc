@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/base/status_macros.h"
 #include "engine/link/cluster_writer.h"
+#include "engine/link/redis_reply.h"
 
 namespace reshard::engine {
 namespace {
@@ -15,9 +16,8 @@ constexpr absl::Duration kClearTimeout = absl::Seconds(30);
 
 }  // namespace
 
-asio::awaitable<absl::StatusOr<uint64_t>> ClusterWriter::DeleteKeys(
+asio::awaitable<absl::Status> ClusterWriter::DeleteKeys(
     const std::function<bool(std::string_view)>& selected) {
-  uint64_t deleted = 0;
   for (size_t index = 0; index < map_.masters().size(); ++index) {
     const std::string what = NodeName(static_cast<int>(index));
     RedisEndpoint endpoint{map_.masters()[index], options_.credentials, options_.tls};
@@ -30,31 +30,25 @@ asio::awaitable<absl::StatusOr<uint64_t>> ClusterWriter::DeleteKeys(
       std::vector<std::vector<std::string>> scan = {{"SCAN", cursor, "COUNT", "1000"}};
       CO_ASSIGN_OR_RETURN(std::vector<RespValue> reply,
                           co_await connection->Pipeline(scan, kClearTimeout));
-      RespValue& page = reply[0];
-      if (page.type != RespValue::Type::kArray || page.elements.size() != 2 ||
-          page.elements[1].type != RespValue::Type::kArray) {
-        co_return absl::FailedPreconditionError(
-            absl::StrCat(what, ": SCAN: ", page.IsError() ? page.str : page.ToString()));
-      }
-      cursor = page.elements[0].str;
+      CO_ASSIGN_OR_RETURN(auto page, ParseScanReply(*connection, std::move(reply[0])));
+      cursor = std::move(page.first);
       std::vector<std::vector<std::string>> unlinks;
-      for (RespValue& key : page.elements[1].elements) {
-        if (selected(key.str)) unlinks.push_back({"UNLINK", std::move(key.str)});
+      for (std::string& key : page.second) {
+        if (selected(key)) unlinks.push_back({"UNLINK", std::move(key)});
       }
       if (unlinks.empty()) continue;
       CO_ASSIGN_OR_RETURN(std::vector<RespValue> replies,
                           co_await connection->Pipeline(unlinks, kClearTimeout));
       for (size_t i = 0; i < replies.size(); ++i) {
         if (replies[i].IsError()) {
-          co_return absl::FailedPreconditionError(
-              absl::StrCat(what, ": UNLINK '", unlinks[i][1], "': ", replies[i].str));
+          co_return UnexpectedReply(*connection, absl::StrCat("UNLINK '", unlinks[i][1], "'"),
+                                    replies[i]);
         }
-        deleted += replies[i].integer;
       }
     } while (cursor != "0");
     connection->Close();
   }
-  co_return deleted;
+  co_return absl::OkStatus();
 }
 
 }  // namespace reshard::engine

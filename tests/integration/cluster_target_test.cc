@@ -412,16 +412,6 @@ TEST(ClusterTargetTest, SlotMigratedInsideTheClusterMidStreamStaysExact) {
   EXPECT_GE(redirects, 1u);
 }
 
-// The index of the master that owns `key`'s slot (the others answer MOVED).
-size_t OwnerOf(const std::vector<RedisClient*>& masters, const std::string& key) {
-  for (size_t i = 0; i < masters.size(); ++i) {
-    absl::StatusOr<engine::RespValue> exists = masters[i]->Command({"EXISTS", key});
-    if (exists.ok() && !exists->IsError()) return i;
-  }
-  ADD_FAILURE() << "no master owns " << key;
-  return 0;
-}
-
 // A job with a cluster target restored after a restart (in process: the job
 // destroyed, then made again on its state dir, restored). The cluster target,
 // whose masters' applied writes are not recorded, gets a full sync with the
@@ -448,7 +438,7 @@ void RestoreAJobWithAClusterTarget(bool backlog_too_small) {
   testing::RunWithoutErrors(source_client, writes);
   auto [clients, masters] = testing::ConnectMasters(*cluster);
   // Not the job's: its filter leaves x: out.
-  const size_t other_owner = OwnerOf(masters, "x:other");
+  const size_t other_owner = testing::OwnerOf(masters, "x:other");
   ASSERT_TRUE(masters[other_owner]->CheckedCommand({"SET", "x:other", "kept"}).ok());
 
   testing::TempDir dir("cluster_restore");
@@ -463,8 +453,9 @@ void RestoreAJobWithAClusterTarget(bool backlog_too_small) {
   engine::JobStatus status = testing::WaitForState(*job, JobState::kStreaming, absl::Seconds(60));
   ASSERT_EQ(status.state, JobState::kStreaming) << status.detail << " " << status.error;
   ASSERT_TRUE(source_client.CheckedCommand({"SET", "marker", "1"}).ok());
-  ASSERT_TRUE(
-      masters[OwnerOf(masters, "marker")]->WaitForKey("marker", absl::Seconds(60), "marker").ok());
+  ASSERT_TRUE(masters[testing::OwnerOf(masters, "marker")]
+                  ->WaitForKey("marker", absl::Seconds(60), "marker")
+                  .ok());
   job.reset();  // reshardd stops
 
   // While it is down: deletes, and writes that would double if applied twice.
@@ -495,7 +486,7 @@ void RestoreAJobWithAClusterTarget(bool backlog_too_small) {
   // Writes after the restart go on through the stream.
   ASSERT_TRUE(source_client.CheckedCommand({"INCR", "count:0"}).ok());
   ASSERT_TRUE(source_client.CheckedCommand({"SET", "marker2", "1"}).ok());
-  ASSERT_TRUE(masters[OwnerOf(masters, "marker2")]
+  ASSERT_TRUE(masters[testing::OwnerOf(masters, "marker2")]
                   ->WaitForKey("marker2", absl::Seconds(60), "marker2")
                   .ok());
 
@@ -592,7 +583,7 @@ TEST_F(ClusterJobTest, VerifyReadsEachKeyOnItsMasterAndReportsExactlyTheDamage) 
   ASSERT_NO_FATAL_FAILURE(StartStreamingJob("cluster-verify", 700));
   // Everything applied: a marker of the stream is on the cluster.
   ASSERT_TRUE(source_client_->CheckedCommand({"SET", "marker", "1"}).ok());
-  ASSERT_TRUE(masters_[OwnerOf(masters_, "marker")]
+  ASSERT_TRUE(masters_[testing::OwnerOf(masters_, "marker")]
                   ->WaitForKey("marker", absl::Seconds(60), "marker")
                   .ok());
   absl::StatusOr<engine::RespValue> dbsize = source_client_->CheckedCommand({"DBSIZE"});
@@ -624,7 +615,7 @@ TEST_F(ClusterJobTest, VerifyReadsEachKeyOnItsMasterAndReportsExactlyTheDamage) 
   };
   std::map<std::string, std::string> node_of;
   for (const Damage& d : damage) {
-    size_t owner = OwnerOf(masters_, d.key);
+    size_t owner = testing::OwnerOf(masters_, d.key);
     node_of[d.key] = cluster_.masters[owner]->address();
     ASSERT_TRUE(masters_[owner]->CheckedCommand(d.command).ok()) << d.key;
   }
@@ -679,7 +670,7 @@ TEST_F(ClusterJobTest, VerifyFollowsASlotMovingWhileItRuns) {
   for (int i = 0; i < 200; ++i) tagged.push_back({"SET", absl::StrCat("{m}", i), "v"});
   tagged.push_back({"SET", "{m}marker", "1"});
   testing::RunWithoutErrors(*source_client_, tagged);
-  const size_t from = OwnerOf(masters_, "{m}marker");
+  const size_t from = testing::OwnerOf(masters_, "{m}marker");
   ASSERT_TRUE(masters_[from]->WaitForKey("{m}marker", absl::Seconds(60), "marker").ok());
   const size_t to = (from + 1) % masters_.size();
   const std::string to_address = cluster_.masters[to]->address();

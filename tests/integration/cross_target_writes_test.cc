@@ -132,6 +132,15 @@ class CrossTargetTraffic {
 
 class CrossTargetWritesTest : public TargetFaultsTest {
  protected:
+  // The servers, the sets of FillSets on the source, job `name` streaming to
+  // every target.
+  void StartStreaming(const std::string& name) {
+    ASSERT_NO_FATAL_FAILURE(StartServers(1000));
+    ASSERT_NO_FATAL_FAILURE(FillSets(*source_client_));
+    StartJob(name);
+    WaitAllStreaming();
+    ASSERT_FALSE(HasFailure());
+  }
   uint64_t MaterializedKeys() {
     uint64_t keys = 0;
     for (const auto& target : job_->Snapshot().targets) keys += target.keys_materialized;
@@ -145,11 +154,7 @@ class CrossTargetWritesTest : public TargetFaultsTest {
 };
 
 TEST_F(CrossTargetWritesTest, BurstBesidePlainWritesToTheSameAndOtherKeysIsExact) {
-  ASSERT_NO_FATAL_FAILURE(StartServers(1000));
-  ASSERT_NO_FATAL_FAILURE(FillSets(*source_client_));
-  StartJob("burst");
-  WaitAllStreaming();
-  ASSERT_FALSE(HasFailure());
+  ASSERT_NO_FATAL_FAILURE(StartStreaming("burst"));
   Workload workload(source_->port(), 64);  // plain writes all along
   workload.WaitRounds(5);
   // 40k commands written as fast as the source takes them.
@@ -169,11 +174,7 @@ TEST_F(CrossTargetWritesTest, BurstBesidePlainWritesToTheSameAndOtherKeysIsExact
 // full batches wait sealed; writes on keys of recent ones (waiting behind
 // them, or sharing a copy of a batch not sent yet) are mixed in.
 TEST_F(CrossTargetWritesTest, CopiesFarBehindTheStreamInSealedBatchesAreExact) {
-  ASSERT_NO_FATAL_FAILURE(StartServers(1000));
-  ASSERT_NO_FATAL_FAILURE(FillSets(*source_client_));
-  StartJob("sealed");
-  WaitAllStreaming();
-  ASSERT_FALSE(HasFailure());
+  ASSERT_NO_FATAL_FAILURE(StartStreaming("sealed"));
   Workload workload(source_->port(), 64);
   workload.WaitRounds(5);
   // "<a>:y<i>" on another target than "<(a + 4) % 10>:x..." (0-3 / 4-6 / 7-9).
@@ -197,11 +198,7 @@ TEST_F(CrossTargetWritesTest, CopiesFarBehindTheStreamInSealedBatchesAreExact) {
 }
 
 TEST_F(CrossTargetWritesTest, TargetRestartedEmptyDuringCrossTargetWritesIsExact) {
-  ASSERT_NO_FATAL_FAILURE(StartServers(1000));
-  ASSERT_NO_FATAL_FAILURE(FillSets(*source_client_));
-  StartJob("restart");
-  WaitAllStreaming();
-  ASSERT_FALSE(HasFailure());
+  ASSERT_NO_FATAL_FAILURE(StartStreaming("restart"));
   Workload workload(source_->port(), 64);
   std::atomic<bool> stop{false};
   std::atomic<int> rounds{0};

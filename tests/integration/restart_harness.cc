@@ -259,21 +259,23 @@ void RestartTest::StartServers(int fill_keys, std::vector<std::string> source_ar
 }
 
 void RestartTest::CreateJob(const std::function<void(v1::Endpoint*)>& source) {
-  const char* const regex[kTargets] = {"^[0-4]", "^[5-9]"};
   spec_.mutable_source()->set_address(source_->address());
   if (source) source(spec_.mutable_source());
-  for (size_t t = 0; t < kTargets; ++t) {
-    listen_ports_.push_back(testing::PickFreePort());
-    v1::TargetSpec* target = spec_.add_targets();
-    target->set_name(kNames[t]);
-    target->mutable_filter()->set_regex(regex[t]);
-    target->set_listen(absl::StrCat("127.0.0.1:", listen_ports_[t]));
-    target->mutable_replica()->set_address(targets_[t]->address());
-    // The test's own (not a generated one): a restarted target needs it again.
-    target->set_password(kListenerPassword);
-  }
+  for (size_t t = 0; t < kTargets; ++t) AddManagedTarget(t);
   absl::StatusOr<v1::Job> job = reshardd_->Create(spec_, kJob);
   ASSERT_TRUE(job.ok()) << job.status();
+}
+
+void RestartTest::AddManagedTarget(size_t t) {
+  const char* const regex[kTargets] = {"^[0-4]", "^[5-9]"};
+  listen_ports_.push_back(testing::PickFreePort());
+  v1::TargetSpec* target = spec_.add_targets();
+  target->set_name(kNames[t]);
+  target->mutable_filter()->set_regex(regex[t]);
+  target->set_listen(absl::StrCat("127.0.0.1:", listen_ports_.back()));
+  target->mutable_replica()->set_address(targets_[t]->address());
+  // The test's own (not a generated one): a restarted target needs it again.
+  target->set_password(kListenerPassword);
 }
 
 v1::Job RestartTest::WaitJob(const std::function<bool(const v1::Job&)>& done,

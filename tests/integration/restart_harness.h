@@ -105,6 +105,9 @@ class RestartTest : public ::testing::Test {
   // The job: both targets managed (reshardd sends them REPLICAOF); its source
   // is source_, unless `source` says otherwise (set on spec_.source).
   void CreateJob(const std::function<void(v1::Endpoint*)>& source = {});
+  // Adds target t (kNames[t], ^[0-4] / ^[5-9]) to spec_, managed: targets_[t]
+  // replicates from a listener on a port picked now (listen_ports_).
+  void AddManagedTarget(size_t t);
   // Polls GetJob until `done` holds (a test failure naming what it saw if
   // not within `timeout`); returns the last job seen.
   v1::Job WaitJob(const std::function<bool(const v1::Job&)>& done, absl::Duration timeout,

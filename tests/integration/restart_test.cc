@@ -117,13 +117,7 @@ TEST_F(RestartTest, KillWithAClusterTargetSyncsTheClusterAloneInFullExactly) {
   }
   testing::RunWithoutErrors(*source_client_, fill);
   spec_.mutable_source()->set_address(source_->address());
-  v1::TargetSpec* left = spec_.add_targets();
-  left->set_name(kNames[0]);
-  left->mutable_filter()->set_regex("^[0-4]");
-  listen_ports_.push_back(testing::PickFreePort());
-  left->set_listen(absl::StrCat("127.0.0.1:", listen_ports_[0]));
-  left->mutable_replica()->set_address(targets_[0]->address());
-  left->set_password(kListenerPassword);
+  AddManagedTarget(0);
   v1::TargetSpec* right = spec_.add_targets();
   right->set_name(kNames[1]);
   right->mutable_filter()->set_regex("^[5-9]");
@@ -153,13 +147,9 @@ TEST_F(RestartTest, KillWithAClusterTargetSyncsTheClusterAloneInFullExactly) {
   // In db 0: the compare above left the client in db 1.
   ASSERT_TRUE(source_client_->CheckedCommand({"SELECT", "0"}).ok());
   ASSERT_TRUE(source_client_->CheckedCommand({"SET", kMarkers[1], "1"}).ok());
-  bool arrived = false;
-  for (testing::RedisClient* master : masters) {
-    absl::StatusOr<engine::RespValue> exists = master->Command({"EXISTS", kMarkers[1]});
-    if (!exists.ok() || exists->IsError()) continue;  // MOVED: not its slot
-    arrived = master->WaitForKey(kMarkers[1], absl::Seconds(60), kMarkers[1]).ok();
-  }
-  ASSERT_TRUE(arrived) << Describe(*reshardd_->Get(kJob));
+  absl::Status arrived = masters[testing::OwnerOf(masters, kMarkers[1])]->WaitForKey(
+      kMarkers[1], absl::Seconds(60), kMarkers[1]);
+  ASSERT_TRUE(arrived.ok()) << arrived << "; " << Describe(*reshardd_->Get(kJob));
   absl::StatusOr<std::unique_ptr<engine::KeyFilter>> filter =
       engine::MakeKeyFilter({engine::FilterKind::kRegex, "^[5-9]"});
   ASSERT_TRUE(filter.ok()) << filter.status();

@@ -1,5 +1,7 @@
 #include "tests/support/cluster_shard_check.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
@@ -126,6 +128,15 @@ absl::Status WaitForClusterOk(const TestCluster& cluster, absl::Duration timeout
     if (!ok.ok()) return ok;
   }
   return absl::OkStatus();
+}
+
+size_t OwnerOf(const std::vector<RedisClient*>& masters, const std::string& key) {
+  for (size_t i = 0; i < masters.size(); ++i) {
+    absl::StatusOr<engine::RespValue> exists = masters[i]->Command({"EXISTS", key});
+    if (exists.ok() && !exists->IsError()) return i;
+  }
+  ADD_FAILURE() << "no master owns " << key;
+  return 0;
 }
 
 absl::StatusOr<ShardCheckReport> CheckClusterShards(RedisClient& source,

@@ -45,6 +45,10 @@ struct MasterClients {
 };
 MasterClients ConnectMasters(const TestCluster& cluster);
 
+// The index of the master that owns `key`'s slot (the others answer MOVED);
+// a test failure and 0 when none does.
+size_t OwnerOf(const std::vector<RedisClient*>& masters, const std::string& key);
+
 // SETs marker0..2 on the source and waits until a master has each (60 s
 // apiece): the stream before them is applied. The job's error when it fails
 // meanwhile.
